@@ -1,0 +1,1 @@
+"""cbec: open one-stop service platform for cross-border e-commerce."""

@@ -1,0 +1,80 @@
+"""One typed settings object, read from the environment with the ``CBEC_`` prefix.
+
+No other module reads ``os.environ``; everything asks ``get_settings()``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDER_SECRETS = {"", "change-me", "dev-secret-change-me"}
+
+
+def _project_root() -> Path:
+    # src/cbec/config.py -> project root (where ../shared sits beside a checkout)
+    return Path(__file__).resolve().parents[2]
+
+
+def default_shared_dir() -> Path:
+    return _project_root().parent / "shared"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CBEC_", extra="ignore")
+
+    #: everything the platform keeps (database, inbox blobs, message folders, logs)
+    data_dir: Path = Path("cbec-data")
+    #: SQLAlchemy URL; default: a SQLite file in WAL mode inside the data directory
+    database_url: str = ""
+    #: folder of the official CEB XSDs (never copied into the repo)
+    ceb_schema_dir: Path | None = None
+    #: shared reference folder (data sets, reference docs) for demos
+    shared_dir: Path | None = None
+    #: replacement customs code lists (see src/cbec/kit/data/README.md)
+    code_list_dir: Path | None = None
+    environment: str = "development"
+    secret_key: str = "dev-secret-change-me"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'cbec.db'}"
+        if self.shared_dir is None and default_shared_dir().exists():
+            self.shared_dir = default_shared_dir()
+        if self.ceb_schema_dir is None and self.shared_dir is not None:
+            candidate = self.shared_dir / "reference" / "ceb" / "xsd"
+            if candidate.exists():
+                self.ceb_schema_dir = candidate
+        if self.environment != "development" and self.secret_key in _PLACEHOLDER_SECRETS:
+            raise ValueError("CBEC_SECRET_KEY must be set to a real secret outside development")
+        return self
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.data_dir / "inbox"
+
+    @property
+    def online_retail_path(self) -> Path | None:
+        if self.shared_dir is None:
+            return None
+        p = self.shared_dir / "data" / "online-retail.parquet"
+        return p if p.exists() else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (CLI --data-dir, tests)."""
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""One-point intake (一点接入): raw inbox, parsers, validation, normalised documents."""

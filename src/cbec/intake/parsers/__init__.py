@@ -1,0 +1,1 @@
+"""Pure parsers, one module per format: ``parse(data: bytes, ctx: ParseContext) -> ParseResult``."""

@@ -1,0 +1,1 @@
+"""Domain-free helpers: money, time, ids, hardened XML, code lists. Pure: no database, no web."""

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cbec.orm import Base, UTCDateTime, utcnow
+
+
+class MatchResult(Base):
+    """The outcome of matching one order with its waybill (and payment), every rule explained.
+
+    Each run adds a row; the newest is current, earlier ones stay as history.
+    """
+
+    __tablename__ = "match_result"
+    __table_args__ = (Index("ix_match_result_current_state", "is_current", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # export | import
+    order_key: Mapped[str] = mapped_column(String(200), index=True)
+    seller_code: Mapped[str] = mapped_column(String(18), index=True)
+    order_doc_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    waybill_doc_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    payment_doc_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    state: Mapped[str] = mapped_column(String(10))  # matched | unmatched | held
+    reason: Mapped[str] = mapped_column(String(40), default="")  # first failing rule
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,19 @@
+"""Every ORM model, imported in one place so Alembic and create_all see the whole schema."""
+
+from cbec.catalogue.models import Product
+from cbec.intake.models import Document, InboxItem, IntakeRun
+from cbec.matching.models import MatchResult
+from cbec.orm import Base
+from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
+
+__all__ = [
+    "ApiCredential",
+    "Base",
+    "Document",
+    "Enterprise",
+    "EnterpriseRole",
+    "InboxItem",
+    "IntakeRun",
+    "MatchResult",
+    "Product",
+]

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from cbec.partners.models import ApiCredential, Enterprise
+
+
+def get_by_code(session: Session, code: str, *, with_roles: bool = False) -> Enterprise | None:
+    stmt = select(Enterprise).where(Enterprise.code == code)
+    if with_roles:
+        stmt = stmt.options(selectinload(Enterprise.roles))
+    return session.scalars(stmt).one_or_none()
+
+
+def list_all(session: Session, *, role: str | None = None) -> Sequence[Enterprise]:
+    stmt = select(Enterprise).options(selectinload(Enterprise.roles)).order_by(Enterprise.code)
+    if role:
+        from cbec.partners.models import EnterpriseRole
+
+        stmt = stmt.join(EnterpriseRole).where(EnterpriseRole.role == role)
+    return session.scalars(stmt).all()
+
+
+def get_credential(session: Session, key_id: str) -> ApiCredential | None:
+    return session.scalars(select(ApiCredential).where(ApiCredential.key_id == key_id)).one_or_none()
