@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cbec.cli.common import DataDir, JsonOut, console, err_console, progress_bar, run, settings_for
+from cbec.demo import run_demo
+from cbec.kit.codes import code_lists
+
+
+def demo(
+    fresh: Annotated[bool, typer.Option("--fresh/--keep", help="start from an empty database / 从空库开始")] = True,
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Run the main job on the embedded default (SQLite): the Online Retail year, end to end."""
+    settings = settings_for(data_dir)
+
+    def action() -> dict[str, Any]:
+        with progress_bar("working", not json_out) as bar:
+            return run_demo(
+                settings,
+                fresh=fresh,
+                step=(lambda s: None) if json_out else (lambda s: err_console.print(f"→ {s}")),
+                progress=bar,
+            )
+
+    def render(r: dict[str, Any]) -> None:
+        codes = code_lists()
+        console.print(f"[bold]cbec demo[/] — data in {r['data_dir']} ({r['seconds']} s)")
+        t = Table("", "count 数量")
+        t.add_row("invoices read 读取发票", str(r["invoices_read"]))
+        t.add_row("export orders 出口订单", str(r["orders"]))
+        t.add_row("order lines 订单行 (goods 商品行)", f"{r['order_lines']} ({r['goods_lines']})")
+        t.add_row("cancellations 取消单 (lines 行)", f"{r['cancellations']} ({r['cancellation_lines']})")
+        for k, v in r["not_orders"].items():
+            t.add_row(f"not an order 非订单: {k}", str(v))
+        t.add_row("invalid orders 不合规订单", str(r["invalid_orders"]))
+        t.add_row("waybills 运单", str(r["waybills"]))
+        for k, v in r["matching"]["by_state"].items():
+            t.add_row(f"match 对碰: {k}", str(v))
+        for k, v in r["matching"]["by_reason"].items():
+            t.add_row(f"  not matched because 原因: {k}", str(v))
+        c = r["catalogue"]
+        t.add_row("SKUs 商品 (confirmed 已确认)", f"{sum(c['by_status'].values())} ({c['by_status'].get('confirmed', 0)})")
+        console.print(t)
+        t = Table("destination 运抵国", "orders 订单", "goods value 货值 (GBP)")
+        for row in r["value_by_destination"][:15]:
+            name = codes.countries.get(row["country"] or "")
+            label = f"{row['country']} {name.name_zh} {name.name_en}" if name else str(row["country"])
+            t.add_row(label, str(row["orders"]), row["goods_value"])
+        console.print(t)
+
+    run(json_out, action, render)

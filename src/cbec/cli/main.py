@@ -1,0 +1,42 @@
+"""The ``cbec`` command: one sub-app per area; every command takes --json and --data-dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cbec.cli import catalogue, demo, intake, partners
+from cbec.cli.common import set_root_data_dir
+
+app = typer.Typer(
+    help="cbec — cross-border e-commerce one-stop service platform / 跨境电商线上综合服务平台",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="data directory for every command (or CBEC_DATA_DIR)")
+    ] = None,
+) -> None:
+    set_root_data_dir(data_dir)
+
+
+app.add_typer(partners.app, name="partner")
+app.add_typer(catalogue.app, name="catalogue")
+app.command("import")(intake.import_)
+app.command("match")(intake.match)
+app.command("status")(intake.status)
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The main job on the embedded default: a realistic seller's year of exports, end to end.
+
+A platform, a seller and a logistics company are registered; the Online Retail data set is
+imported as the seller's export orders; the logistics company pushes a waybill (UPU S10 number
+with a valid check digit) for every order it has picked up; HS codes are suggested for the
+seller's SKUs and the seller confirms the confident ones; everything is matched and summarised.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from cbec.catalogue import service as catalogue
+from cbec.config import Settings
+from cbec.errors import InvalidInput
+from cbec.intake.documents import DocType, ParseContext
+from cbec.intake.models import Document
+from cbec.kit.tracking import make_s10
+from cbec.matching import service as matching
+from cbec.partners import service as partners
+from cbec.partners.schemas import EnterpriseCreate
+from cbec import pipeline
+from cbec.unit_of_work import UnitOfWork
+
+Step = Callable[[str], None]
+Progress = Callable[[int, int | None], None]
+
+PLATFORM = EnterpriseCreate(
+    code="91330782MA2DEMP02Y", name="义乌示范跨境电商平台有限公司", name_en="Yiwu Demo CBEC Platform Co., Ltd.", roles=["ebp"], dxp_id="DXPENT0000000001"
+)
+SELLER = EnterpriseCreate(
+    code="91330782MA2DEMN016", name="义乌示范礼品家居有限公司", name_en="Yiwu Demo Gifts & Home Co., Ltd.", roles=["ebc"], dxp_id="DXPENT0000000002"
+)
+LOGISTICS = EnterpriseCreate(
+    code="91310000MA1FL0G03T", name="上海示范国际物流有限公司", name_en="Shanghai Demo International Logistics Co., Ltd.", roles=["logistics"], dxp_id="DXPLGS0000000003"
+)
+#: the seller confirms suggestions at or above this score (its decision, recorded as "demo-seller")
+CONFIRM_SCORE = 0.5
+#: orders of the data set's last day have not been picked up yet: no waybill, so not matched
+NOT_SHIPPED_AFTER = "20111209000000"
+
+
+def _fresh(settings: Settings) -> None:
+    """Remove what an earlier demo left in the data directory (only the platform's own files)."""
+    d = settings.data_dir
+    for name in ("cbec.db", "cbec.db-wal", "cbec.db-shm"):
+        (d / name).unlink(missing_ok=True)
+    for sub in ("inbox", "outbox", "messages", "logs"):
+        if (d / sub).is_dir():
+            shutil.rmtree(d / sub)
+
+
+def waybills_for(orders: list[tuple[str, dict[str, Any], int]], logistics: EnterpriseCreate) -> list[dict[str, Any]]:
+    """CEB505 waybills as the logistics company pushes them (JSON with CEB field names).
+
+    ``orderNo`` is the platform's extension linking the parcel to its order (CEB505 has no
+    orderNo; the inventory list CEB603 carries both). Gross weight is a demo assumption:
+    0.25 kg a goods line, at least 0.1 kg.
+    """
+    out = []
+    for serial, (order_no, head, goods_lines) in enumerate(orders, start=10000001):
+        if str(head.get("orderTime", "")) >= NOT_SHIPPED_AFTER:
+            continue
+        app_time = (datetime.strptime(head["orderTime"], "%Y%m%d%H%M%S") + timedelta(hours=20)).strftime("%Y%m%d%H%M%S")
+        out.append(
+            {
+                "type": DocType.EXPORT_WAYBILL.value,
+                "head": {
+                    "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"cbec-demo-waybill/{order_no}")).upper(),
+                    "appType": "1",
+                    "appTime": app_time,
+                    "appStatus": "2",
+                    "logisticsCode": logistics.code,
+                    "logisticsName": logistics.name,
+                    "logisticsNo": make_s10("LP", serial, "CN"),
+                    "freight": head.get("freight", "0"),
+                    "insuredFee": "0",
+                    "currency": head["currency"],
+                    "grossWeight": str(max(Decimal("0.1"), Decimal("0.25") * goods_lines)),
+                    "packNo": 1,
+                    "goodsInfo": "家居礼品 home gifts",
+                    "ebcCode": head["ebcCode"],
+                    "ebcName": head["ebcName"],
+                    "orderNo": order_no,
+                    "ebpCode": head["ebpCode"],
+                    "destinationCountry": head.get("destinationCountry", ""),
+                },
+            }
+        )
+    return out
+
+
+def run_demo(settings: Settings, *, fresh: bool = True, step: Step = lambda s: None, progress: Progress | None = None) -> dict[str, Any]:
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    source = settings.online_retail_path
+    if source is None:
+        raise InvalidInput(
+            "the Online Retail data set was not found; set CBEC_SHARED_DIR to the folder holding data/online-retail.parquet",
+            "未找到 Online Retail 数据集；请将 CBEC_SHARED_DIR 指向包含 data/online-retail.parquet 的目录",
+            field="shared_dir",
+        )
+    if fresh:
+        _fresh(settings)
+    from cbec.db import migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.database_url)
+
+    step("登记企业 registering enterprises")
+    with UnitOfWork(settings) as uow:
+        for e in (PLATFORM, SELLER, LOGISTICS):
+            partners.ensure_enterprise(uow.session, e)
+        uow.commit()
+
+    t = time.perf_counter()
+    step("导入订单 importing Online Retail orders")
+    ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
+    orders_report = pipeline.import_path(settings, source, ctx, fmt="online-retail", progress=progress, rematch=False)
+    timings["import_orders"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    step("物流企业推送运单 logistics company pushes waybills")
+    with UnitOfWork(settings) as uow:
+        rows = uow.session.execute(
+            select(Document.order_no, Document.head, Document.line_count).where(
+                Document.doc_type == DocType.EXPORT_ORDER.value, Document.is_current.is_(True), Document.seller_code == SELLER.code
+            ).order_by(Document.id)
+        ).all()
+        orders = [(r.order_no, r.head, r.line_count) for r in rows]
+    waybill_docs = waybills_for(orders, LOGISTICS)
+    wctx = ParseContext(SELLER.code, SELLER.name, PLATFORM.code, PLATFORM.name, sender_code=LOGISTICS.code)
+    payload = json.dumps(waybill_docs, ensure_ascii=False).encode()
+    waybill_report = pipeline.import_bytes(
+        settings, payload, wctx, fmt="json", filename="waybills.json", channel="api", progress=progress, rematch=False
+    )
+    timings["import_waybills"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    step("HS 编码建议 suggesting HS codes")
+    with UnitOfWork(settings) as uow:
+        suggested = catalogue.suggest_codes(uow.session, SELLER.code, progress=progress)
+        confirmed = catalogue.confirm_suggestions(uow.session, SELLER.code, min_score=CONFIRM_SCORE, by="demo-seller")
+        uow.commit()
+    timings["catalogue"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    step("三单对碰 matching")
+    with UnitOfWork(settings) as uow:
+        summary = matching.run_matching(uow.session, progress=progress)
+        uow.commit()
+    timings["matching"] = time.perf_counter() - t
+
+    with UnitOfWork(settings) as uow:
+        by_country = [
+            (c, n, v)
+            for c, n, v in uow.session.execute(
+                select(Document.country, func.count(), func.sum(Document.goods_value))
+                .where(Document.doc_type == DocType.EXPORT_ORDER.value, Document.is_current.is_(True))
+                .group_by(Document.country)
+                .order_by(func.sum(Document.goods_value).desc())
+            )
+        ]
+        counts = catalogue.status_counts(uow.session, SELLER.code)
+    status = pipeline.status(settings)
+    p = orders_report["parser"]
+    return {
+        "data_dir": str(settings.data_dir),
+        "enterprises": {"platform": PLATFORM.code, "seller": SELLER.code, "logistics": LOGISTICS.code},
+        "invoices_read": p.get("invoices", 0),
+        "orders": p.get("orders", 0),
+        "order_lines": p.get("order_lines", 0),
+        "goods_lines": p.get("goods_lines", 0),
+        "cancellations": p.get("cancellations", 0),
+        "cancellation_lines": p.get("cancellation_lines", 0),
+        "not_orders": {
+            "stock_corrections": p.get("stock_correction_invoices", 0),
+            "zero_value": p.get("zero_value_invoices", 0),
+            "bad_debt_adjustments": p.get("adjustment_invoices", 0),
+        },
+        "invalid_orders": orders_report["invalid"],
+        "waybills": waybill_report["documents"],
+        "catalogue": {"skus_suggested": suggested, "confirmed_by_seller": confirmed, "by_status": counts},
+        "matching": summary.as_dict(),
+        "status": status,
+        "value_by_destination": [
+            {"country": c, "orders": n, "goods_value": format(v, "f") if v is not None else "0", "currency": "303 GBP"}
+            for c, n, v in by_country
+        ],
+        "seconds": round(time.perf_counter() - started, 2),
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+    }

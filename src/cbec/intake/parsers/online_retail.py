@@ -1,0 +1,254 @@
+"""The UCI "Online Retail" data set read as a UK seller's export orders.
+
+Source: ``shared/data/online-retail.parquet`` (Chen, Sain & Guo 2012; CC0): one row per invoice
+line with InvoiceNo, StockCode, Description, Quantity, InvoiceDate (UK local time), UnitPrice
+(GBP), CustomerID, Country. Read as a marketplace's order export:
+
+* an invoice whose number is all digits is a sales order → one ``export_order`` with
+  orderNo = InvoiceNo, destinationCountry = customs code of Country, currency 303 (GBP),
+  orderTime = InvoiceDate converted from Europe/London to Beijing time (CEB times are Beijing
+  time), buyerRef = CustomerID;
+* ``C``-prefixed invoices are credit notes cancelling (part of) earlier orders, not new orders →
+  one ``order_cancel`` each, keeping its lines so the cancelled goods can be traced;
+* ``A``-prefixed invoices are bad-debt adjustments ("Adjust bad debt"): finance entries, no
+  document;
+* all-digit invoices whose every line has a negative quantity at price 0 are stock corrections
+  (damaged, lost, found …) and invoices whose every line is priced 0 are not sales: counted, no
+  document (nothing was sold, so nothing can be declared).
+
+Lines that are not goods are kept on the order with a ``kind`` and never declared as goods:
+POST/DOT/C2 (postage, carriage) → freight, added to the order's ``freight``; D (discount) →
+discount; M (manual), BANK CHARGES, AMAZONFEE, CRUK (commission), S (samples), PADS, B, and the
+DCGS marketplace codes → fee/adjustment. ``goodsValue`` is Σ qty × price over goods lines, exact
+(floats are read through their shortest repr, so 2.55 stays 2.55). Goods lines are numbered
+``gnum`` 1..n in file order; an invoice seen at several minutes takes its first time.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cbec.errors import FieldError, InvalidInput, UnknownCode
+from cbec.intake.documents import DocType, LineKind, ParseContext, ParsedDocument
+from cbec.intake.parsers.base import ParseResult
+from cbec.kit.codes import CodeLists, code_lists
+
+REQUIRED_COLUMNS = (
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+)
+CURRENCY = "303"  # GBP in the customs currency table (CEB.md §4.3)
+UNIT = "011"  # 件 (item): the data set gives no unit
+_LONDON = ZoneInfo("Europe/London")
+_BEIJING = ZoneInfo("Asia/Shanghai")
+
+#: StockCodes that are not goods, and what they are.
+PSEUDO_ITEMS: dict[str, LineKind] = {
+    "POST": LineKind.FREIGHT,
+    "DOT": LineKind.FREIGHT,
+    "C2": LineKind.FREIGHT,
+    "D": LineKind.DISCOUNT,
+    "M": LineKind.ADJUSTMENT,
+    "m": LineKind.ADJUSTMENT,
+    "B": LineKind.ADJUSTMENT,
+    "S": LineKind.ADJUSTMENT,
+    "PADS": LineKind.ADJUSTMENT,
+    "BANK CHARGES": LineKind.FEE,
+    "AMAZONFEE": LineKind.FEE,
+    "CRUK": LineKind.FEE,
+}
+
+
+def line_kind(stock_code: str) -> LineKind:
+    kind = PSEUDO_ITEMS.get(stock_code)
+    if kind is not None:
+        return kind
+    if stock_code.startswith("DCGS") or stock_code.startswith("gift_"):
+        return LineKind.ADJUSTMENT
+    return LineKind.GOODS
+
+
+def _read_frame(data: bytes) -> Any:
+    import polars as pl
+
+    try:
+        if data[:4] == b"PAR1":
+            frame = pl.read_parquet(io.BytesIO(data))
+        else:
+            frame = pl.read_csv(io.BytesIO(data), infer_schema_length=0, try_parse_dates=False)
+    except Exception as exc:  # polars raises many types for unreadable files
+        raise InvalidInput(
+            f"the Online Retail file cannot be read: {exc}",
+            f"无法读取 Online Retail 文件：{exc}",
+        ) from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InvalidInput(
+            f"the Online Retail file lacks the columns {', '.join(missing)}",
+            f"Online Retail 文件缺少列：{'、'.join(missing)}",
+            field=missing[0],
+        )
+    return frame.select(REQUIRED_COLUMNS)
+
+
+_DECIMALS: dict[Any, Decimal] = {}
+
+
+def _decimal(value: Any) -> Decimal:
+    """Exact Decimal of a cell; floats through their shortest repr. Cached: prices repeat."""
+    d = _DECIMALS.get(value)
+    if d is None:
+        d = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+        if len(_DECIMALS) < 100_000:
+            _DECIMALS[value] = d
+    return d
+
+
+def _beijing_time(value: Any) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip())
+    local = value.replace(tzinfo=_LONDON)
+    return local.astimezone(_BEIJING).strftime("%Y%m%d%H%M%S")
+
+
+def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> ParseResult:
+    codes = codes or code_lists()
+    frame = _read_frame(data)
+    result = ParseResult()
+    stats: Counter[str] = result.stats
+    stats["rows"] = frame.height
+
+    # group rows by invoice in file order (a dict keeps insertion order)
+    invoices: dict[str, list[tuple[Any, ...]]] = {}
+    for row in zip(*(frame.get_column(c).to_list() for c in REQUIRED_COLUMNS), strict=True):
+        invoices.setdefault(row[0], []).append(row)
+    stats["invoices"] = len(invoices)
+
+    country_cache: dict[str, str] = {}
+    for invoice_no, rows in invoices.items():
+        first = rows[0]
+        ref = f"invoice {invoice_no}"
+        if invoice_no.startswith("A"):
+            stats["adjustment_invoices"] += 1
+            stats["adjustment_lines"] += len(rows)
+            continue
+        is_cancel = invoice_no.startswith("C")
+        if not is_cancel:
+            if all(r[3] is not None and r[3] < 0 for r in rows):
+                stats["stock_correction_invoices"] += 1
+                stats["stock_correction_lines"] += len(rows)
+                continue
+            if all(r[5] == 0 for r in rows):
+                stats["zero_value_invoices"] += 1
+                stats["zero_value_lines"] += len(rows)
+                continue
+        country_name = first[7] or "Unspecified"
+        country = country_cache.get(country_name)
+        if country is None:
+            try:
+                country = codes.country(country_name)
+            except UnknownCode:
+                result.errors.append(
+                    FieldError(
+                        "unknown_code",
+                        "destinationCountry",
+                        f"未知国家名称 {country_name!r}",
+                        f"unknown country name {country_name!r}",
+                        document=ref,
+                    )
+                )
+                country = ""
+            country_cache[country_name] = country
+        lines: list[dict[str, Any]] = []
+        goods_value = Decimal(0)
+        freight = Decimal(0)
+        gnum = 0
+        bad = False
+        for r in rows:
+            stock_code = str(r[1])
+            kind = line_kind(stock_code)
+            try:
+                qty = _decimal(r[3])
+                price = _decimal(r[5])
+            except Exception:
+                result.errors.append(
+                    FieldError(
+                        "not_a_number",
+                        "qty" if r[3] is None else "price",
+                        "数量或单价不是数字",
+                        "quantity or unit price is not a number",
+                        document=ref,
+                    )
+                )
+                bad = True
+                continue
+            total = qty * price
+            line: dict[str, Any] = {
+                "itemNo": stock_code,
+                "itemName": (r[2] or "").strip(),
+                "unit": UNIT,
+                "currency": CURRENCY,
+                "qty": qty,
+                "price": price,
+                "totalPrice": total,
+            }
+            if kind is LineKind.GOODS:
+                gnum += 1
+                line = {"gnum": gnum, **line}
+                goods_value += total
+            else:
+                line["kind"] = kind.value
+                stats[f"{kind.value}_lines"] += 1
+                if kind is LineKind.FREIGHT:
+                    freight += total
+            lines.append(line)
+        if bad and not lines:
+            continue
+        customer = first[6]
+        buyer_ref = "" if customer is None else str(int(customer))
+        order_time = _beijing_time(first[4])
+        if is_cancel:
+            stats["cancellations"] += 1
+            stats["cancellation_lines"] += len(rows)
+            head: dict[str, Any] = {
+                "cancelNo": invoice_no,
+                "orderNo": "",  # the credit note does not name the invoice it cancels
+                "ebpCode": ctx.platform_code,
+                "ebcCode": ctx.seller_code,
+                "cancelTime": order_time,
+                "buyerRef": buyer_ref,
+                "currency": CURRENCY,
+                "reason": "credit note",
+            }
+            result.documents.append(ParsedDocument(DocType.ORDER_CANCEL, head, tuple(lines), ref))
+            continue
+        stats["orders"] += 1
+        stats["order_lines"] += len(rows)
+        stats["goods_lines"] += gnum
+        head = {
+            "orderType": "E",
+            "orderNo": invoice_no,
+            "ebpCode": ctx.platform_code,
+            "ebpName": ctx.platform_name,
+            "ebcCode": ctx.seller_code,
+            "ebcName": ctx.seller_name,
+            "goodsValue": goods_value,
+            "freight": freight if freight > 0 else Decimal(0),
+            "currency": CURRENCY,
+            "orderTime": order_time,
+            "destinationCountry": country,
+            "buyerRef": buyer_ref,
+        }
+        result.documents.append(ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), ref))
+    return result

@@ -1,0 +1,255 @@
+"""One-point intake: store raw, parse, validate, keep every document and its versions.
+
+The raw bytes are stored (blob + inbox row) before anything is parsed, so a file that cannot be
+read is still kept and its failure recorded. Documents that break rules are stored with their
+errors (``is_valid`` false) and can be corrected and resubmitted: the corrected submission becomes
+the next version of the same document.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cbec.config import Settings
+from cbec.errors import CbecError, FieldError
+from cbec.intake import blobs, repository
+from cbec.intake.models import InboxItem
+from cbec.intake.documents import DocType, ParseContext, ParsedDocument
+from cbec.intake.formats import Format, detect, parse_format, parser_for
+from cbec.intake.parsers.base import ParseResult
+from cbec.intake.validation import validate
+from cbec.kit.codes import code_lists
+from cbec.orm import utcnow
+
+Progress = Callable[[int, int], None]
+_ORDER_TYPES = {DocType.EXPORT_ORDER.value, DocType.IMPORT_ORDER.value}
+
+
+@dataclass
+class ImportReport:
+    inbox_id: int
+    format: str
+    sha256: str
+    documents: int = 0
+    new: int = 0
+    duplicates: int = 0
+    new_versions: int = 0
+    invalid: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    parser_stats: dict[str, int] = field(default_factory=dict)
+    row_errors: list[dict[str, Any]] = field(default_factory=list)
+    invalid_documents: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    stored_order_nos: set[str] = field(default_factory=set)
+    failure: CbecError | None = None
+    #: (seller, SKU) → (item name, HS code the sender gave or "") of goods lines, for the catalogue
+    skus: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+
+    def as_dict(self, *, max_errors: int = 50) -> dict[str, Any]:
+        return {
+            "status": "failed" if self.failure else "done",
+            "error": self.failure.as_dict() if self.failure else None,
+            "inbox_id": self.inbox_id,
+            "format": self.format,
+            "sha256": self.sha256,
+            "documents": self.documents,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "new_versions": self.new_versions,
+            "invalid": self.invalid,
+            "by_type": dict(self.by_type),
+            "parser": self.parser_stats,
+            "row_errors": self.row_errors[:max_errors],
+            "row_error_count": len(self.row_errors),
+            "invalid_documents": self.invalid_documents[:max_errors],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"not JSON-able: {type(value).__name__}")
+
+
+def _plain(values: dict[str, Any] | Any) -> Any:
+    """Head/lines as JSON-able values: Decimals become their exact text."""
+    return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in values.items()}
+
+
+def _row_for(doc: ParsedDocument, errors: list[FieldError], *, inbox_id: int, ctx: ParseContext, now: Any) -> dict[str, Any]:
+    head = _plain(doc.head)
+    lines = [_plain(line) for line in doc.lines]
+    content = json.dumps({"head": head, "lines": lines}, sort_keys=True, ensure_ascii=False, default=_json_default)
+    gv = doc.head.get("goodsValue")
+    return {
+        "doc_type": doc.doc_type.value,
+        "doc_key": doc.key,
+        "is_valid": not errors,
+        "content_sha256": blobs.sha256_hex(content.encode()),
+        "inbox_id": inbox_id,
+        "source_ref": doc.source_ref[:100],
+        "seller_code": str(doc.head.get("ebcCode") or ctx.seller_code),
+        "sender_code": ctx.sender_code or ctx.seller_code,
+        "received_at": now,
+        "order_no": (str(doc.head.get("orderNo") or "") or None),
+        "logistics_no": (str(doc.head.get("logisticsNo") or "") or None),
+        "country": (str(doc.head.get("destinationCountry") or doc.head.get("country") or "") or None),
+        "currency": (str(doc.head.get("currency") or "") or None),
+        "goods_value": gv if isinstance(gv, Decimal) else None,
+        "line_count": sum(1 for line in doc.lines if "kind" not in line),
+        "head": head,
+        "lines": lines,
+        "errors": [e.as_dict() for e in errors],
+    }
+
+
+def accept(
+    session: Session,
+    settings: Settings,
+    data: bytes,
+    ctx: ParseContext,
+    *,
+    fmt: str = "auto",
+    filename: str = "",
+    channel: str = "cli",
+) -> InboxItem:
+    """Keep a submission exactly as received (blob + inbox row). Does not commit.
+
+    The edge commits this on its own before reading the submission, so a file that cannot be
+    read is never lost.
+    """
+    chosen = parse_format(fmt)
+    if chosen is Format.AUTO:
+        try:
+            chosen = detect(data, filename)
+        except CbecError:
+            chosen = Format.AUTO  # kept as received; reading it will fail with the reason
+    digest, _ = blobs.put(settings.inbox_dir, data)
+    return repository.add_inbox_item(
+        session,
+        sender_code=ctx.sender_code or ctx.seller_code,
+        seller_code=ctx.seller_code,
+        format=chosen.value,
+        filename=Path(filename).name[:255],
+        sha256=digest,
+        size=len(data),
+        channel=channel,
+    )
+
+
+def process(
+    session: Session,
+    settings: Settings,
+    item: InboxItem,
+    ctx: ParseContext,
+    *,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Read an accepted submission into documents. Does not commit; never raises for bad input:
+    a submission that cannot be read gets a failed intake run and ``report.failure``."""
+    started = time.perf_counter()
+    report = ImportReport(inbox_id=item.id, format=item.format, sha256=item.sha256)
+    try:
+        if item.format == Format.AUTO.value:
+            detect(b"", item.filename)  # raises the "cannot tell the format" error
+        data = blobs.get(settings.inbox_dir, item.sha256)
+        parsed: ParseResult = parser_for(Format(item.format))(data, ctx)
+    except CbecError as exc:
+        report.failure = exc
+        report.seconds = time.perf_counter() - started
+        repository.add_intake_run(session, inbox_id=item.id, status="failed", stats={}, errors=[exc.as_dict()])
+        return report
+    report.parser_stats = dict(parsed.stats)
+    report.row_errors = [e.as_dict() for e in parsed.errors]
+    store_documents(session, parsed.documents, ctx, inbox_id=item.id, report=report, progress=progress)
+    report.seconds = time.perf_counter() - started
+    repository.add_intake_run(
+        session,
+        inbox_id=item.id,
+        status="done",
+        stats={k: v for k, v in report.as_dict(max_errors=0).items() if isinstance(v, int | float | dict)},
+        errors=report.row_errors[:1000],
+    )
+    return report
+
+
+def store_documents(
+    session: Session,
+    documents: list[ParsedDocument],
+    ctx: ParseContext,
+    *,
+    inbox_id: int,
+    report: ImportReport,
+    progress: Progress | None = None,
+    batch: int = 2000,
+) -> None:
+    """Validate and store documents in batches; duplicates are skipped, changes versioned."""
+    codes = code_lists()
+    total = len(documents)
+    now = utcnow()
+    for start in range(0, total, batch):
+        chunk = documents[start : start + batch]
+        rows: list[dict[str, Any]] = []
+        for doc in chunk:
+            checked, errors = validate(doc, codes)
+            rows.append(_row_for(checked, errors, inbox_id=inbox_id, ctx=ctx, now=now))
+        existing = repository.current_by_keys(session, {(r["doc_type"], r["doc_key"]) for r in rows})
+        to_insert: list[dict[str, Any]] = []
+        superseded: list[int] = []
+        pending: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in rows:
+            key = (row["doc_type"], row["doc_key"])
+            report.documents += 1
+            report.by_type[row["doc_type"]] += 1
+            same_batch = pending.get(key)
+            if same_batch is not None:
+                if same_batch["content_sha256"] == row["content_sha256"]:
+                    report.duplicates += 1
+                    continue
+                same_batch["is_current"] = False
+                row["version"] = same_batch["version"] + 1
+                report.new_versions += 1
+            elif key in existing:
+                old_id, old_version, old_hash = existing[key]
+                if old_hash == row["content_sha256"]:
+                    report.duplicates += 1
+                    continue
+                superseded.append(old_id)
+                row["version"] = old_version + 1
+                report.new_versions += 1
+            else:
+                row["version"] = 1
+                report.new += 1
+            row["is_current"] = True
+            pending[key] = row
+            to_insert.append(row)
+            if not row["is_valid"]:
+                report.invalid += 1
+                if len(report.invalid_documents) < 200:
+                    report.invalid_documents.append(
+                        {"document": row["doc_key"], "type": row["doc_type"], "source": row["source_ref"], "errors": row["errors"][:10]}
+                    )
+            if row["order_no"] and row["doc_type"] != DocType.ORDER_CANCEL.value:
+                report.stored_order_nos.add(row["order_no"])
+            if row["doc_type"] in _ORDER_TYPES:
+                for line in row["lines"]:
+                    if "kind" not in line and line.get("itemNo"):
+                        report.skus.setdefault(
+                            (row["seller_code"], str(line["itemNo"])),
+                            (str(line.get("itemName") or ""), str(line.get("hsCode") or line.get("gcode") or "")),
+                        )
+        if superseded:
+            repository.supersede(session, superseded)
+        repository.insert_documents(session, to_insert)
+        if progress:
+            progress(min(start + batch, total), total)

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from cbec.catalogue.models import Product
+from cbec.intake.models import Document
+from cbec.matching.models import MatchResult
+
+CHUNK = 500
+
+
+def order_batch(
+    session: Session,
+    doc_types: Sequence[str],
+    *,
+    after_id: int,
+    limit: int,
+    only_unmatched: bool,
+    order_nos: Sequence[str] | None = None,
+    seller_code: str | None = None,
+) -> Sequence[Any]:
+    """Current orders with id > after_id, in id order (keyset pagination)."""
+    stmt = select(
+        Document.id, Document.doc_type, Document.doc_key, Document.seller_code, Document.order_no,
+        Document.logistics_no, Document.is_valid, Document.head, Document.lines,
+    ).where(Document.doc_type.in_(doc_types), Document.is_current.is_(True), Document.id > after_id)
+    if order_nos is not None:
+        stmt = stmt.where(Document.order_no.in_(order_nos))
+    if seller_code:
+        stmt = stmt.where(Document.seller_code == seller_code)
+    if only_unmatched:
+        stmt = stmt.where(
+            ~exists().where(
+                and_(MatchResult.order_doc_id == Document.id, MatchResult.is_current.is_(True), MatchResult.state == "matched")
+            )
+        )
+    return session.execute(stmt.order_by(Document.id).limit(limit)).all()
+
+
+def current_docs_by(session: Session, doc_type: str, column: str, values: Iterable[str]) -> list[Any]:
+    """Current documents of a type whose order_no / logistics_no is among ``values``."""
+    col = getattr(Document, column)
+    vals = sorted({v for v in values if v})
+    out: list[Any] = []
+    for i in range(0, len(vals), CHUNK):
+        out.extend(
+            session.execute(
+                select(Document.id, Document.order_no, Document.logistics_no, Document.is_valid, Document.head).where(
+                    Document.doc_type == doc_type, Document.is_current.is_(True), col.in_(vals[i : i + CHUNK])
+                ).order_by(Document.id)
+            ).all()
+        )
+    return out
+
+
+def confirmed_skus(session: Session, seller_codes: Iterable[str]) -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for seller, sku in session.execute(
+        select(Product.seller_code, Product.sku).where(Product.seller_code.in_(sorted(set(seller_codes))), Product.hs_status == "confirmed")
+    ):
+        out.setdefault(seller, set()).add(sku)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def replace_results(session: Session, order_keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    for i in range(0, len(order_keys), CHUNK):
+        session.execute(
+            update(MatchResult)
+            .where(MatchResult.order_key.in_(order_keys[i : i + CHUNK]), MatchResult.is_current.is_(True))
+            .values(is_current=False)
+        )
+    for i in range(0, len(rows), 1000):
+        session.execute(insert(MatchResult), rows[i : i + 1000])
+
+
+def state_counts(session: Session, seller_code: str | None = None) -> list[tuple[str, str, int]]:
+    stmt = select(MatchResult.kind, MatchResult.state, func.count()).where(MatchResult.is_current.is_(True))
+    if seller_code:
+        stmt = stmt.where(MatchResult.seller_code == seller_code)
+    return [(k, s, n) for k, s, n in session.execute(stmt.group_by(MatchResult.kind, MatchResult.state))]
+
+
+def reason_counts(session: Session, seller_code: str | None = None) -> list[tuple[str, str, int]]:
+    stmt = select(MatchResult.state, MatchResult.reason, func.count()).where(
+        MatchResult.is_current.is_(True), MatchResult.state != "matched"
+    )
+    if seller_code:
+        stmt = stmt.where(MatchResult.seller_code == seller_code)
+    return [(s, r, n) for s, r, n in session.execute(stmt.group_by(MatchResult.state, MatchResult.reason))]
+
+
+def current_for_order(session: Session, order_key: str) -> MatchResult | None:
+    return session.scalars(
+        select(MatchResult).where(MatchResult.order_key == order_key, MatchResult.is_current.is_(True))
+    ).one_or_none()

@@ -1,0 +1,138 @@
+"""Run the matching rule table over stored documents, in batches, and record every result."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cbec.intake.documents import DocType
+from cbec.matching import repository
+from cbec.matching.engine import EXPORT, IMPORT, Doc, MatchInput, match
+from cbec.orm import utcnow
+
+Progress = Callable[[int, int | None], None]
+
+_KINDS = {
+    DocType.EXPORT_ORDER.value: ("export", DocType.EXPORT_WAYBILL.value, DocType.EXPORT_RECEIPT.value, EXPORT),
+    DocType.IMPORT_ORDER.value: ("import", DocType.IMPORT_WAYBILL.value, DocType.IMPORT_PAYMENT.value, IMPORT),
+}
+
+
+@dataclass
+class MatchSummary:
+    orders: int = 0
+    by_state: Counter[str] = field(default_factory=Counter)
+    by_reason: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"orders": self.orders, "by_state": dict(self.by_state), "by_reason": dict(self.by_reason)}
+
+
+def _pick(candidates: list[Any], ebp_code: str) -> Any | None:
+    """The newest candidate of the same platform (or one that names no platform)."""
+    chosen = None
+    for c in candidates:
+        c_ebp = c.head.get("ebpCode")
+        if not c_ebp or c_ebp == ebp_code:
+            chosen = c
+    return chosen
+
+
+def run_matching(
+    session: Session,
+    *,
+    order_nos: Iterable[str] | None = None,
+    seller_code: str | None = None,
+    only_unmatched: bool = True,
+    batch: int = 1000,
+    progress: Progress | None = None,
+) -> MatchSummary:
+    """Match orders with their waybills (and payments). Does not commit.
+
+    ``order_nos`` re-runs exactly those orders (a late document arrived for them), matched or
+    not; without it, every current order that is not matched yet is (re)tried.
+    """
+    summary = MatchSummary()
+    nos = sorted(set(order_nos)) if order_nos is not None else None
+    chunks: list[list[str] | None] = [nos[i : i + 500] for i in range(0, len(nos), 500)] if nos is not None else [None]
+    for chunk in chunks:
+        after = 0
+        while True:
+            orders = repository.order_batch(
+                session,
+                list(_KINDS),
+                after_id=after,
+                limit=batch,
+                only_unmatched=only_unmatched and nos is None,
+                order_nos=chunk,
+                seller_code=seller_code,
+            )
+            if not orders:
+                break
+            after = orders[-1].id
+            _match_batch(session, orders, summary)
+            if progress:
+                progress(summary.orders, None)
+    return summary
+
+
+def _match_batch(session: Session, orders: list[Any], summary: MatchSummary) -> None:
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    skus = repository.confirmed_skus(session, {o.seller_code for o in orders})
+    by_kind: dict[str, list[Any]] = {}
+    for o in orders:
+        by_kind.setdefault(o.doc_type, []).append(o)
+    for doc_type, group in by_kind.items():
+        kind, waybill_type, payment_type, table = _KINDS[doc_type]
+        order_nos = [o.order_no for o in group if o.order_no]
+        waybills: dict[str, list[Any]] = {}
+        for w in repository.current_docs_by(session, waybill_type, "order_no", order_nos):
+            waybills.setdefault(w.order_no, []).append(w)
+        by_logistics: dict[str, Any] = {}
+        linked = [o.logistics_no for o in group if o.logistics_no]
+        if linked:
+            for w in repository.current_docs_by(session, waybill_type, "logistics_no", linked):
+                by_logistics[w.logistics_no] = w
+        payments: dict[str, list[Any]] = {}
+        for p in repository.current_docs_by(session, payment_type, "order_no", order_nos):
+            payments.setdefault(p.order_no, []).append(p)
+        for o in group:
+            ebp = o.head.get("ebpCode", "")
+            w = by_logistics.get(o.logistics_no) if o.logistics_no else None
+            if w is None:
+                w = _pick(waybills.get(o.order_no, []), ebp)
+            p = _pick(payments.get(o.order_no, []), ebp)
+            outcome = match(
+                MatchInput(
+                    order=Doc(o.id, o.head, o.lines, o.is_valid),
+                    waybill=Doc(w.id, w.head, (), w.is_valid) if w is not None else None,
+                    payment=Doc(p.id, p.head, (), p.is_valid) if p is not None else None,
+                    confirmed_skus=skus.get(o.seller_code, frozenset()),
+                ),
+                table,
+            )
+            summary.orders += 1
+            summary.by_state[outcome.state.value] += 1
+            if outcome.reason:
+                summary.by_reason[outcome.reason] += 1
+            rows.append(
+                {
+                    "kind": kind,
+                    "order_key": o.doc_key,
+                    "seller_code": o.seller_code,
+                    "order_doc_id": o.id,
+                    "waybill_doc_id": w.id if w is not None else None,
+                    "payment_doc_id": p.id if p is not None else None,
+                    "state": outcome.state.value,
+                    "reason": outcome.reason,
+                    "rules": [r.as_dict() for r in outcome.rules],
+                    "is_current": True,
+                    "created_at": now,
+                }
+            )
+    repository.replace_results(session, [r["order_key"] for r in rows], rows)

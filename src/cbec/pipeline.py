@@ -1,0 +1,99 @@
+"""Use cases that cross areas, each with its own units of work: what the CLI, the API and the
+demo call. Raw input is committed on its own before it is read (nothing received is lost)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cbec.catalogue import service as catalogue
+from cbec.config import Settings
+from cbec.errors import InvalidInput
+from cbec.intake import service as intake
+from cbec.intake.documents import ParseContext
+from cbec.matching import service as matching
+from cbec.partners import service as partners
+from cbec.partners.rules import Role
+from cbec.unit_of_work import UnitOfWork
+
+Progress = Callable[[int, int | None], None]
+
+
+def context_for(settings: Settings, seller: str, platform: str | None = None, sender: str | None = None) -> ParseContext:
+    """Resolve who is submitting: the seller must be registered as ebc, the platform as ebp."""
+    with UnitOfWork(settings) as uow:
+        s = partners.require_role(uow.session, seller, Role.EBC)
+        p_code, p_name = "", ""
+        if platform:
+            if platform == "无":  # a foreign platform without a Chinese code (CEB.md §7)
+                p_code, p_name = "无", "境外平台"
+            else:
+                p = partners.require_role(uow.session, platform, Role.EBP)
+                p_code, p_name = p.code, p.name
+        if sender:
+            partners.get_enterprise(uow.session, sender)
+        return ParseContext(
+            seller_code=s.code, seller_name=s.name, platform_code=p_code, platform_name=p_name, sender_code=sender or s.code
+        )
+
+
+def import_bytes(
+    settings: Settings,
+    data: bytes,
+    ctx: ParseContext,
+    *,
+    fmt: str = "auto",
+    filename: str = "",
+    channel: str = "cli",
+    progress: Progress | None = None,
+    rematch: bool = True,
+) -> dict[str, Any]:
+    """Keep the submission, read it, register new SKUs, and re-match the orders it touches."""
+    with UnitOfWork(settings) as uow:
+        item = intake.accept(uow.session, settings, data, ctx, fmt=fmt, filename=filename, channel=channel)
+        uow.commit()
+    with UnitOfWork(settings) as uow:
+        report = intake.process(uow.session, settings, item, ctx, progress=progress)
+        out = report.as_dict()
+        if report.failure is None:
+            out["new_skus"] = catalogue.register_skus(uow.session, report.skus)
+            if rematch and report.stored_order_nos:
+                out["matching"] = matching.run_matching(uow.session, order_nos=report.stored_order_nos).as_dict()
+        uow.commit()
+    if report.failure is not None:
+        raise report.failure
+    return out
+
+
+def import_path(settings: Settings, path: Path, ctx: ParseContext, **kwargs: Any) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}", f"无法读取 {path}：{exc.strerror}", field="path") from None
+    return import_bytes(settings, data, ctx, filename=path.name, **kwargs)
+
+
+def status(settings: Settings, seller: str | None = None) -> dict[str, Any]:
+    from cbec.intake import repository as intake_repo
+    from cbec.matching import repository as match_repo
+
+    with UnitOfWork(settings) as uow:
+        docs: dict[str, dict[str, int]] = {}
+        for t, valid, n in intake_repo.counts_by_type(uow.session, seller):
+            d = docs.setdefault(t, {"valid": 0, "invalid": 0})
+            d["valid" if valid else "invalid"] += n
+        match_states: dict[str, dict[str, int]] = {}
+        for kind, state, n in match_repo.state_counts(uow.session, seller):
+            match_states.setdefault(kind, {})[state] = n
+        reasons: dict[str, dict[str, int]] = {}
+        for state, reason, n in match_repo.reason_counts(uow.session, seller):
+            reasons.setdefault(state, {})[reason] = n
+        return {
+            "data_dir": str(settings.data_dir),
+            "submissions": intake_repo.inbox_count(uow.session),
+            "documents": docs,
+            "matching": match_states,
+            "not_matched_reasons": reasons,
+            "catalogue": catalogue.status_counts(uow.session, seller),
+        }
