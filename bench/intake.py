@@ -64,8 +64,12 @@ def case_intake(path: Path) -> dict[str, float]:
         settings = Settings(data_dir=Path(tmp))
         migrate(settings.database_url)
         with UnitOfWork(settings) as uow:
-            partners.register_enterprise(uow.session, EnterpriseCreate(code="91330782MA2DEMN016", name="seller", roles=["ebc"]))
-            partners.register_enterprise(uow.session, EnterpriseCreate(code="91330782MA2DEMP02Y", name="platform", roles=["ebp"]))
+            partners.register_enterprise(
+                uow.session, EnterpriseCreate(code="91330782MA2DEMN016", name="seller", roles=["ebc"])
+            )
+            partners.register_enterprise(
+                uow.session, EnterpriseCreate(code="91330782MA2DEMP02Y", name="platform", roles=["ebp"])
+            )
             uow.commit()
         ctx = pipeline.context_for(settings, "91330782MA2DEMN016", "91330782MA2DEMP02Y")
         t = time.perf_counter()

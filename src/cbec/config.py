@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     #: replacement customs code lists (see src/cbec/kit/data/README.md)
     code_list_dir: Path | None = None
     environment: str = "development"
-    secret_key: str = "dev-secret-change-me"
+    secret_key: str = "dev-secret-change-me"  # noqa: S105 - refused outside development (below)
 
     @field_validator("data_dir")
     @classmethod

@@ -12,14 +12,15 @@ import json
 import shutil
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from cbec import pipeline
 from cbec.catalogue import service as catalogue
 from cbec.config import Settings
 from cbec.errors import InvalidInput
@@ -29,24 +30,36 @@ from cbec.kit.tracking import make_s10
 from cbec.matching import service as matching
 from cbec.partners import service as partners
 from cbec.partners.schemas import EnterpriseCreate
-from cbec import pipeline
 from cbec.unit_of_work import UnitOfWork
 
 Step = Callable[[str], None]
 Progress = Callable[[int, int | None], None]
 
 PLATFORM = EnterpriseCreate(
-    code="91330782MA2DEMP02Y", name="义乌示范跨境电商平台有限公司", name_en="Yiwu Demo CBEC Platform Co., Ltd.", roles=["ebp"], dxp_id="DXPENT0000000001"
+    code="91330782MA2DEMP02Y",
+    name="义乌示范跨境电商平台有限公司",
+    name_en="Yiwu Demo CBEC Platform Co., Ltd.",
+    roles=["ebp"],
+    dxp_id="DXPENT0000000001",
 )
 SELLER = EnterpriseCreate(
-    code="91330782MA2DEMN016", name="义乌示范礼品家居有限公司", name_en="Yiwu Demo Gifts & Home Co., Ltd.", roles=["ebc"], dxp_id="DXPENT0000000002"
+    code="91330782MA2DEMN016",
+    name="义乌示范礼品家居有限公司",
+    name_en="Yiwu Demo Gifts & Home Co., Ltd.",
+    roles=["ebc"],
+    dxp_id="DXPENT0000000002",
 )
 LOGISTICS = EnterpriseCreate(
-    code="91310000MA1FL0G03T", name="上海示范国际物流有限公司", name_en="Shanghai Demo International Logistics Co., Ltd.", roles=["logistics"], dxp_id="DXPLGS0000000003"
+    code="91310000MA1FL0G03T",
+    name="上海示范国际物流有限公司",
+    name_en="Shanghai Demo International Logistics Co., Ltd.",
+    roles=["logistics"],
+    dxp_id="DXPLGS0000000003",
 )
 #: the seller confirms suggestions at or above this score (its decision, recorded as "demo-seller")
 CONFIRM_SCORE = 0.5
 #: orders of the data set's last day have not been picked up yet: no waybill, so not matched
+BEIJING = ZoneInfo("Asia/Shanghai")
 NOT_SHIPPED_AFTER = "20111209000000"
 
 
@@ -71,7 +84,8 @@ def waybills_for(orders: list[tuple[str, dict[str, Any], int]], logistics: Enter
     for serial, (order_no, head, goods_lines) in enumerate(orders, start=10000001):
         if str(head.get("orderTime", "")) >= NOT_SHIPPED_AFTER:
             continue
-        app_time = (datetime.strptime(head["orderTime"], "%Y%m%d%H%M%S") + timedelta(hours=20)).strftime("%Y%m%d%H%M%S")
+        ordered = datetime.strptime(head["orderTime"], "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
+        app_time = (ordered + timedelta(hours=20)).strftime("%Y%m%d%H%M%S")
         out.append(
             {
                 "type": DocType.EXPORT_WAYBILL.value,
@@ -100,7 +114,9 @@ def waybills_for(orders: list[tuple[str, dict[str, Any], int]], logistics: Enter
     return out
 
 
-def run_demo(settings: Settings, *, fresh: bool = True, step: Step = lambda s: None, progress: Progress | None = None) -> dict[str, Any]:
+def run_demo(
+    settings: Settings, *, fresh: bool = True, step: Step = lambda s: None, progress: Progress | None = None
+) -> dict[str, Any]:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     source = settings.online_retail_path
@@ -133,9 +149,13 @@ def run_demo(settings: Settings, *, fresh: bool = True, step: Step = lambda s: N
     step("物流企业推送运单 logistics company pushes waybills")
     with UnitOfWork(settings) as uow:
         rows = uow.session.execute(
-            select(Document.order_no, Document.head, Document.line_count).where(
-                Document.doc_type == DocType.EXPORT_ORDER.value, Document.is_current.is_(True), Document.seller_code == SELLER.code
-            ).order_by(Document.id)
+            select(Document.order_no, Document.head, Document.line_count)
+            .where(
+                Document.doc_type == DocType.EXPORT_ORDER.value,
+                Document.is_current.is_(True),
+                Document.seller_code == SELLER.code,
+            )
+            .order_by(Document.id)
         ).all()
         orders = [(r.order_no, r.head, r.line_count) for r in rows]
     waybill_docs = waybills_for(orders, LOGISTICS)

@@ -7,7 +7,7 @@ field, so a person can find and correct it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 

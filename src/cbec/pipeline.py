@@ -20,7 +20,9 @@ from cbec.unit_of_work import UnitOfWork
 Progress = Callable[[int, int | None], None]
 
 
-def context_for(settings: Settings, seller: str, platform: str | None = None, sender: str | None = None) -> ParseContext:
+def context_for(
+    settings: Settings, seller: str, platform: str | None = None, sender: str | None = None
+) -> ParseContext:
     """Resolve who is submitting: the seller must be registered as ebc, the platform as ebp."""
     with UnitOfWork(settings) as uow:
         s = partners.require_role(uow.session, seller, Role.EBC)
@@ -34,7 +36,11 @@ def context_for(settings: Settings, seller: str, platform: str | None = None, se
         if sender:
             partners.get_enterprise(uow.session, sender)
         return ParseContext(
-            seller_code=s.code, seller_name=s.name, platform_code=p_code, platform_name=p_name, sender_code=sender or s.code
+            seller_code=s.code,
+            seller_name=s.name,
+            platform_code=p_code,
+            platform_name=p_name,
+            sender_code=sender or s.code,
         )
 
 
@@ -70,7 +76,9 @@ def import_path(settings: Settings, path: Path, ctx: ParseContext, **kwargs: Any
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", f"无法读取 {path}：{exc.strerror}", field="path") from None
+        raise InvalidInput(
+            f"cannot read {path}: {exc.strerror}", f"无法读取 {path}：{exc.strerror}", field="path"
+        ) from None
     return import_bytes(settings, data, ctx, filename=path.name, **kwargs)
 
 

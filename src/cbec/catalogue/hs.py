@@ -127,9 +127,7 @@ def validate_cn_hs_code(code: str, *, document: str = "", line: int | None = Non
             if heading in hs2022().headings
             else f"there is no heading {heading}"
         )
-        where_zh = (
-            f"品目 {heading} 存在，但没有子目 {hs6}" if heading in hs2022().headings else f"不存在品目 {heading}"
-        )
+        where_zh = f"品目 {heading} 存在，但没有子目 {hs6}" if heading in hs2022().headings else f"不存在品目 {heading}"
         return error(
             "unknown_code",
             f"商品编码 {value!r} 的前 6 位 {hs6} 不是 HS2022 子目（{where_zh}）",

@@ -109,11 +109,17 @@ def suggest_codes(session: Session, seller_code: str, *, progress: Progress | No
     return total
 
 
-def confirm_code(session: Session, seller_code: str, sku: str, hs_code: str | None = None, *, by: str = "seller") -> ProductRead:
+def confirm_code(
+    session: Session, seller_code: str, sku: str, hs_code: str | None = None, *, by: str = "seller"
+) -> ProductRead:
     """Confirm the suggested code, or correct it with ``hs_code`` (China's 10-digit code)."""
     p = repository.get(session, seller_code, sku)
     if p is None:
-        raise NotFound(f"SKU {sku} is not in the catalogue of {seller_code}", f"{seller_code} 的商品备案中没有 SKU {sku}", field="sku")
+        raise NotFound(
+            f"SKU {sku} is not in the catalogue of {seller_code}",
+            f"{seller_code} 的商品备案中没有 SKU {sku}",
+            field="sku",
+        )
     code = hs_code or p.hs_code
     if not code:
         raise InvalidInput(
@@ -143,7 +149,9 @@ def confirm_suggestions(session: Session, seller_code: str, *, min_score: float,
     return n
 
 
-def list_products(session: Session, seller_code: str, *, status: str | None = None, limit: int | None = None) -> list[ProductRead]:
+def list_products(
+    session: Session, seller_code: str, *, status: str | None = None, limit: int | None = None
+) -> list[ProductRead]:
     return [to_read(p) for p in repository.list_products(session, seller_code, status=status, limit=limit)]
 
 

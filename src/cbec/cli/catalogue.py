@@ -30,13 +30,22 @@ def list_(
         with UnitOfWork(settings) as uow:
             return {
                 "counts": service.status_counts(uow.session, seller),
-                "products": [p.model_dump() for p in service.list_products(uow.session, seller, status=status, limit=limit)],
+                "products": [
+                    p.model_dump() for p in service.list_products(uow.session, seller, status=status, limit=limit)
+                ],
             }
 
     def render(out: dict[str, Any]) -> None:
         t = Table("SKU", "name 名称", "HS", "status 状态", "score 分数", "matched 匹配词")
         for p in out["products"]:
-            t.add_row(p["sku"], p["name_en"][:40], p["hs_code"] or "", p["hs_status"], p["hs_score"] or "", " ".join(p["hs_matched_words"]))
+            t.add_row(
+                p["sku"],
+                p["name_en"][:40],
+                p["hs_code"] or "",
+                p["hs_status"],
+                p["hs_score"] or "",
+                " ".join(p["hs_matched_words"]),
+            )
         console.print(t)
         console.print(f"counts 统计: {out['counts']}")
 
@@ -44,7 +53,9 @@ def list_(
 
 
 @app.command("suggest")
-def suggest(seller: Annotated[str, typer.Option(help="seller (ebc) code")], data_dir: DataDir = None, json_out: JsonOut = False) -> None:
+def suggest(
+    seller: Annotated[str, typer.Option(help="seller (ebc) code")], data_dir: DataDir = None, json_out: JsonOut = False
+) -> None:
     """Suggest HS codes for SKUs that have none (marked "suggested", never declared unconfirmed)."""
     settings = settings_for(data_dir)
 

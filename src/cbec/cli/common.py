@@ -22,7 +22,9 @@ err_console = Console(stderr=True)
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="data directory (default ./cbec-data or CBEC_DATA_DIR) / 数据目录", show_default=False),
+    typer.Option(
+        "--data-dir", help="data directory (default ./cbec-data or CBEC_DATA_DIR) / 数据目录", show_default=False
+    ),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout / 输出 JSON")]
 

@@ -44,7 +44,9 @@ def demo(
         for k, v in r["matching"]["by_reason"].items():
             t.add_row(f"  not matched because 原因: {k}", str(v))
         c = r["catalogue"]
-        t.add_row("SKUs 商品 (confirmed 已确认)", f"{sum(c['by_status'].values())} ({c['by_status'].get('confirmed', 0)})")
+        t.add_row(
+            "SKUs 商品 (confirmed 已确认)", f"{sum(c['by_status'].values())} ({c['by_status'].get('confirmed', 0)})"
+        )
         console.print(t)
         t = Table("destination 运抵国", "orders 订单", "goods value 货值 (GBP)")
         for row in r["value_by_destination"][:15]:

@@ -37,9 +37,9 @@ def current_by_keys(session: Session, keys: Iterable[tuple[str, str]]) -> dict[t
         for i in range(0, len(doc_keys), CHUNK):
             chunk = doc_keys[i : i + CHUNK]
             rows = session.execute(
-                select(Document.doc_type, Document.doc_key, Document.id, Document.version, Document.content_sha256).where(
-                    Document.doc_type == doc_type, Document.is_current.is_(True), Document.doc_key.in_(chunk)
-                )
+                select(
+                    Document.doc_type, Document.doc_key, Document.id, Document.version, Document.content_sha256
+                ).where(Document.doc_type == doc_type, Document.is_current.is_(True), Document.doc_key.in_(chunk))
             )
             for t, k, id_, v, h in rows:
                 found[(t, k)] = (id_, v, h)

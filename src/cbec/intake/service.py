@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from cbec.config import Settings
 from cbec.errors import CbecError, FieldError
 from cbec.intake import blobs, repository
-from cbec.intake.models import InboxItem
 from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.formats import Format, detect, parse_format, parser_for
+from cbec.intake.models import InboxItem
 from cbec.intake.parsers.base import ParseResult
 from cbec.intake.validation import validate
 from cbec.kit.codes import code_lists
@@ -86,7 +86,9 @@ def _plain(values: dict[str, Any] | Any) -> Any:
     return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in values.items()}
 
 
-def _row_for(doc: ParsedDocument, errors: list[FieldError], *, inbox_id: int, ctx: ParseContext, now: Any) -> dict[str, Any]:
+def _row_for(
+    doc: ParsedDocument, errors: list[FieldError], *, inbox_id: int, ctx: ParseContext, now: Any
+) -> dict[str, Any]:
     head = _plain(doc.head)
     lines = [_plain(line) for line in doc.lines]
     content = json.dumps({"head": head, "lines": lines}, sort_keys=True, ensure_ascii=False, default=_json_default)
@@ -237,7 +239,12 @@ def store_documents(
                 report.invalid += 1
                 if len(report.invalid_documents) < 200:
                     report.invalid_documents.append(
-                        {"document": row["doc_key"], "type": row["doc_type"], "source": row["source_ref"], "errors": row["errors"][:10]}
+                        {
+                            "document": row["doc_key"],
+                            "type": row["doc_type"],
+                            "source": row["source_ref"],
+                            "errors": row["errors"][:10],
+                        }
                     )
             if row["order_no"] and row["doc_type"] != DocType.ORDER_CANCEL.value:
                 report.stored_order_nos.add(row["order_no"])

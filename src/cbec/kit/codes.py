@@ -45,12 +45,10 @@ class CodeLists:
             return list(csv.DictReader(text.splitlines()))
 
         countries = {
-            r["code"]: Code(r["code"], r["name_zh"], r["name_en"], r["iso2"], r["source"])
-            for r in rows("country.csv")
+            r["code"]: Code(r["code"], r["name_zh"], r["name_en"], r["iso2"], r["source"]) for r in rows("country.csv")
         }
         currencies = {
-            r["code"]: Code(r["code"], r["name_zh"], r["iso"], r["iso"], r["source"])
-            for r in rows("currency.csv")
+            r["code"]: Code(r["code"], r["name_zh"], r["iso"], r["iso"], r["source"]) for r in rows("currency.csv")
         }
         units = {r["code"]: Code(r["code"], r["name_zh"], r["name_en"], "", r["source"]) for r in rows("unit.csv")}
         lookup: dict[str, str] = {}
@@ -116,7 +114,9 @@ class CodeLists:
         try:
             return self.currencies[code].iso
         except KeyError:
-            raise UnknownCode(f"unknown customs currency code {code!r}", f"未知币制代码 {code!r}", field="currency") from None
+            raise UnknownCode(
+                f"unknown customs currency code {code!r}", f"未知币制代码 {code!r}", field="currency"
+            ) from None
 
     def is_unit(self, code: str) -> bool:
         return code in self.units

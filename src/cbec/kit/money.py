@@ -6,6 +6,7 @@ round to the fen (0.01 CNY) only where a rule says so, with ROUND_HALF_UP named.
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -38,7 +39,7 @@ def parse_decimal(text: str | int | float | Decimal | None, *, decimal_comma: bo
     if isinstance(text, int):
         return Decimal(text)
     if isinstance(text, float):
-        if text != text or text in (float("inf"), float("-inf")):
+        if math.isnan(text) or math.isinf(text):
             raise ValueError(f"not an amount: {text!r}")
         return Decimal(repr(text))
     s = _CURRENCY_NOISE.sub("", text.strip())
@@ -51,10 +52,7 @@ def parse_decimal(text: str | int | float | Decimal | None, *, decimal_comma: bo
     elif _THOUSANDS_COMMA_DECIMAL_DOT.match(s) and decimal_comma is not True:
         s = s.replace(",", "")
     elif _DECIMAL_COMMA.match(s):
-        if decimal_comma is False:
-            s = s.replace(",", "")
-        else:
-            s = s.replace(",", ".")
+        s = s.replace(",", "") if decimal_comma is False else s.replace(",", ".")
     try:
         value = Decimal(s)
     except InvalidOperation:
@@ -83,7 +81,7 @@ def ceb_text(amount: Decimal) -> str:
 
 def fits_n19_5(amount: Decimal) -> bool:
     """True when the value fits CEB's N19,5 (≤19 digits in all, ≤5 after the point)."""
-    sign, digits, exponent = amount.normalize().as_tuple()
+    _sign, digits, exponent = amount.normalize().as_tuple()
     if not isinstance(exponent, int):
         return False
     frac = max(0, -exponent)

@@ -96,7 +96,9 @@ def _fail(rule: str, zh: str, en: str, *, blocking: bool = True) -> RuleOutcome:
 def rule_order_valid(m: MatchInput) -> RuleOutcome:
     if m.order.is_valid:
         return _ok("order_valid")
-    return _fail("order_valid", "订单未通过校验，请更正后重新提交", "the order failed validation; correct and resubmit it")
+    return _fail(
+        "order_valid", "订单未通过校验，请更正后重新提交", "the order failed validation; correct and resubmit it"
+    )
 
 
 def rule_waybill_present(m: MatchInput) -> RuleOutcome:

@@ -25,8 +25,15 @@ def order_batch(
 ) -> Sequence[Any]:
     """Current orders with id > after_id, in id order (keyset pagination)."""
     stmt = select(
-        Document.id, Document.doc_type, Document.doc_key, Document.seller_code, Document.order_no,
-        Document.logistics_no, Document.is_valid, Document.head, Document.lines,
+        Document.id,
+        Document.doc_type,
+        Document.doc_key,
+        Document.seller_code,
+        Document.order_no,
+        Document.logistics_no,
+        Document.is_valid,
+        Document.head,
+        Document.lines,
     ).where(Document.doc_type.in_(doc_types), Document.is_current.is_(True), Document.id > after_id)
     if order_nos is not None:
         stmt = stmt.where(Document.order_no.in_(order_nos))
@@ -35,7 +42,11 @@ def order_batch(
     if only_unmatched:
         stmt = stmt.where(
             ~exists().where(
-                and_(MatchResult.order_doc_id == Document.id, MatchResult.is_current.is_(True), MatchResult.state == "matched")
+                and_(
+                    MatchResult.order_doc_id == Document.id,
+                    MatchResult.is_current.is_(True),
+                    MatchResult.state == "matched",
+                )
             )
         )
     return session.execute(stmt.order_by(Document.id).limit(limit)).all()
@@ -49,9 +60,9 @@ def current_docs_by(session: Session, doc_type: str, column: str, values: Iterab
     for i in range(0, len(vals), CHUNK):
         out.extend(
             session.execute(
-                select(Document.id, Document.order_no, Document.logistics_no, Document.is_valid, Document.head).where(
-                    Document.doc_type == doc_type, Document.is_current.is_(True), col.in_(vals[i : i + CHUNK])
-                ).order_by(Document.id)
+                select(Document.id, Document.order_no, Document.logistics_no, Document.is_valid, Document.head)
+                .where(Document.doc_type == doc_type, Document.is_current.is_(True), col.in_(vals[i : i + CHUNK]))
+                .order_by(Document.id)
             ).all()
         )
     return out
@@ -60,7 +71,9 @@ def current_docs_by(session: Session, doc_type: str, column: str, values: Iterab
 def confirmed_skus(session: Session, seller_codes: Iterable[str]) -> dict[str, frozenset[str]]:
     out: dict[str, set[str]] = {}
     for seller, sku in session.execute(
-        select(Product.seller_code, Product.sku).where(Product.seller_code.in_(sorted(set(seller_codes))), Product.hs_status == "confirmed")
+        select(Product.seller_code, Product.sku).where(
+            Product.seller_code.in_(sorted(set(seller_codes))), Product.hs_status == "confirmed"
+        )
     ):
         out.setdefault(seller, set()).add(sku)
     return {k: frozenset(v) for k, v in out.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +80,7 @@ def run_matching(
     return summary
 
 
-def _match_batch(session: Session, orders: list[Any], summary: MatchSummary) -> None:
+def _match_batch(session: Session, orders: Sequence[Any], summary: MatchSummary) -> None:
     now = utcnow()
     rows: list[dict[str, Any]] = []
     skus = repository.confirmed_skus(session, {o.seller_code for o in orders})

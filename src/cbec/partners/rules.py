@@ -71,7 +71,10 @@ def check_enterprise_code(code: str) -> str:
             reason = {
                 "InvalidChecksum": ("the check character (GB 32100) is wrong", "校验码错误（GB 32100）"),
                 "InvalidFormat": ("characters outside the USCC alphabet", "含有统一社会信用代码不允许的字符"),
-                "InvalidComponent": ("an invalid registration department or region part", "登记管理部门或行政区划码无效"),
+                "InvalidComponent": (
+                    "an invalid registration department or region part",
+                    "登记管理部门或行政区划码无效",
+                ),
             }.get(type(exc).__name__, (str(exc), str(exc)))
             raise InvalidInput(
                 f"unified social credit code {code!r} is invalid: {reason[0]}",

@@ -13,7 +13,9 @@ from cbec.intake.parsers.online_retail import parse
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 DATA = SHARED / "data" / "online-retail.parquet"
-CTX = ParseContext("91330782MA2DEMN016", "义乌示范礼品家居有限公司", "91330782MA2DEMP02Y", "义乌示范跨境电商平台有限公司")
+CTX = ParseContext(
+    "91330782MA2DEMN016", "义乌示范礼品家居有限公司", "91330782MA2DEMP02Y", "义乌示范跨境电商平台有限公司"
+)
 
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason="../shared/data/online-retail.parquet is absent")
 
@@ -59,7 +61,13 @@ def test_every_invoice_is_accounted_for(parsed, expected) -> None:  # type: igno
     assert s["zero_value_invoices"] == expected["zero"]
     assert s["orders"] == expected["orders"]
     assert s["order_lines"] == expected["order_lines"]
-    total = s["orders"] + s["cancellations"] + s["adjustment_invoices"] + s["stock_correction_invoices"] + s["zero_value_invoices"]
+    total = (
+        s["orders"]
+        + s["cancellations"]
+        + s["adjustment_invoices"]
+        + s["stock_correction_invoices"]
+        + s["zero_value_invoices"]
+    )
     assert total == 25900
     assert not parsed.errors
 

@@ -72,7 +72,9 @@ def test_export_to_china_is_refused() -> None:
 
 
 def test_every_reason_is_reported_not_only_the_first() -> None:
-    out = match(_export(order=Doc(1, EXPORT_ORDER, LINES, is_valid=False), waybill=None, confirmed_skus=frozenset()), EXPORT)
+    out = match(
+        _export(order=Doc(1, EXPORT_ORDER, LINES, is_valid=False), waybill=None, confirmed_skus=frozenset()), EXPORT
+    )
     assert {r.rule for r in out.failed} == {"order_valid", "waybill_present", "hs_confirmed"}
     assert out.reason == "order_valid"
 

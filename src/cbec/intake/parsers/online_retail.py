@@ -119,7 +119,8 @@ def _beijing_time(value: Any) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value.strip())
     local = value.replace(tzinfo=_LONDON)
-    return local.astimezone(_BEIJING).strftime("%Y%m%d%H%M%S")
+    stamp: str = local.astimezone(_BEIJING).strftime("%Y%m%d%H%M%S")
+    return stamp
 
 
 def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> ParseResult:

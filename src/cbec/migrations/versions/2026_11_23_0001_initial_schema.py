@@ -12,7 +12,6 @@ from alembic import op
 
 import cbec.orm
 
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -47,15 +46,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_item")),
     )
     with op.batch_alter_table("inbox_item", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_inbox_item_seller_code"), ["seller_code"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_inbox_item_sender_code"), ["sender_code"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_inbox_item_sha256"), ["sha256"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_inbox_item_seller_code"), ["seller_code"], unique=False)
+        batch_op.create_index(batch_op.f("ix_inbox_item_sender_code"), ["sender_code"], unique=False)
+        batch_op.create_index(batch_op.f("ix_inbox_item_sha256"), ["sha256"], unique=False)
 
     op.create_table(
         "product",
@@ -75,9 +68,7 @@ def upgrade() -> None:
         sa.Column("confirmed_by", sa.String(length=60), nullable=True),
         sa.Column("updated_at", cbec.orm.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_product")),
-        sa.UniqueConstraint(
-            "seller_code", "sku", name=op.f("uq_product_seller_code_sku")
-        ),
+        sa.UniqueConstraint("seller_code", "sku", name=op.f("uq_product_seller_code_sku")),
     )
     op.create_table(
         "api_credential",
@@ -151,12 +142,8 @@ def upgrade() -> None:
             ["doc_type", "is_current", "order_no"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_document_inbox_id"), ["inbox_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_document_seller_code"), ["seller_code"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_document_inbox_id"), ["inbox_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_document_seller_code"), ["seller_code"], unique=False)
 
     op.create_table(
         "enterprise_role",
@@ -168,9 +155,7 @@ def upgrade() -> None:
             name=op.f("fk_enterprise_role_enterprise_id_enterprise"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "enterprise_id", "role", name=op.f("pk_enterprise_role")
-        ),
+        sa.PrimaryKeyConstraint("enterprise_id", "role", name=op.f("pk_enterprise_role")),
     )
     op.create_table(
         "intake_run",
@@ -188,9 +173,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_intake_run")),
     )
     with op.batch_alter_table("intake_run", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_intake_run_inbox_id"), ["inbox_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_intake_run_inbox_id"), ["inbox_id"], unique=False)
 
     op.create_table(
         "match_result",
@@ -224,15 +207,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_match_result")),
     )
     with op.batch_alter_table("match_result", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_match_result_current_state", ["is_current", "state"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_match_result_order_key"), ["order_key"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_match_result_seller_code"), ["seller_code"], unique=False
-        )
+        batch_op.create_index("ix_match_result_current_state", ["is_current", "state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_match_result_order_key"), ["order_key"], unique=False)
+        batch_op.create_index(batch_op.f("ix_match_result_seller_code"), ["seller_code"], unique=False)
 
     # ### end Alembic commands ###
 

@@ -1,0 +1,32 @@
+# The two README commands are `make demo` and `make test`; each does all set-up first.
+.PHONY: setup setup-test demo test test-fast check bench clean
+
+UV_RUN = uv run --frozen
+DATA_DIR ?= ./cbec-data
+
+setup:
+	@scripts/setup
+
+setup-test:
+	@scripts/setup --test
+
+demo: setup
+	$(UV_RUN) cbec demo --data-dir $(DATA_DIR)
+
+test: setup-test
+	CBEC_REQUIRE_POSTGRES=1 $(UV_RUN) pytest -n 2 -q
+
+test-fast: setup
+	$(UV_RUN) pytest -q -m "not integration and not e2e and not slow"
+
+check: setup
+	$(UV_RUN) ruff check src tests bench
+	$(UV_RUN) ruff format --check src tests bench
+	$(UV_RUN) mypy
+	$(UV_RUN) lint-imports
+
+bench: setup
+	$(UV_RUN) python bench/intake.py
+
+clean:
+	rm -rf $(DATA_DIR) bench/out test-artifacts
