@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -171,9 +172,25 @@ def process(
         report.seconds = time.perf_counter() - started
         repository.add_intake_run(session, inbox_id=item.id, status="failed", stats={}, errors=[exc.as_dict()])
         return report
+    try:
+        store_documents(
+            session,
+            parsed.documents,
+            ctx,
+            inbox_id=item.id,
+            report=report,
+            progress=progress,
+            size_hint=parsed.size_hint,
+        )
+    except CbecError as exc:  # a streaming parser met something it cannot read: keep nothing half-stored
+        session.rollback()
+        report.failure = exc
+        report.seconds = time.perf_counter() - started
+        repository.add_intake_run(session, inbox_id=item.id, status="failed", stats={}, errors=[exc.as_dict()])
+        return report
+    # a streaming parser completes its stats and errors only once its documents are consumed
     report.parser_stats = dict(parsed.stats)
     report.row_errors = [e.as_dict() for e in parsed.errors]
-    store_documents(session, parsed.documents, ctx, inbox_id=item.id, report=report, progress=progress)
     report.seconds = time.perf_counter() - started
     repository.add_intake_run(
         session,
@@ -187,20 +204,23 @@ def process(
 
 def store_documents(
     session: Session,
-    documents: list[ParsedDocument],
+    documents: Iterable[ParsedDocument],
     ctx: ParseContext,
     *,
     inbox_id: int,
     report: ImportReport,
     progress: Progress | None = None,
     batch: int = 2000,
+    size_hint: int | None = None,
 ) -> None:
     """Validate and store documents in batches; duplicates are skipped, changes versioned."""
     codes = code_lists()
-    total = len(documents)
+    total = len(documents) if isinstance(documents, Sized) else size_hint
     now = utcnow()
-    for start in range(0, total, batch):
-        chunk = documents[start : start + batch]
+    stream = iter(documents)
+    done = 0
+    while chunk := list(islice(stream, batch)):
+        done += len(chunk)
         rows: list[dict[str, Any]] = []
         for doc in chunk:
             checked, errors = validate(doc, codes)
@@ -259,4 +279,4 @@ def store_documents(
             repository.supersede(session, superseded)
         repository.insert_documents(session, to_insert)
         if progress:
-            progress(min(start + batch, total), total)
+            progress(done, max(total or done, done))

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not DATA.exists(), reason="../shared/data/online
 
 @pytest.fixture(scope="module")
 def parsed():  # type: ignore[no-untyped-def]
-    return parse(DATA.read_bytes(), CTX)
+    return parse(DATA.read_bytes(), CTX).materialize()
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cbec.errors import FieldError
@@ -16,8 +17,20 @@ class ParseResult:
     ``errors`` are problems that stop a row/element from being read (e.g. an unreadable number
     in a marketplace file); documents that were read but break field rules are reported later
     by ``intake.validation`` and still kept.
+
+    A parser of large files may give ``documents`` as a generator, so that intake stores them in
+    batches while they are read and memory stays flat in the file's size; ``errors`` and
+    ``stats`` are then complete only once the documents have been consumed, and ``size_hint``
+    (an upper bound, for progress bars) says how many to expect.
     """
 
-    documents: list[ParsedDocument] = field(default_factory=list)
+    documents: Iterable[ParsedDocument] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
+    size_hint: int | None = None
+
+    def materialize(self) -> ParseResult:
+        """Read every document now (tests, small files)."""
+        if not isinstance(self.documents, list):
+            self.documents = list(self.documents)
+        return self

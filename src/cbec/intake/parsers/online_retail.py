@@ -28,10 +28,13 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import polars as pl
 
 from cbec.errors import FieldError, InvalidInput, UnknownCode
 from cbec.intake.documents import DocType, LineKind, ParseContext, ParsedDocument
@@ -80,7 +83,6 @@ def line_kind(stock_code: str) -> LineKind:
 
 
 def _read_frame(data: bytes) -> Any:
-    import polars as pl
 
     try:
         if data[:4] == b"PAR1":
@@ -130,14 +132,43 @@ def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> 
     stats: Counter[str] = result.stats
     stats["rows"] = frame.height
 
-    # group rows by invoice in file order (a dict keeps insertion order)
-    invoices: dict[str, list[tuple[Any, ...]]] = {}
-    for row in zip(*(frame.get_column(c).to_list() for c in REQUIRED_COLUMNS), strict=True):
-        invoices.setdefault(row[0], []).append(row)
-    stats["invoices"] = len(invoices)
+    # Rows of one invoice are brought together, invoices in order of first appearance (a stable
+    # sort in Polars), so they can be read in slices and turned into documents one at a time.
+    frame = (
+        frame.with_columns(pl.col("InvoiceNo").cast(pl.Utf8))
+        .with_row_index("_row")
+        .with_columns(pl.col("_row").min().over("InvoiceNo").alias("_first_seen"))
+        .sort("_first_seen", "_row")
+    )
+    stats["invoices"] = frame.get_column("InvoiceNo").n_unique()
+    result.documents = _documents(_invoices(frame), ctx, codes, result)
+    result.size_hint = stats["invoices"]
+    return result
 
+
+def _invoices(frame: pl.DataFrame, slice_rows: int = 50_000) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    """(invoice, rows) in order, from a frame whose invoices are contiguous, a slice at a time."""
+    current: str | None = None
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, frame.height, slice_rows):
+        part = frame.slice(start, slice_rows)
+        for row in zip(*(part.get_column(c).to_list() for c in REQUIRED_COLUMNS), strict=True):
+            if row[0] != current:
+                if current is not None:
+                    yield current, rows
+                current, rows = row[0], []
+            rows.append(row)
+    if current is not None:
+        yield current, rows
+
+
+def _documents(
+    invoices: Iterator[tuple[str, list[tuple[Any, ...]]]], ctx: ParseContext, codes: CodeLists, result: ParseResult
+) -> Iterator[ParsedDocument]:
+    """The invoices as documents, one at a time (memory stays flat in the file's size)."""
+    stats = result.stats
     country_cache: dict[str, str] = {}
-    for invoice_no, rows in invoices.items():
+    for invoice_no, rows in invoices:
         first = rows[0]
         ref = f"invoice {invoice_no}"
         if invoice_no.startswith("A"):
@@ -232,7 +263,7 @@ def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> 
                 "currency": CURRENCY,
                 "reason": "credit note",
             }
-            result.documents.append(ParsedDocument(DocType.ORDER_CANCEL, head, tuple(lines), ref))
+            yield ParsedDocument(DocType.ORDER_CANCEL, head, tuple(lines), ref)
             continue
         stats["orders"] += 1
         stats["order_lines"] += len(rows)
@@ -251,5 +282,4 @@ def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> 
             "destinationCountry": country,
             "buyerRef": buyer_ref,
         }
-        result.documents.append(ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), ref))
-    return result
+        yield ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), ref)
