@@ -1,6 +1,7 @@
 """Every ORM model, imported in one place so Alembic and create_all see the whole schema."""
 
 from cbec.catalogue.models import Product
+from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
 from cbec.intake.models import Document, InboxItem, IntakeRun
 from cbec.matching.models import MatchResult
 from cbec.orm import Base
@@ -9,11 +10,15 @@ from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
 __all__ = [
     "ApiCredential",
     "Base",
+    "Declaration",
+    "DeclarationEvent",
     "Document",
     "Enterprise",
     "EnterpriseRole",
     "InboxItem",
     "IntakeRun",
     "MatchResult",
+    "OutboxMessage",
     "Product",
+    "ReceiptLog",
 ]

@@ -105,3 +105,52 @@ def status(settings: Settings, seller: str | None = None) -> dict[str, Any]:
             "not_matched_reasons": reasons,
             "catalogue": catalogue.status_counts(uow.session, seller),
         }
+
+
+# --- customs ---------------------------------------------------------------------------------
+
+
+def messages_dir(settings: Settings) -> Path:
+    return settings.data_dir / "messages"
+
+
+def declare(
+    settings: Settings, *, seller: str | None = None, trade_mode: str = "9610", progress: Progress | None = None
+) -> dict[str, Any]:
+    """Declare every matched order not declared yet: declarations and messages in one transaction."""
+    from cbec.customs import service as customs
+
+    with UnitOfWork(settings) as uow:
+        report = customs.declare(uow.session, seller_code=seller, trade_mode=trade_mode, progress=progress)
+        uow.commit()
+    return report.as_dict()
+
+
+def work_once(settings: Settings, *, limit: int | None = None) -> dict[str, Any]:
+    """One pass of the worker: send what is queued, apply the receipts that arrived.
+
+    Each message is sent in its own unit of work, so a crash loses at most the record of one
+    send, and that message is then written again under the same file name (never doubled)."""
+    from cbec.customs import service as customs
+    from cbec.customs.transport import FolderTransport
+
+    transport = FolderTransport(messages_dir(settings))
+    sent = 0
+    while limit is None or sent < limit:
+        with UnitOfWork(settings) as uow:
+            n = customs.send_pending(uow.session, transport, limit=1)
+            uow.commit()
+        if not n:
+            break
+        sent += n
+    with UnitOfWork(settings) as uow:
+        receipts = customs.apply_receipts(uow.session, transport)
+        uow.commit()
+    return {"sent": sent, "receipts": receipts.as_dict()}
+
+
+def customs_status(settings: Settings, seller: str | None = None) -> dict[str, Any]:
+    from cbec.customs import service as customs
+
+    with UnitOfWork(settings) as uow:
+        return customs.status_counts(uow.session, seller)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cbec.cli import catalogue, demo, intake, partners
+from cbec.cli import catalogue, customs, demo, intake, partners
 from cbec.cli.common import set_root_data_dir
 
 app = typer.Typer(
@@ -32,6 +32,11 @@ app.command("import")(intake.import_)
 app.command("match")(intake.match)
 app.command("status")(intake.status)
 app.command("demo")(demo.demo)
+app.command("declare")(customs.declare)
+app.command("worker")(customs.worker)
+app.command("sandbox")(customs.sandbox)
+app.command("summarise")(customs.summarise)
+app.command("declarations")(customs.customs_status)
 
 
 def main() -> None:

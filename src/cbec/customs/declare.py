@@ -1,0 +1,349 @@
+"""From matched documents to the entities declared to customs. Pure: no database, no clock.
+
+Export (9610, 9710, 9810): the order (CEB303), the waybill (CEB505) and the inventory list
+(CEB603) built from both; import (9610 direct, 1210 bonded): CEB311, CEB411, CEB511 and the list
+CEB621. The list takes its goods codes (``gcode``), names and legal units from the seller's
+confirmed catalogue, never from a guess; a line without a confirmed code stops the declaration
+with the reason.
+
+Lists carry at most 100 lines (export) / 99 (import) (XSD maxOccurs); a longer order is split
+into several lists with the same orderNo and ``copNo`` suffixes -1, -2 … (CEB.md §2.1).
+
+Field meanings (CEB.md §3.1): list ``country`` is the final destination (export) / origin
+(import); ``price`` is the FOB unit price and ``totalPrice`` = qty × price; ``qty1``/``unit1`` the
+quantity in the first legal unit; ``barCode`` "无" when there is none; ``ieDate`` the export date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cbec.customs.messages import Entity
+from cbec.customs.schema import EXPORT_XSD, IMPORT_XSD, entity
+from cbec.errors import FieldError, RuleViolation
+
+EXPORT_LIST_LINES = 100
+IMPORT_LIST_LINES = 99
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Zone defaults for declarations (customs/data/declaration_profile.json, replaceable)."""
+
+    customs_code: str
+    port_code: str
+    traf_mode: str
+    wrap_type: str
+    pod: str
+    statistics_flag: str
+    default_legal_unit: str
+    net_weight_share: Decimal
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Profile:
+        text = (
+            path.read_text("utf-8")
+            if path
+            else resources.files("cbec.customs.data").joinpath("declaration_profile.json").read_text("utf-8")
+        )
+        raw = {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
+        raw["net_weight_share"] = Decimal(str(raw["net_weight_share"]))
+        return cls(**raw)
+
+
+@lru_cache(maxsize=1)
+def default_profile() -> Profile:
+    return Profile.load()
+
+
+@dataclass(frozen=True, slots=True)
+class ProductInfo:
+    """What the catalogue says of a SKU: the confirmed code, names and legal units."""
+
+    hs_code: str
+    name: str  # Chinese name when known, else the English one
+    unit1: str | None = None
+    unit2: str | None = None
+    origin_country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocIn:
+    """A stored document as the builders need it."""
+
+    id: int
+    head: Mapping[str, Any]
+    lines: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass
+class Declared:
+    """The entities of one order's declaration set, by message type."""
+
+    direction: str
+    trade_mode: str
+    entities: dict[str, list[tuple[str, Entity]]] = field(default_factory=dict)  # message → [(copNo/key, entity)]
+
+    def add(self, message: str, key: str, value: Entity) -> None:
+        self.entities.setdefault(message, []).append((key, value))
+
+
+def _only(xsd: str, element: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    names = entity(xsd, element).by_name
+    return {k: v for k, v in values.items() if k in names and v not in (None, "")}
+
+
+def cop_no(prefix: str, key: str, part: int | None, limit: int) -> str:
+    """Our number for a list (企业内部编号): stable for the same order, so declaring it again
+    finds the same declaration instead of a second one."""
+    digest = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest().upper()
+    suffix = f"-{part}" if part is not None else ""
+    return f"{prefix}{digest[: limit - len(prefix) - len(suffix)]}{suffix}"
+
+
+def _goods(lines: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [ln for ln in lines if "kind" not in ln or ln.get("kind") in (None, "", "goods")]
+
+
+def _product(products: Mapping[str, ProductInfo], line: Mapping[str, Any], document: str, gnum: int) -> ProductInfo:
+    sku = str(line.get("itemNo") or "")
+    info = products.get(sku)
+    if info is None or not info.hs_code:
+        raise RuleViolation(
+            f"SKU {sku} has no confirmed HS code; confirm it in the catalogue before declaring",
+            f"SKU {sku} 尚无已确认的商品编码，请先在商品备案中确认",
+            field="gcode",
+            document=document,
+            details=[
+                FieldError(
+                    "hs_confirmed",
+                    "gcode",
+                    f"SKU {sku} 无已确认编码",
+                    f"SKU {sku} has no confirmed code",
+                    document,
+                    gnum,
+                )
+            ],
+        )
+    return info
+
+
+def _legal_qty(line: Mapping[str, Any], qty: Decimal, unit: str, unit1: str, document: str) -> Decimal:
+    """Quantity in the first legal unit: the line's ``qty1`` when given, the quantity itself when
+    the units agree. There is no conversion table between units (e.g. pieces to kilograms), so a
+    line whose legal unit differs and that gives no ``qty1`` is refused rather than guessed."""
+    given = line.get("qty1")
+    if given not in (None, ""):
+        return Decimal(str(given))
+    if unit1 == unit:
+        return qty
+    gnum = int(line.get("gnum") or 0)
+    raise RuleViolation(
+        f"line {gnum}: the first legal unit {unit1} differs from the unit {unit}; give qty1",
+        f"第 {gnum} 行：第一法定计量单位 {unit1} 与成交单位 {unit} 不同，请提供 qty1",
+        field="qty1",
+        document=document,
+    )
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def export_declaration(
+    order: DocIn,
+    waybill: DocIn,
+    products: Mapping[str, ProductInfo],
+    *,
+    trade_mode: str,
+    agent: Party,
+    logistics: Party,
+    profile: Profile,
+    export_date: str,
+) -> Declared:
+    """CEB303 + CEB505 + CEB603 list(s) for one matched export order."""
+    oh, wh = order.head, waybill.head
+    key = f"{oh.get('ebpCode')}|{oh.get('orderNo')}"
+    document = f"CEB603 orderNo={oh.get('orderNo')}"
+    out = Declared("export", trade_mode)
+    goods = _goods(order.lines)
+    order_lines = [_only(EXPORT_XSD, "OrderList", ln) for ln in goods]
+    out.add("CEB303", key, Entity(_only(EXPORT_XSD, "OrderHead", oh), tuple(order_lines)))
+    out.add("CEB505", f"{wh.get('logisticsCode')}|{wh.get('logisticsNo')}", Entity(_only(EXPORT_XSD, "Logistics", wh)))
+
+    destination = str(oh.get("destinationCountry") or "")
+    gross = Decimal(str(wh.get("grossWeight") or "0"))
+    parts = _chunks(goods, EXPORT_LIST_LINES)
+    for index, part in enumerate(parts, start=1):
+        list_lines = []
+        for n, ln in enumerate(part, start=1):
+            info = _product(products, ln, document, int(ln.get("gnum") or n))
+            unit = str(ln.get("unit") or profile.default_legal_unit)
+            unit1 = info.unit1 or profile.default_legal_unit
+            qty = Decimal(str(ln["qty"]))
+            item_no = str(ln.get("itemNo") or "")
+            list_lines.append(
+                {
+                    "gnum": int(ln.get("gnum") or n),
+                    "itemNo": item_no[:20],
+                    "itemName": str(ln.get("itemName") or "")[:250],
+                    "gcode": info.hs_code,
+                    "gname": (info.name or str(ln.get("itemName") or ""))[:250],
+                    "gmodel": str(ln.get("itemName") or info.name)[:250],
+                    "barCode": str(ln.get("barCode") or "无"),
+                    "country": destination,
+                    "currency": str(ln.get("currency") or oh.get("currency")),
+                    "qty": qty,
+                    "qty1": _legal_qty(ln, qty, unit, unit1, document),
+                    "unit": unit,
+                    "unit1": unit1,
+                    "price": Decimal(str(ln["price"])),
+                    "totalPrice": Decimal(str(ln["totalPrice"])),
+                }
+            )
+        part_no = index if len(parts) > 1 else None
+        head = {
+            "customsCode": profile.customs_code,
+            "ebpCode": oh.get("ebpCode"),
+            "ebpName": oh.get("ebpName") or oh.get("ebpCode"),
+            "orderNo": oh.get("orderNo"),
+            "logisticsCode": logistics.code,
+            "logisticsName": logistics.name,
+            "logisticsNo": wh.get("logisticsNo"),
+            "copNo": cop_no("E", key, part_no, 30),
+            "ieFlag": "E",
+            "portCode": profile.port_code,
+            "ieDate": export_date,
+            "statisticsFlag": profile.statistics_flag if trade_mode == "9610" else "A",
+            "agentCode": agent.code,
+            "agentName": agent.name,
+            "ebcCode": oh.get("ebcCode"),
+            "ebcName": oh.get("ebcName") or oh.get("ebcCode"),
+            "ownerCode": oh.get("ebcCode"),
+            "ownerName": oh.get("ebcName") or oh.get("ebcCode"),
+            "tradeMode": trade_mode,
+            "trafMode": profile.traf_mode,
+            "country": destination,
+            "POD": profile.pod,
+            "freight": Decimal(str(oh.get("freight") or 0)) if index == 1 else Decimal(0),
+            "fCurrency": oh.get("currency"),
+            "fFlag": "3",
+            "insuredFee": Decimal(str(wh.get("insuredFee") or 0)) if index == 1 else Decimal(0),
+            "iCurrency": oh.get("currency"),
+            "iFlag": "3",
+            "wrapType": profile.wrap_type,
+            "packNo": int(wh.get("packNo") or 1),
+            "grossWeight": gross,
+            "netWeight": (gross * profile.net_weight_share).quantize(Decimal("0.00001")),
+        }
+        out.add("CEB603", head["copNo"], Entity(head, tuple(list_lines)))
+    return out
+
+
+def import_declaration(
+    order: DocIn,
+    payment: DocIn,
+    waybill: DocIn,
+    products: Mapping[str, ProductInfo],
+    *,
+    trade_mode: str,
+    agent: Party,
+    assure: Party,
+    profile: Profile,
+    declared_on: str,
+) -> Declared:
+    """CEB311 + CEB411 + CEB511 + CEB621 list(s) for one matched retail-import order."""
+    oh, ph, wh = order.head, payment.head, waybill.head
+    key = f"{oh.get('ebpCode')}|{oh.get('orderNo')}"
+    document = f"CEB621 orderNo={oh.get('orderNo')}"
+    out = Declared("import", trade_mode)
+    goods = _goods(order.lines)
+    out.add(
+        "CEB311",
+        key,
+        Entity(_only(IMPORT_XSD, "OrderHead", oh), tuple(_only(IMPORT_XSD, "OrderList", ln) for ln in goods)),
+    )
+    out.add("CEB411", f"{ph.get('payCode')}|{ph.get('payTransactionId')}", Entity(_only(IMPORT_XSD, "PaymentHead", ph)))
+    out.add(
+        "CEB511", f"{wh.get('logisticsCode')}|{wh.get('logisticsNo')}", Entity(_only(IMPORT_XSD, "LogisticsHead", wh))
+    )
+    parts = _chunks(goods, IMPORT_LIST_LINES)
+    weight = Decimal(str(wh.get("weight") or "0"))
+    for index, part in enumerate(parts, start=1):
+        list_lines = []
+        for n, ln in enumerate(part, start=1):
+            info = _product(products, ln, document, int(ln.get("gnum") or n))
+            unit = str(ln.get("unit") or profile.default_legal_unit)
+            unit1 = info.unit1 or profile.default_legal_unit
+            qty = Decimal(str(ln["qty"]))
+            qty1 = _legal_qty(ln, qty, unit, unit1, document)
+            line = {
+                "gnum": int(ln.get("gnum") or n),
+                "itemNo": str(ln.get("itemNo") or "")[:20],
+                "itemName": str(ln.get("itemName") or "")[:250],
+                "gcode": info.hs_code,
+                "gname": (info.name or str(ln.get("itemName") or ""))[:250],
+                "gmodel": str(ln.get("gmodel") or ln.get("itemName") or info.name)[:510],
+                "barCode": str(ln.get("barCode") or "无"),
+                "country": str(ln.get("country") or info.origin_country or ""),
+                "currency": "142",
+                "qty": qty,
+                "unit": unit,
+                "qty1": qty1,
+                "unit1": unit1,
+                "price": Decimal(str(ln["price"])),
+                "totalPrice": Decimal(str(ln["totalPrice"])),
+            }
+            if info.unit2 and ln.get("qty2") not in (None, ""):
+                line["qty2"] = Decimal(str(ln["qty2"]))
+                line["unit2"] = info.unit2
+            list_lines.append(line)
+        part_no = index if len(parts) > 1 else None
+        head = {
+            "orderNo": oh.get("orderNo"),
+            "ebpCode": oh.get("ebpCode"),
+            "ebpName": oh.get("ebpName"),
+            "ebcCode": oh.get("ebcCode"),
+            "ebcName": oh.get("ebcName"),
+            "logisticsNo": wh.get("logisticsNo"),
+            "logisticsCode": wh.get("logisticsCode"),
+            "logisticsName": wh.get("logisticsName"),
+            "copNo": cop_no("I", key, part_no, 20),
+            "assureCode": assure.code,
+            "ieFlag": "I",
+            "declTime": declared_on,
+            "customsCode": profile.customs_code,
+            "portCode": profile.port_code,
+            "buyerIdType": "1",
+            "buyerIdNumber": oh.get("buyerIdNumber"),
+            "buyerName": oh.get("buyerName"),
+            "buyerTelephone": oh.get("buyerTelephone"),
+            "consigneeAddress": oh.get("consigneeAddress"),
+            "agentCode": agent.code,
+            "agentName": agent.name,
+            "tradeMode": trade_mode,
+            "trafMode": profile.traf_mode,
+            "country": str(part[0].get("country") or "") if part else "",
+            "freight": Decimal(str(oh.get("freight") or 0)) if index == 1 else Decimal(0),
+            "insuredFee": Decimal(0),
+            "currency": "142",
+            "packNo": 1,  # CEB.md §5.1 rule 7: packNo fixed 1 in the import waybill and list
+            "grossWeight": weight,
+            "netWeight": (weight * profile.net_weight_share).quantize(Decimal("0.00001")),
+        }
+        out.add("CEB621", head["copNo"], Entity(head, tuple(list_lines)))
+    return out

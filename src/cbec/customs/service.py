@@ -1,0 +1,501 @@
+"""The declaration lifecycle on stored data: declare (outbox), send, apply receipts, summarise.
+
+* ``declare`` turns matched orders into declarations and their messages in ONE transaction
+  (the outbox pattern): either the declarations and the messages that carry them are stored
+  together, or neither is. Declaring again finds the existing declarations (unique
+  ``message_type`` + ``cop_no``), so nothing is declared twice.
+* ``send_pending`` hands outbox messages to the transport. The file name is fixed at build
+  time, so a crash between writing the file and recording it leads to the same file being
+  written again (overwritten in the out folder), never to a second message.
+* ``apply_receipts`` reads receipt files, applies each once (by sha256), moves every transition
+  through ``lifecycle.apply_receipt`` and records it with the receipt's text.
+* ``summarise`` builds the CEB701 summary application for released 9610 lists with
+  statisticsFlag B, per consignor (ebcCode) and period.
+
+None of these commit; the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from cbec.catalogue.models import Product
+from cbec.customs import declare as rules
+from cbec.customs.envelope import open_message
+from cbec.customs.lifecycle import State, apply_receipt, describe
+from cbec.customs.messages import BaseTransfer, Entity, build, parse_receipts
+from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
+from cbec.customs.transport import Transport
+from cbec.errors import CbecError, ValidationFailed
+from cbec.intake.models import Document
+from cbec.matching.models import MatchResult
+from cbec.orm import utcnow
+from cbec.partners.models import Enterprise
+
+Progress = Callable[[int, int | None], None]
+BATCH = 100
+
+#: what each declared message is, for the state machine and the timeline
+LIST_MESSAGES = frozenset({"CEB603", "CEB621"})
+CANCEL_MESSAGES = frozenset({"CEB605", "CEB623"})
+
+
+@dataclass
+class DeclareReport:
+    orders: int = 0
+    declared: Counter[str] = field(default_factory=Counter)  # by message type
+    already: int = 0
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    messages: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "orders": self.orders,
+            "declared": dict(self.declared),
+            "already_declared": self.already,
+            "refused": len(self.refused),
+            "refused_examples": self.refused[:20],
+            "messages": self.messages,
+        }
+
+
+def _party(session: Session, code: str) -> rules.Party:
+    e = session.scalars(select(Enterprise).where(Enterprise.code == code)).one_or_none()
+    return rules.Party(code, e.name if e else code)
+
+
+def _transfer(session: Session, code: str) -> BaseTransfer:
+    e = session.scalars(select(Enterprise).where(Enterprise.code == code)).one_or_none()
+    return BaseTransfer(
+        copCode=code, copName=e.name if e else code, dxpId=(e.dxp_id if e and e.dxp_id else "DXPENT0000000000")
+    )
+
+
+def _products(session: Session, seller: str, skus: Iterable[str]) -> dict[str, rules.ProductInfo]:
+    wanted = sorted(set(skus))
+    out: dict[str, rules.ProductInfo] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.scalars(
+            select(Product).where(
+                Product.seller_code == seller,
+                Product.sku.in_(wanted[start : start + 500]),
+                Product.hs_status == "confirmed",
+            )
+        )
+        for p in rows:
+            if p.hs_code:
+                out[p.sku] = rules.ProductInfo(p.hs_code, p.name_zh or p.name_en, p.unit1, p.unit2, p.origin_country)
+    return out
+
+
+def _doc(d: Document | None) -> rules.DocIn | None:
+    return None if d is None else rules.DocIn(d.id, d.head, d.lines)
+
+
+def declare(
+    session: Session,
+    *,
+    seller_code: str | None = None,
+    trade_mode: str = "9610",
+    agent_code: str | None = None,
+    profile: rules.Profile | None = None,
+    at: datetime | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> DeclareReport:
+    """Declare every matched, not yet declared order (export and import)."""
+    profile = profile or rules.default_profile()
+    at = at or datetime.now(UTC)
+    report = DeclareReport()
+    after = 0
+    while True:
+        stmt = (
+            select(MatchResult)
+            .where(MatchResult.is_current.is_(True), MatchResult.state == "matched", MatchResult.id > after)
+            .order_by(MatchResult.id)
+            .limit(BATCH * 5)
+        )
+        if seller_code:
+            stmt = stmt.where(MatchResult.seller_code == seller_code)
+        results = list(session.scalars(stmt))
+        if not results:
+            break
+        after = results[-1].id
+        _declare_batch(session, results, report, trade_mode=trade_mode, agent_code=agent_code, profile=profile, at=at)
+        if progress:
+            progress(report.orders, None)
+        if limit is not None and report.orders >= limit:
+            break
+    return report
+
+
+def _declare_batch(
+    session: Session,
+    results: Sequence[MatchResult],
+    report: DeclareReport,
+    *,
+    trade_mode: str,
+    agent_code: str | None,
+    profile: rules.Profile,
+    at: datetime,
+) -> None:
+    ids = {i for r in results for i in (r.order_doc_id, r.waybill_doc_id, r.payment_doc_id) if i}
+    docs = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
+    declared_orders = set(
+        session.scalars(
+            select(Declaration.order_doc_id).where(Declaration.order_doc_id.in_([r.order_doc_id for r in results]))
+        )
+    )
+    pending: dict[str, list[tuple[Declaration, Entity]]] = {}
+    by_seller: dict[str, list[MatchResult]] = {}
+    for r in results:
+        by_seller.setdefault(r.seller_code, []).append(r)
+    export_date = at.astimezone(UTC).strftime("%Y%m%d")
+    for seller, group in by_seller.items():
+        skus = [str(ln.get("itemNo")) for r in group for ln in docs[r.order_doc_id].lines if "kind" not in ln]
+        products = _products(session, seller, skus)
+        agent = _party(session, agent_code or seller)
+        for r in group:
+            report.orders += 1
+            if r.order_doc_id in declared_orders:
+                report.already += 1
+                continue
+            order, waybill, payment = (
+                docs[r.order_doc_id],
+                docs.get(r.waybill_doc_id or 0),
+                docs.get(r.payment_doc_id or 0),
+            )
+            try:
+                if r.kind == "export":
+                    assert waybill is not None
+                    logistics = _party(session, str(waybill.head.get("logisticsCode")))
+                    made = rules.export_declaration(
+                        _doc(order),  # type: ignore[arg-type]
+                        _doc(waybill),  # type: ignore[arg-type]
+                        products,
+                        trade_mode=trade_mode,
+                        agent=agent,
+                        logistics=logistics,
+                        profile=profile,
+                        export_date=export_date,
+                    )
+                else:
+                    assert waybill is not None and payment is not None
+                    made = rules.import_declaration(
+                        _doc(order),  # type: ignore[arg-type]
+                        _doc(payment),  # type: ignore[arg-type]
+                        _doc(waybill),  # type: ignore[arg-type]
+                        products,
+                        trade_mode="9610" if trade_mode not in ("9610", "1210") else trade_mode,
+                        agent=agent,
+                        assure=agent,
+                        profile=profile,
+                        declared_on=export_date,
+                    )
+            except CbecError as exc:
+                report.refused.append({"order": order.doc_key, **exc.as_dict()})
+                continue
+            for message, items in made.entities.items():
+                for key, entity in items:
+                    head = entity.head
+                    d = Declaration(
+                        message_type=message,
+                        direction=made.direction,
+                        trade_mode=made.trade_mode if message in LIST_MESSAGES else "",
+                        cop_no=key[:60],
+                        guid="",
+                        seller_code=seller,
+                        ebp_code=str(order.head.get("ebpCode") or ""),
+                        order_no=str(order.order_no or ""),
+                        logistics_no=str((waybill.logistics_no if waybill else "") or ""),
+                        country=str(order.country or ""),
+                        currency=str(order.currency or ""),
+                        total_value=_total(entity),
+                        order_doc_id=order.id,
+                        waybill_doc_id=waybill.id if waybill else None,
+                        payment_doc_id=payment.id if payment else None,
+                        entity={},
+                        status=State.QUEUED.value,
+                    )
+                    pending.setdefault(message, []).append((d, Entity(head, entity.lines)))
+    for message, items in pending.items():
+        _build_messages(session, message, items, report, at=at)
+
+
+def _total(entity: Entity) -> Decimal | None:
+    totals = [ln.get("totalPrice") for ln in entity.lines]
+    if totals and all(isinstance(t, Decimal) for t in totals):
+        return sum(totals, Decimal(0))  # type: ignore[arg-type]
+    value = entity.head.get("goodsValue")
+    return value if isinstance(value, Decimal) else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _build_messages(
+    session: Session, message: str, items: list[tuple[Declaration, Entity]], report: DeclareReport, *, at: datetime
+) -> None:
+    """Build and store the messages for declarations of one type (≤100 entities each)."""
+    for start in range(0, len(items), 100):
+        chunk = items[start : start + 100]
+        transfer = _transfer(session, chunk[0][0].seller_code)
+        try:
+            built = build(message, [e for _, e in chunk], transfer, at=at)
+        except ValidationFailed:
+            # find the declarations at fault, refuse them with their reasons, build the rest
+            good: list[tuple[Declaration, Entity]] = []
+            for d, e in chunk:
+                try:
+                    build(message, [e], transfer, at=at)
+                    good.append((d, e))
+                except ValidationFailed as exc:
+                    report.refused.append({"order": d.order_no, "message": message, **exc.as_dict()})
+            if not good:
+                continue
+            chunk = good
+            built = build(message, [e for _, e in chunk], transfer, at=at)
+        for msg in built:
+            stamp = at.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+            outbox = OutboxMessage(
+                message_type=message,
+                guid=msg.guid,
+                filename=f"{message}_{stamp}_{msg.guid}.xml",
+                payload=msg.data,
+                entities=len(msg.entities),
+                status="pending",
+            )
+            session.add(outbox)
+            session.flush()
+            report.messages += 1
+            for (d, _), entity in zip(chunk, msg.entities, strict=True):
+                d.guid = str(entity.head.get("guid"))
+                d.entity = {"head": _plain(dict(entity.head)), "lines": _plain(list(entity.lines))}
+                d.outbox_id = outbox.id
+                session.add(d)
+                report.declared[message] += 1
+            session.flush()
+            for d, _ in chunk:
+                session.add(
+                    DeclarationEvent(declaration_id=d.id, before="", after=State.QUEUED.value, source="declare")
+                )
+
+
+def send_pending(session: Session, transport: Transport, *, limit: int | None = None) -> int:
+    """Hand pending outbox messages to the transport; returns how many were sent."""
+    stmt = select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    sent = 0
+    now = utcnow()
+    for msg in session.scalars(stmt).all():
+        transport.send(msg.filename, msg.payload)
+        msg.status = "sent"
+        msg.attempts += 1
+        msg.sent_at = now
+        rows = session.execute(
+            update(Declaration)
+            .where(Declaration.outbox_id == msg.id, Declaration.status == State.QUEUED.value)
+            .values(status=State.SENT.value, updated_at=now)
+            .returning(Declaration.id)
+        ).all()
+        session.add_all(
+            DeclarationEvent(
+                declaration_id=r[0], before=State.QUEUED.value, after=State.SENT.value, source=msg.filename
+            )
+            for r in rows
+        )
+        sent += 1
+    session.flush()
+    return sent
+
+
+@dataclass
+class ReceiptReport:
+    files: int = 0
+    duplicates: int = 0
+    unreadable: int = 0
+    receipts: int = 0
+    unmatched: int = 0
+    transitions: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "duplicates": self.duplicates,
+            "unreadable": self.unreadable,
+            "receipts": self.receipts,
+            "unmatched": self.unmatched,
+            "transitions": dict(self.transitions),
+        }
+
+
+def apply_receipt_bytes(session: Session, data: bytes, name: str, report: ReceiptReport) -> dict[str, Any]:
+    """Apply one receipt file (once: a file seen before by its sha256 changes nothing)."""
+    digest = hashlib.sha256(data).hexdigest()
+    if session.scalar(select(func.count()).select_from(ReceiptLog).where(ReceiptLog.sha256 == digest)):
+        report.duplicates += 1
+        return {"duplicate": True}
+    inner = open_message(data)
+    receipts = parse_receipts(inner, document=name)
+    outcome: Counter[str] = Counter()
+    now = utcnow()
+    guids = [r.guid for r in receipts if r.guid]
+    by_guid = (
+        {d.guid: d for d in session.scalars(select(Declaration).where(Declaration.guid.in_(guids)))} if guids else {}
+    )
+    for r in receipts:
+        report.receipts += 1
+        d = by_guid.get(r.guid)
+        if d is None and r.keys.get("invtNo"):
+            d = session.scalars(select(Declaration).where(Declaration.invt_no == str(r.keys["invtNo"]))).first()
+        if d is None:
+            report.unmatched += 1
+            outcome["unmatched"] += 1
+            continue
+        status = r.status if r.status is not None else 0
+        step = apply_receipt(State(d.status), status, is_cancel_receipt=d.message_type in CANCEL_MESSAGES)
+        zh, en = describe(status)
+        info = r.returnInfo or f"{zh} / {en}"
+        session.add(
+            DeclarationEvent(
+                declaration_id=d.id,
+                before=step.before.value,
+                after=step.after.value,
+                return_status=status,
+                return_time=r.returnTime[:17],
+                return_info=info[:4000],
+                source=name[:255],
+            )
+        )
+        d.return_status = status
+        d.return_info = info[:4000]
+        for key, attr in (("invtNo", "invt_no"), ("preNo", "pre_no")):
+            if r.keys.get(key):
+                setattr(d, attr, str(r.keys[key]))
+        if step.changed:
+            d.status = step.after.value
+            d.updated_at = now
+            report.transitions[f"{step.before.value}->{step.after.value}"] += 1
+        outcome[step.after.value] += 1
+    session.add(
+        ReceiptLog(
+            sha256=digest,
+            filename=name[:255],
+            message_type=receipts[0].message if receipts else "",
+            outcome=dict(outcome),
+        )
+    )
+    session.flush()
+    return dict(outcome)
+
+
+def apply_receipts(session: Session, transport: Transport, *, limit: int | None = None) -> ReceiptReport:
+    """Apply the receipts waiting in the transport; each file is archived once applied."""
+    report = ReceiptReport()
+    for item in transport.receive(limit):
+        report.files += 1
+        try:
+            apply_receipt_bytes(session, item.read(), item.name, report)
+        except CbecError as exc:
+            report.unreadable += 1
+            transport.reject(item, f"{exc.message_en}\n{exc.message_zh}\n")
+            continue
+        transport.ack(item)
+    return report
+
+
+def status_counts(session: Session, seller_code: str | None = None) -> dict[str, dict[str, int]]:
+    stmt = select(Declaration.message_type, Declaration.status, func.count()).group_by(
+        Declaration.message_type, Declaration.status
+    )
+    if seller_code:
+        stmt = stmt.where(Declaration.seller_code == seller_code)
+    out: dict[str, dict[str, int]] = {}
+    for message, status, n in session.execute(stmt):
+        out.setdefault(message, {})[status] = n
+    return out
+
+
+def summarise(
+    session: Session, *, period_start: str, period_end: str, at: datetime | None = None, seller_code: str | None = None
+) -> DeclareReport:
+    """CEB701 for released/closed 9610 export lists with statisticsFlag B, per consignor and period.
+
+    ``period_start``/``period_end`` are YYYYMMDD (inclusive) of the lists' export date (ieDate).
+    """
+    at = at or datetime.now(UTC)
+    report = DeclareReport()
+    stmt = select(Declaration).where(
+        Declaration.message_type == "CEB603",
+        Declaration.trade_mode == "9610",
+        Declaration.status.in_([State.RELEASED.value, State.CONCLUDED.value, State.CLOSED.value]),
+        Declaration.summary_id.is_(None),
+        Declaration.invt_no != "",
+    )
+    if seller_code:
+        stmt = stmt.where(Declaration.seller_code == seller_code)
+    groups: dict[str, list[Declaration]] = {}
+    for d in session.scalars(stmt):
+        head = d.entity.get("head", {})
+        if head.get("statisticsFlag") != "B" or not (period_start <= str(head.get("ieDate", "")) <= period_end):
+            continue
+        groups.setdefault(d.seller_code, []).append(d)
+    items: list[tuple[Declaration, Entity]] = []
+    for seller, lists in sorted(groups.items()):
+        first = lists[0].entity["head"]
+        agent = str(first.get("agentCode"))
+        cop = f"S{seller[-8:]}{period_start}{period_end[-4:]}"
+        head = {
+            "customsCode": first.get("customsCode"),
+            "copNo": cop,
+            "agentCode": agent,
+            "agentName": first.get("agentName"),
+            "ebcCode": seller,
+            "ebcName": first.get("ebcName"),
+            "declAgentCode": agent,
+            "declAgentName": first.get("agentName"),
+            "startTime": f"{period_start}000000",
+            "endTime": f"{period_end}235959",
+            "summaryFlag": "1",
+            "itemNameFlag": "1",
+            "msgCount": 1,
+            "msgSeqNo": 1,
+        }
+        lines = tuple({"invtNo": d.invt_no} for d in lists)
+        summary = Declaration(
+            message_type="CEB701",
+            direction="export",
+            trade_mode="9610",
+            cop_no=cop,
+            guid="",
+            seller_code=seller,
+            entity={},
+            status=State.QUEUED.value,
+            total_value=sum((d.total_value or Decimal(0) for d in lists), Decimal(0)),
+        )
+        items.append((summary, Entity(head, lines)))
+        report.orders += len(lists)
+    if items:
+        _build_messages(session, "CEB701", items, report, at=at)
+        for (summary, _), lists in zip(items, [groups[s] for s in sorted(groups)], strict=True):
+            for d in lists:
+                d.summary_id = summary.id
+    session.flush()
+    return report
