@@ -160,6 +160,18 @@ def _legal_qty(line: Mapping[str, Any], qty: Decimal, unit: str, unit1: str, doc
     )
 
 
+def _within_line_limit(goods: Sequence[Mapping[str, Any]], limit: int, message: str, document: str) -> None:
+    """An order carries at most ``limit`` lines (XSD maxOccurs). Splitting a customer's order
+    into several orders and parcels is the seller's decision, so a longer one is refused."""
+    if len(goods) > limit:
+        raise RuleViolation(
+            f"the order has {len(goods)} goods lines; {message} allows {limit}: split it into several orders and parcels",
+            f"订单有 {len(goods)} 行商品，{message} 最多 {limit} 行：请拆分为多个订单和包裹",
+            field="OrderList",
+            document=document,
+        )
+
+
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
@@ -181,6 +193,7 @@ def export_declaration(
     document = f"CEB603 orderNo={oh.get('orderNo')}"
     out = Declared("export", trade_mode)
     goods = _goods(order.lines)
+    _within_line_limit(goods, EXPORT_LIST_LINES, "CEB303", document)
     order_lines = [_only(EXPORT_XSD, "OrderList", ln) for ln in goods]
     out.add("CEB303", key, Entity(_only(EXPORT_XSD, "OrderHead", oh), tuple(order_lines)))
     out.add("CEB505", f"{wh.get('logisticsCode')}|{wh.get('logisticsNo')}", Entity(_only(EXPORT_XSD, "Logistics", wh)))
@@ -272,6 +285,7 @@ def import_declaration(
     document = f"CEB621 orderNo={oh.get('orderNo')}"
     out = Declared("import", trade_mode)
     goods = _goods(order.lines)
+    _within_line_limit(goods, IMPORT_LIST_LINES, "CEB311", document)
     out.add(
         "CEB311",
         key,

@@ -85,5 +85,5 @@ def fits_n19_5(amount: Decimal) -> bool:
     if not isinstance(exponent, int):
         return False
     frac = max(0, -exponent)
-    total = max(len(digits), frac)
+    total = len(digits) + exponent if exponent > 0 else max(len(digits), frac)
     return frac <= 5 and total <= 19

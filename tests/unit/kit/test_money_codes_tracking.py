@@ -83,3 +83,13 @@ def test_made_s10_numbers_are_valid() -> None:
     for serial in (0, 1, 12345678, 99999999, 10000001):
         assert is_valid_s10(make_s10("LP", serial, "CN"))
     assert make_s10("RB", 12345678, "GB") == "RB123456785GB"
+
+
+def test_fits_n19_5_counts_digits_of_large_numbers() -> None:
+    from decimal import Decimal
+
+    from cbec.kit.money import fits_n19_5
+
+    assert fits_n19_5(Decimal("12345678912345.12345"))
+    assert not fits_n19_5(Decimal("1E+20"))
+    assert not fits_n19_5(Decimal("0.123456"))

@@ -1,0 +1,81 @@
+"""CEB messages: builders and parsers for the whole 202205 standard (see docs/customs-messages.md).
+
+One generic codec driven by the official XSD (read at run time from ``CBEC_CEB_SCHEMA_DIR``) and
+one declaration row per message (``catalogue.MESSAGES``). Pure: no database, no clock, no network.
+
+    built = build("CEB303", orders, BaseTransfer(...), at=declared_at, signer=signer)
+    parsed = parse(data)            # any message, declaration or receipt
+    for r in parse_receipts(data):  # receipt records: guid, returnStatus, returnTime, returnInfo, keys
+        ...
+"""
+
+from cbec.customs.messages.catalogue import (
+    BY_CODE,
+    EXPORT_RECEIVER,
+    IMPORT_RECEIVER,
+    MESSAGES,
+    RECEIPT_FOR,
+    Kind,
+    MessageSpec,
+    When,
+    export_order_type,
+    message_spec,
+)
+from cbec.customs.messages.codec import (
+    MAX_ENTITIES,
+    build,
+    check_message,
+    field_text,
+    field_value,
+    layout_of,
+    new_guid,
+    parse,
+    sign,
+    split_lines,
+)
+from cbec.customs.messages.model import (
+    BaseSubscribe,
+    BaseTransfer,
+    BuiltMessage,
+    Entity,
+    EntityLike,
+    ParsedMessage,
+    Receipt,
+)
+from cbec.customs.messages.receipts import is_receipt, parse_receipts, receipts
+from cbec.customs.messages.xsd import CEB_NS, Layout
+
+__all__ = [
+    "BY_CODE",
+    "CEB_NS",
+    "EXPORT_RECEIVER",
+    "IMPORT_RECEIVER",
+    "MAX_ENTITIES",
+    "MESSAGES",
+    "RECEIPT_FOR",
+    "BaseSubscribe",
+    "BaseTransfer",
+    "BuiltMessage",
+    "Entity",
+    "EntityLike",
+    "Kind",
+    "Layout",
+    "MessageSpec",
+    "ParsedMessage",
+    "Receipt",
+    "When",
+    "build",
+    "check_message",
+    "export_order_type",
+    "field_text",
+    "field_value",
+    "is_receipt",
+    "layout_of",
+    "message_spec",
+    "new_guid",
+    "parse",
+    "parse_receipts",
+    "receipts",
+    "sign",
+    "split_lines",
+]
