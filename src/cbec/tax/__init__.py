@@ -1,0 +1,1 @@
+"""Taxes of cross-border e-commerce: retail import, export refund and exemption, returned goods."""

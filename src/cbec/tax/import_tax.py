@@ -1,0 +1,621 @@
+"""Retail import tax of an order (9610 直购进口, 1210 网购保税进口), pure.
+
+What it does, in order (RULES.md §1.1–1.4):
+
+1. The rule set in force on the order's date (:func:`cbec.tax.rules.retail_import_rules`): the
+   limits (2,000/20,000 before 2019-01-01, 5,000/26,000 from then) and the within-limit treatment.
+2. The limits: the order value (the 完税价格: goods + freight + insurance; coupons, vouchers and
+   points — CEB311 ``discount`` — are *not* deducted) against the single-transaction limit, and
+   the buyer's year-to-date total including this order against the annual limit. Within both:
+   tariff 0, VAT and consumption tax at 70%. One item over the single limit (from 2019): the
+   goods rates in full, tariff included, and the amount counts toward the annual total. Anything
+   else is refused with the reason (general trade, 按一般贸易管理).
+3. Per line: the 完税价格 (the line's goods value plus its share of freight and insurance, shared
+   by value), the rates (per-line input override, else the dated tables), the cosmetics price
+   threshold by the second unit of quantity, and the taxes.
+4. Rounding: each tax of each line to the fen, half up, order totals the sums of the lines
+   (RULES.md §1.4 "Round each tax to 0.01" [I]; CEB816 TaxListRd carries the taxes per line).
+   The rounding is a policy parameter (``data/policy.csv``) an operator can change.
+
+The buyer's earlier purchases come from a :class:`BuyerLedger` (the CLI uses the input's
+``priorPurchases``; the platform plugs in its database ledger), or directly as a number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from cbec.errors import FieldError, InvalidInput, RuleViolation
+from cbec.tax.rates import AppliedRate, PolicyValue, TaxTables
+from cbec.tax.rules import (
+    ONE,
+    ZERO,
+    Condition,
+    RetailImportRuleSet,
+    StatutoryTaxes,
+    annual_period,
+    retail_import_rules,
+    statutory_import_taxes,
+)
+
+#: Second units of quantity measured in ml or g, with the factor to ml or g (customs unit codes).
+SECOND_UNIT_ML_OR_G: dict[str, Decimal] = {
+    "096": Decimal(1),  # 毫升
+    "095": Decimal(1000),  # 升
+    "036": Decimal(1),  # 克
+    "035": Decimal(1000),  # 千克
+}
+#: Second units counted in pieces (片/张), with the factor to pieces.
+SECOND_UNIT_PIECE: dict[str, Decimal] = {
+    "020": Decimal(1),  # 片
+    "010": Decimal(1),  # 张
+    "044": Decimal(100),  # 百片
+}
+
+_WITHIN_LIMIT_TARIFF_SOURCE = "财关税〔2016〕18号：限值以内关税税率暂设为0%"
+
+
+class Treatment(StrEnum):
+    WITHIN_LIMITS = "within_limits"  # 限值以内：关税0，增值税、消费税按70%
+    SINGLE_ITEM_OVER_LIMIT = "single_item_over_limit"  # 单件超单次限值：按货物税率全额征收（49号）
+
+
+TREATMENT_ZH = {
+    Treatment.WITHIN_LIMITS: "限值以内：关税0%，进口环节增值税、消费税按法定应纳税额的70%征收",
+    Treatment.SINGLE_ITEM_OVER_LIMIT: "订单仅一件商品且超过单次限值：按货物税率全额征收关税和进口环节增值税、消费税",
+}
+TREATMENT_EN = {
+    Treatment.WITHIN_LIMITS: "within the limits: tariff 0%, import VAT and consumption tax at 70% of the statutory amount",
+    Treatment.SINGLE_ITEM_OVER_LIMIT: "one item over the single-transaction limit: tariff, VAT and consumption tax "
+    "in full at the goods rates",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Input
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLine:
+    """One OrderList line (CEB311 names), with the optional per-line rate overrides."""
+
+    gnum: int
+    gcode: str
+    qty: Decimal
+    unit: str  # customs unit code
+    price: Decimal
+    item_name: str = ""
+    qty2: Decimal | None = None  # line total in the second unit (ml, g, 片 …)
+    unit2: str | None = None  # customs unit code of qty2
+    tariff_rate: Decimal | None = None
+    vat_rate: Decimal | None = None
+    consumption_tax_rate: Decimal | None = None
+
+    @property
+    def total_price(self) -> Decimal:
+        """``totalPrice`` = price × qty (CEB311)."""
+        return self.price * self.qty
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOrder:
+    """A retail import order (CEB311 OrderHead + OrderList) and the date it is assessed on."""
+
+    order_no: str
+    on: date
+    buyer_id_number: str
+    lines: tuple[ImportLine, ...]
+    freight: Decimal = ZERO
+    insured_fee: Decimal = ZERO
+    discount: Decimal = ZERO  # non-cash deductions: recorded, never deducted from the base
+    trade_mode: str = ""  # 1210 or 9610 when known
+
+    @property
+    def goods_value(self) -> Decimal:
+        return sum((line.total_price for line in self.lines), ZERO)
+
+    @property
+    def dutiable_value(self) -> Decimal:
+        """The order's 完税价格: goods + freight + insurance (RULES.md §1.1 [C])."""
+        return self.goods_value + self.freight + self.insured_fee
+
+    @property
+    def item_count(self) -> Decimal:
+        return sum((line.qty for line in self.lines), ZERO)
+
+
+class BuyerLedger(Protocol):
+    """The buyer's purchases already counted toward the annual limit (by ID number)."""
+
+    def used_amount(self, buyer_id_number: str, start: date, end: date) -> Decimal:
+        """Total counted for ``buyer_id_number`` from ``start`` to ``end`` (both included),
+        including orders in progress and excluding refused or general-trade ones (RULES.md §9)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StaticLedger:
+    """A ledger that knows one number: the buyer's earlier total this year (the CLI's input)."""
+
+    prior_purchases: Decimal
+
+    def used_amount(self, buyer_id_number: str, start: date, end: date) -> Decimal:
+        return self.prior_purchases
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LimitCheck:
+    """Where the order stands against the limits of its rule set."""
+
+    rule_set: RetailImportRuleSet
+    order_value: Decimal
+    item_count: Decimal
+    is_single_item: bool
+    period_start: date
+    period_end: date
+    prior_purchases: Decimal
+    after_order: Decimal  # the annual total if this order counts
+    treatment: Treatment | None  # None = refused
+    counts_toward_annual: bool
+    refusals: tuple[Condition, ...]
+
+    @property
+    def is_within_limits(self) -> bool:
+        return self.treatment is Treatment.WITHIN_LIMITS
+
+    @property
+    def is_refused(self) -> bool:
+        return self.treatment is None
+
+    @property
+    def remaining(self) -> Decimal:
+        """Annual allowance left after this order (never below 0)."""
+        used = self.after_order if self.counts_toward_annual else self.prior_purchases
+        return max(self.rule_set.annual_limit - used, ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdCheck:
+    """The consumption-tax price threshold of an item such as high-end cosmetics."""
+
+    unit_price: Decimal  # CNY per ml or g, or per piece
+    per: str  # "ml_or_g" | "piece"
+    minimum: Decimal
+    price_basis: Decimal  # the amount divided
+    quantity: Decimal  # in ml, g or pieces
+
+    @property
+    def is_taxable(self) -> bool:
+        """At or above the threshold (≥, RULES.md §1.3)."""
+        return self.unit_price >= self.minimum
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLineTax:
+    gnum: int
+    gcode: str
+    goods_value: Decimal  # price × qty
+    freight_share: Decimal  # this line's share of freight and insurance
+    tax_price: Decimal  # 完税价格 (CEB816 taxPrice)
+    tariff: AppliedRate
+    vat: AppliedRate
+    consumption: AppliedRate
+    threshold: ThresholdCheck | None
+    factor: Decimal  # 0.7 within the limits, 1 in full
+    statutory: StatutoryTaxes  # in full, unrounded
+    due: StatutoryTaxes  # after the factor, unrounded
+    customs_tax: Decimal
+    value_added_tax: Decimal
+    consumption_tax: Decimal
+
+    @property
+    def tax_total(self) -> Decimal:
+        return self.customs_tax + self.value_added_tax + self.consumption_tax
+
+
+@dataclass(frozen=True, slots=True)
+class ImportAssessment:
+    order: ImportOrder
+    rule_set: RetailImportRuleSet
+    limits: LimitCheck
+    lines: tuple[ImportLineTax, ...]
+    customs_tax: Decimal
+    value_added_tax: Decimal
+    consumption_tax: Decimal
+    policy: tuple[PolicyValue, ...]
+    tables_digest: str
+    tables_origins: tuple[tuple[str, str], ...]
+
+    @property
+    def tax_total(self) -> Decimal:
+        return self.customs_tax + self.value_added_tax + self.consumption_tax
+
+    @property
+    def treatment(self) -> Treatment:
+        assert self.limits.treatment is not None
+        return self.limits.treatment
+
+
+# --------------------------------------------------------------------------------------------
+# Limits
+# --------------------------------------------------------------------------------------------
+
+
+def _money(value: Decimal) -> str:
+    return format(value.quantize(Decimal("0.01")), ",f")
+
+
+def check_limits(
+    order: ImportOrder, rule_set: RetailImportRuleSet, *, prior_purchases: Decimal, tables: TaxTables
+) -> LimitCheck:
+    """Decide the order's treatment against the limits (财关税〔2016〕18号, 〔2018〕49号; RULES.md §1.2).
+
+    * value ≤ single limit and prior + value ≤ annual limit → within the limits;
+    * value > single limit, only one item (one line, quantity 1), the rule set lets it clear
+      (49号, from 2019-01-01) and prior + value ≤ annual limit → in full at the goods rates,
+      counted toward the annual total;
+    * otherwise refused, each reason named: over the annual limit; over the single limit with
+      more than one item; a single item over the limit before 2019 (18号: general trade).
+
+    A value exactly at a limit is within it ("不超过").
+    """
+    policy = tables.policy
+    value = order.dutiable_value if policy.limit_value == "dutiable" else order.goods_value
+    start, end = annual_period(order.on, policy.annual_period)
+    after = prior_purchases + value
+    items = order.item_count
+    is_single_item = len(order.lines) == 1 and order.lines[0].qty == ONE
+    src = "、".join(rule_set.sources)
+    refusals: list[Condition] = []
+    over_annual = after > rule_set.annual_limit
+    if over_annual:
+        refusals.append(
+            Condition(
+                "annual_limit",
+                False,
+                f"超出个人年度交易限值：{start.isoformat()}至{end.isoformat()}已用 {_money(prior_purchases)} 元"
+                f" + 本单 {_money(value)} 元 = {_money(after)} 元，超过 {_money(rule_set.annual_limit)} 元（{src}）；"
+                "不能按跨境电商零售进口通关，应按一般贸易管理",
+                f"over the buyer's annual limit: {_money(prior_purchases)} used from {start.isoformat()} to "
+                f"{end.isoformat()} + this order {_money(value)} = {_money(after)} > "
+                f"{_money(rule_set.annual_limit)} ({src}); the order cannot clear as a CBEC retail import "
+                "and falls under general trade",
+            )
+        )
+    treatment: Treatment | None = None
+    if value <= rule_set.single_limit:
+        treatment = None if over_annual else Treatment.WITHIN_LIMITS
+    elif not is_single_item:
+        refusals.append(
+            Condition(
+                "single_limit",
+                False,
+                f"本单 {_money(value)} 元超过单次交易限值 {_money(rule_set.single_limit)} 元，且含 {len(order.lines)} 项、"
+                f"{format(items.normalize(), 'f')} 件商品（{src}：仅一件商品的订单方可按货物税率全额征税）；应按一般贸易办理",
+                f"this order ({_money(value)}) is over the single-transaction limit of "
+                f"{_money(rule_set.single_limit)} and holds {len(order.lines)} line(s), "
+                f"{format(items.normalize(), 'f')} item(s) ({src}: only an order of one item may clear in full "
+                "at the goods rates); it falls under general trade",
+            )
+        )
+    elif not rule_set.single_item_over_limit_in_channel:
+        refusals.append(
+            Condition(
+                "single_item_limit",
+                False,
+                f"单个不可分割商品完税价格 {_money(value)} 元超过单次限值 {_money(rule_set.single_limit)} 元"
+                f"（{src}，{rule_set.valid_from.isoformat()}至{_iso(rule_set.valid_to)}）：按一般贸易方式全额征税，"
+                "不能按跨境电商零售进口通关",
+                f"a single indivisible item of {_money(value)} is over the single limit of "
+                f"{_money(rule_set.single_limit)} ({src}, in force {rule_set.valid_from.isoformat()} to "
+                f"{_iso(rule_set.valid_to)}): taxed in full as general trade, not as a CBEC retail import",
+            )
+        )
+    elif not over_annual:
+        treatment = Treatment.SINGLE_ITEM_OVER_LIMIT
+    return LimitCheck(
+        rule_set=rule_set,
+        order_value=value,
+        item_count=items,
+        is_single_item=is_single_item,
+        period_start=start,
+        period_end=end,
+        prior_purchases=prior_purchases,
+        after_order=after,
+        treatment=treatment,
+        counts_toward_annual=treatment is not None,
+        refusals=tuple(refusals),
+    )
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else "—"
+
+
+def refusal_error(order: ImportOrder, limits: LimitCheck) -> RuleViolation:
+    """The refusal of an order outside the limits, every reason listed (zh + en)."""
+    document = f"import_order orderNo={order.order_no}"
+    details = [
+        FieldError(
+            c.code,
+            "priorPurchases" if c.code == "annual_limit" else "OrderList",
+            c.message_zh,
+            c.message_en,
+            document=document,
+        )
+        for c in limits.refusals
+    ]
+    return RuleViolation(
+        " ; ".join(c.message_en for c in limits.refusals),
+        "；".join(c.message_zh for c in limits.refusals),
+        field=details[0].field if details else None,
+        document=document,
+        details=details,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Rates of one line
+# --------------------------------------------------------------------------------------------
+
+
+def consumption_rate(
+    *,
+    gnum: int,
+    gcode: str,
+    override: Decimal | None,
+    qty2: Decimal | None,
+    unit2: str | None,
+    threshold_basis: Decimal,
+    tables: TaxTables,
+    on: date,
+    document: str,
+) -> tuple[AppliedRate, ThresholdCheck | None]:
+    """The consumption-tax rate of one line, with the price-threshold check when the item has one.
+
+    High-end cosmetics (高档化妆品, 15%) are taxable only when the price is ≥ CNY 10 per ml or g,
+    or ≥ CNY 15 per piece (片/张), judged by the second unit of quantity (RULES.md §1.3 [C]); a
+    10-piece box of masks at CNY 100 is CNY 10 a piece, so below. ``threshold_basis`` is the
+    amount divided (the declared goods value, or the 完税价格, per ``retail.threshold_price``).
+    A per-line ``consumptionTaxRate`` replaces both the table and the threshold.
+    """
+    if override is not None:
+        return AppliedRate.from_input(override, "consumptionTaxRate"), None
+    row = tables.consumption_tax(gcode, on)
+    if row is None:
+        return AppliedRate(rate=ZERO, origin="none", source="not a consumption-tax item (consumption_tax.csv)"), None
+    if not row.has_price_threshold:
+        return AppliedRate.from_row(row), None
+    if qty2 is None or unit2 is None or qty2 <= 0:
+        raise InvalidInput(
+            f"line {gnum}: HS {gcode} is a consumption-tax item with a price threshold ({row.category}); "
+            "give qty2 and unit2 (ml, g or 片/张) so the price per unit can be checked, "
+            "or give consumptionTaxRate",
+            f"第 {gnum} 项：商品编码 {gcode} 为有价格标准的消费税品目（{row.category}），"
+            "请填写第二数量 qty2 和第二单位 unit2（毫升、克或片/张）以判断单价，或直接填写 consumptionTaxRate",
+            field="qty2",
+            document=document,
+            details=[
+                FieldError(
+                    "required",
+                    "qty2",
+                    "需填写第二数量及单位以判断消费税价格标准",
+                    "qty2/unit2 needed for the consumption-tax price threshold",
+                    document=document,
+                    line=gnum,
+                )
+            ],
+        )
+    if unit2 in SECOND_UNIT_ML_OR_G and row.min_price_per_ml_or_g is not None:
+        per, factor, minimum = "ml_or_g", SECOND_UNIT_ML_OR_G[unit2], row.min_price_per_ml_or_g
+    elif unit2 in SECOND_UNIT_PIECE and row.min_price_per_piece is not None:
+        per, factor, minimum = "piece", SECOND_UNIT_PIECE[unit2], row.min_price_per_piece
+    else:
+        raise InvalidInput(
+            f"line {gnum}: unit2 {unit2!r} cannot be used for the price threshold of {row.category}; "
+            "use ml (096), L (095), g (036), kg (035), 片 (020), 张 (010) or 百片 (044)",
+            f"第 {gnum} 项：第二单位 {unit2!r} 不能用于判断{row.category}的价格标准；"
+            "请用毫升(096)、升(095)、克(036)、千克(035)、片(020)、张(010)或百片(044)",
+            field="unit2",
+            document=document,
+            details=[
+                FieldError("code_list", "unit2", "第二单位不适用", "unit2 not usable", document=document, line=gnum)
+            ],
+        )
+    quantity = qty2 * factor
+    check = ThresholdCheck(
+        unit_price=threshold_basis / quantity,
+        per=per,
+        minimum=minimum,
+        price_basis=threshold_basis,
+        quantity=quantity,
+    )
+    unit_en = "ml or g" if per == "ml_or_g" else "piece"
+    unit_price = check.unit_price.quantize(Decimal("0.0001"))
+    if check.is_taxable:
+        note = f"{unit_price} CNY per {unit_en} ≥ {minimum}: taxable ({row.category})"
+        return AppliedRate.from_row(row, note=note), check
+    note = f"{unit_price} CNY per {unit_en} < {minimum}: below the threshold, no consumption tax"
+    return (
+        AppliedRate(
+            rate=ZERO,
+            origin="table",
+            source=row.source,
+            status=row.status,
+            table=row.table,
+            line=row.line,
+            hs_prefix=row.hs_prefix,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            note=note,
+        ),
+        check,
+    )
+
+
+def vat_rate(gcode: str, override: Decimal | None, tables: TaxTables, on: date) -> AppliedRate:
+    if override is not None:
+        return AppliedRate.from_input(override, "vatRate")
+    return AppliedRate.from_row(tables.vat_rate(gcode, on))
+
+
+def tariff_rate(gcode: str, override: Decimal | None, tables: TaxTables, on: date) -> AppliedRate:
+    if override is not None:
+        return AppliedRate.from_input(override, "tariffRate")
+    return AppliedRate.from_row(tables.tariff_rate(gcode, on))
+
+
+def allocate(amount: Decimal, weights: Sequence[Decimal], tables: TaxTables) -> list[Decimal]:
+    """Share ``amount`` in proportion to ``weights``, rounded, the remainder on the largest weight.
+
+    Freight and insurance are charged per order but the 完税价格 is per line (CEB816 taxPrice);
+    sharing them by value is our reading [I].
+    """
+    total = sum(weights, ZERO)
+    if amount == 0 or total == 0:
+        return [ZERO for _ in weights]
+    shares = [tables.policy.round(amount * w / total) for w in weights]
+    largest = max(range(len(weights)), key=lambda i: weights[i])
+    shares[largest] += amount - sum(shares, ZERO)
+    return shares
+
+
+# --------------------------------------------------------------------------------------------
+# Assessment
+# --------------------------------------------------------------------------------------------
+
+
+def assess_retail_import(order: ImportOrder, tables: TaxTables, *, prior_purchases: Decimal) -> ImportAssessment:
+    """Assess an order's retail import tax; refuse it (RuleViolation) when it is outside the limits.
+
+    ``prior_purchases`` is what the buyer has already used in the annual period of the order's
+    date. Pure: the date is the order's, the rates come from ``tables``.
+    """
+    document = f"import_order orderNo={order.order_no}"
+    if not order.lines:
+        raise InvalidInput("the order has no lines", "订单无表体", field="OrderList", document=document)
+    if order.goods_value <= 0:
+        raise InvalidInput(
+            "the order's goods value is 0: the 完税价格 cannot be zero (RULES.md §1.1)",
+            "订单商品价格为0：完税价格原则上不能为0",
+            field="goodsValue",
+            document=document,
+        )
+    if prior_purchases < 0:
+        raise InvalidInput("priorPurchases cannot be negative", "本年已用额度不能为负数", field="priorPurchases")
+    rule_set = retail_import_rules(order.on)
+    limits = check_limits(order, rule_set, prior_purchases=prior_purchases, tables=tables)
+    if limits.treatment is None:
+        raise refusal_error(order, limits)
+    is_full = limits.treatment is Treatment.SINGLE_ITEM_OVER_LIMIT
+    factor = ONE if is_full else rule_set.within_limit_factor
+    policy = tables.policy
+    shares = allocate(order.freight + order.insured_fee, [line.total_price for line in order.lines], tables)
+    taxed: list[ImportLineTax] = []
+    for line, share in zip(order.lines, shares, strict=True):
+        tax_price = line.total_price + share
+        if is_full:
+            tariff = tariff_rate(line.gcode, line.tariff_rate, tables, order.on)
+        else:
+            tariff = AppliedRate.from_rule(rule_set.within_limit_tariff_rate, _WITHIN_LIMIT_TARIFF_SOURCE)
+        vat = vat_rate(line.gcode, line.vat_rate, tables, order.on)
+        consumption, threshold = consumption_rate(
+            gnum=line.gnum,
+            gcode=line.gcode,
+            override=line.consumption_tax_rate,
+            qty2=line.qty2,
+            unit2=line.unit2,
+            threshold_basis=line.total_price if policy.threshold_price == "declared" else tax_price,
+            tables=tables,
+            on=order.on,
+            document=document,
+        )
+        statutory = statutory_import_taxes(
+            tax_price, tariff_rate=tariff.rate, vat_rate=vat.rate, consumption_tax_rate=consumption.rate
+        )
+        due = StatutoryTaxes(
+            customs_tax=statutory.customs_tax,
+            consumption_tax=statutory.consumption_tax * factor,
+            value_added_tax=statutory.value_added_tax * factor,
+        )
+        taxed.append(
+            ImportLineTax(
+                gnum=line.gnum,
+                gcode=line.gcode,
+                goods_value=line.total_price,
+                freight_share=share,
+                tax_price=tax_price,
+                tariff=tariff,
+                vat=vat,
+                consumption=consumption,
+                threshold=threshold,
+                factor=factor,
+                statutory=statutory,
+                due=due,
+                customs_tax=policy.round(due.customs_tax),
+                value_added_tax=policy.round(due.value_added_tax),
+                consumption_tax=policy.round(due.consumption_tax),
+            )
+        )
+    if policy.rounding_scope == "order":
+        customs = policy.round(sum((t.due.customs_tax for t in taxed), ZERO))
+        vat_total = policy.round(sum((t.due.value_added_tax for t in taxed), ZERO))
+        ct_total = policy.round(sum((t.due.consumption_tax for t in taxed), ZERO))
+    else:
+        customs = sum((t.customs_tax for t in taxed), ZERO)
+        vat_total = sum((t.value_added_tax for t in taxed), ZERO)
+        ct_total = sum((t.consumption_tax for t in taxed), ZERO)
+    return ImportAssessment(
+        order=order,
+        rule_set=rule_set,
+        limits=limits,
+        lines=tuple(taxed),
+        customs_tax=customs,
+        value_added_tax=vat_total,
+        consumption_tax=ct_total,
+        policy=policy.used(
+            "rounding.quantum",
+            "rounding.mode",
+            "rounding.scope",
+            "retail.annual_period",
+            "retail.limit_value",
+            "retail.threshold_price",
+        ),
+        tables_digest=tables.digest,
+        tables_origins=tuple(sorted(tables.origins.items())),
+    )
+
+
+def assess_with_ledger(order: ImportOrder, tables: TaxTables, ledger: BuyerLedger) -> ImportAssessment:
+    """:func:`assess_retail_import` with the buyer's earlier total read from ``ledger``."""
+    start, end = annual_period(order.on, tables.policy.annual_period)
+    prior = ledger.used_amount(order.buyer_id_number, start, end)
+    return assess_retail_import(order, tables, prior_purchases=prior)
+
+
+__all__ = [
+    "BuyerLedger",
+    "ImportAssessment",
+    "ImportLine",
+    "ImportLineTax",
+    "ImportOrder",
+    "LimitCheck",
+    "StaticLedger",
+    "ThresholdCheck",
+    "Treatment",
+    "assess_retail_import",
+    "assess_with_ledger",
+    "check_limits",
+    "consumption_rate",
+]
