@@ -114,8 +114,78 @@ def waybills_for(orders: list[tuple[str, dict[str, Any], int]], logistics: Enter
     return out
 
 
+def run_customs(
+    settings: Settings,
+    *,
+    step: Step = lambda s: None,
+    progress: Progress | None = None,
+    timings: dict[str, float],
+    seed: int = 2026,
+    inspection_rate: float = 0.02,
+    max_rounds: int = 12,
+) -> dict[str, Any]:
+    """Declare the matched orders, let the sandbox customs answer through the message folders
+    until every list is final, then declare the summary (CEB701) of the released lists."""
+    from cbec.customs import service as customs
+    from cbec.customs.lifecycle import FINAL, State
+    from cbec.customs.models import Declaration, OutboxMessage
+    from cbec.customs.sandbox import SandboxCustoms
+
+    t = time.perf_counter()
+    step("申报 declaring (CEB303/505/603, outbox)")
+    declared = pipeline.declare(settings, progress=progress)
+    timings["declare"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    step("模拟海关回执 sandbox customs answers through the message folders")
+    sandbox = SandboxCustoms(pipeline.messages_dir(settings), seed=seed, inspection_rate=inspection_rate)
+    final = {s.value for s in FINAL} | {State.RELEASED.value}
+    rounds = 0
+    for rounds in range(1, max_rounds + 1):  # noqa: B007 - rounds is reported
+        pipeline.work_once(settings)
+        sandbox.step()
+        pipeline.work_once(settings)
+        with UnitOfWork(settings) as uow:
+            open_lists = uow.session.scalar(
+                select(func.count())
+                .select_from(Declaration)
+                .where(Declaration.message_type == "CEB603", Declaration.status.not_in(final - {State.RELEASED.value}))
+            )
+        if not open_lists:
+            break
+    timings["customs"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    step("汇总申报 summary declaration (CEB701)")
+    today = datetime.now(BEIJING).strftime("%Y%m%d")
+    with UnitOfWork(settings) as uow:
+        summary = customs.summarise(uow.session, period_start=today, period_end=today)
+        uow.commit()
+    for _ in range(4):
+        pipeline.work_once(settings)
+        sandbox.step()
+    pipeline.work_once(settings)
+    timings["summary"] = time.perf_counter() - t
+
+    with UnitOfWork(settings) as uow:
+        messages = uow.session.scalar(select(func.count()).select_from(OutboxMessage))
+        by_status = customs.status_counts(uow.session)
+    return {
+        "declare": declared,
+        "rounds": rounds,
+        "summary_lists": summary.orders,
+        "messages_built_and_xsd_checked": messages,
+        "declarations": by_status,
+    }
+
+
 def run_demo(
-    settings: Settings, *, fresh: bool = True, step: Step = lambda s: None, progress: Progress | None = None
+    settings: Settings,
+    *,
+    fresh: bool = True,
+    customs: bool = True,
+    step: Step = lambda s: None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -181,6 +251,8 @@ def run_demo(
         uow.commit()
     timings["matching"] = time.perf_counter() - t
 
+    customs_result = run_customs(settings, step=step, progress=progress, timings=timings) if customs else None
+
     with UnitOfWork(settings) as uow:
         by_country = [
             (c, n, v)
@@ -213,6 +285,7 @@ def run_demo(
         "catalogue": {"skus_suggested": suggested, "confirmed_by_seller": confirmed, "by_status": counts},
         "matching": summary.as_dict(),
         "status": status,
+        "customs": customs_result,
         "value_by_destination": [
             {"country": c, "orders": n, "goods_value": format(v, "f") if v is not None else "0", "currency": "303 GBP"}
             for c, n, v in by_country

@@ -12,6 +12,9 @@ from cbec.kit.codes import code_lists
 
 def demo(
     fresh: Annotated[bool, typer.Option("--fresh/--keep", help="start from an empty database / 从空库开始")] = True,
+    customs: Annotated[
+        bool, typer.Option("--customs/--no-customs", help="declare to the sandbox customs / 向模拟海关申报")
+    ] = True,
     data_dir: DataDir = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -23,6 +26,7 @@ def demo(
             return run_demo(
                 settings,
                 fresh=fresh,
+                customs=customs,
                 step=(lambda s: None) if json_out else (lambda s: err_console.print(f"→ {s}")),
                 progress=bar,
             )
@@ -54,5 +58,18 @@ def demo(
             label = f"{row['country']} {name.name_zh} {name.name_en}" if name else str(row["country"])
             t.add_row(label, str(row["orders"]), row["goods_value"])
         console.print(t)
+        if r.get("customs"):
+            cu = r["customs"]
+            t = Table("message 报文", "status 状态", "count 数量")
+            for message, by in sorted(cu["declarations"].items()):
+                for status, n in sorted(by.items(), key=lambda kv: -kv[1]):
+                    t.add_row(message, status, str(n))
+            console.print(t)
+            console.print(
+                f"declared 申报: {cu['declare']['declared']} · refused 未申报: {cu['declare']['refused']} · "
+                f"messages built and XSD-checked 报文（均通过 XSD 校验）: {cu['messages_built_and_xsd_checked']} · "
+                f"lists in the summary 汇总清单: {cu['summary_lists']}"
+            )
+        console.print(f"timings 用时 (s): {r['timings']}")
 
     run(json_out, action, render)

@@ -263,7 +263,7 @@ def export_declaration(
             "grossWeight": gross,
             "netWeight": (gross * profile.net_weight_share).quantize(Decimal("0.00001")),
         }
-        out.add("CEB603", head["copNo"], Entity(head, tuple(list_lines)))
+        out.add("CEB603", str(head["copNo"]), Entity(head, tuple(list_lines)))
     return out
 
 
@@ -359,5 +359,5 @@ def import_declaration(
             "grossWeight": weight,
             "netWeight": (weight * profile.net_weight_share).quantize(Decimal("0.00001")),
         }
-        out.add("CEB621", head["copNo"], Entity(head, tuple(list_lines)))
+        out.add("CEB621", str(head["copNo"]), Entity(head, tuple(list_lines)))
     return out

@@ -227,14 +227,14 @@ def _declare_batch(
                         status=State.QUEUED.value,
                     )
                     pending.setdefault(message, []).append((d, Entity(head, entity.lines)))
-    for message, items in pending.items():
-        _build_messages(session, message, items, report, at=at)
+    for message, queued in pending.items():
+        _build_messages(session, message, queued, report, at=at)
 
 
 def _total(entity: Entity) -> Decimal | None:
-    totals = [ln.get("totalPrice") for ln in entity.lines]
-    if totals and all(isinstance(t, Decimal) for t in totals):
-        return sum(totals, Decimal(0))  # type: ignore[arg-type]
+    totals = [t for ln in entity.lines if isinstance(t := ln.get("totalPrice"), Decimal)]
+    if totals and len(totals) == len(entity.lines):
+        return sum(totals, Decimal(0))
     value = entity.head.get("goodsValue")
     return value if isinstance(value, Decimal) else None
 
