@@ -157,3 +157,76 @@ def customs_status(data_dir: DataDir = None, json_out: JsonOut = False) -> None:
         console.print(t)
 
     run(json_out, action, render)
+
+
+def cancel(
+    invt_no: Annotated[str, typer.Argument(help="customs list number (invtNo) / 清单编号")],
+    reason: Annotated[str, typer.Option(help="why / 撤销原因")],
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Ask customs to cancel an accepted list (CEB605 / CEB623). / 申请撤销清单。"""
+    from cbec.customs import service as customs
+
+    settings = settings_for(data_dir)
+
+    def action() -> dict[str, Any]:
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:
+            r = customs.request_cancel(uow.session, invt_no, reason)
+            uow.commit()
+            return {"invtNo": invt_no, **r.as_dict()}
+
+    run(json_out, action, lambda r: console.print(f"cancellation queued 撤销申请已排队: {r['declared']}"))
+
+
+def return_(
+    invt_no: Annotated[str, typer.Argument(help="customs list number (invtNo) / 清单编号")],
+    reason: Annotated[str, typer.Option(help="why / 退货原因")],
+    bill_no: Annotated[str, typer.Option(help="return shipment bill (export) / 退运提运单号")] = "",
+    voyage_no: Annotated[str, typer.Option(help="return voyage/flight (export) / 航班航次")] = "",
+    traf_name: Annotated[str, typer.Option(help="conveyance name (export) / 运输工具名称")] = "",
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Declare the return of a released list (CEB213 export / CEB625 import). / 申请退货。"""
+    from cbec.customs import service as customs
+
+    settings = settings_for(data_dir)
+
+    def action() -> dict[str, Any]:
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:
+            r = customs.request_return(
+                uow.session, invt_no, reason, bill_no=bill_no, voyage_no=voyage_no, traf_name=traf_name
+            )
+            uow.commit()
+            return {"invtNo": invt_no, **r.as_dict()}
+
+    run(json_out, action, lambda r: console.print(f"return queued 退货申请已排队: {r['declared']}"))
+
+
+def timeline(
+    ref: Annotated[str, typer.Argument(help="invtNo, orderNo or declaration id / 清单编号、订单编号或申报单号")],
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
+    """A declaration's status history with the receipts' text. / 申报单状态时间线。"""
+    from cbec.customs import service as customs
+
+    settings = settings_for(data_dir)
+
+    def action() -> dict[str, Any]:
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:
+            return customs.timeline(uow.session, ref)
+
+    def render(r: dict[str, Any]) -> None:
+        for d in r["declarations"]:
+            console.print(f"[bold]{d['message_type']}[/] {d['cop_no']} invtNo={d['invt_no']} → [bold]{d['status']}[/]")
+            for e in d["events"]:
+                console.print(
+                    f"   {e['at']}  {e['before'] or '·'} → {e['after']}  {e['return_status'] or ''} {e['return_info']}"
+                )
+
+    run(json_out, action, render)

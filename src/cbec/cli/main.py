@@ -38,6 +38,9 @@ app.command("worker")(customs.worker)
 app.command("sandbox")(customs.sandbox)
 app.command("summarise")(customs.summarise)
 app.command("declarations")(customs.customs_status)
+app.command("cancel")(customs.cancel)
+app.command("return")(customs.return_)
+app.command("timeline")(customs.timeline)
 
 
 def main() -> None:

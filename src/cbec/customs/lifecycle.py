@@ -33,6 +33,8 @@ class State(StrEnum):
     REJECTED = "rejected"  # 100 海关退单, or a negative code / CEB900 format error
     CANCEL_REQUESTED = "cancel_requested"
     CANCELLED = "cancelled"
+    RETURN_REQUESTED = "return_requested"  # CEB213/625 sent for a released list
+    RETURNED = "returned"  # customs accepted the return (退货)
 
 
 #: How far along each state is; a receipt may only move a declaration forward.
@@ -53,9 +55,11 @@ RANK: dict[State, int] = {
     State.REJECTED: 95,
     State.CANCEL_REQUESTED: 80,
     State.CANCELLED: 99,
+    State.RETURN_REQUESTED: 85,
+    State.RETURNED: 99,
 }
 
-FINAL = frozenset({State.CLOSED, State.REJECTED, State.CANCELLED, State.SHIPPED_BACK})
+FINAL = frozenset({State.CLOSED, State.REJECTED, State.CANCELLED, State.SHIPPED_BACK, State.RETURNED})
 
 _BY_STATUS: dict[int, State] = {
     1: State.DRAFT,
@@ -120,18 +124,29 @@ class Transition:
     changed: bool
 
 
-def apply_receipt(current: State, return_status: int, *, is_cancel_receipt: bool = False) -> Transition:
-    """The effect of one receipt. Cancellation receipts (606/624) move a cancel request to
-    cancelled when customs concludes it (399/800/120), and back to the declaration's previous
-    standing (released) when refused (100)."""
-    if is_cancel_receipt:
-        if current is not State.CANCEL_REQUESTED:
-            return Transition(current, current, False)
-        if return_status in (120, 399, 800, 899):
-            return Transition(current, State.CANCELLED, True)
-        if return_status == 100 or return_status < 0:
-            return Transition(current, State.RELEASED, True)
-        return Transition(current, current, False)
+#: customs accepted a cancellation or return request with one of these
+_REQUEST_DONE = frozenset({120, 399, 800, 899})
+
+
+def apply_request_receipt(list_state: State, return_status: int) -> Transition:
+    """What a receipt of a cancellation (606/624) or return (214/626) does to the LIST it concerns:
+    accepted (120/399/800/899) → cancelled / returned; refused (100 or negative) → the list is
+    back where it was (released); anything else (2, 300 …) leaves the request pending."""
+    if list_state is State.CANCEL_REQUESTED:
+        done, back = State.CANCELLED, State.RELEASED
+    elif list_state is State.RETURN_REQUESTED:
+        done, back = State.RETURNED, State.RELEASED
+    else:
+        return Transition(list_state, list_state, False)
+    if return_status in _REQUEST_DONE:
+        return Transition(list_state, done, True)
+    if return_status == 100 or return_status < 0:
+        return Transition(list_state, back, True)
+    return Transition(list_state, list_state, False)
+
+
+def apply_receipt(current: State, return_status: int) -> Transition:
+    """The effect of one receipt on the declaration it answers."""
     target = state_for(return_status)
     if current in FINAL:
         return Transition(current, current, False)

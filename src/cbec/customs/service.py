@@ -31,11 +31,11 @@ from sqlalchemy.orm import Session
 from cbec.catalogue.models import Product
 from cbec.customs import declare as rules
 from cbec.customs.envelope import open_message
-from cbec.customs.lifecycle import State, apply_receipt, describe
+from cbec.customs.lifecycle import State, apply_receipt, apply_request_receipt, describe
 from cbec.customs.messages import BaseTransfer, Entity, build, parse_receipts
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
 from cbec.customs.transport import Transport
-from cbec.errors import CbecError, ValidationFailed
+from cbec.errors import CbecError, NotFound, RuleViolation, ValidationFailed
 from cbec.intake.models import Document
 from cbec.matching.models import MatchResult
 from cbec.orm import utcnow
@@ -47,6 +47,8 @@ BATCH = 100
 #: what each declared message is, for the state machine and the timeline
 LIST_MESSAGES = frozenset({"CEB603", "CEB621"})
 CANCEL_MESSAGES = frozenset({"CEB605", "CEB623"})
+RETURN_MESSAGES = frozenset({"CEB213", "CEB625"})
+REQUEST_MESSAGES = CANCEL_MESSAGES | RETURN_MESSAGES
 
 
 @dataclass
@@ -370,7 +372,7 @@ def apply_receipt_bytes(session: Session, data: bytes, name: str, report: Receip
             outcome["unmatched"] += 1
             continue
         status = r.status if r.status is not None else 0
-        step = apply_receipt(State(d.status), status, is_cancel_receipt=d.message_type in CANCEL_MESSAGES)
+        step = apply_receipt(State(d.status), status)
         zh, en = describe(status)
         info = r.returnInfo or f"{zh} / {en}"
         session.add(
@@ -394,6 +396,8 @@ def apply_receipt_bytes(session: Session, data: bytes, name: str, report: Receip
             d.updated_at = now
             report.transitions[f"{step.before.value}->{step.after.value}"] += 1
         outcome[step.after.value] += 1
+        if d.message_type in REQUEST_MESSAGES and d.related_id:
+            _apply_to_list(session, d, status, info, r.returnTime[:17], name, report)
     session.add(
         ReceiptLog(
             sha256=digest,
@@ -499,3 +503,250 @@ def summarise(
                 d.summary_id = summary.id
     session.flush()
     return report
+
+
+def _apply_to_list(
+    session: Session, request: Declaration, status: int, info: str, return_time: str, source: str, report: ReceiptReport
+) -> None:
+    """A receipt for a cancellation/return request also settles the list it concerns."""
+    target = session.get(Declaration, request.related_id)
+    if target is None:
+        return
+    step = apply_request_receipt(State(target.status), status)
+    if not step.changed:
+        return
+    target.status = step.after.value
+    target.updated_at = utcnow()
+    report.transitions[f"{step.before.value}->{step.after.value}"] += 1
+    session.add(
+        DeclarationEvent(
+            declaration_id=target.id,
+            before=step.before.value,
+            after=step.after.value,
+            return_status=status,
+            return_time=return_time,
+            return_info=f"{request.message_type}: {info}"[:4000],
+            source=source[:255],
+        )
+    )
+
+
+#: a list customs has accepted and not closed can be cancelled (撤销) or returned (退货)
+_CANCELLABLE = frozenset({State.STORED.value, State.REVIEW.value, State.CONCLUDED.value, State.RELEASED.value})
+_RETURNABLE = frozenset({State.RELEASED.value, State.CONCLUDED.value, State.CLOSED.value})
+
+
+def _list_by_invt_no(session: Session, invt_no: str) -> Declaration:
+    d = session.scalars(
+        select(Declaration).where(Declaration.invt_no == invt_no, Declaration.message_type.in_(LIST_MESSAGES))
+    ).one_or_none()
+    if d is None:
+        raise NotFound(
+            f"no declared list with invtNo {invt_no}", f"没有清单编号为 {invt_no} 的申报清单", field="invtNo"
+        )
+    return d
+
+
+def _request(
+    session: Session,
+    target: Declaration,
+    message: str,
+    head: dict[str, Any],
+    lines: tuple[dict[str, Any], ...],
+    new_state: State,
+    at: datetime,
+) -> DeclareReport:
+    report = DeclareReport(orders=1)
+    request = Declaration(
+        message_type=message,
+        direction=target.direction,
+        trade_mode=target.trade_mode,
+        cop_no=f"{target.cop_no[:27]}-{message[-3:]}",
+        guid="",
+        seller_code=target.seller_code,
+        ebp_code=target.ebp_code,
+        order_no=target.order_no,
+        logistics_no=target.logistics_no,
+        country=target.country,
+        currency=target.currency,
+        related_id=target.id,
+        entity={},
+        status=State.QUEUED.value,
+    )
+    _build_messages(session, message, [(request, Entity(head, lines))], report, at=at)
+    if report.refused:
+        first = report.refused[0]
+        raise ValidationFailed(
+            first.get("message_en", "refused"), first.get("message_zh", ""), document=f"{message} {target.invt_no}"
+        )
+    session.add(
+        DeclarationEvent(
+            declaration_id=target.id, before=target.status, after=new_state.value, source=f"{message} requested"
+        )
+    )
+    target.status = new_state.value
+    target.updated_at = utcnow()
+    session.flush()
+    return report
+
+
+def request_cancel(session: Session, invt_no: str, reason: str, *, at: datetime | None = None) -> DeclareReport:
+    """撤销申请 (CEB605 export / CEB623 import) for an accepted list; the list waits for the answer."""
+    at = at or datetime.now(UTC)
+    target = _list_by_invt_no(session, invt_no)
+    if target.status not in _CANCELLABLE:
+        raise RuleViolation(
+            f"list {invt_no} is {target.status}; only a list customs has accepted and not closed can be cancelled",
+            f"清单 {invt_no} 状态为 {target.status}；只有海关已接受且未结关的清单可以撤销",
+            field="invtNo",
+        )
+    if not reason.strip():
+        raise RuleViolation("a cancellation needs its reason", "撤销申请须填写原因", field="reason")
+    head = dict(target.entity["head"])
+    common = {
+        "customsCode": head["customsCode"],
+        "invtNo": invt_no,
+        "reason": reason.strip()[:1000],
+        "agentCode": head["agentCode"],
+        "agentName": head["agentName"],
+        "ebcCode": head["ebcCode"],
+        "ebcName": head["ebcName"],
+    }
+    if target.message_type == "CEB603":
+        values = {**common, "copNo": f"{target.cop_no[:26]}-605", "preNo": target.pre_no or None}
+        return _request(
+            session, target, "CEB605", {k: v for k, v in values.items() if v}, (), State.CANCEL_REQUESTED, at
+        )
+    keys = (
+        "orderNo",
+        "ebpCode",
+        "ebpName",
+        "logisticsNo",
+        "logisticsCode",
+        "logisticsName",
+        "buyerIdType",
+        "buyerIdNumber",
+        "buyerName",
+        "buyerTelephone",
+    )
+    values = {**common, **{k: head[k] for k in keys}, "copNo": f"{target.cop_no[:16]}-623"}
+    return _request(session, target, "CEB623", values, (), State.CANCEL_REQUESTED, at)
+
+
+def request_return(
+    session: Session,
+    invt_no: str,
+    reason: str,
+    *,
+    bill_no: str = "",
+    voyage_no: str = "",
+    traf_name: str = "",
+    at: datetime | None = None,
+) -> DeclareReport:
+    """退货申请 (CEB213 export retail return / CEB625 import return) for a released list, all lines."""
+    at = at or datetime.now(UTC)
+    target = _list_by_invt_no(session, invt_no)
+    if target.status not in _RETURNABLE:
+        raise RuleViolation(
+            f"list {invt_no} is {target.status}; only a released list can be returned",
+            f"清单 {invt_no} 状态为 {target.status}；只有已放行的清单可以退货",
+            field="invtNo",
+        )
+    if not reason.strip():
+        raise RuleViolation("a return needs its reason", "退货申请须填写原因", field="reason")
+    head = dict(target.entity["head"])
+    lines = target.entity["lines"]
+    if target.message_type == "CEB603":
+        missing = [
+            n for n, v in (("billNo", bill_no), ("voyageNo", voyage_no), ("trafName", traf_name)) if not v.strip()
+        ]
+        if missing:
+            raise RuleViolation(
+                f"an export return (CEB213) needs the return shipment's {', '.join(missing)}",
+                f"出口退货申请（CEB213）须提供退运的 {'、'.join(missing)}",
+                field=missing[0],
+            )
+        values = {
+            "customsCode": head["customsCode"],
+            "ebpCode": head["ebpCode"],
+            "ebpName": head["ebpName"],
+            "ebcCode": head["ebcCode"],
+            "ebcName": head["ebcName"],
+            "logisticsNo": head["logisticsNo"],
+            "logisticsCode": head["logisticsCode"],
+            "logisticsName": head["logisticsName"],
+            "coElNo": f"{target.cop_no[:26]}-213",
+            "invtNo": invt_no,
+            "tradeMode": target.trade_mode,
+            "agentCode": head["agentCode"],
+            "agentName": head["agentName"],
+            "billNo": bill_no,
+            "ieFlag": "I",  # CEB.md §4.1: export returns (CEB213/215) use I
+            "trafMode": head["trafMode"],
+            "trafName": traf_name,
+            "portCode": head["portCode"],
+            "reason": reason.strip()[:500],
+            "country": head["country"],
+            "voyageNo": voyage_no,
+        }
+        refund_lines = tuple(
+            {
+                k: Decimal(ln[k]) if k in ("qty", "qty1", "qty2") else ln[k]
+                for k in ("gnum", "gcode", "gname", "gmodel", "qty", "qty1", "unit", "unit1", "qty2", "unit2")
+                if k in ln
+            }
+            for ln in lines
+        )
+        return _request(session, target, "CEB213", values, refund_lines, State.RETURN_REQUESTED, at)
+    keys = ("customsCode", "orderNo", "ebpCode", "ebpName", "ebcCode", "ebcName", "logisticsNo", "logisticsCode", "logisticsName",
+            "buyerIdType", "buyerIdNumber", "buyerName", "buyerTelephone", "agentCode", "agentName")  # fmt: skip
+    values = {
+        **{k: head[k] for k in keys},
+        "copNo": f"{target.cop_no[:16]}-625",
+        "invtNo": invt_no,
+        "reason": reason.strip()[:1000],
+    }
+    refund_lines = tuple(
+        {"gnum": ln["gnum"], "gcode": ln["gcode"], "gname": ln["gname"], "qty": Decimal(ln["qty"]), "unit": ln["unit"]}
+        for ln in lines
+    )
+    return _request(session, target, "CEB625", values, refund_lines, State.RETURN_REQUESTED, at)
+
+
+def timeline(session: Session, ref: str) -> dict[str, Any]:
+    """Declarations named by invtNo, orderNo or id, each with every recorded event."""
+    stmt = select(Declaration).where((Declaration.invt_no == ref) | (Declaration.order_no == ref))
+    if ref.isdigit():
+        stmt = select(Declaration).where(
+            (Declaration.invt_no == ref) | (Declaration.order_no == ref) | (Declaration.id == int(ref))
+        )
+    found = list(session.scalars(stmt.order_by(Declaration.id)))
+    if not found:
+        raise NotFound(f"no declaration for {ref}", f"没有与 {ref} 对应的申报单", field="ref")
+    out = []
+    for d in found:
+        events = session.scalars(
+            select(DeclarationEvent).where(DeclarationEvent.declaration_id == d.id).order_by(DeclarationEvent.id)
+        )
+        out.append(
+            {
+                "id": d.id,
+                "message_type": d.message_type,
+                "cop_no": d.cop_no,
+                "invt_no": d.invt_no,
+                "order_no": d.order_no,
+                "status": d.status,
+                "events": [
+                    {
+                        "at": e.at.isoformat(),
+                        "before": e.before,
+                        "after": e.after,
+                        "return_status": e.return_status,
+                        "return_info": e.return_info,
+                        "source": e.source,
+                    }
+                    for e in events
+                ],
+            }
+        )
+    return {"ref": ref, "declarations": out}
