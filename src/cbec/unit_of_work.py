@@ -31,7 +31,8 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()
+        # close() ends the transaction (rolling back anything not committed) without expiring
+        # what was loaded, so results read inside the block stay readable after it
         self.session.close()
 
     def commit(self) -> None:

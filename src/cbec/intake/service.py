@@ -29,6 +29,7 @@ from cbec.intake.models import InboxItem
 from cbec.intake.parsers.base import ParseResult
 from cbec.intake.validation import validate
 from cbec.kit.codes import code_lists
+from cbec.kit.money import fits_n19_5
 from cbec.orm import utcnow
 
 Progress = Callable[[int, int], None]
@@ -87,6 +88,18 @@ def _plain(values: dict[str, Any] | Any) -> Any:
     return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in values.items()}
 
 
+def _fits(value: Any, length: int) -> str | None:
+    text = str(value or "")
+    return text if 0 < len(text) <= length else None
+
+
+def _key_column(key: str) -> str:
+    """Document keys longer than the column keep a prefix and a hash of the whole key."""
+    if len(key) <= 200:
+        return key
+    return key[:150] + "#" + blobs.sha256_hex(key.encode())
+
+
 def _row_for(
     doc: ParsedDocument, errors: list[FieldError], *, inbox_id: int, ctx: ParseContext, now: Any
 ) -> dict[str, Any]:
@@ -94,21 +107,24 @@ def _row_for(
     lines = [_plain(line) for line in doc.lines]
     content = json.dumps({"head": head, "lines": lines}, sort_keys=True, ensure_ascii=False, default=_json_default)
     gv = doc.head.get("goodsValue")
+    ebc = str(doc.head.get("ebcCode") or "")
     return {
         "doc_type": doc.doc_type.value,
-        "doc_key": doc.key,
+        "doc_key": _key_column(doc.key),
         "is_valid": not errors,
         "content_sha256": blobs.sha256_hex(content.encode()),
         "inbox_id": inbox_id,
         "source_ref": doc.source_ref[:100],
-        "seller_code": str(doc.head.get("ebcCode") or ctx.seller_code),
+        "seller_code": ebc if 0 < len(ebc) <= 18 else ctx.seller_code,
         "sender_code": ctx.sender_code or ctx.seller_code,
         "received_at": now,
-        "order_no": (str(doc.head.get("orderNo") or "") or None),
-        "logistics_no": (str(doc.head.get("logisticsNo") or "") or None),
-        "country": (str(doc.head.get("destinationCountry") or doc.head.get("country") or "") or None),
-        "currency": (str(doc.head.get("currency") or "") or None),
-        "goods_value": gv if isinstance(gv, Decimal) else None,
+        # index columns hold a value only when it fits; an invalid document keeps the value as
+        # received in ``head`` (its errors say what is wrong), never loses the row
+        "order_no": _fits(doc.head.get("orderNo"), 60),
+        "logistics_no": _fits(doc.head.get("logisticsNo"), 60),
+        "country": _fits(doc.head.get("destinationCountry") or doc.head.get("country"), 3),
+        "currency": _fits(doc.head.get("currency"), 3),
+        "goods_value": gv if isinstance(gv, Decimal) and fits_n19_5(gv) else None,
         "line_count": sum(1 for line in doc.lines if "kind" not in line),
         "head": head,
         "lines": lines,

@@ -13,6 +13,7 @@ This module stands in for the planned ``cbec.kit.xml`` (same names: ``parse_xml`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -44,6 +45,19 @@ __all__ = [
 ]
 
 
+_DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_:]")
+
+
+def _has_doctype(head: bytes) -> bool:
+    """A DOCTYPE in the prolog (before the root element; later it would be text or CDATA)."""
+    doctype = _DOCTYPE.search(head)
+    if doctype is None:
+        return False
+    root = _FIRST_ELEMENT.search(head)
+    return root is None or doctype.start() < root.start()
+
+
 def parse_xml(data: bytes, document: str = "") -> etree._Element:
     """Parse bytes that came from outside: no DTD, no entity expansion, no network.
 
@@ -52,6 +66,12 @@ def parse_xml(data: bytes, document: str = "") -> etree._Element:
     """
     if not isinstance(data, bytes | bytearray):
         raise InvalidInput(f"{document or 'message'}: expected bytes", f"{document or '报文'}：应为字节串")
+    if _has_doctype(bytes(data[:65536])) or _has_doctype(bytes(data[:131072]).replace(b"\x00", b"")):
+        # refused before libxml2 sees it: entity declarations live only in a DOCTYPE
+        raise HostileInput(
+            f"{document or 'message'} carries a DOCTYPE (DTDs and entities are not accepted); refused",
+            f"{document or '报文'}含有 DOCTYPE 声明（不接受 DTD 和实体），已拒绝",
+        )
     # A new parser per call: lxml parsers must not be shared between threads.
     parser = etree.XMLParser(
         resolve_entities=False,

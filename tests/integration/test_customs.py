@@ -1,0 +1,114 @@
+"""Declaration lifecycle on SQLite and PostgreSQL: outbox, folders, receipts, no doubles."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+from sqlalchemy import func, select
+
+from cbec import pipeline
+from cbec.catalogue import service as catalogue
+from cbec.customs.lifecycle import State
+from cbec.customs.messages import check_message, parse
+from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage
+from cbec.unit_of_work import UnitOfWork
+
+from .helpers import PLATFORM, SELLER, as_bytes, export_order, export_waybill, register_partners
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def matched(settings):
+    register_partners(settings)
+    ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
+    docs = []
+    for i in range(150):  # more than one message's 100 entities
+        docs += [export_order(f"SO{i:04d}"), export_waybill(f"SO{i:04d}", logistics_no=f"LP{i:09d}CN")]
+    pipeline.import_bytes(settings, as_bytes(*docs), ctx, fmt="json")
+    with UnitOfWork(settings) as uow:
+        catalogue.confirm_code(uow.session, SELLER.code, "MUG-001", "6912001000")
+        uow.commit()
+    pipeline.import_bytes(settings, b"[]", ctx, fmt="json")  # nothing new
+    from cbec.matching import service as matching
+
+    with UnitOfWork(settings) as uow:
+        assert matching.run_matching(uow.session).by_state == {"matched": 150}
+        uow.commit()
+    return settings
+
+
+def test_declare_builds_valid_messages_once(matched) -> None:
+    first = pipeline.declare(matched)
+    again = pipeline.declare(matched)
+    assert first["declared"] == {"CEB303": 150, "CEB505": 150, "CEB603": 150}
+    assert first["messages"] == 6  # 100 + 50 entities per message type
+    assert again["declared"] == {} and again["already_declared"] == 150
+    with UnitOfWork(matched) as uow:
+        payloads = uow.session.scalars(select(OutboxMessage.payload)).all()
+        list_orders = set(uow.session.scalars(select(Declaration.order_no).where(Declaration.message_type == "CEB603")))
+    for data in payloads:
+        assert check_message(data) == []  # valid against the official XSD
+    parsed = [parse(p) for p in payloads if b"CEB603Message" in p[:200]]
+    entities = [e for m in parsed for e in m.entities]
+    assert len(entities) == 150
+    assert {e.head["orderNo"] for e in entities} == list_orders
+    line = entities[0].lines[0]
+    assert (line["gcode"], str(line["totalPrice"])) == ("6912001000", "25")
+
+
+def test_worker_sends_through_the_folders_and_keeps_a_copy(matched) -> None:
+    pipeline.declare(matched)
+    result = pipeline.work_once(matched)
+    assert result["sent"] == 6
+    root = pipeline.messages_dir(matched)
+    out = sorted(p.name for p in (root / "out").iterdir())
+    archived = sorted(p.name for p in (root / "archive" / "sent").rglob("*.xml"))
+    assert len(out) == 6 and out == archived
+    assert not list((root / "out").glob("*.part"))
+    with UnitOfWork(matched) as uow:
+        assert set(uow.session.scalars(select(Declaration.status)).all()) == {State.SENT.value}
+        assert uow.session.scalar(select(func.count()).select_from(DeclarationEvent)) == 450 * 2
+    assert pipeline.work_once(matched)["sent"] == 0  # nothing sent twice
+
+
+def _receipt(guid: str, status: str, invt_no: str = "") -> bytes:
+    ns = "http://www.chinaport.gov.cn/ceb"
+    root = etree.Element(
+        f"{{{ns}}}CEB604Message", nsmap={"ceb": ns}, guid="0" * 8 + "-0000-0000-0000-" + "0" * 12, version="1.0"
+    )
+    ret = etree.SubElement(root, f"{{{ns}}}InventoryReturn")
+    for name, value in [
+        ("guid", guid), ("agentCode", SELLER.code), ("copNo", "X"), ("preNo", "B20261123000000001"), ("invtNo", invt_no or "x"),
+        ("ebcCode", SELLER.code), ("ebpCode", PLATFORM.code), ("orderNo", "SO0000"), ("statisticsFlag", "B"),
+        ("returnStatus", status), ("returnTime", "20261123120000000"), ("returnInfo", "放行"),
+    ]:  # fmt: skip
+        etree.SubElement(ret, f"{{{ns}}}{name}").text = value
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_receipts_move_a_list_forward_only_and_are_applied_once(matched) -> None:
+    pipeline.declare(matched)
+    pipeline.work_once(matched)
+    with UnitOfWork(matched) as uow:
+        guid = uow.session.scalars(select(Declaration.guid).where(Declaration.message_type == "CEB603")).first()
+    inbox = pipeline.messages_dir(matched) / "in"
+    inbox.mkdir(parents=True, exist_ok=True)
+    # the second 120 is the same file again (the e-port resends): applied once
+    for n, status in enumerate(["2", "120", "800", "120", "899"]):
+        (inbox / f"r{n}.xml").write_bytes(_receipt(guid, status, invt_no="29332026E000000001"))
+        pipeline.work_once(matched)
+    (inbox / "again.xml").write_bytes(_receipt(guid, "899", invt_no="29332026E000000001"))
+    (inbox / "junk.xml").write_bytes(b"<not-a-receipt")
+    result = pipeline.work_once(matched)
+    assert result["receipts"]["duplicates"] == 1 and result["receipts"]["unreadable"] == 1
+    with UnitOfWork(matched) as uow:
+        d = uow.session.scalars(select(Declaration).where(Declaration.guid == guid)).one()
+        status, invt_no = d.status, d.invt_no
+        events = uow.session.scalars(
+            select(DeclarationEvent.after).where(DeclarationEvent.declaration_id == d.id).order_by(DeclarationEvent.id)
+        ).all()
+    assert status == "closed" and invt_no == "29332026E000000001"
+    assert list(events) == ["queued", "sent", "declaring", "stored", "released", "closed"]
+    rejected = list((pipeline.messages_dir(matched) / "archive" / "rejected").rglob("junk*"))
+    assert len(rejected) == 2 and any(p.name.endswith(".why.txt") for p in rejected)
