@@ -47,10 +47,10 @@ def test_partner_add_list_and_refusal(registered: Path) -> None:
     listed = cbec(registered, "partner", "list")
     assert {e["code"] for e in listed["enterprises"]} == {SELLER, PLATFORM}
     bad = cbec(registered, "partner", "add", "--code", "91330782MA2DEMN017", "--name", "x", "--role", "ebc", ok=False)
-    assert bad["error"]["field"] == "code"
-    assert "GB 32100" in bad["error"]["message_en"] and "校验码" in bad["error"]["message_zh"]
+    assert (bad["error"], bad["field"]) == ("invalid_input", "code")
+    assert "GB 32100" in bad["message_en"] and "校验码" in bad["message_zh"]
     dup = cbec(registered, "partner", "add", "--code", SELLER, "--name", "again", "--role", "ebc", ok=False)
-    assert dup["error"]["code"] == "conflict"
+    assert dup["error"] == "conflict"
 
 
 def test_import_json_twice_is_idempotent(registered: Path, tmp_path: Path) -> None:
@@ -75,7 +75,7 @@ def test_import_unknown_seller_is_a_clear_error(registered: Path, tmp_path: Path
     path = tmp_path / "x.json"
     path.write_text("[]")
     out = cbec(registered, "import", str(path), "--seller", "1105910159", ok=False)
-    assert out["error"]["code"] == "not_found" and "1105910159" in out["error"]["message_en"]
+    assert out["error"] == "not_found" and "1105910159" in out["message_en"]
 
 
 @pytest.mark.slow

@@ -45,4 +45,4 @@ def status_counts(session: Session, seller_code: str | None = None) -> dict[str,
     stmt = select(Product.hs_status, func.count())
     if seller_code:
         stmt = stmt.where(Product.seller_code == seller_code)
-    return dict(session.execute(stmt.group_by(Product.hs_status)))
+    return {status: int(n) for status, n in session.execute(stmt.group_by(Product.hs_status))}
