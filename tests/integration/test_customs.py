@@ -112,3 +112,60 @@ def test_receipts_move_a_list_forward_only_and_are_applied_once(matched) -> None
     assert list(events) == ["queued", "sent", "declaring", "stored", "released", "closed"]
     rejected = list((pipeline.messages_dir(matched) / "archive" / "rejected").rglob("junk*"))
     assert len(rejected) == 2 and any(p.name.endswith(".why.txt") for p in rejected)
+
+
+def _round(settings, sandbox, n: int = 1) -> None:
+    for _ in range(n):
+        pipeline.work_once(settings)
+        sandbox.step()
+    pipeline.work_once(settings)
+
+
+def _lists(settings) -> dict[str, str]:
+    with UnitOfWork(settings) as uow:
+        rows = uow.session.execute(
+            select(Declaration.invt_no, Declaration.status).where(Declaration.message_type == "CEB603")
+        )
+        return {invt: status for invt, status in rows}
+
+
+def test_sandbox_releases_then_a_cancellation_and_a_return_settle_lists(matched) -> None:
+    from cbec.customs import service as customs
+    from cbec.customs.sandbox import SandboxCustoms
+
+    sandbox = SandboxCustoms(pipeline.messages_dir(matched), seed=7)
+    pipeline.declare(matched)
+    _round(matched, sandbox, 3)  # 2 → 120 (invtNo) → 800
+    lists = _lists(matched)
+    assert set(lists.values()) == {"released"} and len(lists) == 150
+    assert all(len(invt) == 18 and invt[8] == "E" for invt in lists)
+    first, second = sorted(lists)[:2]
+    with UnitOfWork(matched) as uow:
+        customs.request_cancel(uow.session, first, "买家取消订单 buyer cancelled")
+        uow.commit()
+    assert _lists(matched)[first] == "cancel_requested"
+    _round(matched, sandbox, 2)
+    assert _lists(matched)[first] == "cancelled"
+    _round(matched, sandbox, 2)  # the others close (899)
+    with UnitOfWork(matched) as uow, pytest.raises(Exception) as exc:
+        customs.request_return(uow.session, second, "客户退货 customer return")
+    assert "billNo" in str(exc.value.message_en)
+    with UnitOfWork(matched) as uow:
+        customs.request_return(
+            uow.session,
+            second,
+            "客户退货 customer return",
+            bill_no="MAWB-784-1234",
+            voyage_no="CA1234",
+            traf_name="AIR CHINA",
+        )
+        uow.commit()
+    _round(matched, sandbox, 3)
+    final = _lists(matched)
+    assert final[second] == "returned" and final[first] == "cancelled"
+    assert sum(1 for s in final.values() if s == "closed") == 148
+    timeline = None
+    with UnitOfWork(matched) as uow:
+        timeline = customs.timeline(uow.session, second)
+    events = [e["after"] for d in timeline["declarations"] if d["message_type"] == "CEB603" for e in d["events"]]
+    assert events[:4] == ["queued", "sent", "declaring", "stored"] and events[-1] == "returned"

@@ -145,8 +145,16 @@ def apply_request_receipt(list_state: State, return_status: int) -> Transition:
     return Transition(list_state, list_state, False)
 
 
+#: "already received" answers (CEB.md §4.2: −301010 order, −401007 payment, −504012 waybill,
+#: −621004 list; −900001 the sandbox's for other types): after a resend of a message customs had
+#: already accepted, they say nothing new about the declaration, which keeps its standing.
+DUPLICATE_CODES = frozenset({-301010, -401007, -504012, -621004, -900001})
+
+
 def apply_receipt(current: State, return_status: int) -> Transition:
     """The effect of one receipt on the declaration it answers."""
+    if return_status in DUPLICATE_CODES and RANK[current] >= RANK[State.STORED]:
+        return Transition(current, current, False)
     target = state_for(return_status)
     if current in FINAL:
         return Transition(current, current, False)
