@@ -3,6 +3,7 @@ demo call. Raw input is committed on its own before it is read (nothing received
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,7 @@ def declare(
     return report.as_dict()
 
 
-def work_once(settings: Settings, *, limit: int | None = None) -> dict[str, Any]:
+def work_once(settings: Settings, *, limit: int | None = None, pace: float = 0.0) -> dict[str, Any]:
     """One pass of the worker: send what is queued, apply the receipts that arrived.
 
     Each message is sent in its own unit of work, so a crash loses at most the record of one
@@ -143,6 +144,8 @@ def work_once(settings: Settings, *, limit: int | None = None) -> dict[str, Any]
         if not n:
             break
         sent += n
+        if pace:  # the e-port client or a signing key may take only so many messages a minute
+            time.sleep(pace)
     with UnitOfWork(settings) as uow:
         receipts = customs.apply_receipts(uow.session, transport)
         uow.commit()

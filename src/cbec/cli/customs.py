@@ -42,6 +42,7 @@ def declare(
 def worker(
     once: Annotated[bool, typer.Option("--once", help="one pass, then exit / 只运行一次")] = False,
     interval: Annotated[float, typer.Option(help="seconds between passes / 轮询间隔（秒）")] = 2.0,
+    pace: Annotated[float, typer.Option(help="seconds between two messages (signing-key limits) / 报文发送间隔")] = 0.0,
     data_dir: DataDir = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -53,7 +54,7 @@ def worker(
         total: dict[str, Any] = {"passes": 0, "sent": 0, "receipt_files": 0}
         try:
             while True:
-                r = pipeline.work_once(settings)
+                r = pipeline.work_once(settings, pace=pace)
                 total["passes"] += 1
                 total["sent"] += r["sent"]
                 total["receipt_files"] += r["receipts"]["files"]
