@@ -169,3 +169,48 @@ def test_sandbox_releases_then_a_cancellation_and_a_return_settle_lists(matched)
         timeline = customs.timeline(uow.session, second)
     events = [e["after"] for d in timeline["declarations"] if d["message_type"] == "CEB603" for e in d["events"]]
     assert events[:4] == ["queued", "sent", "declaring", "stored"] and events[-1] == "returned"
+
+
+def test_import_buyer_over_the_annual_limit_is_refused_by_customs_with_the_reason(settings) -> None:
+    from cbec.customs import service as customs
+    from cbec.customs.sandbox import SandboxCustoms
+    from cbec.matching import service as matching
+
+    from .helpers import import_order, import_payment, import_waybill
+
+    register_partners(settings)
+    ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
+    docs = []
+    for i in range(6):  # 6 × (4,800 + 10 freight) = 28,860 CNY in one year: the 6th crosses 26,000
+        no = f"IO2026{i:04d}"
+        docs += [
+            import_order(no, price="4800.00", tax="0"),
+            import_payment(no, amount="4810.00"),
+            import_waybill(no, logisticsNo=f"EE{i:09d}JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930"),
+        ]
+    pipeline.import_bytes(settings, as_bytes(*docs), ctx, fmt="json")
+    with UnitOfWork(settings) as uow:
+        catalogue.confirm_code(uow.session, SELLER.code, "CREAM-50", "3304990099")
+        assert matching.run_matching(uow.session).by_state == {"matched": 6}
+        uow.commit()
+    sandbox = SandboxCustoms(pipeline.messages_dir(settings), seed=3)
+    declared = pipeline.declare(settings)
+    assert declared["declared"].get("CEB621") == 6, declared["refused_examples"][0]["details"]
+    _round(settings, sandbox, 4)
+    with UnitOfWork(settings) as uow:
+        lists = uow.session.execute(
+            select(Declaration.order_no, Declaration.status, Declaration.return_status)
+            .where(Declaration.message_type == "CEB621")
+            .order_by(Declaration.order_no)
+        ).all()
+        refused = customs.timeline(uow.session, "IO20260005")
+    assert [s for _, s, _ in lists[:5]] == ["closed"] * 5
+    assert (lists[5].status, lists[5].return_status) == ("rejected", -621018)
+    shown = [
+        e
+        for d in refused["declarations"]
+        if d["message_type"] == "CEB621"
+        for e in d["events"]
+        if e["return_status"] == -621018
+    ]
+    assert shown and "26000" in shown[0]["return_info"].replace(",", "")

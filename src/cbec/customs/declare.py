@@ -46,6 +46,9 @@ class Profile:
     statistics_flag: str
     default_legal_unit: str
     net_weight_share: Decimal
+    ems_no: str = ""
+    area_code: str = ""
+    area_name: str = ""
 
     @classmethod
     def load(cls, path: Path | None = None) -> Profile:
@@ -322,6 +325,8 @@ def import_declaration(
                 "price": Decimal(str(ln["price"])),
                 "totalPrice": Decimal(str(ln["totalPrice"])),
             }
+            if ln.get("itemRecordNo"):
+                line["itemRecordNo"] = str(ln["itemRecordNo"])
             if info.unit2 and ln.get("qty2") not in (None, ""):
                 line["qty2"] = Decimal(str(ln["qty2"]))
                 line["unit2"] = info.unit2
@@ -351,6 +356,14 @@ def import_declaration(
             "agentName": agent.name,
             "tradeMode": trade_mode,
             "trafMode": profile.traf_mode,
+            # 9610 direct purchase: the shipment's conveyance, voyage and bill (from the waybill);
+            # 1210 bonded: the zone's account book and enterprise (profile)
+            "trafNo": wh.get("trafNo"),
+            "voyageNo": wh.get("voyageNo"),
+            "billNo": wh.get("billNo"),
+            "emsNo": profile.ems_no if trade_mode == "1210" else None,
+            "areaCode": profile.area_code if trade_mode == "1210" else None,
+            "areaName": profile.area_name if trade_mode == "1210" else None,
             "country": str(part[0].get("country") or "") if part else "",
             "freight": Decimal(str(oh.get("freight") or 0)) if index == 1 else Decimal(0),
             "insuredFee": Decimal(0),
@@ -359,5 +372,6 @@ def import_declaration(
             "grossWeight": weight,
             "netWeight": (weight * profile.net_weight_share).quantize(Decimal("0.00001")),
         }
+        head = {k: v for k, v in head.items() if v not in (None, "")}
         out.add("CEB621", str(head["copNo"]), Entity(head, tuple(list_lines)))
     return out

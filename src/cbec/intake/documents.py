@@ -72,7 +72,12 @@ EXTENSION_FIELDS: dict[DocType, frozenset[str]] = {
     ),
     DocType.IMPORT_ORDER: frozenset({"orderTime"}),
     DocType.IMPORT_PAYMENT: frozenset(),
-    DocType.IMPORT_WAYBILL: frozenset(),
+    DocType.IMPORT_WAYBILL: frozenset(
+        {
+            "trafNo",  # conveyance (flight) of the direct-purchase shipment, needed by the 9610 list
+            "voyageNo",  # voyage/flight number (billNo is a CEB511 field)
+        }
+    ),
     DocType.ORDER_CANCEL: frozenset(
         {"cancelNo", "orderNo", "ebpCode", "ebcCode", "cancelTime", "buyerRef", "currency", "reason"}
     ),
@@ -80,7 +85,7 @@ EXTENSION_FIELDS: dict[DocType, frozenset[str]] = {
 
 #: Line extension fields (all types): ``hsCode`` suggested by the partner, ``kind`` of a
 #: pseudo-line that is not goods (see LineKind).
-LINE_EXTENSION_FIELDS = frozenset({"hsCode", "kind"})
+LINE_EXTENSION_FIELDS = frozenset({"hsCode", "kind", "itemRecordNo"})
 
 
 class LineKind(StrEnum):
