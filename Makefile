@@ -27,6 +27,7 @@ check: setup
 
 bench: setup
 	$(UV_RUN) python bench/intake.py
+	$(UV_RUN) python bench/customs.py
 
 clean:
 	rm -rf $(DATA_DIR) bench/out test-artifacts
