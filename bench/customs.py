@@ -57,7 +57,7 @@ def inventory(i: int, lines: int = 3) -> Entity:
             "unit1": "011",
             "price": Decimal("12.5"),
             "totalPrice": Decimal("25"),
-        }  # fmt: skip
+        }
         for g in range(1, lines + 1)
     )
     return Entity(head, items)

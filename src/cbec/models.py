@@ -6,10 +6,12 @@ from cbec.intake.models import Document, InboxItem, IntakeRun
 from cbec.matching.models import MatchResult
 from cbec.orm import Base
 from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
+from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 
 __all__ = [
     "ApiCredential",
     "Base",
+    "BuyerLedgerEntry",
     "Declaration",
     "DeclarationEvent",
     "Document",
@@ -21,4 +23,5 @@ __all__ = [
     "OutboxMessage",
     "Product",
     "ReceiptLog",
+    "TaxAssessment",
 ]
