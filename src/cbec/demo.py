@@ -174,8 +174,77 @@ def run_customs(
         "declare": declared,
         "rounds": rounds,
         "summary_lists": summary.orders,
+        "refund_position": refund_position(settings),
         "messages_built_and_xsd_checked": messages,
         "declarations": by_status,
+    }
+
+
+def refund_position(settings: Settings, *, on: datetime | None = None) -> dict[str, Any]:
+    """The seller's export refund position for its released 9610 lists, by the tax engine, from
+    the documented purchase-cost assumption in ``cbec/data/demo_refund_assumption.json``."""
+    from importlib import resources
+
+    from cbec.customs.models import Declaration
+    from cbec.tax.export_refund import EnterpriseKind, ExportClaim, ExportLine, assess_export_refund
+    from cbec.tax.rates import tax_tables
+    from cbec.tax.schemas import export_assessment_dict
+
+    raw = json.loads(resources.files("cbec.data").joinpath("demo_refund_assumption.json").read_text("utf-8"))
+    rate, share = Decimal(raw["gbp_cny_rate"]), Decimal(raw["purchase_share_of_fob"])
+    default_refund = Decimal(raw["refund_rate_when_no_table_row"])
+    suffixes = tuple(raw["no_invoice_stock_code_suffixes"])
+    tables = tax_tables()
+    day = (on or datetime.now(BEIJING)).date()
+    totals: dict[tuple[str, str, bool], Decimal] = {}
+    with UnitOfWork(settings) as uow:
+        rows = uow.session.execute(
+            select(Declaration.entity).where(
+                Declaration.message_type == "CEB603", Declaration.status.in_(["released", "concluded", "closed"])
+            )
+        ).scalars()
+        for entity in rows:
+            ie_date = str(entity["head"].get("ieDate"))
+            for line in entity["lines"]:
+                invoiced = not str(line.get("itemNo", "")).upper().endswith(suffixes)
+                key = (str(line["gcode"]), ie_date, invoiced)
+                totals[key] = totals.get(key, Decimal(0)) + Decimal(str(line["totalPrice"]))
+    lines = []
+    for n, ((gcode, ie_date, invoiced), fob) in enumerate(sorted(totals.items()), start=1):
+        has_row = any(gcode.startswith(r.hs_prefix) for r in tables.refund)
+        lines.append(
+            ExportLine(
+                gnum=n,
+                gcode=gcode,
+                export_on=datetime.strptime(ie_date, "%Y%m%d").replace(tzinfo=BEIJING).date(),
+                trade_mode="9610",
+                fob=fob,
+                currency="303",
+                exchange_rate=rate,
+                invoice_amount=(fob * rate * share).quantize(Decimal("0.01")) if invoiced else None,
+                has_purchase_voucher=invoiced,
+                is_recorded_on_zone_platform=True,
+                is_declared_at_zone_customs=True,
+                refund_rate=None if has_row else default_refund,
+            )
+        )
+    if not lines:
+        return {"lines": 0}
+    claim = ExportClaim(
+        kind=EnterpriseKind(raw["enterprise_kind"]), claim_on=day, lines=tuple(lines), is_zone_registered=True
+    )
+    out = export_assessment_dict(assess_export_refund(claim, tables))
+    treatments: dict[str, int] = {}
+    for line in out["lines"]:
+        treatments[line.get("treatment", "")] = treatments.get(line.get("treatment", ""), 0) + 1
+    return {
+        "assumption": "cbec/data/demo_refund_assumption.json",
+        "claim_lines": len(lines),
+        "refundable_cny": out["refundTotal"],
+        "cost_transfer_cny": out["costTransferTotal"],
+        "exempt_value_cny": out["exemptValueTotal"],
+        "flagged": len(out["flags"]),
+        "lines_by_treatment": treatments,
     }
 
 
