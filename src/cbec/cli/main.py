@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cbec.cli import catalogue, customs, demo, intake, partners, tax
+from cbec.cli import catalogue, customs, demo, intake, partners, report, tax
 from cbec.cli.common import set_root_data_dir
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ def root(
 app.add_typer(partners.app, name="partner")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(tax.app, name="tax")
+app.add_typer(report.app, name="report")
 app.command("import")(intake.import_)
 app.command("match")(intake.match)
 app.command("status")(intake.status)

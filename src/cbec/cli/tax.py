@@ -1,8 +1,10 @@
 """``cbec tax``: retail import tax, export refund and returned-goods relief from a JSON file.
 
-Thin: read the file, parse it (cbec.tax.schemas), call the pure computation, print the result as
-JSON (``--json``) or as Rich tables. No database: the buyer's earlier purchases this year come
-from the input's ``priorPurchases``.
+Thin: read the file, parse it (cbec.tax.schemas), call the computation, print the result as
+JSON (``--json``) or as Rich tables. Without ``--record`` no database is touched: the buyer's
+earlier purchases this year come from the input's ``priorPurchases``. With ``--record --seller
+CODE`` the assessment is stored (cbec.tax.service) and the buyer's annual total comes from the
+database ledger; ``cbec tax explain ID`` shows a stored assessment's basis.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cbec.cli.common import JsonOut, console, run
-from cbec.errors import InvalidInput
-from cbec.tax import schemas
+from cbec.cli.common import DataDir, JsonOut, console, ensure_database, run, settings_for
+from cbec.errors import InvalidInput, RuleViolation
+from cbec.tax import schemas, service
 from cbec.tax.export_refund import assess_export_refund
 from cbec.tax.import_tax import StaticLedger, assess_with_ledger
 from cbec.tax.rates import tax_tables
 from cbec.tax.return_relief import assess_return_relief
+from cbec.unit_of_work import UnitOfWork
 
 app = typer.Typer(
     help="Cross-border e-commerce taxes: retail import, export refund, returned goods / 跨境电商税款计算",
@@ -36,6 +39,36 @@ TablesDir = Annotated[
         show_default=False,
     ),
 ]
+Record = Annotated[
+    bool,
+    typer.Option(
+        "--record",
+        help="store the assessment in the database (import: the buyer's annual ledger is used) / 保存计算记录",
+    ),
+]
+Seller = Annotated[
+    str | None,
+    typer.Option(
+        "--seller", help="seller's code, with --record / 电商企业代码（与 --record 同用）", show_default=False
+    ),
+]
+
+
+def _seller_for(record: bool, seller: str | None) -> str | None:
+    """The seller code when recording; --record and --seller go together."""
+    if record and not seller:
+        raise InvalidInput(
+            "--record needs --seller CODE (the seller the assessment is stored for)",
+            "--record 须同时指定 --seller 电商企业代码",
+            field="seller",
+        )
+    if seller and not record:
+        raise InvalidInput(
+            "--seller is used with --record; add --record to store the assessment",
+            "--seller 须与 --record 同用；如需保存计算记录请加 --record",
+            field="seller",
+        )
+    return seller
 
 
 def _read_json(path: Path) -> Any:
@@ -56,13 +89,48 @@ def _read_json(path: Path) -> Any:
 
 
 @app.command("import")
-def import_(file: InputFile, tables: TablesDir = None, json_out: JsonOut = False) -> None:
+def import_(
+    file: InputFile,
+    tables: TablesDir = None,
+    record: Record = False,
+    seller: Seller = None,
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
     """Retail import tax of one order (9610/1210). / 跨境电商零售进口税款。"""
 
     def action() -> dict[str, Any]:
-        request = schemas.parse_import_order(_read_json(file))
-        assessment = assess_with_ledger(request.order, tax_tables(tables), StaticLedger(request.prior_purchases))
-        return schemas.import_assessment_dict(assessment, date_source=request.date_source)
+        seller_code = _seller_for(record, seller)
+        data = _read_json(file)
+        if seller_code is None:
+            request = schemas.parse_import_order(data)
+            assessment = assess_with_ledger(request.order, tax_tables(tables), StaticLedger(request.prior_purchases))
+            return schemas.import_assessment_dict(assessment, date_source=request.date_source)
+        if isinstance(data, dict) and "priorPurchases" in data:
+            raise InvalidInput(
+                "with --record the buyer's annual total comes from the database ledger: remove priorPurchases "
+                "from the input (an order counted elsewhere must be recorded, not typed in)",
+                "使用 --record 时个人年度已用额度取自数据库台账：请从输入中删除 priorPurchases"
+                "（其他订单须经记录计入台账，不能手工填写）",
+                field="priorPurchases",
+                document=str(file),
+            )
+        request = schemas.parse_import_order(data)
+        body = data.get("Order", data) if isinstance(data, dict) else {}
+        head = body.get("OrderHead") if isinstance(body, dict) else None
+        ebp = str(head.get("ebpCode") or "") if isinstance(head, dict) else ""
+        settings = settings_for(data_dir)
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:
+            try:
+                out = service.assess_import(
+                    uow.session, request, seller_code=seller_code, ebp_code=ebp or None, tables_dir=tables
+                )
+            except RuleViolation:
+                uow.commit()  # keep the record of the refusal
+                raise
+            uow.commit()
+            return out
 
     def render(out: dict[str, Any]) -> None:
         t = Table(
@@ -102,17 +170,33 @@ def import_(file: InputFile, tables: TablesDir = None, json_out: JsonOut = False
             f"年度额度 Annual: {limits['afterOrder']} / {limits['annualLimit']} "
             f"(剩余 remaining {limits['remaining']}) · 规则 rule set {out['basis']['ruleSet']['id']}"
         )
+        _print_recorded(out)
 
     run(json_out, action, render)
 
 
 @app.command("refund")
-def refund(file: InputFile, tables: TablesDir = None, json_out: JsonOut = False) -> None:
+def refund(
+    file: InputFile,
+    tables: TablesDir = None,
+    record: Record = False,
+    seller: Seller = None,
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
     """Export refund or exemption of a claim, and the deemed-profit income tax. / 出口退(免)税。"""
 
     def action() -> dict[str, Any]:
+        seller_code = _seller_for(record, seller)
         claim = schemas.parse_export_claim(_read_json(file))
-        return schemas.export_assessment_dict(assess_export_refund(claim, tax_tables(tables)))
+        if seller_code is None:
+            return schemas.export_assessment_dict(assess_export_refund(claim, tax_tables(tables)))
+        settings = settings_for(data_dir)
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:
+            out = service.assess_refund(uow.session, claim, seller_code=seller_code, tables_dir=tables)
+            uow.commit()
+            return out
 
     def render(out: dict[str, Any]) -> None:
         t = Table(
@@ -152,17 +236,33 @@ def refund(file: InputFile, tables: TablesDir = None, json_out: JsonOut = False)
             console.print(f"核定征收企业所得税 Deemed-profit CIT {it['year']}: {it['incomeTax']}")
         for flag in out["flags"]:
             console.print(f"[yellow]⚠ {flag['gnum']}: {flag['message_zh']}\n   {flag['message_en']}[/]")
+        _print_recorded(out)
 
     run(json_out, action, render)
 
 
 @app.command("return-relief")
-def return_relief(file: InputFile, tables: TablesDir = None, json_out: JsonOut = False) -> None:
+def return_relief(
+    file: InputFile,
+    tables: TablesDir = None,
+    record: Record = False,
+    seller: Seller = None,
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
     """Import-tax relief on returned CBEC exports. / 跨境电商出口退货税收政策。"""
 
     def action() -> dict[str, Any]:
+        seller_code = _seller_for(record, seller)
         goods = schemas.parse_returned_goods(_read_json(file))
-        return schemas.return_assessment_dict(assess_return_relief(goods, tax_tables(tables)))
+        if seller_code is None:
+            return schemas.return_assessment_dict(assess_return_relief(goods, tax_tables(tables)))
+        settings = settings_for(data_dir)
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:
+            out = service.assess_return_relief(uow.session, goods, seller_code=seller_code, tables_dir=tables)
+            uow.commit()
+            return out
 
     def render(out: dict[str, Any]) -> None:
         verdict = "[green]符合 Eligible[/]" if out["eligible"] else "[red]不符合 Not eligible[/]"
@@ -194,5 +294,53 @@ def return_relief(file: InputFile, tables: TablesDir = None, json_out: JsonOut =
         console.print(f"免征 Relieved: {out['relieved']['taxTotal']} · 应征 Due: {out['due']['taxTotal']}")
         for i, step in enumerate(out["steps"], start=1):
             console.print(f"{i}. {step['message_zh']}\n   {step['message_en']}")
+        _print_recorded(out)
+
+    run(json_out, action, render)
+
+
+def _print_recorded(out: dict[str, Any]) -> None:
+    if out.get("assessmentId") is not None:
+        console.print(f"已保存 Recorded: assessment {out['assessmentId']} (cbec tax explain {out['assessmentId']})")
+
+
+@app.command("explain")
+def explain(
+    assessment_id: Annotated[int, typer.Argument(help="stored assessment id / 计算记录编号", show_default=False)],
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
+    """The basis of a stored assessment, its figures recomputed from the stored rates. / 计税依据。"""
+    settings = settings_for(data_dir)
+
+    def action() -> dict[str, Any]:
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:
+            return service.explain(uow.session, assessment_id)
+
+    def render(out: dict[str, Any]) -> None:
+        state = "[red]拒绝 Refused[/]" if out["refused"] else f"税额 Total {out['taxTotal']}"
+        console.print(
+            f"#{out['assessmentId']} {out['assessmentKind']} · {out['reference']} · {out['on']} · "
+            f"规则 rule set {out['ruleSet'] or '—'} · {state}"
+        )
+        if out["reason"]:
+            console.print(f"{out['reason']['message_zh']}\n{out['reason']['message_en']}")
+        basis = out["basis"] or {}
+        rates = Table("gnum", "rate 税目", "value 税率", "source 依据", "table/row 表/行", title="依据 Basis")
+        for line in basis.get("lines", []):
+            for key in ("tariffRate", "vatRate", "consumptionTaxRate", "refundRate"):
+                applied = line.get(key)
+                if applied:
+                    where = f"{applied['table']}:{applied['row']}" if applied.get("table") else applied["origin"]
+                    rates.add_row(str(line["gnum"]), key, applied["rate"], applied["source"], where)
+        console.print(rates)
+        checks = Table("figure 项目", "stored 存储值", "recomputed 重算值", "✓", title=out["reproduced"]["method"])
+        for f in out["reproduced"]["figures"]:
+            checks.add_row(f["figure"], f["stored"] or "", f["recomputed"], "✓" if f["matches"] else "[red]✗[/]")
+        console.print(checks)
+        tables = basis.get("tables") or {}
+        if tables:
+            console.print(f"tables sha256 {tables.get('sha256')}")
 
     run(json_out, action, render)

@@ -1,0 +1,94 @@
+"""Queries of stored tax assessments and of the buyers' annual ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
+
+
+def add_assessment(session: Session, assessment: TaxAssessment) -> TaxAssessment:
+    session.add(assessment)
+    session.flush()
+    return assessment
+
+
+def get_assessment(session: Session, assessment_id: int) -> TaxAssessment | None:
+    return session.get(TaxAssessment, assessment_id)
+
+
+def latest_assessments(session: Session, seller_code: str, kind: str) -> Sequence[TaxAssessment]:
+    """The newest assessment of each reference of the seller: a re-run of a claim replaces it."""
+    newest = (
+        select(func.max(TaxAssessment.id))
+        .where(TaxAssessment.seller_code == seller_code, TaxAssessment.kind == kind)
+        .group_by(TaxAssessment.reference)
+    )
+    return session.scalars(select(TaxAssessment).where(TaxAssessment.id.in_(newest)).order_by(TaxAssessment.id)).all()
+
+
+def used_amount(
+    session: Session, id_number: str, start: date, end: date, *, excluding: tuple[str, str] | None = None
+) -> Decimal:
+    """Σ amounts counted for the buyer with an order date from ``start`` to ``end`` (both included).
+
+    ``excluding`` (ebp_code, order_no) leaves out that order's own entry, so re-assessing an
+    order does not count it against itself. Summed in Python: Money is stored in 10⁻⁵ units and
+    a database SUM would bypass the type's conversion.
+    """
+    stmt = select(BuyerLedgerEntry.amount, BuyerLedgerEntry.ebp_code, BuyerLedgerEntry.order_no).where(
+        BuyerLedgerEntry.id_number == id_number,
+        BuyerLedgerEntry.order_on >= start,
+        BuyerLedgerEntry.order_on <= end,
+    )
+    total = Decimal(0)
+    for amount, ebp_code, order_no in session.execute(stmt):
+        if excluding is not None and (ebp_code, order_no) == excluding:
+            continue
+        total += amount
+    return total
+
+
+def remove_ledger_entry(session: Session, ebp_code: str, order_no: str) -> None:
+    session.execute(
+        delete(BuyerLedgerEntry).where(BuyerLedgerEntry.ebp_code == ebp_code, BuyerLedgerEntry.order_no == order_no)
+    )
+
+
+def replace_ledger_entry(session: Session, entry: BuyerLedgerEntry) -> BuyerLedgerEntry:
+    """Store ``entry`` as the one entry of its order, replacing an earlier one."""
+    remove_ledger_entry(session, entry.ebp_code, entry.order_no)
+    session.flush()
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    order_no: str
+    ebp_code: str
+    order_on: date
+    amount: Decimal
+    assessment_id: int
+
+
+def ledger_entries(session: Session, id_number: str, start: date, end: date) -> list[LedgerRow]:
+    stmt = (
+        select(BuyerLedgerEntry)
+        .where(
+            BuyerLedgerEntry.id_number == id_number,
+            BuyerLedgerEntry.order_on >= start,
+            BuyerLedgerEntry.order_on <= end,
+        )
+        .order_by(BuyerLedgerEntry.order_on, BuyerLedgerEntry.id)
+    )
+    return [
+        LedgerRow(e.order_no, e.ebp_code, e.order_on, e.amount, e.assessment_id) for e in session.scalars(stmt).all()
+    ]
