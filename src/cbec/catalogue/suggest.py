@@ -40,7 +40,7 @@ STOPWORDS = frozenset(
     retrospot polkadot polka dot dots spot spotty stripe striped stripes floral flower flowers
     heart hearts love lovely sweet pretty happy fancy regency english french paisley doily
     christmas xmas easter birthday party wedding summer spring winter vintage antique
-    no one two three four five six seven eight nine ten twelve dozen pc pcs piece pieces""".split()
+    no one two three four five six seven eight nine ten twelve dozen pc pcs piece pieces""".split()  # noqa: SIM905 - a word list reads better as text
 )
 #: words whose plural is not "+s"
 _SINGULAR = {"boxes": "box", "glasses": "glass", "dishes": "dish", "brushes": "brush", "watches": "watch"}
@@ -52,10 +52,10 @@ def words(text: str) -> list[str]:
     """The content words of a description, normalised, in order."""
     out: list[str] = []
     for raw in _WORD.findall(text.lower().replace("t-light", "tlight")):
-        for w in raw.split("-"):
-            if w in STOPWORDS:
+        for part in raw.split("-"):
+            if part in STOPWORDS:
                 continue
-            w = _SINGULAR.get(w, w)
+            w = _SINGULAR.get(part, part)
             if len(w) > 3 and w.endswith("ies"):
                 w = w[:-3] + "y"
             elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
