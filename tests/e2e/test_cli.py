@@ -102,4 +102,11 @@ def test_import_the_whole_online_retail_file(registered: Path) -> None:
     assert parser["orders"] + parser["zero_value_invoices"] + parser["stock_correction_invoices"] == digits.height
     assert parser["orders"] == sales - 0  # every all-digit invoice with a priced line is an order
     assert parser["cancellation_lines"] == frame.filter(pl.col("InvoiceNo").str.starts_with("C")).height
-    assert report["invalid"] == 0 and report["row_error_count"] == 0
+    # orders of only postage/fee lines are kept but invalid (nothing to declare)
+    orders = frame.filter(pl.col("InvoiceNo").str.contains(r"^\d+$")).group_by("InvoiceNo").agg(
+        pl.col("StockCode").cast(pl.Utf8).str.contains(r"^\d").any().alias("has_goods"),
+        pl.col("UnitPrice").max().alias("pmax"),
+        pl.col("Quantity").max().alias("qmax"),
+    )
+    no_goods = orders.filter(~pl.col("has_goods") & (pl.col("pmax") > 0) & (pl.col("qmax") > 0)).height
+    assert report["invalid"] == no_goods and report["row_error_count"] == 0

@@ -253,12 +253,12 @@ def validate(doc: ParsedDocument, codes: CodeLists) -> tuple[ParsedDocument, lis
     head = checker.record(head_spec, doc.head, EXTENSION_FIELDS[doc.doc_type], None)
     lines: list[dict[str, Any]] = []
     if line_spec is not None:
-        if not doc.lines:
+        if not any("kind" not in ln or ln.get("kind") in (None, "", "goods") for ln in doc.lines):
             checker.error(
                 "required",
                 line_spec.element,
-                f"订单没有商品明细（{line_spec.element}）",
-                f"the order has no {line_spec.element} lines",
+                f"订单没有商品明细（{line_spec.element}）：只有运费、费用或折扣行的订单不能申报",
+                f"the order has no goods lines ({line_spec.element}): an order of only postage, fee or discount lines cannot be declared",
             )
         seen_gnum: set[int] = set()
         for index, raw in enumerate(doc.lines, start=1):

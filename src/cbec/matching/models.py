@@ -16,7 +16,10 @@ class MatchResult(Base):
     """
 
     __tablename__ = "match_result"
-    __table_args__ = (Index("ix_match_result_current_state", "is_current", "state"),)
+    __table_args__ = (
+        Index("ix_match_result_current_state", "is_current", "state"),
+        Index("ix_match_result_order_current", "order_doc_id", "is_current"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # export | import

@@ -148,3 +148,27 @@ def test_malformed_xml_names_the_line() -> None:
     with pytest.raises(InvalidInput) as exc:
         ceb_xml.parse(b"<a>\n<b></a>", CTX)
     assert "line 2" in exc.value.message_en
+
+
+def test_an_order_of_only_postage_lines_is_invalid() -> None:
+    from cbec.intake.documents import ParsedDocument
+
+    doc = ParsedDocument(
+        DocType.EXPORT_ORDER,
+        {**ORDER_HEAD, "goodsValue": Decimal(0), "freight": Decimal(18)},
+        (
+            {
+                "itemNo": "POST",
+                "itemName": "POSTAGE",
+                "qty": Decimal(1),
+                "price": Decimal(18),
+                "totalPrice": Decimal(18),
+                "unit": "011",
+                "currency": "502",
+                "kind": "freight",
+            },
+        ),
+    )
+    _, errors = validate(doc, code_lists())
+    assert [(e.code, e.field) for e in errors] == [("required", "OrderList")]
+    assert "goods" in errors[0].message_en and "商品" in errors[0].message_zh
