@@ -7,11 +7,7 @@ Create Date: 2026-11-24 01:18:25.126715
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
-
-import cbec.orm
-
 
 revision: str = "0004"
 down_revision: str | None = "0003"
