@@ -103,10 +103,14 @@ def test_import_the_whole_online_retail_file(registered: Path) -> None:
     assert parser["orders"] == sales - 0  # every all-digit invoice with a priced line is an order
     assert parser["cancellation_lines"] == frame.filter(pl.col("InvoiceNo").str.starts_with("C")).height
     # orders of only postage/fee lines are kept but invalid (nothing to declare)
-    orders = frame.filter(pl.col("InvoiceNo").str.contains(r"^\d+$")).group_by("InvoiceNo").agg(
-        pl.col("StockCode").cast(pl.Utf8).str.contains(r"^\d").any().alias("has_goods"),
-        pl.col("UnitPrice").max().alias("pmax"),
-        pl.col("Quantity").max().alias("qmax"),
+    orders = (
+        frame.filter(pl.col("InvoiceNo").str.contains(r"^\d+$"))
+        .group_by("InvoiceNo")
+        .agg(
+            pl.col("StockCode").cast(pl.Utf8).str.contains(r"^\d").any().alias("has_goods"),
+            pl.col("UnitPrice").max().alias("pmax"),
+            pl.col("Quantity").max().alias("qmax"),
+        )
     )
     no_goods = orders.filter(~pl.col("has_goods") & (pl.col("pmax") > 0) & (pl.col("qmax") > 0)).height
     assert report["invalid"] == no_goods and report["row_error_count"] == 0
