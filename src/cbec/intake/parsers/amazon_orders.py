@@ -56,6 +56,7 @@ from cbec.intake.parsers.template import (
     beijing_time,
     decimal_comma,
     decode_text,
+    group_orders,
     missing_columns,
     rows_ref,
     unit_price,
@@ -249,15 +250,7 @@ def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> 
     stats: Counter[str] = result.stats
     stats["rows"] = len(rows)
 
-    orders: dict[str, list[Row]] = {}
-    for number, cells in rows:
-        try:
-            order_id = table.required(cells, "amazon-order-id")
-        except CellError as err:
-            result.errors.append(err.at(number).field_error("?"))
-            continue
-        orders.setdefault(order_id, []).append((number, cells))
-    stats["orders_in_file"] = len(orders)
+    orders = group_orders(table, rows, "amazon-order-id", result)
 
     for order_id, order_rows in orders.items():
         first = order_rows[0][1]

@@ -53,6 +53,7 @@ from cbec.intake.parsers.template import (
     Table,
     decimal_comma,
     decode_text,
+    group_orders,
     missing_columns,
     rows_ref,
     unit_price,
@@ -297,15 +298,7 @@ def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> 
     stats: Counter[str] = result.stats
     stats["rows"] = len(rows)
 
-    orders: dict[str, list[Row]] = {}
-    for number, cells in rows:
-        try:
-            name = table.required(cells, "name")
-        except CellError as err:
-            result.errors.append(err.at(number).field_error("?"))
-            continue
-        orders.setdefault(name, []).append((number, cells))
-    stats["orders_in_file"] = len(orders)
+    orders = group_orders(table, rows, "name", result)
 
     for order_no, order_rows in orders.items():
         if table.first(order_rows, "cancelled at") is not None:

@@ -564,6 +564,21 @@ def _order(
     return ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), rows_ref(rows)), []
 
 
+def group_orders(table: Table, rows: Sequence[Row], key: str, result: ParseResult) -> dict[str, list[Row]]:
+    """Rows grouped by the order they belong to (column ``key``), in file order; a row without
+    the key is reported (naming its row) and skipped. Shared by every order-per-row format."""
+    orders: dict[str, list[Row]] = {}
+    for number, cells in rows:
+        try:
+            order_id = table.required(cells, key)
+        except CellError as err:
+            result.errors.append(err.at(number).field_error("?"))
+            continue
+        orders.setdefault(order_id, []).append((number, cells))
+    result.stats["orders_in_file"] = len(orders)
+    return orders
+
+
 def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> ParseResult:
     codes = codes or code_lists()
     table, rows = _table(*_read_rows(data))
@@ -572,15 +587,7 @@ def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> 
     stats: Counter[str] = result.stats
     stats["rows"] = len(rows)
 
-    orders: dict[str, list[Row]] = {}
-    for number, cells in rows:
-        try:
-            order_no = table.required(cells, "orderNo")
-        except CellError as err:
-            result.errors.append(err.at(number).field_error("?"))
-            continue
-        orders.setdefault(order_no, []).append((number, cells))
-    stats["orders_in_file"] = len(orders)
+    orders = group_orders(table, rows, "orderNo", result)
 
     for order_no, order_rows in orders.items():
         doc, errors = _order(order_no, order_rows, table, ctx, codes)
