@@ -197,6 +197,8 @@ def refund_position(settings: Settings, *, on: datetime | None = None) -> dict[s
     tables = tax_tables()
     day = (on or datetime.now(BEIJING)).date()
     totals: dict[tuple[str, str, bool], Decimal] = {}
+    quantities: dict[tuple[str, str, bool], Decimal] = {}
+    names: dict[tuple[str, str, bool], str] = {}
     with UnitOfWork(settings) as uow:
         rows = uow.session.execute(
             select(Declaration.entity).where(
@@ -209,8 +211,12 @@ def refund_position(settings: Settings, *, on: datetime | None = None) -> dict[s
                 invoiced = not str(line.get("itemNo", "")).upper().endswith(suffixes)
                 key = (str(line["gcode"]), ie_date, invoiced)
                 totals[key] = totals.get(key, Decimal(0)) + Decimal(str(line["totalPrice"]))
+                quantities[key] = quantities.get(key, Decimal(0)) + Decimal(str(line["qty"]))
+                names.setdefault(key, str(line.get("gname") or line.get("itemName") or ""))
     lines = []
-    for n, ((gcode, ie_date, invoiced), fob) in enumerate(sorted(totals.items()), start=1):
+    for n, (key, fob) in enumerate(sorted(totals.items()), start=1):
+        gcode, ie_date, invoiced = key
+        qty = quantities[key]
         has_row = any(gcode.startswith(r.hs_prefix) for r in tables.refund)
         lines.append(
             ExportLine(
@@ -219,6 +225,10 @@ def refund_position(settings: Settings, *, on: datetime | None = None) -> dict[s
                 export_on=datetime.strptime(ie_date, "%Y%m%d").replace(tzinfo=BEIJING).date(),
                 trade_mode="9610",
                 fob=fob,
+                gname=names[key][:250],
+                unit="011",
+                qty=qty,
+                price=(fob / qty).quantize(Decimal("0.00001")) if qty else None,
                 currency="303",
                 exchange_rate=rate,
                 invoice_amount=(fob * rate * share).quantize(Decimal("0.01")) if invoiced else None,

@@ -70,6 +70,13 @@ def demo(
                 f"messages built and XSD-checked 报文（均通过 XSD 校验）: {cu['messages_built_and_xsd_checked']} · "
                 f"lists in the summary 汇总清单: {cu['summary_lists']}"
             )
+            rp = cu.get("refund_position") or {}
+            if rp.get("claim_lines"):
+                console.print(
+                    f"export refund position 出口退(免)税 (CNY, assumption 假设: {rp['assumption']}): "
+                    f"refundable 应退 {rp['refundable_cny']} · exempt 免税货值 {rp['exempt_value_cny']} · "
+                    f"flagged 需关注 {rp['flagged']}"
+                )
         console.print(f"timings 用时 (s): {r['timings']}")
 
     run(json_out, action, render)
