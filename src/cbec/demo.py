@@ -128,7 +128,7 @@ def run_customs(
     until every list is final, then declare the summary (CEB701) of the released lists."""
     from cbec.customs import service as customs
     from cbec.customs.lifecycle import FINAL, State
-    from cbec.customs.models import Declaration, OutboxMessage
+    from cbec.customs.models import Declaration, OutboxMessage, ReceiptLog
     from cbec.customs.sandbox import SandboxCustoms
 
     t = time.perf_counter()
@@ -169,11 +169,15 @@ def run_customs(
 
     with UnitOfWork(settings) as uow:
         messages = uow.session.scalar(select(func.count()).select_from(OutboxMessage))
+        summary_results = uow.session.scalar(
+            select(func.count()).select_from(ReceiptLog).where(ReceiptLog.message_type == "CEB792")
+        )
         by_status = customs.status_counts(uow.session)
     return {
         "declare": declared,
         "rounds": rounds,
         "summary_lists": summary.orders,
+        "summary_results_ceb792": summary_results,
         "refund_position": refund_position(settings),
         "messages_built_and_xsd_checked": messages,
         "declarations": by_status,

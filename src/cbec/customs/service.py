@@ -355,6 +355,8 @@ def apply_receipt_bytes(session: Session, data: bytes, name: str, report: Receip
         report.duplicates += 1
         return {"duplicate": True}
     inner = open_message(data)
+    if b"CEB792Message" in inner[:400]:
+        return _apply_summary_result(session, inner, name, digest, report)
     receipts = parse_receipts(inner, document=name)
     outcome: Counter[str] = Counter()
     now = utcnow()
@@ -406,6 +408,36 @@ def apply_receipt_bytes(session: Session, data: bytes, name: str, report: Receip
             outcome=dict(outcome),
         )
     )
+    session.flush()
+    return dict(outcome)
+
+
+def _apply_summary_result(
+    session: Session, data: bytes, name: str, digest: str, report: ReceiptReport
+) -> dict[str, Any]:
+    """CEB792 汇总结果单: customs' declaration (报关单) for a summary; recorded on the summary and on
+    each of its lists (entryId, sumNo), which keep their own status."""
+    from cbec.customs.messages import parse
+
+    message = parse(data, document=name)
+    outcome: Counter[str] = Counter()
+    for entity in message.entities:
+        head = entity.head
+        info = f"汇总结果 sumNo={head.get('sumNo', '')} entryId={head.get('entryId', '')} decState={head.get('decState', '')}"
+        invt_nos = sorted({str(line.get("invtNo")) for line in entity.lines if line.get("invtNo")})
+        lists = list(session.scalars(select(Declaration).where(Declaration.invt_no.in_(invt_nos)))) if invt_nos else []
+        summaries = {d.summary_id for d in lists if d.summary_id}
+        targets = lists + [s for s in (session.get(Declaration, i) for i in summaries) if s is not None]
+        for d in targets:
+            report.receipts += 1
+            session.add(
+                DeclarationEvent(
+                    declaration_id=d.id, before=d.status, after=d.status, return_info=info, source=name[:255]
+                )
+            )
+            outcome["summary_result"] += 1
+        report.unmatched += len(invt_nos) - len(lists)
+    session.add(ReceiptLog(sha256=digest, filename=name[:255], message_type="CEB792", outcome=dict(outcome)))
     session.flush()
     return dict(outcome)
 
