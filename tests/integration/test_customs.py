@@ -214,3 +214,16 @@ def test_import_buyer_over_the_annual_limit_is_refused_by_customs_with_the_reaso
         if e["return_status"] == -621018
     ]
     assert shown and "26000" in shown[0]["return_info"].replace(",", "")
+
+
+@pytest.mark.parametrize(("trade_mode", "order_type", "flag"), [("9710", "B", "A"), ("9810", "W", "A")])
+def test_b2b_and_overseas_warehouse_trade_modes(matched, trade_mode: str, order_type: str, flag: str) -> None:
+    result = pipeline.declare(matched, trade_mode=trade_mode)
+    assert result["declared"]["CEB603"] == 150
+    with UnitOfWork(matched) as uow:
+        payloads = uow.session.scalars(select(OutboxMessage.payload)).all()
+    orders = [e for p in payloads if b"CEB303Message" in p[:200] for e in parse(p).entities]
+    lists = [e for p in payloads if b"CEB603Message" in p[:200] for e in parse(p).entities]
+    assert {e.head["orderType"] for e in orders} == {order_type}
+    assert {(e.head["tradeMode"], e.head["statisticsFlag"]) for e in lists} == {(trade_mode, flag)}
+    assert all(check_message(p) == [] for p in payloads)

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cbec.customs.messages import Entity
+from cbec.customs.messages import Entity, export_order_type
 from cbec.customs.schema import EXPORT_XSD, IMPORT_XSD, entity
 from cbec.errors import FieldError, RuleViolation
 
@@ -198,7 +198,10 @@ def export_declaration(
     goods = _goods(order.lines)
     _within_line_limit(goods, EXPORT_LIST_LINES, "CEB303", document)
     order_lines = [_only(EXPORT_XSD, "OrderList", ln) for ln in goods]
-    out.add("CEB303", key, Entity(_only(EXPORT_XSD, "OrderHead", oh), tuple(order_lines)))
+    # orderType follows the trade mode: E (9610/1210), B (9710 B2B), W (9810 overseas warehouse),
+    # 海关总署公告2021年第47号 (CEB.md §7)
+    order_head = {**_only(EXPORT_XSD, "OrderHead", oh), "orderType": export_order_type(trade_mode)}
+    out.add("CEB303", key, Entity(order_head, tuple(order_lines)))
     out.add("CEB505", f"{wh.get('logisticsCode')}|{wh.get('logisticsNo')}", Entity(_only(EXPORT_XSD, "Logistics", wh)))
 
     destination = str(oh.get("destinationCountry") or "")
