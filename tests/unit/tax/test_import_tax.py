@@ -390,3 +390,44 @@ def test_cli_refusal_is_json_and_exit_1(tmp_path: Path) -> None:
     bad.write_text("{", encoding="utf-8")
     result = CliRunner().invoke(app, ["import", str(bad), "--json"])
     assert result.exit_code == 1 and json.loads(result.stdout)["error"] == "invalid_input"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.lists(_line_data, min_size=1, max_size=3),
+    tariff=st.sampled_from([D(0), D("0.05"), D("0.10"), D("0.20")]),
+)
+def test_retail_tax_never_exceeds_general_trade_on_the_same_goods(data: list[Any], tariff: Decimal) -> None:
+    from cbec.tax.rules import statutory_import_taxes
+
+    lines = [
+        line(SHAMPOO, price=str(p), qty=str(q), gnum=i, vat_rate=v, consumption_tax_rate=c)
+        for i, (p, q, v, c) in enumerate(data, start=1)
+    ]
+    o = order(*lines)
+    if o.dutiable_value > 5000:
+        return
+    a = assess_retail_import(o, TABLES, prior_purchases=D(0))
+    general = D(0)
+    for t, (_, _, v, c) in zip(a.lines, data, strict=True):
+        g = statutory_import_taxes(t.tax_price, tariff_rate=tariff, vat_rate=v, consumption_tax_rate=c)
+        general += (g.customs_tax + g.consumption_tax + g.value_added_tax).quantize(D("0.01"))
+    assert a.tax_total <= general + D("0.01") * len(a.lines)  # within rounding of each line
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.lists(_line_data, min_size=2, max_size=4),
+    prior=st.decimals(min_value=D(0), max_value=D(26000), places=2),
+)
+def test_an_order_that_fits_the_quota_still_fits_without_a_line(data: list[Any], prior: Decimal) -> None:
+    lines = [
+        line(SHAMPOO, price=str(p), qty=str(q), gnum=i, vat_rate=v, consumption_tax_rate=c)
+        for i, (p, q, v, c) in enumerate(data, start=1)
+    ]
+    try:
+        assess_retail_import(order(*lines), TABLES, prior_purchases=prior)
+    except RuleViolation:
+        return  # does not fit: nothing to check
+    smaller = assess_retail_import(order(*lines[:-1]), TABLES, prior_purchases=prior)  # must not raise
+    assert smaller.tax_total >= 0
