@@ -431,3 +431,17 @@ def test_an_order_that_fits_the_quota_still_fits_without_a_line(data: list[Any],
         return  # does not fit: nothing to check
     smaller = assess_retail_import(order(*lines[:-1]), TABLES, prior_purchases=prior)  # must not raise
     assert smaller.tax_total >= 0
+
+
+def test_missing_buyer_id_and_a_date_no_rule_set_covers_are_named() -> None:
+    data = _order_json()
+    del data["OrderHead"]["buyerIdNumber"]
+    with pytest.raises(InvalidInput) as exc:
+        parse_import_order(data)
+    assert ("buyerIdNumber", None) in {(d.field, d.line) for d in exc.value.details}
+    early = _order_json(appTime="20150101120000")
+    with pytest.raises((InvalidInput, RuleViolation, UnknownCode)) as exc2:
+        request = parse_import_order(early)
+        assess_retail_import(request.order, TABLES, prior_purchases=D(0))
+    assert "2015" in exc2.value.message_en or "rule" in exc2.value.message_en.lower()
+    assert exc2.value.message_zh
