@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     shared_dir: Path | None = None
     #: replacement customs code lists (see src/cbec/kit/data/README.md)
     code_list_dir: Path | None = None
+    #: PEM private key and certificate of the transmitting enterprise, for the software signer
+    #: (sandbox, tests, pilots); production signs through a UKey/HSM bridge (docs/customs-messages.md)
+    signing_key: Path | None = None
+    signing_cert: Path | None = None
     environment: str = "development"
     secret_key: str = "dev-secret-change-me"  # noqa: S105 - refused outside development (below)
 

@@ -127,12 +127,20 @@ def run_customs(
     """Declare the matched orders, let the sandbox customs answer through the message folders
     until every list is final, then declare the summary (CEB701) of the released lists."""
     from cbec.customs import service as customs
+    from cbec.customs.keys import signer_for
     from cbec.customs.lifecycle import FINAL, State
     from cbec.customs.models import Declaration, OutboxMessage, ReceiptLog
     from cbec.customs.sandbox import SandboxCustoms
 
     t = time.perf_counter()
-    step("申报 declaring (CEB303/505/603, outbox)")
+    step("申报 declaring (CEB303/505/603, outbox, signed)")
+    if settings.signing_key is None:
+        # the demo signs with a self-signed sandbox key kept under the data directory; the sandbox
+        # customs verifies every signature (a production deployment signs with its UKey/HSM)
+        from cbec.customs.keys import sandbox_key
+
+        key, cert = sandbox_key(settings.data_dir / "keys", SELLER.name_en or SELLER.code)
+        settings = settings.model_copy(update={"signing_key": key, "signing_cert": cert})
     declared = pipeline.declare(settings, progress=progress)
     timings["declare"] = time.perf_counter() - t
 
@@ -159,7 +167,7 @@ def run_customs(
     step("汇总申报 summary declaration (CEB701)")
     today = datetime.now(BEIJING).strftime("%Y%m%d")
     with UnitOfWork(settings) as uow:
-        summary = customs.summarise(uow.session, period_start=today, period_end=today)
+        summary = customs.summarise(uow.session, period_start=today, period_end=today, signer=signer_for(settings))
         uow.commit()
     for _ in range(4):
         pipeline.work_once(settings)

@@ -120,9 +120,13 @@ def declare(
 ) -> dict[str, Any]:
     """Declare every matched order not declared yet: declarations and messages in one transaction."""
     from cbec.customs import service as customs
+    from cbec.customs.keys import signer_for
 
+    signer = signer_for(settings)
     with UnitOfWork(settings) as uow:
-        report = customs.declare(uow.session, seller_code=seller, trade_mode=trade_mode, progress=progress)
+        report = customs.declare(
+            uow.session, seller_code=seller, trade_mode=trade_mode, progress=progress, signer=signer
+        )
         uow.commit()
     return report.as_dict()
 

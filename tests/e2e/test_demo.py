@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cbec.customs.messages import check_message, parse_receipts
+from cbec.customs.signing import verify
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -38,8 +39,10 @@ def test_demo_runs_the_online_retail_year_through_customs(tmp_path: Path) -> Non
 
     sent = sorted((data_dir / "messages" / "archive" / "sent").rglob("*.xml"))
     assert len(sent) == cu["messages_built_and_xsd_checked"]
-    for f in sent:  # every message the demo produced validates against the official XSD
-        assert check_message(f.read_bytes()) == [], f.name
+    for f in sent:  # every message the demo produced validates against the official XSD, signed
+        data = f.read_bytes()
+        assert check_message(data) == [], f.name
+        verify(data)  # enveloped XML-DSig (RSA-SHA1 sandbox key) checks out
     received = sorted((data_dir / "messages" / "archive" / "received").rglob("*.xml"))
     assert received and all(parse_receipts(f.read_bytes()) for f in received if not f.name.startswith("CEB792"))
     assert sum(1 for f in received if f.name.startswith("CEB792")) == 1

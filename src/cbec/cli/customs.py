@@ -11,6 +11,7 @@ from rich.table import Table
 
 from cbec import pipeline
 from cbec.cli.common import DataDir, JsonOut, console, ensure_database, progress_bar, run, settings_for
+from cbec.customs.keys import signer_for
 from cbec.unit_of_work import UnitOfWork
 
 
@@ -174,7 +175,7 @@ def cancel(
     def action() -> dict[str, Any]:
         ensure_database(settings)
         with UnitOfWork(settings) as uow:
-            r = customs.request_cancel(uow.session, invt_no, reason)
+            r = customs.request_cancel(uow.session, invt_no, reason, signer=signer_for(settings))
             uow.commit()
             return {"invtNo": invt_no, **r.as_dict()}
 
@@ -199,7 +200,13 @@ def return_(
         ensure_database(settings)
         with UnitOfWork(settings) as uow:
             r = customs.request_return(
-                uow.session, invt_no, reason, bill_no=bill_no, voyage_no=voyage_no, traf_name=traf_name
+                uow.session,
+                invt_no,
+                reason,
+                bill_no=bill_no,
+                voyage_no=voyage_no,
+                traf_name=traf_name,
+                signer=signer_for(settings),
             )
             uow.commit()
             return {"invtNo": invt_no, **r.as_dict()}

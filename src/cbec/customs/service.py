@@ -34,6 +34,7 @@ from cbec.customs.envelope import open_message
 from cbec.customs.lifecycle import State, apply_receipt, apply_request_receipt, describe
 from cbec.customs.messages import BaseTransfer, Entity, build, parse_receipts
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
+from cbec.customs.signing import Signer
 from cbec.customs.transport import Transport
 from cbec.errors import CbecError, NotFound, RuleViolation, ValidationFailed
 from cbec.intake.models import Document
@@ -113,8 +114,10 @@ def declare(
     at: datetime | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
+    signer: Signer | None = None,
 ) -> DeclareReport:
-    """Declare every matched, not yet declared order (export and import)."""
+    """Declare every matched, not yet declared order (export and import); messages are signed
+    with ``signer`` when given (CEB.md §5.3)."""
     profile = profile or rules.default_profile()
     at = at or datetime.now(UTC)
     report = DeclareReport()
@@ -132,7 +135,16 @@ def declare(
         if not results:
             break
         after = results[-1].id
-        _declare_batch(session, results, report, trade_mode=trade_mode, agent_code=agent_code, profile=profile, at=at)
+        _declare_batch(
+            session,
+            results,
+            report,
+            trade_mode=trade_mode,
+            agent_code=agent_code,
+            profile=profile,
+            at=at,
+            signer=signer,
+        )
         if progress:
             progress(report.orders, None)
         if limit is not None and report.orders >= limit:
@@ -149,6 +161,7 @@ def _declare_batch(
     agent_code: str | None,
     profile: rules.Profile,
     at: datetime,
+    signer: Signer | None = None,
 ) -> None:
     ids = {i for r in results for i in (r.order_doc_id, r.waybill_doc_id, r.payment_doc_id) if i}
     docs = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
@@ -230,7 +243,7 @@ def _declare_batch(
                     )
                     pending.setdefault(message, []).append((d, Entity(head, entity.lines)))
     for message, queued in pending.items():
-        _build_messages(session, message, queued, report, at=at)
+        _build_messages(session, message, queued, report, at=at, signer=signer)
 
 
 def _total(entity: Entity) -> Decimal | None:
@@ -252,14 +265,20 @@ def _plain(value: Any) -> Any:
 
 
 def _build_messages(
-    session: Session, message: str, items: list[tuple[Declaration, Entity]], report: DeclareReport, *, at: datetime
+    session: Session,
+    message: str,
+    items: list[tuple[Declaration, Entity]],
+    report: DeclareReport,
+    *,
+    at: datetime,
+    signer: Signer | None = None,
 ) -> None:
     """Build and store the messages for declarations of one type (≤100 entities each)."""
     for start in range(0, len(items), 100):
         chunk = items[start : start + 100]
         transfer = _transfer(session, chunk[0][0].seller_code)
         try:
-            built = build(message, [e for _, e in chunk], transfer, at=at)
+            built = build(message, [e for _, e in chunk], transfer, at=at, signer=signer)
         except ValidationFailed:
             # find the declarations at fault, refuse them with their reasons, build the rest
             good: list[tuple[Declaration, Entity]] = []
@@ -272,7 +291,7 @@ def _build_messages(
             if not good:
                 continue
             chunk = good
-            built = build(message, [e for _, e in chunk], transfer, at=at)
+            built = build(message, [e for _, e in chunk], transfer, at=at, signer=signer)
         for msg in built:
             stamp = at.astimezone(UTC).strftime("%Y%m%d%H%M%S")
             outbox = OutboxMessage(
@@ -470,7 +489,13 @@ def status_counts(session: Session, seller_code: str | None = None) -> dict[str,
 
 
 def summarise(
-    session: Session, *, period_start: str, period_end: str, at: datetime | None = None, seller_code: str | None = None
+    session: Session,
+    *,
+    period_start: str,
+    period_end: str,
+    at: datetime | None = None,
+    seller_code: str | None = None,
+    signer: Signer | None = None,
 ) -> DeclareReport:
     """CEB701 for released/closed 9610 export lists with statisticsFlag B, per consignor and period.
 
@@ -529,7 +554,7 @@ def summarise(
         items.append((summary, Entity(head, lines)))
         report.orders += len(lists)
     if items:
-        _build_messages(session, "CEB701", items, report, at=at)
+        _build_messages(session, "CEB701", items, report, at=at, signer=signer)
         for (summary, _), lists in zip(items, [groups[s] for s in sorted(groups)], strict=True):
             for d in lists:
                 d.summary_id = summary.id
@@ -587,6 +612,7 @@ def _request(
     lines: tuple[dict[str, Any], ...],
     new_state: State,
     at: datetime,
+    signer: Signer | None = None,
 ) -> DeclareReport:
     report = DeclareReport(orders=1)
     request = Declaration(
@@ -605,7 +631,7 @@ def _request(
         entity={},
         status=State.QUEUED.value,
     )
-    _build_messages(session, message, [(request, Entity(head, lines))], report, at=at)
+    _build_messages(session, message, [(request, Entity(head, lines))], report, at=at, signer=signer)
     if report.refused:
         first = report.refused[0]
         raise ValidationFailed(
@@ -622,7 +648,9 @@ def _request(
     return report
 
 
-def request_cancel(session: Session, invt_no: str, reason: str, *, at: datetime | None = None) -> DeclareReport:
+def request_cancel(
+    session: Session, invt_no: str, reason: str, *, at: datetime | None = None, signer: Signer | None = None
+) -> DeclareReport:
     """撤销申请 (CEB605 export / CEB623 import) for an accepted list; the list waits for the answer."""
     at = at or datetime.now(UTC)
     target = _list_by_invt_no(session, invt_no)
@@ -647,7 +675,7 @@ def request_cancel(session: Session, invt_no: str, reason: str, *, at: datetime 
     if target.message_type == "CEB603":
         values = {**common, "copNo": f"{target.cop_no[:26]}-605", "preNo": target.pre_no or None}
         return _request(
-            session, target, "CEB605", {k: v for k, v in values.items() if v}, (), State.CANCEL_REQUESTED, at
+            session, target, "CEB605", {k: v for k, v in values.items() if v}, (), State.CANCEL_REQUESTED, at, signer
         )
     keys = (
         "orderNo",
@@ -662,7 +690,7 @@ def request_cancel(session: Session, invt_no: str, reason: str, *, at: datetime 
         "buyerTelephone",
     )
     values = {**common, **{k: head[k] for k in keys}, "copNo": f"{target.cop_no[:16]}-623"}
-    return _request(session, target, "CEB623", values, (), State.CANCEL_REQUESTED, at)
+    return _request(session, target, "CEB623", values, (), State.CANCEL_REQUESTED, at, signer)
 
 
 def request_return(
@@ -674,6 +702,7 @@ def request_return(
     voyage_no: str = "",
     traf_name: str = "",
     at: datetime | None = None,
+    signer: Signer | None = None,
 ) -> DeclareReport:
     """退货申请 (CEB213 export retail return / CEB625 import return) for a released list, all lines."""
     at = at or datetime.now(UTC)
@@ -729,7 +758,7 @@ def request_return(
             }
             for ln in lines
         )
-        return _request(session, target, "CEB213", values, refund_lines, State.RETURN_REQUESTED, at)
+        return _request(session, target, "CEB213", values, refund_lines, State.RETURN_REQUESTED, at, signer)
     keys = ("customsCode", "orderNo", "ebpCode", "ebpName", "ebcCode", "ebcName", "logisticsNo", "logisticsCode", "logisticsName",
             "buyerIdType", "buyerIdNumber", "buyerName", "buyerTelephone", "agentCode", "agentName")  # fmt: skip
     values = {
@@ -742,7 +771,7 @@ def request_return(
         {"gnum": ln["gnum"], "gcode": ln["gcode"], "gname": ln["gname"], "qty": Decimal(ln["qty"]), "unit": ln["unit"]}
         for ln in lines
     )
-    return _request(session, target, "CEB625", values, refund_lines, State.RETURN_REQUESTED, at)
+    return _request(session, target, "CEB625", values, refund_lines, State.RETURN_REQUESTED, at, signer)
 
 
 def timeline(session: Session, ref: str) -> dict[str, Any]:
