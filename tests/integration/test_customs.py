@@ -227,3 +227,61 @@ def test_b2b_and_overseas_warehouse_trade_modes(matched, trade_mode: str, order_
     assert {e.head["orderType"] for e in orders} == {order_type}
     assert {(e.head["tradeMode"], e.head["statisticsFlag"]) for e in lists} == {(trade_mode, flag)}
     assert all(check_message(p) == [] for p in payloads)
+
+
+def test_an_unsigned_import_list_is_refused_and_a_signed_one_accepted(settings, tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    from cbec.customs import service as customs
+    from cbec.customs.declare import default_profile
+    from cbec.customs.keys import sandbox_key, signer_for
+    from cbec.customs.sandbox import SandboxCustoms
+    from cbec.matching import service as matching
+    from cbec.matching.models import MatchResult
+
+    from .helpers import import_order, import_payment, import_waybill
+
+    register_partners(settings)
+    ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
+    docs = []
+    for i in range(2):
+        no = f"IOS{i:04d}"
+        docs += [
+            import_order(no),
+            import_payment(no),
+            import_waybill(no, logisticsNo=f"ES{i:09d}JP", billNo="784-1", trafNo="CA930", voyageNo="CA930"),
+        ]
+    pipeline.import_bytes(settings, as_bytes(*docs), ctx, fmt="json")
+    with UnitOfWork(settings) as uow:
+        catalogue.confirm_code(uow.session, SELLER.code, "CREAM-50", "3304990099")
+        matching.run_matching(uow.session)
+        uow.commit()
+    key, cert = sandbox_key(tmp_path / "keys", "test")
+    signed_settings = settings.model_copy(update={"signing_key": key, "signing_cert": cert})
+    with UnitOfWork(settings) as uow:  # the first order is declared unsigned …
+        first = uow.session.scalars(
+            select(MatchResult).where(MatchResult.is_current.is_(True)).order_by(MatchResult.order_key)
+        ).first()
+        customs._declare_batch(
+            uow.session,
+            [first],
+            customs.DeclareReport(),
+            trade_mode="9610",
+            agent_code=None,
+            profile=default_profile(),
+            at=datetime.now(UTC),
+        )
+        uow.commit()
+    pipeline.declare(signed_settings)  # … the second signed
+    assert signer_for(signed_settings) is not None
+    sandbox = SandboxCustoms(pipeline.messages_dir(settings), seed=5, require_signatures=True)
+    _round(settings, sandbox, 4)
+    with UnitOfWork(settings) as uow:
+        rows = uow.session.execute(
+            select(Declaration.order_no, Declaration.status, Declaration.return_status).where(
+                Declaration.message_type == "CEB621"
+            )
+        )
+        lists = {o: (s, r) for o, s, r in rows}
+    assert lists["IOS0000"] == ("rejected", -621029)
+    assert lists["IOS0001"][0] == "closed"

@@ -78,6 +78,10 @@ def sandbox(
     seed: Annotated[int, typer.Option(help="random seed: same seed, same answers / 随机种子")] = 0,
     inspection_rate: Annotated[float, typer.Option(help="share of lists sent to inspection (500) / 查验比例")] = 0.0,
     interval: Annotated[float, typer.Option(help="seconds between steps / 间隔（秒）")] = 1.0,
+    require_signatures: Annotated[
+        bool,
+        typer.Option("--require-signatures/--accept-unsigned", help="refuse unsigned 621/623/625/711 / 拒收未加签报文"),
+    ] = True,
     data_dir: DataDir = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -87,7 +91,12 @@ def sandbox(
     settings = settings_for(data_dir)
 
     def action() -> dict[str, Any]:
-        customs = SandboxCustoms(pipeline.messages_dir(settings), seed=seed, inspection_rate=inspection_rate)
+        customs = SandboxCustoms(
+            pipeline.messages_dir(settings),
+            seed=seed,
+            inspection_rate=inspection_rate,
+            require_signatures=require_signatures,
+        )
         steps = 0
         last: Any = None
         try:

@@ -683,6 +683,7 @@ class SandboxCustoms:
         inspection_rate: float = 0.0,
         state_path: Path | None = None,
         clock: Callable[[], datetime] | None = None,
+        require_signatures: bool = False,
     ) -> None:
         if not 0.0 <= inspection_rate <= 1.0:
             raise ValueError(f"inspection_rate must be between 0 and 1, not {inspection_rate}")
@@ -692,6 +693,9 @@ class SandboxCustoms:
         self.processed_dir = self.root / "sandbox" / "processed"
         self.seed = seed
         self.inspection_rate = inspection_rate
+        #: answer an unsigned 621/623/625/711 (signature mandatory in the XSD) with −621029, as the
+        #: e-port does; off by default so unsigned test traffic can be exercised
+        self.require_signatures = require_signatures
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(CHINA_TIME))
         self.state = _State(state_path or self.root / "sandbox" / "state.sqlite3")
         self._now = self._china(self.clock())
@@ -891,6 +895,11 @@ class SandboxCustoms:
         """Verify an RSA-SHA1 signature (the sandbox's and tests' ``SoftwareRsaSigner``); other
         algorithms (SM2 needs a certified verifier) are taken as they are."""
         if not incoming.parsed.is_signed:
+            _spec, lay = layout_of(incoming.parsed.message)
+            if (
+                self.require_signatures and lay.signature == "required"
+            ):  # 621/623/625/711: the XSD makes the signature mandatory
+                return _error(SIGNATURE_FAILED, "报文未加签：该报文须有数字签名（ds:Signature）")
             return None
         root = parse_xml(incoming.data, incoming.file)
         method = root.find(f"{{{DS_NS}}}Signature/{{{DS_NS}}}SignedInfo/{{{DS_NS}}}SignatureMethod")
