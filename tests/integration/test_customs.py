@@ -285,3 +285,18 @@ def test_an_unsigned_import_list_is_refused_and_a_signed_one_accepted(settings, 
         lists = {o: (s, r) for o, s, r in rows}
     assert lists["IOS0000"] == ("rejected", -621029)
     assert lists["IOS0001"][0] == "closed"
+
+
+def test_an_order_goes_out_whole_or_not_at_all(matched) -> None:
+    from dataclasses import replace
+
+    from cbec.customs import service as customs
+    from cbec.customs.declare import default_profile
+
+    bad = replace(default_profile(), port_code="29330")  # five characters: the XSD allows four
+    with UnitOfWork(matched) as uow:
+        report = customs.declare(uow.session, profile=bad)
+        uow.commit()
+    assert report.declared == {} and len(report.refused) == 150  # not even the order or waybill went out
+    assert "portCode" in str(report.refused[0])
+    assert pipeline.declare(matched)["declared"] == {"CEB303": 150, "CEB505": 150, "CEB603": 150}

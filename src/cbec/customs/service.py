@@ -32,7 +32,7 @@ from cbec.catalogue.models import Product
 from cbec.customs import declare as rules
 from cbec.customs.envelope import open_message
 from cbec.customs.lifecycle import State, apply_receipt, apply_request_receipt, describe
-from cbec.customs.messages import BaseTransfer, Entity, build, parse_receipts
+from cbec.customs.messages import BaseTransfer, BuiltMessage, Entity, build, parse_receipts
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
 from cbec.customs.signing import Signer
 from cbec.customs.transport import Transport
@@ -242,8 +242,7 @@ def _declare_batch(
                         status=State.QUEUED.value,
                     )
                     pending.setdefault(message, []).append((d, Entity(head, entity.lines)))
-    for message, queued in pending.items():
-        _build_messages(session, message, queued, report, at=at, signer=signer)
+    _build_order_sets(session, pending, report, at=at, signer=signer)
 
 
 def _total(entity: Entity) -> Decimal | None:
@@ -264,6 +263,70 @@ def _plain(value: Any) -> Any:
     return value
 
 
+Built = list[tuple[list[tuple[Declaration, Entity]], BuiltMessage]]
+
+
+def _try_build(
+    session: Session,
+    message: str,
+    items: list[tuple[Declaration, Entity]],
+    *,
+    at: datetime,
+    signer: Signer | None,
+) -> tuple[Built, list[tuple[Declaration, ValidationFailed]]]:
+    """Build the messages for declarations of one type (≤100 entities each), storing nothing;
+    the declarations the builder refuses come back with the reason."""
+    out: Built = []
+    refused: list[tuple[Declaration, ValidationFailed]] = []
+    for start in range(0, len(items), 100):
+        chunk = items[start : start + 100]
+        transfer = _transfer(session, chunk[0][0].seller_code)
+        try:
+            built = build(message, [e for _, e in chunk], transfer, at=at, signer=signer)
+        except ValidationFailed:
+            good: list[tuple[Declaration, Entity]] = []
+            for d, e in chunk:  # find the declarations at fault
+                try:
+                    build(message, [e], transfer, at=at)
+                    good.append((d, e))
+                except ValidationFailed as exc:
+                    refused.append((d, exc))
+            if not good:
+                continue
+            chunk = good
+            built = build(message, [e for _, e in chunk], transfer, at=at, signer=signer)
+        position = 0
+        for msg in built:
+            out.append((chunk[position : position + len(msg.entities)], msg))
+            position += len(msg.entities)
+    return out, refused
+
+
+def _store_messages(session: Session, message: str, built: Built, report: DeclareReport, *, at: datetime) -> None:
+    stamp = at.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    for chunk, msg in built:
+        outbox = OutboxMessage(
+            message_type=message,
+            guid=msg.guid,
+            filename=f"{message}_{stamp}_{msg.guid}.xml",
+            payload=msg.data,
+            entities=len(msg.entities),
+            status="pending",
+        )
+        session.add(outbox)
+        session.flush()
+        report.messages += 1
+        for (d, _), entity in zip(chunk, msg.entities, strict=True):
+            d.guid = str(entity.head.get("guid"))
+            d.entity = {"head": _plain(dict(entity.head)), "lines": _plain(list(entity.lines))}
+            d.outbox_id = outbox.id
+            session.add(d)
+            report.declared[message] += 1
+        session.flush()
+        for d, _ in chunk:
+            session.add(DeclarationEvent(declaration_id=d.id, before="", after=State.QUEUED.value, source="declare"))
+
+
 def _build_messages(
     session: Session,
     message: str,
@@ -273,49 +336,39 @@ def _build_messages(
     at: datetime,
     signer: Signer | None = None,
 ) -> None:
-    """Build and store the messages for declarations of one type (≤100 entities each)."""
-    for start in range(0, len(items), 100):
-        chunk = items[start : start + 100]
-        transfer = _transfer(session, chunk[0][0].seller_code)
-        try:
-            built = build(message, [e for _, e in chunk], transfer, at=at, signer=signer)
-        except ValidationFailed:
-            # find the declarations at fault, refuse them with their reasons, build the rest
-            good: list[tuple[Declaration, Entity]] = []
-            for d, e in chunk:
-                try:
-                    build(message, [e], transfer, at=at)
-                    good.append((d, e))
-                except ValidationFailed as exc:
-                    report.refused.append({"order": d.order_no, "message": message, **exc.as_dict()})
-            if not good:
-                continue
-            chunk = good
-            built = build(message, [e for _, e in chunk], transfer, at=at, signer=signer)
-        for msg in built:
-            stamp = at.astimezone(UTC).strftime("%Y%m%d%H%M%S")
-            outbox = OutboxMessage(
-                message_type=message,
-                guid=msg.guid,
-                filename=f"{message}_{stamp}_{msg.guid}.xml",
-                payload=msg.data,
-                entities=len(msg.entities),
-                status="pending",
-            )
-            session.add(outbox)
-            session.flush()
-            report.messages += 1
-            for (d, _), entity in zip(chunk, msg.entities, strict=True):
-                d.guid = str(entity.head.get("guid"))
-                d.entity = {"head": _plain(dict(entity.head)), "lines": _plain(list(entity.lines))}
-                d.outbox_id = outbox.id
-                session.add(d)
-                report.declared[message] += 1
-            session.flush()
-            for d, _ in chunk:
-                session.add(
-                    DeclarationEvent(declaration_id=d.id, before="", after=State.QUEUED.value, source="declare")
-                )
+    """Build and store the messages for declarations of one type."""
+    built, refused = _try_build(session, message, items, at=at, signer=signer)
+    for d, exc in refused:
+        report.refused.append({"order": d.order_no, "message": message, **exc.as_dict()})
+    _store_messages(session, message, built, report, at=at)
+
+
+def _build_order_sets(
+    session: Session,
+    pending: dict[str, list[tuple[Declaration, Entity]]],
+    report: DeclareReport,
+    *,
+    at: datetime,
+    signer: Signer | None,
+) -> None:
+    """An order's declarations go out together or not at all: when the builder refuses any one
+    of them (order, waybill, payment or list), the order's others are held back too."""
+    refused_orders: dict[int | None, tuple[str, ValidationFailed]] = {}
+    attempts: dict[str, Built] = {}
+    for message, queued in pending.items():
+        built, refused = _try_build(session, message, queued, at=at, signer=signer)
+        attempts[message] = built
+        for d, exc in refused:
+            refused_orders.setdefault(d.order_doc_id, (message, exc))
+    if refused_orders:
+        for doc_id, (message, exc) in refused_orders.items():
+            order_no = next((d.order_no for q in pending.values() for d, _ in q if d.order_doc_id == doc_id), "")
+            report.refused.append({"order": order_no, "message": message, **exc.as_dict()})
+        for message, queued in pending.items():
+            kept = [(d, e) for d, e in queued if d.order_doc_id not in refused_orders]
+            attempts[message] = _try_build(session, message, kept, at=at, signer=signer)[0] if kept else []
+    for message, built in attempts.items():
+        _store_messages(session, message, built, report, at=at)
 
 
 def send_pending(session: Session, transport: Transport, *, limit: int | None = None) -> int:
