@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     signing_key: Path | None = None
     signing_cert: Path | None = None
     environment: str = "development"
+    #: web: hours a sign-in lasts; cookies marked Secure (set true behind HTTPS)
+    session_hours: float = 12.0
+    cookie_secure: bool = False
+    #: web: API requests each key may make per minute (token bucket, burst = a tenth of a minute)
+    api_rate_per_minute: int = 1200
+    #: folder holding the npm packages of the web UI (htmx.org, echarts), installed by scripts/setup
+    web_assets_dir: Path | None = None
     secret_key: str = "dev-secret-change-me"  # noqa: S105 - refused outside development (below)
 
     @field_validator("data_dir")
@@ -58,6 +65,8 @@ class Settings(BaseSettings):
             candidate = self.shared_dir / "reference" / "ceb" / "xsd"
             if candidate.exists():
                 self.ceb_schema_dir = candidate
+        if self.web_assets_dir is None:
+            self.web_assets_dir = _project_root() / "node_modules"
         if self.environment != "development" and self.secret_key in _PLACEHOLDER_SECRETS:
             raise ValueError("CBEC_SECRET_KEY must be set to a real secret outside development")
         return self

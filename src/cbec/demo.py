@@ -114,6 +114,44 @@ def waybills_for(orders: list[tuple[str, dict[str, Any], int]], logistics: Enter
     return out
 
 
+def with_sandbox_signing(settings: Settings) -> Settings:
+    """Settings that sign: the configured key, or a self-signed sandbox key kept under the data
+    directory; the sandbox customs verifies every signature (production signs with its UKey/HSM)."""
+    if settings.signing_key is not None:
+        return settings
+    from cbec.customs.keys import sandbox_key
+
+    key, cert = sandbox_key(settings.data_dir / "keys", SELLER.name_en or SELLER.code)
+    return settings.model_copy(update={"signing_key": key, "signing_cert": cert})
+
+
+#: the demo's people: the zone operator, the seller's clerk, and the regulator's read-only view
+DEMO_USERS = (
+    ("operator", "cbec-demo-operator", "admin", None, "综试区运营 Zone operator"),
+    ("seller", "cbec-demo-seller", "seller", SELLER.code, "卖家 Seller clerk"),
+    ("regulator", "cbec-demo-regulator", "regulator", None, "监管 Regulator"),
+)
+
+
+def ensure_demo_users(settings: Settings) -> list[dict[str, str]]:
+    """Create the demo's users when missing; their passwords are public, for the demo only."""
+    from cbec.accounts import repository as accounts_repo
+    from cbec.accounts import service as accounts
+    from cbec.accounts.schemas import UserCreate
+
+    with UnitOfWork(settings) as uow:
+        for username, password, role, enterprise, name in DEMO_USERS:
+            if accounts_repo.get_user(uow.session, username) is None:
+                accounts.create_user(
+                    uow.session,
+                    UserCreate(
+                        username=username, password=password, role=role, enterprise_code=enterprise, display_name=name
+                    ),
+                )
+        uow.commit()
+    return [{"username": u, "password": pw, "role": r} for u, pw, r, _, _ in DEMO_USERS]
+
+
 def run_customs(
     settings: Settings,
     *,
@@ -134,13 +172,7 @@ def run_customs(
 
     t = time.perf_counter()
     step("申报 declaring (CEB303/505/603, outbox, signed)")
-    if settings.signing_key is None:
-        # the demo signs with a self-signed sandbox key kept under the data directory; the sandbox
-        # customs verifies every signature (a production deployment signs with its UKey/HSM)
-        from cbec.customs.keys import sandbox_key
-
-        key, cert = sandbox_key(settings.data_dir / "keys", SELLER.name_en or SELLER.code)
-        settings = settings.model_copy(update={"signing_key": key, "signing_cert": cert})
+    settings = with_sandbox_signing(settings)
     declared = pipeline.declare(settings, progress=progress)
     timings["declare"] = time.perf_counter() - t
 

@@ -42,6 +42,8 @@ class CbecError(Exception):
 
     code = "error"
     http_status = 400
+    #: the inbox submission the error concerns, when the raw input was kept
+    inbox_id: int | None = None
 
     def __init__(
         self,
@@ -69,6 +71,8 @@ class CbecError(Exception):
             out["field"] = self.field
         if self.document:
             out["document"] = self.document
+        if self.inbox_id is not None:
+            out["inbox_id"] = self.inbox_id
         if self.details:
             out["details"] = [d.as_dict() for d in self.details]
         return out

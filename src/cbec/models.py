@@ -1,5 +1,6 @@
 """Every ORM model, imported in one place so Alembic and create_all see the whole schema."""
 
+from cbec.accounts.models import IdempotencyRecord, PersonalDataAccess, UserAccount, UserSession
 from cbec.catalogue.models import Product
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
 from cbec.intake.models import Document, InboxItem, IntakeRun
@@ -17,11 +18,15 @@ __all__ = [
     "Document",
     "Enterprise",
     "EnterpriseRole",
+    "IdempotencyRecord",
     "InboxItem",
     "IntakeRun",
     "MatchResult",
     "OutboxMessage",
+    "PersonalDataAccess",
     "Product",
     "ReceiptLog",
     "TaxAssessment",
+    "UserAccount",
+    "UserSession",
 ]

@@ -55,13 +55,14 @@ def import_bytes(
     channel: str = "cli",
     progress: Progress | None = None,
     rematch: bool = True,
+    admit: intake.Admit | None = None,
 ) -> dict[str, Any]:
     """Keep the submission, read it, register new SKUs, and re-match the orders it touches."""
     with UnitOfWork(settings) as uow:
         item = intake.accept(uow.session, settings, data, ctx, fmt=fmt, filename=filename, channel=channel)
         uow.commit()
     with UnitOfWork(settings) as uow:
-        report = intake.process(uow.session, settings, item, ctx, progress=progress)
+        report = intake.process(uow.session, settings, item, ctx, progress=progress, admit=admit)
         out = report.as_dict()
         if report.failure is None:
             out["new_skus"] = catalogue.register_skus(uow.session, report.skus)
@@ -69,6 +70,7 @@ def import_bytes(
                 out["matching"] = matching.run_matching(uow.session, order_nos=report.stored_order_nos).as_dict()
         uow.commit()
     if report.failure is not None:
+        report.failure.inbox_id = item.id  # the raw submission is kept: say where
         raise report.failure
     return out
 

@@ -20,7 +20,7 @@ def test_demo_runs_the_online_retail_year_through_customs(tmp_path: Path) -> Non
     data_dir = tmp_path / "cbec-data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CBEC_")}
     proc = subprocess.run(
-        [sys.executable, "-m", "cbec.cli.main", "demo", "--data-dir", str(data_dir), "--json"],
+        [sys.executable, "-m", "cbec.cli.main", "demo", "--no-serve", "--data-dir", str(data_dir), "--json"],
         capture_output=True,
         text=True,
         env=env,

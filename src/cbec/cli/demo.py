@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from cbec.cli.common import DataDir, JsonOut, console, err_console, progress_bar, run, settings_for
-from cbec.demo import run_demo
+from cbec.demo import ensure_demo_users, run_demo, with_sandbox_signing
 from cbec.kit.codes import code_lists
 
 
@@ -15,10 +15,17 @@ def demo(
     customs: Annotated[
         bool, typer.Option("--customs/--no-customs", help="declare to the sandbox customs / 向模拟海关申报")
     ] = True,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="serve the platform afterwards (Ctrl-C stops) / 完成后启动网页服务"),
+    ] = True,
+    host: Annotated[str, typer.Option(help="address to serve on / 监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to serve on / 端口")] = 8000,
     data_dir: DataDir = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Run the main job on the embedded default (SQLite): the Online Retail year, end to end."""
+    """Run the main job on the embedded default (SQLite): the Online Retail year, end to end,
+    then serve the platform on a local port (``--no-serve`` to exit instead)."""
     settings = settings_for(data_dir)
 
     def action() -> dict[str, Any]:
@@ -79,4 +86,17 @@ def demo(
                 )
         console.print(f"timings 用时 (s): {r['timings']}")
 
-    run(json_out, action, render)
+    result = run(json_out, action, render)
+    users = ensure_demo_users(settings)
+    if not serve:
+        return
+    from cbec.web.server import serve as run_server
+
+    out = err_console if json_out else console
+    url = f"http://{host}:{port}/"
+    out.print(f"\n[bold]cbec is serving 平台已启动:[/] {url}   API: {url}docs")
+    for u in users:
+        out.print(f"  demo login 演示账号 ({u['role']}): {u['username']} / {u['password']}")
+    out.print("Ctrl-C stops the server 按 Ctrl-C 停止服务")
+    run_server(with_sandbox_signing(settings), host=host, port=port, worker=True, sandbox=bool(result and customs))
+    out.print("stopped 已停止")

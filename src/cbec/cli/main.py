@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cbec.cli import catalogue, customs, demo, intake, partners, report, tax
+from cbec.cli import catalogue, customs, demo, intake, partners, report, tax, web
 from cbec.cli.common import set_root_data_dir
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.add_typer(partners.app, name="partner")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(tax.app, name="tax")
 app.add_typer(report.app, name="report")
+app.add_typer(web.app, name="user")
 app.command("import")(intake.import_)
 app.command("match")(intake.match)
 app.command("status")(intake.status)
@@ -42,6 +43,7 @@ app.command("declarations")(customs.customs_status)
 app.command("cancel")(customs.cancel)
 app.command("return")(customs.return_)
 app.command("timeline")(customs.timeline)
+app.command("serve")(web.serve)
 
 
 def main() -> None:

@@ -28,16 +28,20 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from cbec.accounts.rules import mask_personal, mask_xml
 from cbec.catalogue.models import Product
 from cbec.customs import declare as rules
+from cbec.customs import repository
 from cbec.customs.envelope import open_message
 from cbec.customs.lifecycle import State, apply_receipt, apply_request_receipt, describe
 from cbec.customs.messages import BaseTransfer, BuiltMessage, Entity, build, parse_receipts
+from cbec.customs.messages.excerpt import entity_excerpt
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
 from cbec.customs.signing import Signer
 from cbec.customs.transport import Transport
 from cbec.errors import CbecError, NotFound, RuleViolation, ValidationFailed
 from cbec.intake.models import Document
+from cbec.kit.paging import PageRequest, page_of
 from cbec.matching.models import MatchResult
 from cbec.orm import utcnow
 from cbec.partners.models import Enterprise
@@ -864,3 +868,111 @@ def timeline(session: Session, ref: str) -> dict[str, Any]:
             }
         )
     return {"ref": ref, "declarations": out}
+
+
+# --- read side -------------------------------------------------------------------------------
+
+
+def declaration_read(d: Declaration) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "message_type": d.message_type,
+        "direction": d.direction,
+        "trade_mode": d.trade_mode,
+        "cop_no": d.cop_no,
+        "guid": d.guid,
+        "seller_code": d.seller_code,
+        "ebp_code": d.ebp_code,
+        "order_no": d.order_no,
+        "logistics_no": d.logistics_no,
+        "invt_no": d.invt_no,
+        "pre_no": d.pre_no,
+        "country": d.country,
+        "currency": d.currency,
+        "total_value": d.total_value,
+        "status": d.status,
+        "return_status": d.return_status,
+        "return_info": d.return_info,
+        "created_at": d.created_at,
+        "updated_at": d.updated_at,
+    }
+
+
+def list_declarations(
+    session: Session, scope: frozenset[str] | None, req: PageRequest, f: repository.DeclarationFilter
+) -> dict[str, Any]:
+    total, rows = repository.list_declarations(session, scope, f, offset=req.offset, limit=req.page_size)
+    return page_of([declaration_read(d) for d in rows], total, req)
+
+
+def _scoped(session: Session, scope: frozenset[str] | None, declaration_id: int) -> Declaration:
+    d = repository.get_declaration(session, scope, declaration_id)
+    if d is None:
+        raise NotFound(f"declaration {declaration_id} not found", f"申报单 {declaration_id} 不存在", field="id")
+    return d
+
+
+def declaration_detail(
+    session: Session, scope: frozenset[str] | None, declaration_id: int, *, reveal: bool = False
+) -> dict[str, Any]:
+    """A declaration with what a person needs beside it: its order, waybill and payment, the match
+    result with each rule, tax assessments, the message it went out in and every receipt."""
+    from cbec.intake import service as intake
+    from cbec.matching import service as matching
+    from cbec.tax import service as tax
+
+    d = _scoped(session, scope, declaration_id)
+    out = declaration_read(d)
+    out["entity"] = d.entity if reveal else mask_personal(d.entity)
+    out["events"] = [
+        {
+            "at": e.at,
+            "before": e.before,
+            "after": e.after,
+            "return_status": e.return_status,
+            "return_time": e.return_time,
+            "return_info": e.return_info,
+            "source": e.source,
+        }
+        for e in repository.events(session, d.id)
+    ]
+    docs: dict[str, Any] = {}
+    for role, doc_id in (("order", d.order_doc_id), ("waybill", d.waybill_doc_id), ("payment", d.payment_doc_id)):
+        if doc_id:
+            docs[role] = intake.get_document(session, None, doc_id, reveal=reveal)
+    out["documents"] = docs
+    out["match"] = matching.current_match_for_order(session, d.order_doc_id) if d.order_doc_id else None
+    out["tax"] = tax.assessments_for_declaration(session, d.seller_code, d.order_no, d.id)
+    out["related"] = [declaration_read(r) for r in repository.related(session, scope, d)]
+    msg = repository.outbox_message(session, d.outbox_id) if d.outbox_id else None
+    out["message"] = (
+        {"filename": msg.filename, "status": msg.status, "entities": msg.entities, "sent_at": msg.sent_at}
+        if msg
+        else None
+    )
+    return out
+
+
+def declaration_xml(
+    session: Session, scope: frozenset[str] | None, declaration_id: int, *, reveal: bool = False
+) -> tuple[str, bytes, bool]:
+    """(file name, XML bytes, whole file?) of the message a declaration went out in.
+
+    The whole file as sent when every entity in it is the caller's to see; otherwise this
+    declaration's excerpt. Personal data is masked unless revealed (what was sent is unchanged
+    in the outbox)."""
+    d = _scoped(session, scope, declaration_id)
+    msg = repository.outbox_message(session, d.outbox_id) if d.outbox_id else None
+    if msg is None:
+        raise NotFound(
+            f"declaration {declaration_id} has no message (not built yet)",
+            f"申报单 {declaration_id} 尚无报文",
+            field="id",
+        )
+    owners = repository.sellers_in_message(session, msg.id)
+    whole = scope is None or all(s in scope or p in scope for s, p in owners)
+    data = msg.payload if whole else entity_excerpt(msg.payload, d.guid)
+    name = msg.filename if whole else msg.filename.replace(".xml", f"_{d.cop_no}.excerpt.xml")
+    if not reveal:
+        data = mask_xml(data.decode("utf-8")).encode("utf-8")
+    return name, data, whole

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from cbec.intake.models import Document, InboxItem, IntakeRun
@@ -75,3 +75,67 @@ def counts_by_type(session: Session, seller_code: str | None = None) -> list[tup
 
 def inbox_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(InboxItem)) or 0
+
+
+def document_scope(scope: frozenset[str] | None) -> Any:
+    """A document is seen by its seller and by the enterprise that sent it."""
+    if scope is None:
+        return None
+    return or_(Document.seller_code.in_(scope), Document.sender_code.in_(scope))
+
+
+def list_documents(
+    session: Session,
+    scope: frozenset[str] | None,
+    *,
+    doc_type: str | None,
+    is_valid: bool | None,
+    q: str | None,
+    current_only: bool,
+    offset: int,
+    limit: int,
+) -> tuple[int, Sequence[Document]]:
+    conds: list[Any] = []
+    cond = document_scope(scope)
+    if cond is not None:
+        conds.append(cond)
+    if doc_type:
+        conds.append(Document.doc_type == doc_type)
+    if is_valid is not None:
+        conds.append(Document.is_valid.is_(is_valid))
+    if current_only:
+        conds.append(Document.is_current.is_(True))
+    if q:
+        conds.append(
+            or_(
+                Document.order_no.startswith(q.strip(), autoescape=True),
+                Document.logistics_no.startswith(q.strip(), autoescape=True),
+                Document.doc_key.startswith(q.strip(), autoescape=True),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(Document).where(*conds)) or 0
+    rows = session.scalars(
+        select(Document).where(*conds).order_by(Document.id.desc()).offset(offset).limit(limit)
+    ).all()
+    return total, rows
+
+
+def get_scoped_document(session: Session, scope: frozenset[str] | None, doc_id: int) -> Document | None:
+    stmt = select(Document).where(Document.id == doc_id)
+    cond = document_scope(scope)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    return session.scalars(stmt).one_or_none()
+
+
+def get_inbox_item(session: Session, scope: frozenset[str] | None, inbox_id: int) -> InboxItem | None:
+    stmt = select(InboxItem).where(InboxItem.id == inbox_id)
+    if scope is not None:
+        stmt = stmt.where(or_(InboxItem.seller_code.in_(scope), InboxItem.sender_code.in_(scope)))
+    return session.scalars(stmt).one_or_none()
+
+
+def last_run(session: Session, inbox_id: int) -> IntakeRun | None:
+    return session.scalars(
+        select(IntakeRun).where(IntakeRun.inbox_id == inbox_id).order_by(IntakeRun.id.desc()).limit(1)
+    ).one_or_none()

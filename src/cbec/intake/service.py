@@ -20,19 +20,32 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cbec.accounts.rules import mask_personal
 from cbec.config import Settings
-from cbec.errors import CbecError, FieldError
+from cbec.errors import CbecError, FieldError, InvalidInput, NotFound
 from cbec.intake import blobs, repository
 from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.formats import Format, detect, parse_format, parser_for
-from cbec.intake.models import InboxItem
+from cbec.intake.models import Document, InboxItem
 from cbec.intake.parsers.base import ParseResult
 from cbec.intake.validation import validate
 from cbec.kit.codes import code_lists
 from cbec.kit.money import fits_n19_5
+from cbec.kit.paging import PageRequest, page_of
 from cbec.orm import utcnow
 
 Progress = Callable[[int, int], None]
+#: decides whether the submitter may send a document: None to admit, or the reason it may not
+Admit = Callable[[ParsedDocument], str | None]
+
+
+class NotPermitted(CbecError):
+    """The submitter's roles do not cover a document in its submission (HTTP 403)."""
+
+    code = "forbidden"
+    http_status = 403
+
+
 _ORDER_TYPES = {DocType.EXPORT_ORDER.value, DocType.IMPORT_ORDER.value}
 
 
@@ -173,6 +186,7 @@ def process(
     ctx: ParseContext,
     *,
     progress: Progress | None = None,
+    admit: Admit | None = None,
 ) -> ImportReport:
     """Read an accepted submission into documents. Does not commit; never raises for bad input:
     a submission that cannot be read gets a failed intake run and ``report.failure``."""
@@ -197,6 +211,7 @@ def process(
             report=report,
             progress=progress,
             size_hint=parsed.size_hint,
+            admit=admit,
         )
     except CbecError as exc:  # a streaming parser met something it cannot read: keep nothing half-stored
         session.rollback()
@@ -228,8 +243,12 @@ def store_documents(
     progress: Progress | None = None,
     batch: int = 2000,
     size_hint: int | None = None,
+    admit: Admit | None = None,
 ) -> None:
-    """Validate and store documents in batches; duplicates are skipped, changes versioned."""
+    """Validate and store documents in batches; duplicates are skipped, changes versioned.
+
+    With ``admit``, a document the submitter may not send stops the whole submission (nothing
+    of it is stored; the raw submission stays in the inbox with the refusal recorded)."""
     codes = code_lists()
     total = len(documents) if isinstance(documents, Sized) else size_hint
     now = utcnow()
@@ -239,6 +258,13 @@ def store_documents(
         done += len(chunk)
         rows: list[dict[str, Any]] = []
         for doc in chunk:
+            if admit is not None and (reason := admit(doc)) is not None:
+                raise NotPermitted(
+                    f"{doc.label}: not accepted from this sender: {reason}",
+                    f"{doc.label}：提交方无权提交此单证：{reason}",
+                    document=doc.label,
+                    field="sender",
+                )
             checked, errors = validate(doc, codes)
             rows.append(_row_for(checked, errors, inbox_id=inbox_id, ctx=ctx, now=now))
         existing = repository.current_by_keys(session, {(r["doc_type"], r["doc_key"]) for r in rows})
@@ -296,3 +322,106 @@ def store_documents(
         repository.insert_documents(session, to_insert)
         if progress:
             progress(done, max(total or done, done))
+
+
+# --- read side -------------------------------------------------------------------------------
+
+
+def document_read(d: Document, *, reveal: bool = False) -> dict[str, Any]:
+    """A stored document as partners and people see it; personal data masked unless revealed."""
+    out = {
+        "id": d.id,
+        "type": d.doc_type,
+        "key": d.doc_key,
+        "version": d.version,
+        "is_current": d.is_current,
+        "is_valid": d.is_valid,
+        "seller_code": d.seller_code,
+        "sender_code": d.sender_code,
+        "received_at": d.received_at,
+        "order_no": d.order_no,
+        "logistics_no": d.logistics_no,
+        "country": d.country,
+        "currency": d.currency,
+        "goods_value": d.goods_value,
+        "line_count": d.line_count,
+        "inbox_id": d.inbox_id,
+        "source_ref": d.source_ref,
+        "head": d.head,
+        "lines": d.lines,
+        "errors": d.errors,
+    }
+    return out if reveal else mask_personal(out)
+
+
+def list_documents(
+    session: Session,
+    scope: frozenset[str] | None,
+    req: PageRequest,
+    *,
+    doc_type: str | None = None,
+    is_valid: bool | None = None,
+    q: str | None = None,
+    current_only: bool = True,
+) -> dict[str, Any]:
+    if doc_type and doc_type not in {t.value for t in DocType}:
+        allowed = ", ".join(t.value for t in DocType)
+        raise InvalidInput(
+            f"unknown document type {doc_type!r}; allowed: {allowed}",
+            f"未知单证类型 {doc_type!r}；可选：{allowed}",
+            field="type",
+        )
+    total, rows = repository.list_documents(
+        session,
+        scope,
+        doc_type=doc_type,
+        is_valid=is_valid,
+        q=q,
+        current_only=current_only,
+        offset=req.offset,
+        limit=req.page_size,
+    )
+    items = [{k: v for k, v in document_read(d).items() if k not in ("head", "lines")} for d in rows]
+    return page_of(items, total, req)
+
+
+def get_document(
+    session: Session, scope: frozenset[str] | None, doc_id: int, *, reveal: bool = False
+) -> dict[str, Any]:
+    d = repository.get_scoped_document(session, scope, doc_id)
+    if d is None:
+        raise NotFound(f"document {doc_id} not found", f"单证 {doc_id} 不存在", field="id")
+    out = document_read(d, reveal=reveal)
+    out["versions"] = [
+        {
+            "id": v.id,
+            "version": v.version,
+            "is_current": v.is_current,
+            "is_valid": v.is_valid,
+            "received_at": v.received_at,
+        }
+        for v in repository.history(session, d.doc_type, d.doc_key)
+    ]
+    return out
+
+
+def submission_report(session: Session, scope: frozenset[str] | None, inbox_id: int) -> dict[str, Any]:
+    """What became of one submission: its format, counts and per-row errors."""
+    item = repository.get_inbox_item(session, scope, inbox_id)
+    if item is None:
+        raise NotFound(f"submission {inbox_id} not found", f"提交 {inbox_id} 不存在", field="id")
+    run = repository.last_run(session, inbox_id)
+    return {
+        "inbox_id": item.id,
+        "filename": item.filename,
+        "format": item.format,
+        "sha256": item.sha256,
+        "size": item.size,
+        "channel": item.channel,
+        "received_at": item.received_at,
+        "seller_code": item.seller_code,
+        "sender_code": item.sender_code,
+        "status": run.status if run else "received",
+        "stats": run.stats if run else {},
+        "errors": mask_personal(run.errors) if run else [],
+    }

@@ -110,3 +110,45 @@ def current_for_order(session: Session, order_key: str) -> MatchResult | None:
     return session.scalars(
         select(MatchResult).where(MatchResult.order_key == order_key, MatchResult.is_current.is_(True))
     ).one_or_none()
+
+
+def current_for_order_doc(session: Session, order_doc_id: int) -> MatchResult | None:
+    return session.scalars(
+        select(MatchResult)
+        .where(MatchResult.order_doc_id == order_doc_id, MatchResult.is_current.is_(True))
+        .order_by(MatchResult.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def list_results(
+    session: Session,
+    scope: frozenset[str] | None,
+    *,
+    state: str | None,
+    kind: str | None,
+    reason: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[int, Sequence[MatchResult]]:
+    conds: list[Any] = [MatchResult.is_current.is_(True)]
+    if scope is not None:
+        conds.append(MatchResult.seller_code.in_(scope))
+    if state:
+        conds.append(MatchResult.state == state)
+    if kind:
+        conds.append(MatchResult.kind == kind)
+    if reason:
+        conds.append(MatchResult.reason == reason)
+    total = session.scalar(select(func.count()).select_from(MatchResult).where(*conds)) or 0
+    rows = session.scalars(
+        select(MatchResult).where(*conds).order_by(MatchResult.id.desc()).offset(offset).limit(limit)
+    ).all()
+    return total, rows
+
+
+def get_result(session: Session, scope: frozenset[str] | None, result_id: int) -> MatchResult | None:
+    stmt = select(MatchResult).where(MatchResult.id == result_id)
+    if scope is not None:
+        stmt = stmt.where(MatchResult.seller_code.in_(scope))
+    return session.scalars(stmt).one_or_none()

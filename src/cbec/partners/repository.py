@@ -26,3 +26,9 @@ def list_all(session: Session, *, role: str | None = None) -> Sequence[Enterpris
 
 def get_credential(session: Session, key_id: str) -> ApiCredential | None:
     return session.scalars(select(ApiCredential).where(ApiCredential.key_id == key_id)).one_or_none()
+
+
+def credentials_of(session: Session, enterprise_id: int) -> Sequence[ApiCredential]:
+    return session.scalars(
+        select(ApiCredential).where(ApiCredential.enterprise_id == enterprise_id).order_by(ApiCredential.id)
+    ).all()

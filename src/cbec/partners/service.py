@@ -128,3 +128,14 @@ def revoke_credential(session: Session, key_id: str) -> None:
         raise NotFound(f"credential {key_id} not found", f"凭据 {key_id} 不存在", field="key_id")
     if cred.revoked_at is None:
         cred.revoked_at = utcnow()
+
+
+def list_credentials(session: Session, code: str) -> list[dict[str, object]]:
+    """An enterprise's keys: public id, label, dates; never a secret."""
+    e = repository.get_by_code(session, code)
+    if e is None:
+        raise NotFound(f"enterprise {code} is not registered", f"企业 {code} 未登记", field="code")
+    return [
+        {"key_id": c.key_id, "label": c.label, "created_at": c.created_at, "revoked_at": c.revoked_at}
+        for c in repository.credentials_of(session, e.id)
+    ]

@@ -92,3 +92,40 @@ def ledger_entries(session: Session, id_number: str, start: date, end: date) -> 
     return [
         LedgerRow(e.order_no, e.ebp_code, e.order_on, e.amount, e.assessment_id) for e in session.scalars(stmt).all()
     ]
+
+
+def list_assessments(
+    session: Session,
+    scope: frozenset[str] | None,
+    *,
+    kind: str | None,
+    reference: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[int, Sequence[TaxAssessment]]:
+    conds: list[object] = []
+    if scope is not None:
+        conds.append(TaxAssessment.seller_code.in_(scope))
+    if kind:
+        conds.append(TaxAssessment.kind == kind)
+    if reference:
+        conds.append(TaxAssessment.reference == reference)
+    total = session.scalar(select(func.count()).select_from(TaxAssessment).where(*conds)) or 0  # type: ignore[arg-type]
+    rows = session.scalars(
+        select(TaxAssessment).where(*conds).order_by(TaxAssessment.id.desc()).offset(offset).limit(limit)  # type: ignore[arg-type]
+    ).all()
+    return total, rows
+
+
+def assessments_for_order(
+    session: Session, seller_code: str, order_no: str, declaration_id: int
+) -> Sequence[TaxAssessment]:
+    return session.scalars(
+        select(TaxAssessment)
+        .where(
+            TaxAssessment.seller_code == seller_code,
+            ((TaxAssessment.kind == "import") & (TaxAssessment.reference == order_no))
+            | (TaxAssessment.declaration_id == declaration_id),
+        )
+        .order_by(TaxAssessment.id.desc())
+    ).all()

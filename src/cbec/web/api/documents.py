@@ -1,0 +1,148 @@
+"""Submitting and reading documents, and the submissions (uploads) they came in."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from cbec.accounts.rules import require_business_data
+from cbec.accounts.service import request_digest
+from cbec.intake import service as intake
+from cbec.web import submit
+from cbec.web.deps import Caller, Paging, Uow, settings_of
+from cbec.web.present import json_response
+
+router = APIRouter(tags=["documents 单证"])
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
+                },
+                "example": [{"type": "export_order", "head": {"orderNo": "SO1"}, "lines": []}],
+            },
+            "application/xml": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/documents",
+    openapi_extra=_BODY,
+    status_code=201,
+    summary="Submit documents (JSON or CEB XML) 提交单证",
+    responses={201: {"description": "the import report"}, 403: {"description": "not within the key's roles"}},
+)
+async def submit_documents(
+    request: Request,
+    p: Caller,
+    seller: Annotated[
+        str | None, Query(max_length=18, description="seller ebcCode (a seller's own key may omit it)")
+    ] = None,
+    platform: Annotated[str | None, Query(max_length=18, description="platform ebpCode")] = None,
+    format: Annotated[
+        str, Query(max_length=20, description="auto, json, ceb-xml, amazon-orders, shopify-orders, template …")
+    ] = "auto",
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
+) -> Response:
+    """The JSON and XML formats of intake. Resubmitting identical documents never duplicates
+    them; an ``Idempotency-Key`` replays the first answer to a retried request."""
+    settings = settings_of(request)
+    data = await request.body()
+    digest = request_digest(data, str(request.url.path) + "?" + str(request.url.query))
+    status, body, replayed = submit.idempotent(
+        settings,
+        p,
+        idempotency_key,
+        digest,
+        lambda: submit.submit(
+            settings, p, data, seller=seller, platform=platform, fmt=format, filename="", channel="api"
+        ),
+    )
+    return json_response(body, status, {"Idempotent-Replayed": "true"} if replayed else None)
+
+
+@router.post(
+    "/uploads", status_code=201, summary="Upload a file 上传文件", responses={201: {"description": "the import report"}}
+)
+async def upload_file(
+    request: Request,
+    p: Caller,
+    file: Annotated[UploadFile, File(description="Amazon/Shopify report, template CSV/XLSX, JSON or CEB XML")],
+    seller: Annotated[str | None, Form(max_length=18)] = None,
+    platform: Annotated[str | None, Form(max_length=18)] = None,
+    format: Annotated[str, Form(max_length=20)] = "auto",
+) -> Response:
+    settings = settings_of(request)
+    data = await file.read(submit.MAX_BYTES + 1)
+    out = submit.submit(
+        settings, p, data, seller=seller, platform=platform, fmt=format, filename=file.filename or "", channel="upload"
+    )
+    return json_response(out, 201)
+
+
+@router.get("/uploads/{inbox_id}", summary="A submission and its errors 提交记录")
+def get_upload(inbox_id: int, p: Caller, uow: Uow) -> Response:
+    require_business_data(p)
+    return json_response(intake.submission_report(uow.session, p.scope(), inbox_id))
+
+
+def errors_csv(report: dict[str, object]) -> bytes:
+    """Per-row errors of a submission as a CSV a spreadsheet opens (UTF-8 with BOM)."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["document 单证", "line 行", "field 字段", "code 代码", "message_zh 说明", "message_en message"])
+    for e in report.get("errors") or []:  # type: ignore[attr-defined]
+        w.writerow(
+            [
+                e.get("document", ""),
+                e.get("line") or "",
+                e.get("field", ""),
+                e.get("code") or e.get("error", ""),
+                e.get("message_zh", ""),
+                e.get("message_en", ""),
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+@router.get("/uploads/{inbox_id}/errors.csv", summary="Per-row errors as CSV 错误明细下载", response_class=Response)
+def get_upload_errors(inbox_id: int, p: Caller, uow: Uow) -> Response:
+    require_business_data(p)
+    report = intake.submission_report(uow.session, p.scope(), inbox_id)
+    return Response(
+        errors_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="submission-{inbox_id}-errors.csv"'},
+    )
+
+
+@router.get("/documents", summary="List documents 单证列表")
+def list_documents(
+    p: Caller,
+    uow: Uow,
+    paging: Paging,
+    type: Annotated[str | None, Query(max_length=20)] = None,
+    valid: bool | None = None,
+    q: Annotated[str | None, Query(max_length=60, description="order, waybill or key prefix")] = None,
+    current: bool = True,
+) -> Response:
+    require_business_data(p)
+    return json_response(
+        intake.list_documents(uow.session, p.scope(), paging, doc_type=type, is_valid=valid, q=q, current_only=current)
+    )
+
+
+@router.get("/documents/{doc_id}", summary="A document with its versions 单证详情")
+def get_document(doc_id: int, p: Caller, uow: Uow) -> Response:
+    require_business_data(p)
+    return json_response(intake.get_document(uow.session, p.scope(), doc_id))

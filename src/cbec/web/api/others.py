@@ -1,0 +1,82 @@
+"""Matching results, tax assessments, the dashboard figures and the caller's own identity."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from cbec.accounts.rules import require_business_data
+from cbec.matching import service as matching
+from cbec.statistics import service as statistics
+from cbec.statistics.service import BEIJING
+from cbec.tax import service as tax
+from cbec.web.deps import Caller, Paging, Uow
+from cbec.web.present import json_response
+
+router = APIRouter()
+Str20 = Annotated[str | None, Query(max_length=20)]
+
+
+@router.get("/me", tags=["account 账户"], summary="Who is calling 当前身份")
+def me(p: Caller) -> Response:
+    return json_response(
+        {
+            "kind": p.kind,
+            "name": p.name,
+            "role": p.role,
+            "enterprise_code": p.enterprise_code,
+            "enterprise_roles": sorted(p.enterprise_roles),
+        }
+    )
+
+
+@router.get("/matches", tags=["matching 对碰"], summary="Current match results 对碰结果")
+def list_matches(
+    p: Caller,
+    uow: Uow,
+    paging: Paging,
+    state: Str20 = None,
+    kind: Str20 = None,
+    reason: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    require_business_data(p)
+    return json_response(matching.list_matches(uow.session, p.scope(), paging, state=state, kind=kind, reason=reason))
+
+
+@router.get("/matches/{result_id}", tags=["matching 对碰"], summary="A match result with each rule 对碰详情")
+def get_match(result_id: int, p: Caller, uow: Uow) -> Response:
+    require_business_data(p)
+    return json_response(matching.get_match(uow.session, p.scope(), result_id))
+
+
+@router.get("/tax/assessments", tags=["tax 税款"], summary="Tax assessments 税款计算记录")
+def list_assessments(
+    p: Caller,
+    uow: Uow,
+    paging: Paging,
+    kind: Str20 = None,
+    reference: Annotated[str | None, Query(max_length=60)] = None,
+) -> Response:
+    require_business_data(p)
+    return json_response(tax.list_assessments(uow.session, p.scope(), paging, kind=kind, reference=reference))
+
+
+@router.get("/tax/assessments/{assessment_id}", tags=["tax 税款"], summary="An assessment explained 税款计算依据")
+def get_assessment(assessment_id: int, p: Caller, uow: Uow) -> Response:
+    require_business_data(p)
+    return json_response(tax.explain_scoped(uow.session, p.scope(), assessment_id))
+
+
+@router.get("/statistics/dashboard", tags=["statistics 统计"], summary="Dashboard figures 统计看板")
+def dashboard(
+    p: Caller,
+    uow: Uow,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+) -> Response:
+    today = datetime.now(BEIJING).date()
+    start, end = statistics.period(date_from, date_to, today=today)
+    return json_response(statistics.dashboard(uow.session, p.scope(), start, end, today=today))

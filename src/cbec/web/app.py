@@ -1,0 +1,57 @@
+"""The web platform: the partner API under /api/v1 (OpenAPI at /docs and /openapi.json) and the
+web UI, in one FastAPI application over the same services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from cbec import __version__
+from cbec.config import Settings, get_settings
+from cbec.web import errors
+from cbec.web.api import admin, declarations, documents, others
+from cbec.web.ratelimit import RateLimiter
+from cbec.web.ui import pages
+
+DESCRIPTION = """
+跨境电商线上综合服务平台 API — the partner API of the cross-border e-commerce one-stop platform.
+
+Authenticate with your enterprise's API key: `Authorization: Bearer <key>` (or `X-API-Key`).
+Errors are JSON: `{"error": code, "message_zh", "message_en", "field", "document", "details"}`.
+Amounts are decimal strings, never binary floats.
+"""
+
+#: the npm packages the UI loads (installed by scripts/setup into node_modules, never copied)
+VENDOR = {"htmx": "htmx.org/dist", "echarts": "echarts/dist"}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="cbec",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.api_rate_per_minute)
+    errors.install(app)
+    for router in (documents.router, declarations.router, others.router, admin.router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
+    assets = settings.web_assets_dir
+    for name, sub in VENDOR.items():
+        folder = assets / sub if assets else None
+        if folder is not None and folder.is_dir():
+            app.mount(f"/vendor/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

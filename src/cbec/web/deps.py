@@ -1,0 +1,93 @@
+"""Request dependencies: the unit of work, the caller, CSRF, paging. Every route takes the
+caller from here, so no route can forget to authenticate."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from cbec.accounts import service as accounts
+from cbec.accounts.rules import Forbidden, Principal, Unauthenticated
+from cbec.config import Settings
+from cbec.kit.paging import PageRequest
+from cbec.unit_of_work import UnitOfWork
+from cbec.web.ratelimit import RateLimiter
+
+SESSION_COOKIE = "cbec_session"
+LANG_COOKIE = "cbec_lang"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_uow(request: Request) -> Iterator[UnitOfWork]:
+    """One unit of work per request; the route commits what it changed."""
+    with UnitOfWork(settings_of(request)) as uow:
+        yield uow
+
+
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+def _api_key(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+async def _csrf_ok(request: Request, principal: Principal) -> bool:
+    sent = request.headers.get(CSRF_HEADER.lower())
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()  # Starlette keeps the parsed form for the route
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    return bool(sent) and hmac.compare_digest(str(sent), principal.csrf_token)
+
+
+async def current_principal(request: Request, uow: Uow) -> Principal:
+    """The caller: an API key (``Authorization: Bearer`` or ``X-API-Key``) or a signed-in
+    session cookie. Cookie-authenticated changes need the session's CSRF token."""
+    key = _api_key(request)
+    if key:
+        p = accounts.principal_for_api_key(uow.session, key)
+        limiter: RateLimiter = request.app.state.limiter
+        limiter.take(p.name)
+    else:
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if not token:
+            raise Unauthenticated(
+                "sign in or send an API key (Authorization: Bearer <key>)",
+                "请登录，或在请求头中提供 API 密钥（Authorization: Bearer <key>）",
+            )
+        p = accounts.principal_for_session(uow.session, token)
+        if request.method not in SAFE_METHODS and not await _csrf_ok(request, p):
+            raise Forbidden(
+                "the form is missing its CSRF token or the token is wrong; reload the page",
+                "表单缺少 CSRF 令牌或令牌错误，请刷新页面",
+                field="csrf_token",
+            )
+    request.state.principal = p
+    return p
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+def page_request(
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="page number, from 1")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200, description="items per page (at most 200)")] = 50,
+) -> PageRequest:
+    return PageRequest(page, page_size)
+
+
+Paging = Annotated[PageRequest, Depends(page_request)]

@@ -1,0 +1,507 @@
+"""The web UI: server-rendered pages (Jinja2) made lively with HTMX, charts with ECharts.
+
+Pages call the same services as the API with the caller's scope, so a page can never show more
+than the API would. Personal data is masked by the services; only the operator can open it,
+and that opening is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from cbec import pipeline
+from cbec.accounts import service as accounts
+from cbec.accounts.rules import (
+    ROLE_LABELS,
+    Forbidden,
+    Principal,
+    UserRole,
+    may_open_personal_data,
+    require_admin,
+    require_business_data,
+    require_submitter,
+)
+from cbec.accounts.schemas import UserCreate
+from cbec.customs import service as customs
+from cbec.customs.lifecycle import State
+from cbec.customs.messages.excerpt import pretty
+from cbec.errors import CbecError
+from cbec.intake import service as intake
+from cbec.kit.codes import code_lists
+from cbec.kit.paging import PageRequest
+from cbec.partners import service as partners
+from cbec.partners.schemas import EnterpriseCreate
+from cbec.statistics import service as statistics
+from cbec.statistics.service import BEIJING
+from cbec.web import submit
+from cbec.web.api.declarations import declaration_filter
+from cbec.web.api.documents import errors_csv
+from cbec.web.deps import LANG_COOKIE, SESSION_COOKIE, Caller, Uow, settings_of
+from cbec.web.present import dumps
+from cbec.web.ui.i18n import LANGUAGES, status_label, translate
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _lang(request: Request, p: Principal | None = None) -> str:
+    if p is not None and p.kind == "user":
+        return p.language
+    lang = request.cookies.get(LANG_COOKIE, "zh")
+    return lang if lang in LANGUAGES else "zh"
+
+
+def _money(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    try:
+        from decimal import Decimal
+
+        return f"{Decimal(str(value)):,.2f}"
+    except ArithmeticError:
+        return str(value)
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    return str(value or "")
+
+
+def render(request: Request, name: str, p: Principal | None, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = _lang(request, p)
+    countries = code_lists().countries
+
+    def country(code: str) -> str:
+        c = countries.get(code or "")
+        return (c.name_en if lang == "en" else c.name_zh) if c else (code or "")
+
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "p": p,
+            "lang": lang,
+            "t": lambda key, **kw: translate(key, lang, **kw),
+            "status_label": lambda s: status_label(s, lang),
+            "country": country,
+            "money": _money,
+            "when": _when,
+            "role_label": lambda r: ROLE_LABELS[UserRole(r)][lang == "en"] if r in UserRole.__members__.values() else r,
+            **context,
+        },
+        status_code=status,
+    )
+
+
+def error_page(request: Request, exc: CbecError) -> HTMLResponse:
+    p = getattr(request.state, "principal", None)
+    return render(request, "error.html", p, status=exc.http_status, error=exc)
+
+
+# --- signing in and out ------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/", lang: str | None = None) -> Response:
+    if lang in LANGUAGES:
+        return render_with_lang(request, lang, next)
+    return render(request, "login.html", None, next=_safe_next(next), failed=False)
+
+
+def render_with_lang(request: Request, lang: str, next_url: str) -> Response:
+    request.cookies[LANG_COOKIE] = lang
+    response = render(request, "login.html", None, next=_safe_next(next_url), failed=False)
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def _safe_next(value: str) -> str:
+    """Only a path on this site (no scheme, no //host): an open redirect is a phishing aid."""
+    return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    uow: Uow,
+    username: Annotated[str, Form(max_length=60)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=300)] = "/",
+) -> Response:
+    settings = settings_of(request)
+    try:
+        user = accounts.authenticate(uow.session, username, password)
+    except CbecError:
+        return render(request, "login.html", None, status=401, next=_safe_next(next), failed=True, username=username)
+    token = accounts.open_session(uow.session, user, hours=settings.session_hours)
+    uow.commit()
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(settings.session_hours * 3600),
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, p: Caller, uow: Uow) -> Response:
+    accounts.end_session(uow.session, request.cookies.get(SESSION_COOKIE, ""))
+    uow.commit()
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/language")
+def switch_language(
+    request: Request,
+    p: Caller,
+    uow: Uow,
+    lang: Annotated[str, Form(max_length=5)],
+    back: Annotated[str, Form(max_length=300)] = "/",
+) -> Response:
+    if p.user_id is not None:
+        accounts.set_language(uow.session, p.user_id, lang)
+        uow.commit()
+    response = RedirectResponse(_safe_next(back), status_code=303)
+    response.set_cookie(LANG_COOKIE, lang if lang in LANGUAGES else "zh", max_age=365 * 86400, samesite="lax")
+    return response
+
+
+# --- dashboard ---------------------------------------------------------------------------------
+
+
+@router.get("/")
+def dashboard(
+    request: Request,
+    p: Caller,
+    uow: Uow,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+) -> Response:
+    today = datetime.now(BEIJING).date()
+    start, end = statistics.period(date_from, date_to, today=today)
+    figures = statistics.dashboard(uow.session, p.scope(), start, end, today=today)
+    lang = _lang(request, p)
+    labels = {s.value: status_label(s.value, lang) for s in State} | {
+        k: status_label(k, lang) for k in ("matched", "unmatched", "held")
+    }
+    return render(
+        request,
+        "dashboard.html",
+        p,
+        figures=figures,
+        figures_json=dumps(figures),
+        labels_json=json.dumps(labels, ensure_ascii=False),
+    )
+
+
+# --- declarations ------------------------------------------------------------------------------
+
+
+@router.get("/declarations")
+def declarations(
+    request: Request,
+    p: Caller,
+    uow: Uow,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    message_type: Annotated[str, Query(max_length=20)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+    country: Annotated[str, Query(max_length=3)] = "",
+    q: Annotated[str, Query(max_length=60)] = "",
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    declared: str = "",
+) -> Response:
+    require_business_data(p)
+    f = declaration_filter(message_type, status, None, None, country, None, q, date_from, date_to)
+    result = customs.list_declarations(uow.session, p.scope(), PageRequest(page, 50), f)
+    params = {
+        "message_type": message_type,
+        "status": status,
+        "country": country,
+        "q": q,
+        "from": date_from.isoformat() if date_from else "",
+        "to": date_to.isoformat() if date_to else "",
+    }
+    query = "&".join(f"{k}={quote(v)}" for k, v in params.items() if v)
+    name = "_declaration_rows.html" if request.headers.get("hx-target") == "results" else "declarations.html"
+    return render(
+        request,
+        name,
+        p,
+        result=result,
+        params=params,
+        query=query,
+        statuses=[s.value for s in State],
+        message_types=[
+            "CEB603",
+            "CEB303",
+            "CEB505",
+            "CEB621",
+            "CEB311",
+            "CEB411",
+            "CEB511",
+            "CEB605",
+            "CEB607",
+            "CEB701",
+            "CEB623",
+            "CEB625",
+        ],
+        declared=json.loads(declared) if declared.startswith("{") else None,
+    )
+
+
+@router.post("/declare")
+def declare_now(request: Request, p: Caller) -> Response:
+    require_submitter(p)
+    if not p.is_admin and "ebc" not in p.enterprise_roles:
+        raise Forbidden("only a seller declares its orders", "只有电商企业可以申报其订单", field="role")
+    out = pipeline.declare(settings_of(request), seller=None if p.is_admin else p.enterprise_code)
+    n = out["orders"] - out["already_declared"] - out["refused"]
+    summary = json.dumps({"n": n, "r": out["refused"]})
+    return RedirectResponse(f"/declarations?declared={quote(summary)}", status_code=303)
+
+
+@router.get("/declarations/{declaration_id}")
+def declaration_page(request: Request, declaration_id: int, p: Caller, uow: Uow) -> Response:
+    require_business_data(p)
+    detail = customs.declaration_detail(uow.session, p.scope(), declaration_id)
+    xml_text, whole, xml_name = "", True, ""
+    if detail["message"]:
+        xml_name, data, whole = customs.declaration_xml(uow.session, p.scope(), declaration_id)
+        xml_text = pretty(data)
+    return render(
+        request,
+        "declaration.html",
+        p,
+        d=detail,
+        xml_text=xml_text,
+        xml_whole=whole,
+        xml_name=xml_name,
+        may_open=may_open_personal_data(p),
+        entity_json=json.dumps(detail["entity"], ensure_ascii=False, indent=2, default=str),
+    )
+
+
+@router.get("/declarations/{declaration_id}/xml")
+def declaration_xml(declaration_id: int, p: Caller, uow: Uow) -> Response:
+    require_business_data(p)
+    name, data, _ = customs.declaration_xml(uow.session, p.scope(), declaration_id)
+    return Response(
+        data, media_type="application/xml", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.post("/declarations/{declaration_id}/personal-data")
+def open_personal(
+    request: Request,
+    declaration_id: int,
+    p: Caller,
+    uow: Uow,
+    reason: Annotated[str, Form(min_length=4, max_length=200)],
+) -> Response:
+    if not may_open_personal_data(p):
+        raise Forbidden("your role may not open personal data", "当前角色无权查看个人信息", field="role")
+    detail = customs.declaration_detail(uow.session, p.scope(), declaration_id, reveal=True)
+    accounts.record_personal_access(
+        uow.session,
+        p,
+        f"declaration {declaration_id}",
+        ["buyerIdNumber", "buyerTelephone", "consigneeTelephone"],
+        reason,
+    )
+    uow.commit()
+    return render(
+        request,
+        "_personal.html",
+        p,
+        entity_json=json.dumps(detail["entity"], ensure_ascii=False, indent=2, default=str),
+    )
+
+
+# --- upload ------------------------------------------------------------------------------------
+
+
+@router.get("/upload")
+def upload_page(request: Request, p: Caller, uow: Uow) -> Response:
+    require_submitter(p)
+    sellers = [e for e in partners.list_enterprises(uow.session, role="ebc")] if p.is_admin else []
+    platforms = partners.list_enterprises(uow.session, role="ebp")
+    return render(request, "upload.html", p, sellers=sellers, platforms=platforms)
+
+
+@router.post("/upload")
+async def upload(
+    request: Request,
+    p: Caller,
+    file: Annotated[UploadFile, File()],
+    seller: Annotated[str, Form(max_length=18)] = "",
+    platform: Annotated[str, Form(max_length=18)] = "",
+    format: Annotated[str, Form(max_length=20)] = "auto",
+) -> Response:
+    settings = settings_of(request)
+    data = await file.read(submit.MAX_BYTES + 1)
+    try:
+        out = submit.submit(
+            settings,
+            p,
+            data,
+            seller=seller or None,
+            platform=platform or None,
+            fmt=format,
+            filename=file.filename or "",
+            channel="upload",
+        )
+        failure = None
+    except CbecError as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        out, failure = None, exc
+    inbox_id = out["inbox_id"] if out else getattr(failure, "inbox_id", None)
+    return render(
+        request, "_upload_result.html", p, report=out, failure=failure, inbox_id=inbox_id, filename=file.filename
+    )
+
+
+@router.get("/uploads/{inbox_id}/errors.csv")
+def upload_errors(inbox_id: int, p: Caller, uow: Uow) -> Response:
+    require_business_data(p)
+    report = intake.submission_report(uow.session, p.scope(), inbox_id)
+    return Response(
+        errors_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="submission-{inbox_id}-errors.csv"'},
+    )
+
+
+# --- operator: enterprises, credentials, users --------------------------------------------------
+
+
+def _enterprises_page(request: Request, p: Principal, uow: Uow, **extra: Any) -> HTMLResponse:
+    ents = partners.list_enterprises(uow.session)
+    creds = {e.code: partners.list_credentials(uow.session, e.code) for e in ents}
+    return render(
+        request,
+        "enterprises.html",
+        p,
+        enterprises=ents,
+        credentials=creds,
+        users=accounts.list_users(uow.session),
+        accesses=accounts.personal_data_accesses(uow.session, 20),
+        roles=[r.value for r in UserRole],
+        **extra,
+    )
+
+
+@router.get("/enterprises")
+def enterprises_page(request: Request, p: Caller, uow: Uow) -> Response:
+    require_admin(p)
+    return _enterprises_page(request, p, uow)
+
+
+@router.post("/enterprises")
+def register_enterprise(
+    request: Request,
+    p: Caller,
+    uow: Uow,
+    code: Annotated[str, Form(max_length=18)],
+    name: Annotated[str, Form(max_length=100)],
+    roles: Annotated[list[str], Form()],
+    name_en: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    require_admin(p)
+    try:
+        partners.register_enterprise(uow.session, EnterpriseCreate(code=code, name=name, roles=roles, name_en=name_en))
+        uow.commit()
+    except CbecError as exc:
+        uow.rollback()
+        return _enterprises_page(request, p, uow, form_error=exc)
+    return RedirectResponse("/enterprises", status_code=303)
+
+
+@router.post("/enterprises/{code}/credentials")
+def issue_key(
+    request: Request, code: str, p: Caller, uow: Uow, label: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    require_admin(p)
+    issued = partners.issue_credential(uow.session, code, label=label)
+    uow.commit()
+    return _enterprises_page(request, p, uow, issued=issued)
+
+
+@router.post("/credentials/{key_id}/revoke")
+def revoke_key(key_id: str, p: Caller, uow: Uow) -> Response:
+    require_admin(p)
+    partners.revoke_credential(uow.session, key_id)
+    uow.commit()
+    return RedirectResponse("/enterprises", status_code=303)
+
+
+@router.post("/users")
+def create_user(
+    request: Request,
+    p: Caller,
+    uow: Uow,
+    username: Annotated[str, Form(max_length=60)],
+    password: Annotated[str, Form(max_length=200)],
+    role: Annotated[str, Form(max_length=20)],
+    enterprise_code: Annotated[str, Form(max_length=18)] = "",
+    display_name: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    require_admin(p)
+    try:
+        accounts.create_user(
+            uow.session,
+            UserCreate(
+                username=username,
+                password=password,
+                role=role,
+                enterprise_code=enterprise_code or None,
+                display_name=display_name,
+            ),
+        )
+        uow.commit()
+    except CbecError as exc:
+        uow.rollback()
+        return _enterprises_page(request, p, uow, form_error=exc)
+    return RedirectResponse("/enterprises", status_code=303)
+
+
+# --- profile -----------------------------------------------------------------------------------
+
+
+@router.get("/profile")
+def profile(request: Request, p: Caller) -> Response:
+    return render(request, "profile.html", p, saved=False, form_error=None)
+
+
+@router.post("/profile/password")
+def change_password(
+    request: Request,
+    p: Caller,
+    uow: Uow,
+    current_password: Annotated[str, Form(max_length=200)],
+    new_password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    if p.user_id is None:
+        raise Forbidden("API keys have no password", "API 密钥没有密码")
+    try:
+        accounts.change_password(uow.session, p.user_id, current_password, new_password)
+        uow.commit()
+    except CbecError as exc:
+        return render(request, "profile.html", p, status=422, saved=False, form_error=exc)
+    return render(request, "profile.html", p, saved=True, form_error=None)

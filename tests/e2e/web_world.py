@@ -1,0 +1,205 @@
+"""A small platform with two sellers, built through the partner API, for the web tests.
+
+Seller A (the helpers' SELLER) and seller B each have an export order with its waybill and an
+import order with payment and waybill, declared and answered by the sandbox customs, and an
+import tax assessment; users (operator, A's clerk, B's clerk, regulator) and API keys (each
+seller, the platform, the logistics company, the payment company).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from cbec import pipeline
+from cbec.accounts import service as accounts
+from cbec.accounts.schemas import UserCreate
+from cbec.catalogue import service as catalogue
+from cbec.config import Settings
+from cbec.customs.sandbox import SandboxCustoms
+from cbec.db import migrate
+from cbec.demo import with_sandbox_signing
+from cbec.partners import service as partners
+from cbec.partners.schemas import EnterpriseCreate
+from cbec.tax import schemas as tax_schemas
+from cbec.tax import service as tax
+from cbec.unit_of_work import UnitOfWork
+from cbec.web.app import create_app
+from tests.integration.helpers import (
+    LOGISTICS,
+    PAYER,
+    PLATFORM,
+    SELLER,
+    export_order,
+    export_waybill,
+    import_order,
+    import_payment,
+    import_waybill,
+)
+
+SELLER_B = EnterpriseCreate(
+    code="91440300MA5FKB0Q0J", name="深圳示范电子商务有限公司", roles=["ebc"], name_en="Shenzhen Demo E-commerce"
+)
+PASSWORDS = {
+    "operator": "operator-pass-2026",
+    "alice": "alice-pass-2026",
+    "bob": "bob-pass-2026",
+    "regina": "regina-pass-2026",
+}
+BUYER_ID = "110101199003074477"
+
+
+@dataclass
+class World:
+    settings: Settings
+    keys: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, dict[str, int]] = field(default_factory=dict)  # seller → resource → id
+
+    def client(self) -> TestClient:
+        return TestClient(create_app(self.settings), base_url="http://testserver")
+
+    def login(self, username: str) -> tuple[TestClient, str]:
+        """A client signed in as ``username`` and its CSRF token."""
+        c = self.client()
+        r = c.post("/login", data={"username": username, "password": PASSWORDS[username]}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        page = c.get("/profile")
+        token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        return c, token
+
+
+def _post(c: TestClient, key: str, docs: list[dict[str, Any]], **params: str) -> dict[str, Any]:
+    r = c.post(
+        "/api/v1/documents",
+        params=params,
+        content=json.dumps(docs, ensure_ascii=False).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _for_seller(doc: dict[str, Any], seller: EnterpriseCreate) -> dict[str, Any]:
+    doc = json.loads(json.dumps(doc))
+    if "ebcCode" in doc["head"]:
+        doc["head"]["ebcCode"], doc["head"]["ebcName"] = seller.code, seller.name
+    return doc
+
+
+def build_world(root: Path) -> World:
+    settings = with_sandbox_signing(Settings(data_dir=root, database_url=""))
+    migrate(settings.database_url)
+    world = World(settings)
+    with UnitOfWork(settings) as uow:
+        for e in (PLATFORM, SELLER, LOGISTICS, PAYER, SELLER_B):
+            partners.ensure_enterprise(uow.session, e)
+        for name, key_of in (
+            ("a", SELLER),
+            ("b", SELLER_B),
+            ("platform", PLATFORM),
+            ("logistics", LOGISTICS),
+            ("payer", PAYER),
+        ):
+            world.keys[name] = partners.issue_credential(uow.session, key_of.code, label=f"test {name}").api_key
+        for username, role, enterprise in (
+            ("operator", "admin", None),
+            ("alice", "seller", SELLER.code),
+            ("bob", "seller", SELLER_B.code),
+            ("regina", "regulator", None),
+        ):
+            accounts.create_user(
+                uow.session,
+                UserCreate(username=username, password=PASSWORDS[username], role=role, enterprise_code=enterprise),
+            )
+        uow.commit()
+
+    c = world.client()
+    with UnitOfWork(settings) as uow:  # the sellers' catalogues, confirmed in advance
+        for seller in (SELLER, SELLER_B):
+            catalogue.register_skus(
+                uow.session, {(seller.code, "MUG-001"): ("陶瓷马克杯", ""), (seller.code, "CREAM-50"): ("保湿面霜", "")}
+            )
+            catalogue.confirm_code(uow.session, seller.code, "MUG-001", "6912001000")
+            catalogue.confirm_code(uow.session, seller.code, "CREAM-50", "3304990099")
+        uow.commit()
+    for tag, seller, key in (("A", SELLER, world.keys["a"]), ("B", SELLER_B, world.keys["b"])):
+        export_no, import_no = f"SO-{tag}-0001", f"IO-{tag}-0001"
+        # the seller sends its orders; the logistics and payment companies send theirs
+        _post(
+            c,
+            key,
+            [_for_seller(export_order(export_no), seller), _for_seller(import_order(import_no), seller)],
+            platform=PLATFORM.code,
+        )
+        waybill_no = "LP123456785CN" if tag == "A" else "LP000000015CN"
+        import_waybill_no = "EE123456785JP" if tag == "A" else "EE000000015JP"
+        _post(
+            c,
+            world.keys["logistics"],
+            [
+                export_waybill(export_no, waybill_no),
+                import_waybill(
+                    import_no, logisticsNo=import_waybill_no, billNo="784-12345675", trafNo="CA930", voyageNo="CA930"
+                ),
+            ],
+            seller=seller.code,
+            platform=PLATFORM.code,
+        )
+        _post(c, world.keys["payer"], [import_payment(import_no)], seller=seller.code, platform=PLATFORM.code)
+        r = c.post("/api/v1/declare", json={}, headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 200, r.text
+    sandbox = SandboxCustoms(pipeline.messages_dir(settings), seed=7, inspection_rate=0.0, require_signatures=True)
+    for _ in range(6):
+        pipeline.work_once(settings)
+        sandbox.step()
+    pipeline.work_once(settings)
+
+    for tag, seller in (("A", SELLER), ("B", SELLER_B)):
+        with UnitOfWork(settings) as uow:
+            data = {
+                "OrderHead": {
+                    "orderNo": f"IO-{tag}-0001",
+                    "on": "2026-11-23",
+                    "buyerIdNumber": BUYER_ID,
+                    "tradeMode": "9610",
+                },
+                "OrderList": [
+                    {
+                        "gnum": 1,
+                        "gcode": "8471300000",
+                        "itemName": "笔记本电脑 laptop",
+                        "qty": "1",
+                        "unit": "011",
+                        "price": "1999.00",
+                        "tariffRate": "0",
+                    }
+                ],
+            }
+            tax.assess_import(
+                uow.session, tax_schemas.parse_import_order(data), seller_code=seller.code, ebp_code=PLATFORM.code
+            )
+            uow.commit()
+
+    # the ids of each seller's resources, read as the operator sees them
+    admin = world.client()
+    admin.post("/login", data={"username": "operator", "password": PASSWORDS["operator"]})
+    for tag, seller in (("A", SELLER), ("B", SELLER_B)):
+        ids: dict[str, int] = {}
+        decls = admin.get("/api/v1/declarations", params={"seller": seller.code, "page_size": 200}).json()["items"]
+        ids["list"] = next(d["id"] for d in decls if d["message_type"] == "CEB603")
+        ids["import_list"] = next(d["id"] for d in decls if d["message_type"] == "CEB621")
+        docs = admin.get("/api/v1/documents", params={"page_size": 200}).json()["items"]
+        ids["document"] = next(d["id"] for d in docs if d["seller_code"] == seller.code and d["type"] == "import_order")
+        ids["inbox"] = next(
+            d["inbox_id"] for d in docs if d["seller_code"] == seller.code and d["type"] == "import_order"
+        )
+        matches = admin.get("/api/v1/matches", params={"page_size": 200}).json()["items"]
+        ids["match"] = next(m["id"] for m in matches if m["seller_code"] == seller.code)
+        assessments = admin.get("/api/v1/tax/assessments", params={"page_size": 200}).json()["items"]
+        ids["assessment"] = next(a["id"] for a in assessments if a["seller_code"] == seller.code)
+        world.ids[tag] = ids
+    return world
