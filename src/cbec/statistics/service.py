@@ -52,7 +52,12 @@ def dashboard(session: Session, scope: Scope, start: date, end: date, *, today: 
     period_status = dict(repository.status_counts(session, scope, since, until))
 
     countries: dict[str, dict[str, Any]] = {}
-    for key, currency, n, value in repository.value_by(session, scope, since, until, "country"):
+    def iso(code: str) -> str:  # CEB currency codes (502) shown as ISO 4217 (USD)
+        c = codes.currencies.get(code)
+        return (c.iso or code) if c else code
+
+    for key, code, n, value in repository.value_by(session, scope, since, until, "country"):
+        currency = iso(code)
         c = codes.countries.get(key)
         row = countries.setdefault(
             key,
@@ -69,7 +74,8 @@ def dashboard(session: Session, scope: Scope, start: date, end: date, *, today: 
     by_country = sorted(countries.values(), key=lambda r: -r["lists"])
 
     modes: dict[str, dict[str, Any]] = {}
-    for key, currency, n, value in repository.value_by(session, scope, since, until, "trade_mode"):
+    for key, code, n, value in repository.value_by(session, scope, since, until, "trade_mode"):
+        currency = iso(code)
         row = modes.setdefault(key, {"trade_mode": key, "lists": 0, "value": {}})
         row["lists"] += n
         row["value"][currency] = str(Decimal(row["value"].get(currency, "0")) + (value or Decimal(0)))

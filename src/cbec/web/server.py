@@ -24,15 +24,17 @@ class PlatformWorker(threading.Thread):
         self.settings = settings
         self.interval = interval
         self._stop_event = threading.Event()
+        self.sandbox = sandbox
+        self.seed = seed
         self.customs: Any = None
-        if sandbox:
+
+    def run(self) -> None:
+        if self.sandbox:  # made here: the sandbox's own SQLite state belongs to this thread
             from cbec.customs.sandbox import SandboxCustoms
 
             self.customs = SandboxCustoms(
-                pipeline.messages_dir(settings), seed=seed, inspection_rate=0.02, require_signatures=True
+                pipeline.messages_dir(self.settings), seed=self.seed, inspection_rate=0.02, require_signatures=True
             )
-
-    def run(self) -> None:
         while not self._stop_event.is_set():
             try:
                 pipeline.work_once(self.settings)

@@ -33,7 +33,7 @@ from cbec.accounts.schemas import UserCreate
 from cbec.customs import service as customs
 from cbec.customs.lifecycle import State
 from cbec.customs.messages.excerpt import pretty
-from cbec.errors import CbecError
+from cbec.errors import CbecError, InvalidInput
 from cbec.intake import service as intake
 from cbec.kit.codes import code_lists
 from cbec.kit.paging import PageRequest
@@ -84,6 +84,10 @@ def render(request: Request, name: str, p: Principal | None, status: int = 200, 
         c = countries.get(code or "")
         return (c.name_en if lang == "en" else c.name_zh) if c else (code or "")
 
+    def currency(code: str) -> str:
+        c = code_lists().currencies.get(code or "")
+        return (c.iso or code) if c else (code or "")
+
     return templates.TemplateResponse(
         request,
         name,
@@ -93,6 +97,7 @@ def render(request: Request, name: str, p: Principal | None, status: int = 200, 
             "t": lambda key, **kw: translate(key, lang, **kw),
             "status_label": lambda s: status_label(s, lang),
             "country": country,
+            "currency": currency,
             "money": _money,
             "when": _when,
             "role_label": lambda r: ROLE_LABELS[UserRole(r)][lang == "en"] if r in UserRole.__members__.values() else r,
@@ -181,6 +186,16 @@ def switch_language(
     return response
 
 
+def _day(value: str, name: str) -> date | None:
+    """A date from a form field; an empty field means no limit (browsers send empty inputs)."""
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{name} is not a date (YYYY-MM-DD)", f"{name} 不是有效日期（YYYY-MM-DD）", field=name) from None
+
+
 # --- dashboard ---------------------------------------------------------------------------------
 
 
@@ -189,9 +204,10 @@ def dashboard(
     request: Request,
     p: Caller,
     uow: Uow,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    from_: Annotated[str, Query(alias="from", max_length=10)] = "",
+    to: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
+    date_from, date_to = _day(from_, "from"), _day(to, "to")
     today = datetime.now(BEIJING).date()
     start, end = statistics.period(date_from, date_to, today=today)
     figures = statistics.dashboard(uow.session, p.scope(), start, end, today=today)
@@ -222,11 +238,12 @@ def declarations(
     status: Annotated[str, Query(max_length=20)] = "",
     country: Annotated[str, Query(max_length=3)] = "",
     q: Annotated[str, Query(max_length=60)] = "",
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
-    declared: str = "",
+    from_: Annotated[str, Query(alias="from", max_length=10)] = "",
+    to: Annotated[str, Query(max_length=10)] = "",
+    declared: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     require_business_data(p)
+    date_from, date_to = _day(from_, "from"), _day(to, "to")
     f = declaration_filter(message_type, status, None, None, country, None, q, date_from, date_to)
     result = customs.list_declarations(uow.session, p.scope(), PageRequest(page, 50), f)
     params = {
@@ -261,8 +278,16 @@ def declarations(
             "CEB623",
             "CEB625",
         ],
-        declared=json.loads(declared) if declared.startswith("{") else None,
+        declared=_declared(declared),
     )
+
+
+def _declared(value: str) -> dict[str, Any] | None:
+    try:
+        out = json.loads(value) if value.startswith("{") else None
+    except ValueError:
+        return None
+    return out if isinstance(out, dict) else None
 
 
 @router.post("/declare")

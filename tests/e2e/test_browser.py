@@ -1,0 +1,256 @@
+"""The web UI in a real browser: Playwright for Python driving Debian's chromium.
+
+A seller's clerk signs in, uploads an Amazon order report, declares the matched orders, watches
+the sandbox customs walk a list to its end, reads the XML and the receipt timeline, switches
+the language and signs out. Screenshots go to ``test-artifacts/screenshots`` (or
+``CBEC_SCREENSHOT_DIR``) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from cbec.catalogue import service as catalogue
+from cbec.intake.documents import DocType, ParseContext
+from cbec.intake.parsers import amazon_orders
+from cbec.web.app import create_app
+from cbec.web.server import PlatformWorker
+from tests.e2e.web_world import PASSWORDS, World, build_world
+from tests.integration.helpers import LOGISTICS, SELLER
+
+pytestmark = pytest.mark.e2e
+
+AMAZON = Path(__file__).resolve().parents[1] / "data" / "amazon-all-orders.txt"
+SHOTS = Path(os.environ.get("CBEC_SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """Uvicorn in a thread, with the platform worker and the sandbox customs beside it."""
+
+    def __init__(self, world: World) -> None:
+        self.port = _free_port()
+        config = uvicorn.Config(create_app(world.settings), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.worker = PlatformWorker(world.settings, sandbox=True, interval=0.3)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        self.worker.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.worker.stop()
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.worker.join(timeout=10)
+
+
+def _prepare_partners(world: World) -> list[str]:
+    """What the seller's partners did before the upload: the seller confirmed the HS codes of its
+    SKUs, and the logistics company pushed a waybill for each order it picked up."""
+    ctx = ParseContext(SELLER.code, SELLER.name, "无", "境外平台")
+    parsed = amazon_orders.parse(AMAZON.read_bytes(), ctx)
+    orders = [d for d in parsed.documents if d.doc_type is DocType.EXPORT_ORDER]
+    hs = {"MUG": "6912001000", "TRAY": "4419110000", "SPAT": "3924100000", "LED": "9405490000"}
+    from cbec.unit_of_work import UnitOfWork
+
+    with UnitOfWork(world.settings) as uow:
+        skus = {(SELLER.code, str(ln["itemNo"])): (str(ln.get("itemName") or ""), "") for d in orders for ln in d.lines if "kind" not in ln}
+        catalogue.register_skus(uow.session, skus)
+        for _, sku in skus:
+            code = next((v for k, v in hs.items() if k in sku), "6912001000")
+            catalogue.confirm_code(uow.session, SELLER.code, sku, code)
+        uow.commit()
+    waybills = []
+    for i, d in enumerate(orders, start=1):
+        from cbec.kit.tracking import make_s10
+
+        waybills.append(
+            {
+                "type": "export_waybill",
+                "head": {
+                    "logisticsCode": LOGISTICS.code,
+                    "logisticsName": LOGISTICS.name,
+                    "logisticsNo": make_s10("LP", 70_000_000 + i, "CN"),
+                    "freight": "0",
+                    "insuredFee": "0",
+                    "currency": d.head.get("currency", "502"),
+                    "grossWeight": "0.8",
+                    "packNo": "1",
+                    "goodsInfo": "household goods",
+                    "orderNo": d.head["orderNo"],
+                    "ebpCode": "无",
+                },
+            }
+        )
+    c = world.client()
+    r = c.post(
+        "/api/v1/documents",
+        params={"seller": SELLER.code, "platform": "无"},
+        content=json.dumps(waybills).encode(),
+        headers={"Authorization": f"Bearer {world.keys['logistics']}", "Content-Type": "application/json"},
+    )
+    assert r.status_code == 201, r.text
+    return [str(d.head["orderNo"]) for d in orders]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World, list[str]]]:
+    world = build_world(tmp_path_factory.mktemp("browser") / "data")
+    order_nos = _prepare_partners(world)
+    with Server(world) as url:
+        yield url, world, order_nos
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+def test_a_seller_uploads_declares_and_follows_a_list(site: tuple[str, World, list[str]], browser: object) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    url, _world, order_nos = site
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1366, "height": 800}, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    # sign in (Chinese by default)
+    page.goto(f"{url}/declarations")
+    expect(page).to_have_url(f"{url}/login?next=/declarations")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORDS["alice"])
+    page.click("#login-submit")
+    expect(page.locator("h1")).to_have_text("申报单")
+    page.goto(f"{url}/")
+    expect(page.locator("#chart-trend svg")).to_be_visible()  # ECharts drew the daily trend
+    page.screenshot(path=str(SHOTS / "01-dashboard-zh.png"), full_page=True)
+
+    # upload the Amazon order report
+    page.click("text=上传单证")
+    page.set_input_files("#file-input", str(AMAZON))
+    page.select_option("#platform-select", "无")
+    page.click("#upload-submit")
+    report = page.locator("#upload-report")
+    expect(report).to_be_visible(timeout=30_000)
+    expect(page.locator("#r-documents")).not_to_have_text("0")
+    expect(page.locator("#r-matched")).to_have_text(str(len(order_nos)))
+    page.screenshot(path=str(SHOTS / "02-upload-result.png"), full_page=True)
+    with page.expect_download() as dl:
+        page.click("#errors-csv")
+    assert dl.value.path().read_bytes().startswith("\ufeff".encode())
+
+    # declare the matched orders
+    page.click("a[href='/declarations']")
+    page.click("#declare-now")
+    expect(page.locator("#declared-note")).to_contain_text(f"已申报 {len(order_nos)} 单")
+    page.fill("input[name=q]", order_nos[0])
+    row = page.locator("#declaration-table tbody tr", has_text="CEB603")
+    try:
+        expect(row).to_have_count(1)
+    except AssertionError:
+        print(page.evaluate("typeof htmx"), page.evaluate("document.querySelector('input[name=q]').value"))
+        print(page.url, page.locator("#declaration-table").inner_text()[:300])
+        raise
+    page.screenshot(path=str(SHOTS / "03-declarations.png"), full_page=True)
+    row.locator("a.decl-link").click()
+
+    # the worker sends, the sandbox customs answers; the list walks to 结关 (899)
+    deadline = time.monotonic() + 60
+    while "结关" not in page.locator("#decl-status").inner_text():
+        assert time.monotonic() < deadline, page.locator("#timeline").inner_text()
+        time.sleep(0.5)
+        page.reload()
+    timeline = page.locator("#timeline").inner_text()
+    for code in ("2", "120", "800", "899"):
+        assert code in timeline
+    xml = page.locator("#xml-text").inner_text()
+    assert "CEB603Message" in xml and order_nos[0] in xml
+    with page.expect_download() as dl:
+        page.click("#xml-download")
+    assert b"CEB603Message" in dl.value.path().read_bytes()
+    expect(page.locator("#match")).to_contain_text("通过")
+    page.screenshot(path=str(SHOTS / "04-declaration-detail.png"), full_page=True)
+
+    # switch the language: the same page in English
+    page.click("#switch-language")
+    expect(page.locator("#timeline h2")).to_have_text("Receipt timeline")
+    expect(page.locator("#decl-status")).to_have_text("Closed")
+    page.screenshot(path=str(SHOTS / "05-declaration-detail-en.png"), full_page=True)
+    page.goto(f"{url}/")
+    page.screenshot(path=str(SHOTS / "06-dashboard-en.png"), full_page=True)
+
+    # sign out: the pages are closed again
+    page.click("#logout")
+    expect(page).to_have_url(f"{url}/login")
+    page.goto(f"{url}/declarations")
+    expect(page).to_have_url(f"{url}/login?next=/declarations")
+    assert errors == []
+    context.close()
+
+
+def test_the_operator_sees_every_enterprise_and_the_regulator_no_personal_data(
+    site: tuple[str, World, list[str]], browser: object
+) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    url, world, _ = site
+    context = browser.new_context(viewport={"width": 1366, "height": 800})
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", "operator")
+    page.fill("input[name=password]", PASSWORDS["operator"])
+    page.click("#login-submit")
+    page.goto(f"{url}/enterprises")
+    expect(page.locator("#enterprise-table")).to_contain_text("91440300MA5FKB0Q0J")
+    page.screenshot(path=str(SHOTS / "07-enterprises.png"), full_page=True)
+    page.goto(f"{url}/declarations/{world.ids['B']['import_list']}")
+    expect(page.locator("#xml-text")).to_contain_text("1101**********4477")  # masked until opened
+    page.fill("#personal input[name=reason]", "核查退单 checking a rejection")
+    page.click("#personal button")
+    expect(page.locator("#personal-data")).to_contain_text("110101199003074477")
+    page.click("#logout")
+
+    page.fill("input[name=username]", "regina")
+    page.fill("input[name=password]", PASSWORDS["regina"])
+    page.click("#login-submit")
+    expect(page.locator(".note")).to_be_visible()
+    assert page.locator("a[href='/declarations']").count() == 0
+    page.goto(f"{url}/declarations/{world.ids['A']['import_list']}")
+    assert "110101199003074477" not in page.content() and "4477" not in page.content()
+    page.screenshot(path=str(SHOTS / "08-regulator.png"), full_page=True)
+    context.close()
