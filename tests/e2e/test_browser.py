@@ -31,7 +31,9 @@ from tests.integration.helpers import LOGISTICS, SELLER
 pytestmark = pytest.mark.e2e
 
 AMAZON = Path(__file__).resolve().parents[1] / "data" / "amazon-all-orders.txt"
-SHOTS = Path(os.environ.get("CBEC_SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots")
+SHOTS = Path(
+    os.environ.get("CBEC_SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -77,7 +79,12 @@ def _prepare_partners(world: World) -> list[str]:
     from cbec.unit_of_work import UnitOfWork
 
     with UnitOfWork(world.settings) as uow:
-        skus = {(SELLER.code, str(ln["itemNo"])): (str(ln.get("itemName") or ""), "") for d in orders for ln in d.lines if "kind" not in ln}
+        skus = {
+            (SELLER.code, str(ln["itemNo"])): (str(ln.get("itemName") or ""), "")
+            for d in orders
+            for ln in d.lines
+            if "kind" not in ln
+        }
         catalogue.register_skus(uow.session, skus)
         for _, sku in skus:
             code = next((v for k, v in hs.items() if k in sku), "6912001000")
@@ -131,7 +138,13 @@ def browser() -> Iterator[object]:
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+            ],
         )
         yield b
         b.close()

@@ -52,6 +52,7 @@ def dashboard(session: Session, scope: Scope, start: date, end: date, *, today: 
     period_status = dict(repository.status_counts(session, scope, since, until))
 
     countries: dict[str, dict[str, Any]] = {}
+
     def iso(code: str) -> str:  # CEB currency codes (502) shown as ISO 4217 (USD)
         c = codes.currencies.get(code)
         return (c.iso or code) if c else code

@@ -193,7 +193,9 @@ def _day(value: str, name: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(f"{name} is not a date (YYYY-MM-DD)", f"{name} 不是有效日期（YYYY-MM-DD）", field=name) from None
+        raise InvalidInput(
+            f"{name} is not a date (YYYY-MM-DD)", f"{name} 不是有效日期（YYYY-MM-DD）", field=name
+        ) from None
 
 
 # --- dashboard ---------------------------------------------------------------------------------
