@@ -9,6 +9,7 @@ import typer
 
 from cbec.cli import catalogue, customs, demo, intake, partners, report, tax, web
 from cbec.cli.common import set_root_data_dir
+from cbec.cli.generate import generate
 
 app = typer.Typer(
     help="cbec — cross-border e-commerce one-stop service platform / 跨境电商线上综合服务平台",
@@ -35,6 +36,7 @@ app.command("import")(intake.import_)
 app.command("match")(intake.match)
 app.command("status")(intake.status)
 app.command("demo")(demo.demo)
+app.command("generate")(generate)
 app.command("declare")(customs.declare)
 app.command("worker")(customs.worker)
 app.command("sandbox")(customs.sandbox)

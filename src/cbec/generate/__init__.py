@@ -1,0 +1,1 @@
+"""A deterministic, realistic load of partner files (``cbec generate``): see docs/generate.md."""

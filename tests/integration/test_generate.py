@@ -1,0 +1,129 @@
+"""A generated load goes through intake and 三单对碰 as its manifest says, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import typer
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from cbec import pipeline
+from cbec.cli.generate import generate as generate_command
+from cbec.generate.rules import ExportOutcome, GenerateOptions, ImportOutcome
+from cbec.generate.service import generate
+from cbec.matching import service as matching
+from cbec.matching.models import MatchResult
+from cbec.unit_of_work import UnitOfWork
+
+from .helpers import PLATFORM, SELLER, register_partners
+
+pytestmark = pytest.mark.integration
+
+#: Shares far above the defaults, so that 200 orders hold every kind of case (seed 13 has them all).
+OPTIONS = GenerateOptions(
+    orders=200,
+    seed=13,
+    mismatch_share=0.12,
+    invalid_share=0.04,
+    over_quota_share=0.2,
+    split_share=0.1,
+    marketplace_share=0.3,
+)
+
+
+def _import_all(settings, out: Path, manifest: dict) -> list[dict]:
+    """Every file, in the manifest's order (orders before what refers to them), as partners send them."""
+    register_partners(settings)
+    ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
+    return [
+        pipeline.import_bytes(settings, (out / f["name"]).read_bytes(), ctx, filename=f["name"])
+        for f in manifest["files"]
+    ]
+
+
+def _results(settings) -> tuple[dict[str, Counter[str]], dict[str, Counter[str]]]:
+    """Current matching results: states and reasons by kind (export/import)."""
+    states: dict[str, Counter[str]] = {"export": Counter(), "import": Counter()}
+    reasons: dict[str, Counter[str]] = {"export": Counter(), "import": Counter()}
+    with UnitOfWork(settings) as uow:
+        rows = uow.session.execute(
+            select(MatchResult.kind, MatchResult.state, MatchResult.reason, func.count())
+            .where(MatchResult.is_current.is_(True))
+            .group_by(MatchResult.kind, MatchResult.state, MatchResult.reason)
+        ).all()
+    for kind, state, reason, n in rows:
+        states[kind][state] += n
+        if reason:
+            reasons[kind][reason] += n
+    return states, reasons
+
+
+def test_every_generated_file_is_read_and_matched_as_the_manifest_expects(settings, tmp_path: Path) -> None:
+    out = tmp_path / "load"
+    manifest = generate(OPTIONS, out, batch_size=40)
+    assert set(manifest["export"]["outcomes"]) == {o.value for o in ExportOutcome}
+    assert set(manifest["import"]["outcomes"]) == {o.value for o in ImportOutcome}
+    assert manifest["import"]["over_limit_buyers"] > 0 and manifest["import"]["split_purchases"] > 0
+    assert manifest["export"]["marketplace_orders"] > 0 and manifest["documents"]["order_cancel"] > 0
+    assert len(manifest["files"]) > 6  # the batch size split every stream into several files
+
+    reports = _import_all(settings, out, manifest)
+
+    assert all(r["status"] == "done" and not r["row_errors"] for r in reports), [r["row_errors"] for r in reports]
+    assert sum(r["new"] for r in reports) == sum(manifest["documents"].values())  # nothing dropped or merged
+    invalid = Counter()
+    for r in reports:
+        for d in r["invalid_documents"]:
+            invalid[d["type"]] += 1
+            # only the deliberately broken orders: their arithmetic, nothing else
+            assert {e["code"] for e in d["errors"]} == {"arithmetic"}, d
+    assert dict(invalid) == manifest["invalid_documents"]
+    status = pipeline.status(settings)
+    assert {t: v["valid"] + v["invalid"] for t, v in status["documents"].items()} == manifest["documents"]
+
+    states, reasons = _results(settings)
+    for kind in ("export", "import"):
+        expected = manifest[kind]["expected_matching"]
+        assert dict(states[kind]) == expected["by_state"], kind
+        assert dict(reasons[kind]) == expected["by_reason"], kind
+    assert "held" not in states["export"] and "held" not in states["import"]  # every SKU came with its code
+
+    with UnitOfWork(settings) as uow:  # `cbec match` afterwards finds nothing new to match
+        summary = matching.run_matching(uow.session)
+        uow.commit()
+    assert summary.by_state.get("matched", 0) == 0
+    assert _results(settings) == (states, reasons)
+
+
+def test_the_same_seed_writes_the_same_bytes_and_another_seed_does_not(tmp_path: Path) -> None:
+    first = generate(OPTIONS, tmp_path / "a", batch_size=50)
+    generate(OPTIONS, tmp_path / "b", batch_size=50)
+    generate(replace(OPTIONS, seed=8), tmp_path / "c", batch_size=50)
+    names = [f["name"] for f in first["files"]] + ["manifest.json"]
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert (tmp_path / "a" / "export-orders-00001.json").read_bytes() != (
+        tmp_path / "c" / "export-orders-00001.json"
+    ).read_bytes()
+
+
+def test_the_command_writes_the_files_and_refuses_to_mix_runs(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command()(generate_command)
+    out = tmp_path / "load"
+    args = ["--orders", "40", "--seed", "3", "--out", str(out), "--marketplace", "--json"]
+
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    result = json.loads(first.stdout)
+    assert result["orders"] == 40 and (out / "manifest.json").exists()
+    assert {f["name"] for f in result["files"]} <= {p.name for p in out.iterdir()}
+
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 1 and "--force" in again.stdout
+    assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 0

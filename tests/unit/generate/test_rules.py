@@ -1,0 +1,342 @@
+"""The load generator's pure rules: identifiers that check, amounts that add up, the shares asked
+for, the Online Retail shape, and the same bytes for the same seed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from random import Random
+
+import pytest
+from stdnum.cn import ric, uscc
+
+from cbec.generate.profile import derive_profile, load_profile
+from cbec.generate.rules import (
+    AMAZON_HEADER,
+    ANNUAL_LIMIT_FEN,
+    OTHER_SELLER_CODE,
+    RIC_CHECK,
+    RIC_WEIGHTS,
+    SINGLE_LIMIT_FEN,
+    Clock,
+    Encoder,
+    ExportOutcome,
+    GenerateOptions,
+    IdentityAllocator,
+    ImportOutcome,
+    ImportTally,
+    Parties,
+    Weighted,
+    export_cases,
+    export_catalogue,
+    family_of,
+    import_cases,
+    new_person,
+    resident_id,
+    ric_check_char,
+    withheld_tax,
+)
+from cbec.intake.documents import DocType, ParseContext
+from cbec.intake.parsers import amazon_orders, json_docs
+from cbec.intake.validation import validate
+from cbec.kit.codes import code_lists
+from cbec.kit.tracking import is_valid_s10, make_s10
+
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+CTX = ParseContext(
+    "91330782MA2DEMN016", "义乌示范礼品家居有限公司", "91330782MA2DEMP02Y", "义乌示范跨境电商平台有限公司"
+)
+OPTIONS = GenerateOptions(orders=4000, seed=11, mismatch_share=0.05, invalid_share=0.02, marketplace_share=0.3)
+PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+@pytest.fixture(scope="module")
+def catalogue():  # type: ignore[no-untyped-def]
+    return export_catalogue(load_profile())
+
+
+@pytest.fixture(scope="module")
+def exports(catalogue):  # type: ignore[no-untyped-def]
+    return list(export_cases(OPTIONS, catalogue))
+
+
+@pytest.fixture(scope="module")
+def imports():  # type: ignore[no-untyped-def]
+    tally = ImportTally()
+    return list(import_cases(OPTIONS, tally)), tally
+
+
+# --- identifiers -----------------------------------------------------------------------------
+
+
+def test_the_id_check_character_is_gb_11643_as_written_and_as_stdnum_computes_it() -> None:
+    rng = Random(0)
+    for _ in range(2000):
+        body = "".join(str(rng.randrange(10)) for _ in range(17))
+        by_weights = RIC_CHECK[sum(int(d) * w for d, w in zip(body, RIC_WEIGHTS, strict=True)) % 11]
+        assert ric_check_char(body) == by_weights == ric.calc_check_digit(body + "0")
+    assert RIC_WEIGHTS == (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    assert resident_id("110101", date(1990, 3, 7), 447) == "110101199003074477"  # the test suite's buyer
+    with pytest.raises(ValueError, match="17 digits"):
+        ric_check_char("11010119900307447X")
+
+
+def test_a_thousand_buyer_ids_are_valid_unique_adult_and_say_the_sex_of_the_name(imports) -> None:
+    cases, _ = imports
+    people = {c.buyer.person.id_number: c.buyer.person for c in cases}
+    people |= {c.payer.id_number: c.payer for c in cases if c.payer}
+    assert len(people) >= 1000
+    for number, person in people.items():
+        assert ric.validate(number) == number  # length, check character, birth date and place
+        age = OPTIONS.start.year - ric.get_birth_date(number).year
+        assert 19 <= age <= 67
+        assert (int(number[16]) % 2 == 1) == person.is_male
+        assert PHONE.match(person.phone), person.phone
+        assert 2 <= len(person.name) <= 3
+
+
+def test_ids_never_repeat_even_for_people_born_the_same_year() -> None:
+    ids = IdentityAllocator(seed=3)
+    numbers = {resident_id(*_decoded(ids.allocate(1990))) for _ in range(20_000)}
+    assert len(numbers) == 20_000
+    people = [new_person(Random(1), ids, 2026, is_male=False) for _ in range(50)]
+    assert all(not p.is_male and int(p.id_number[16]) % 2 == 0 for p in people)
+
+
+def _decoded(allocated: tuple[str, str, int]) -> tuple[str, date, int]:
+    region, birth, sequence = allocated
+    return region, date(int(birth[:4]), int(birth[4:6]), int(birth[6:])), sequence
+
+
+def test_waybill_numbers_are_valid_distinct_upu_s10_numbers(exports, imports) -> None:
+    numbers = [c.logistics_no for c in exports] + [c.logistics_no for c in imports[0]]
+    assert all(is_valid_s10(n) for n in numbers)
+    assert len(set(numbers)) == len(numbers)
+    first = exports[0].logistics_no
+    assert make_s10(first[:2], int(first[2:10]), first[-2:]) == first
+    assert {n[-2:] for n in numbers[: len(exports)]} == {"CN"}  # posted in China
+    assert uscc.is_valid(OTHER_SELLER_CODE)
+
+
+# --- determinism -----------------------------------------------------------------------------
+
+
+def _digest(options: GenerateOptions, catalogue) -> str:  # type: ignore[no-untyped-def]
+    encoder = Encoder(options.parties, catalogue)
+    h = hashlib.sha256()
+    for c in export_cases(options, catalogue):
+        h.update(encoder.amazon_rows(c) if c.is_marketplace else encoder.export_order(c))
+        h.update(encoder.export_waybill(c) or b"-")
+    for i in import_cases(options, ImportTally()):
+        h.update(encoder.import_order(i) + (encoder.import_payment(i) or b"-") + (encoder.import_waybill(i) or b"-"))
+    return h.hexdigest()
+
+
+def test_the_same_seed_gives_the_same_documents_and_another_seed_others(catalogue) -> None:
+    small = replace(OPTIONS, orders=600)
+    assert _digest(small, catalogue) == _digest(small, catalogue)
+    assert _digest(small, catalogue) != _digest(replace(small, seed=12), catalogue)
+
+
+# --- amounts ---------------------------------------------------------------------------------
+
+
+def _places(value: str) -> int:
+    exponent = Decimal(value).as_tuple().exponent
+    assert isinstance(exponent, int)
+    return -exponent
+
+
+def test_export_orders_add_up_to_the_fen_and_pass_intake_unless_broken_on_purpose(exports, catalogue) -> None:
+    encoder = Encoder(OPTIONS.parties, catalogue)
+    codes = code_lists()
+    broken = 0
+    for case in exports:
+        if case.is_marketplace:
+            continue
+        doc = json.loads(encoder.export_order(case))
+        head, lines = doc["head"], doc["lines"]
+        for amount in [head["goodsValue"], head["freight"]] + [ln[k] for ln in lines for k in ("price", "totalPrice")]:
+            assert isinstance(amount, str) and _places(amount) == 2  # decimal text, two places
+        for ln in lines:
+            assert Decimal(ln["totalPrice"]) == Decimal(ln["qty"]) * Decimal(ln["price"])
+        total = sum(Decimal(ln["totalPrice"]) for ln in lines)
+        assert [ln["gnum"] for ln in lines] == list(range(1, len(lines) + 1))
+        parsed = json_docs.parse(json.dumps([doc]).encode(), CTX).materialize()
+        _, errors = validate(parsed.documents[0], codes)  # type: ignore[index]
+        if case.outcome is ExportOutcome.INVALID:
+            broken += 1
+            assert Decimal(head["goodsValue"]) != total
+            assert [(e.code, e.field) for e in errors] == [("arithmetic", "goodsValue")]
+        else:
+            assert Decimal(head["goodsValue"]) == total
+            assert errors == [], errors
+    assert broken > 0
+
+
+def test_import_orders_payments_and_waybills_agree_as_the_ceb_spec_says_unless_told_not_to(imports) -> None:
+    cases, _ = imports
+    encoder = Encoder(OPTIONS.parties)
+    codes = code_lists()
+    seen = Counter()
+    for case in cases:
+        order = json.loads(encoder.import_order(case))
+        head, lines = order["head"], order["lines"]
+        goods = sum(Decimal(ln["totalPrice"]) for ln in lines)
+        assert Decimal(head["goodsValue"]) == goods
+        paid = goods + Decimal(head["freight"]) + Decimal(head["taxTotal"]) - Decimal(head["discount"])
+        assert all(_places(head[k]) == 2 for k in ("goodsValue", "freight", "taxTotal", "discount", "acturalPaid"))
+        assert goods + Decimal(head["freight"]) <= SINGLE_LIMIT_FEN / 100  # 财关税〔2018〕49号
+        assert Decimal(head["taxTotal"]) == Decimal(withheld_tax(case.lines, case.freight)) / 100
+        payment = encoder.import_payment(case)
+        waybill = encoder.import_waybill(case)
+        documents = [order] + [json.loads(d) for d in (payment, waybill) if d is not None]
+        parsed = json_docs.parse(json.dumps(documents).encode(), CTX).materialize()
+        errors = [e for d in parsed.documents for e in validate(d, codes)[1]]
+        seen[case.outcome] += 1
+        if case.outcome is ImportOutcome.INVALID:
+            assert Decimal(head["acturalPaid"]) != paid
+            assert [(e.code, e.field) for e in errors] == [("arithmetic", "acturalPaid")]
+            continue
+        assert Decimal(head["acturalPaid"]) == paid and errors == []
+        if payment is None:
+            assert case.outcome is ImportOutcome.PAYMENT_MISSING
+        else:
+            pay = json.loads(payment)["head"]
+            same = pay["amountPaid"] == head["acturalPaid"]
+            assert same == (case.outcome is not ImportOutcome.AMOUNT)
+            assert (pay["payerIdNumber"] == head["buyerIdNumber"]) == (case.outcome is not ImportOutcome.PAYER)
+            assert pay["payTransactionId"] == head["payTransactionId"] and pay["payTime"] > head["orderTime"]
+        if waybill is None:
+            assert case.outcome is ImportOutcome.WAYBILL_MISSING
+        else:
+            way = json.loads(waybill)["head"]
+            fields = ("consignee", "consigneeTelephone", "consigneeAddress")
+            assert ({f: way[f] for f in fields} == {f: head[f] for f in fields}) == (
+                case.outcome is not ImportOutcome.CONSIGNEE
+            )
+    assert set(seen) == set(ImportOutcome)
+
+
+def test_amazon_rows_read_back_as_the_same_orders(exports, catalogue) -> None:
+    encoder = Encoder(OPTIONS.parties, catalogue)
+    market = [c for c in exports if c.is_marketplace]
+    assert len(market) > 100
+    report = AMAZON_HEADER.encode() + b"\n" + b"\n".join(encoder.amazon_rows(c) for c in market) + b"\n"
+    parsed = amazon_orders.parse(report, CTX).materialize()
+    assert not parsed.errors
+    by_no = {d.head.get("orderNo") or d.head["cancelNo"]: d for d in parsed.documents}  # type: ignore[union-attr]
+    for case in market:
+        doc = by_no[case.order_no]
+        if case.outcome is ExportOutcome.CANCELLED:
+            assert doc.doc_type is DocType.ORDER_CANCEL
+            continue
+        assert doc.doc_type is DocType.EXPORT_ORDER
+        assert doc.head["goodsValue"] == Decimal(case.goods) / 100
+        assert doc.head["freight"] == Decimal(case.freight) / 100
+        assert doc.head["orderTime"] == case.order_time  # back to Beijing time
+        assert doc.head["destinationCountry"] == case.destination.code
+
+
+def test_the_amazon_header_is_the_one_of_the_sample_report() -> None:
+    sample = Path(__file__).resolve().parents[2] / "data" / "amazon-all-orders.txt"
+    assert sample.read_text(encoding="utf-8").split("\n", 1)[0].rstrip("\r") == AMAZON_HEADER
+
+
+# --- shares and shapes -----------------------------------------------------------------------
+
+
+def test_over_quota_buyers_come_as_often_as_asked_and_only_they_cross_the_limit() -> None:
+    options = GenerateOptions(orders=40_000, seed=5, over_quota_share=0.05)
+    tally = ImportTally()
+    totals: dict[str, Counter[int]] = defaultdict(Counter)
+    heavy: dict[str, bool] = {}
+    for case in import_cases(options, tally):
+        totals[case.buyer.person.id_number][case.year] += case.value
+        heavy[case.buyer.person.id_number] = case.buyer.is_heavy
+    over = {b for b, years in totals.items() if max(years.values()) > ANNUAL_LIMIT_FEN}
+    assert len(totals) == tally.buyers and len(over) == tally.over_limit_buyers
+    assert over <= {b for b, h in heavy.items() if h}  # normal buyers stay within 26,000
+    assert tally.over_limit_buyers / tally.buyers == pytest.approx(0.05, abs=0.01)
+    assert tally.split_orders >= 2 * tally.split_purchases > 0
+
+
+def test_split_orders_are_one_purchase_of_one_buyer_seconds_apart(imports) -> None:
+    cases, tally = imports
+    parts: dict[str, list] = defaultdict(list)
+    for c in cases:
+        if c.purchase:
+            parts[c.purchase].append(c)
+    assert len(parts) == tally.split_purchases > 0
+    for purchase, group in parts.items():
+        assert [c.order_no for c in group] == [f"{purchase}-{k}" for k in range(1, len(group) + 1)]
+        assert len({c.buyer.person.id_number for c in group}) == 1
+        assert int(group[-1].order_time) - int(group[0].order_time) < 100
+
+
+def test_export_orders_have_the_online_retail_shape(exports, catalogue) -> None:
+    profile = load_profile()
+    lines = Counter(len(c.lines) for c in exports)
+    mean = sum(n * k for n, k in lines.items()) / len(exports)
+    expected = sum(n * k for n, k in profile["lines_per_order"]) / sum(k for _, k in profile["lines_per_order"])
+    assert mean == pytest.approx(expected, rel=0.1)
+    uk = sum(c.destination.code == "303" for c in exports) / len(exports)
+    by_country = {d["code"]: d["orders"] for d in profile["destinations"]}
+    assert uk == pytest.approx(by_country["303"] / sum(by_country.values()), abs=0.03)
+    cancelled = sum(c.outcome is ExportOutcome.CANCELLED for c in exports) / len(exports)
+    assert cancelled == pytest.approx(profile["cancellation_share"], abs=0.03)
+    prices = Counter(line.product.price for c in exports for line in c.lines)
+    assert 100 <= sorted(prices.elements())[sum(prices.values()) // 2] <= 300  # median £1–£3, as in the data set
+
+
+def test_weighted_draws_follow_their_weights() -> None:
+    table = Weighted([("a", 1), ("b", 3), ("c", 0), ("d", 6)])
+    counts = Counter(table.draws(Random(2), 100_000))
+    assert "c" not in counts
+    assert counts["a"] / 100_000 == pytest.approx(0.1, abs=0.005)
+    assert counts["d"] / 100_000 == pytest.approx(0.6, abs=0.005)
+
+
+def test_the_clock_spreads_orders_over_the_days_in_order_of_their_numbers() -> None:
+    clock = Clock(date(2026, 1, 1), 3, 300, [0] * 8 + [1] * 10 + [0] * 6)
+    stamps = [clock.stamp(clock.seconds(i)) for i in range(300)]
+    assert stamps == sorted(stamps)
+    assert stamps[0] == "20260101080000" and stamps[-1] < "20260104"
+    assert all("08" <= s[8:10] <= "17" for s in stamps)
+
+
+@pytest.mark.parametrize(
+    ("description", "hs_code"),
+    [
+        ("WHITE HANGING HEART T-LIGHT HOLDER", "9405500000"),
+        ("JUMBO BAG RED RETROSPOT", "4202920000"),
+        ("PACK OF 72 RETROSPOT CAKE CASES", "4823909000"),
+        ("CREAM CUPID HEARTS COAT HANGER", "3926400000"),  # CUPID is not a cup
+        ("SET OF 3 CAKE TINS PANTRY DESIGN", "3924900000"),
+    ],
+)
+def test_products_are_classed_by_whole_words(description: str, hs_code: str) -> None:
+    assert family_of(description).hs_code == hs_code
+
+
+def test_options_that_cannot_be_used_are_named() -> None:
+    problems = GenerateOptions(orders=0, mismatch_share=1.5, cancel_share=0.5, invalid_share=0.6).problems()
+    assert "--orders must be at least 1" in problems
+    assert "--mismatch-share must be between 0 and 1" in problems
+    assert any("add up to more than 1" in p for p in problems)
+    assert GenerateOptions(orders=1).problems() == []
+    assert Parties().as_dict()["seller"]["code"] == CTX.seller_code
+
+
+@pytest.mark.slow
+def test_the_committed_profile_is_what_derive_profile_makes_of_the_data_set() -> None:
+    data = SHARED / "data" / "online-retail.parquet"
+    if not data.exists():
+        pytest.fail(f"the Online Retail data set is expected at {data}")
+    assert derive_profile(data) == load_profile()
