@@ -109,6 +109,8 @@ class ValidationFailed(CbecError):
 
     code = "validation_failed"
     http_status = 422
+    #: for a batch (a message of many entities): entity index → its problems (-1: the batch's own)
+    by_entity: dict[int, list[FieldError]] | None = None
 
 
 class RuleViolation(CbecError):

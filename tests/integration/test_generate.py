@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -14,6 +15,8 @@ from typer.testing import CliRunner
 
 from cbec import pipeline
 from cbec.cli.generate import generate as generate_command
+from cbec.config import Settings
+from cbec.customs.models import Declaration
 from cbec.generate.rules import ExportOutcome, GenerateOptions, ImportOutcome
 from cbec.generate.service import generate
 from cbec.matching import service as matching
@@ -70,6 +73,7 @@ def test_every_generated_file_is_read_and_matched_as_the_manifest_expects(settin
     assert set(manifest["import"]["outcomes"]) == {o.value for o in ImportOutcome}
     assert manifest["import"]["over_limit_buyers"] > 0 and manifest["import"]["split_purchases"] > 0
     assert manifest["export"]["marketplace_orders"] > 0 and manifest["documents"]["order_cancel"] > 0
+    assert manifest["export"]["split_orders"] > manifest["export"]["split_purchases"] > 0  # purchases over 100 lines
     assert len(manifest["files"]) > 6  # the batch size split every stream into several files
 
     reports = _import_all(settings, out, manifest)
@@ -98,6 +102,41 @@ def test_every_generated_file_is_read_and_matched_as_the_manifest_expects(settin
         uow.commit()
     assert summary.by_state.get("matched", 0) == 0
     assert _results(settings) == (states, reasons)
+
+    _every_matched_order_is_declared(settings, manifest)
+
+
+def _every_matched_order_is_declared(settings: Settings, manifest: dict[str, Any]) -> None:
+    """`cbec declare` takes every matched order: none refused (an export order has at most the 100
+    lines of CEB303, an import line is sold in its first legal unit), each order with its set of
+    messages — CEB303/505/603 for an export, CEB311/411/511/621 for an import."""
+    matched = {k: manifest[k]["expected_matching"]["by_state"]["matched"] for k in ("export", "import")}
+    report = pipeline.declare(settings)
+    assert report["refused"] == 0, json.dumps(report["refused_examples"][:2], ensure_ascii=False, indent=1)
+    assert report["orders"] == sum(matched.values()) and report["already_declared"] == 0
+    assert report["declared"]["CEB603"] == matched["export"]  # one list an order: none over 100 lines
+    assert report["declared"]["CEB621"] == matched["import"]
+    with UnitOfWork(settings) as uow:
+        rows = uow.session.execute(
+            select(Declaration.direction, Declaration.order_no, Declaration.message_type, Declaration.logistics_no)
+        ).all()
+    messages: dict[tuple[str, str], set[str]] = {}
+    parcels: dict[str, set[str]] = {}
+    for direction, order_no, message, logistics_no in rows:
+        messages.setdefault((direction, order_no), set()).add(message)
+        parcels.setdefault(order_no, set()).add(logistics_no)
+    by_direction = Counter(direction for direction, _ in messages)
+    assert dict(by_direction) == matched
+    sets = {direction: {frozenset(m) for (d, _), m in messages.items() if d == direction} for direction in matched}
+    assert sets == {
+        "export": {frozenset({"CEB303", "CEB505", "CEB603"})},
+        "import": {frozenset({"CEB311", "CEB411", "CEB511", "CEB621"})},
+    }
+    # the orders of a split export purchase are declared each on its own, with its own waybill
+    split = [no for d, no in messages if d == "export" and "-S" in no]
+    assert len(split) >= 2 and all(len(parcels[no]) == 1 for no in split)
+    assert len({n for no in split for n in parcels[no]}) == len(split)
+    assert pipeline.declare(settings)["already_declared"] == report["orders"]  # declaring again adds nothing
 
 
 def test_the_same_seed_writes_the_same_bytes_and_another_seed_does_not(tmp_path: Path) -> None:

@@ -44,7 +44,9 @@ class Declaration(Base):
     payment_doc_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     related_id: Mapped[int | None] = mapped_column(ForeignKey("declaration.id"))  # cancel/return → list
     summary_id: Mapped[int | None] = mapped_column(ForeignKey("declaration.id"))  # list → its CEB701
-    entity: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"head": {...}, "lines": [...]} as declared
+    # {"head": {...}, "lines": [...]} as declared; deferred: receipts and lists never need it, and it
+    # is the largest column (loaded on first access where a use case reads it)
+    entity: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     return_status: Mapped[int | None] = mapped_column(Integer)
     return_info: Mapped[str] = mapped_column(Text, default="")

@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, undefer
 
 from cbec.accounts.rules import mask_personal, mask_xml
 from cbec.catalogue.models import Product
@@ -287,14 +287,31 @@ def _try_build(
         transfer = _transfer(session, chunk[0][0].seller_code)
         try:
             built = build(message, [e for _, e in chunk], transfer, at=at, signer=signer)
-        except ValidationFailed:
+        except ValidationFailed as exc:
+            at_fault = exc.by_entity or {}
+            if not at_fault or -1 in at_fault:  # not one entity's fault (XSD or transfer): find them one by one
+                at_fault = {}
+                for i, (_, e) in enumerate(chunk):
+                    try:
+                        build(message, [e], transfer, at=at)
+                    except ValidationFailed as one:
+                        at_fault[i] = one.details
             good: list[tuple[Declaration, Entity]] = []
-            for d, e in chunk:  # find the declarations at fault
-                try:
-                    build(message, [e], transfer, at=at)
+            for i, (d, e) in enumerate(chunk):
+                if i in at_fault:
+                    problems = at_fault[i]
+                    refused.append(
+                        (
+                            d,
+                            ValidationFailed(
+                                f"{message}: {len(problems)} field problem(s)",
+                                f"{message}：{len(problems)} 处字段问题",
+                                details=problems,
+                            ),
+                        )
+                    )
+                else:
                     good.append((d, e))
-                except ValidationFailed as exc:
-                    refused.append((d, exc))
             if not good:
                 continue
             chunk = good
@@ -306,29 +323,59 @@ def _try_build(
     return out, refused
 
 
+#: the columns of a declaration the builders fill (the rest take their defaults)
+_DECLARATION_COLUMNS = (
+    "message_type", "direction", "trade_mode", "cop_no", "seller_code", "ebp_code", "order_no", "logistics_no",
+    "country", "currency", "total_value", "order_doc_id", "waybill_doc_id", "payment_doc_id", "related_id", "status",
+)  # fmt: skip
+
+
 def _store_messages(session: Session, message: str, built: Built, report: DeclareReport, *, at: datetime) -> None:
+    """Store built messages with their declarations and first events, a few statements per
+    message (Core inserts: the declarations of a batch are many and never read back here)."""
     stamp = at.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    now = utcnow()
     for chunk, msg in built:
-        outbox = OutboxMessage(
-            message_type=message,
-            guid=msg.guid,
-            filename=f"{message}_{stamp}_{msg.guid}.xml",
-            payload=msg.data,
-            entities=len(msg.entities),
-            status="pending",
-        )
-        session.add(outbox)
-        session.flush()
+        outbox_id = session.execute(
+            insert(OutboxMessage)
+            .values(
+                message_type=message,
+                guid=msg.guid,
+                filename=f"{message}_{stamp}_{msg.guid}.xml",
+                payload=msg.data,
+                entities=len(msg.entities),
+                status="pending",
+                attempts=0,
+                created_at=now,
+            )
+            .returning(OutboxMessage.id)
+        ).scalar_one()
         report.messages += 1
+        rows = []
         for (d, _), entity in zip(chunk, msg.entities, strict=True):
-            d.guid = str(entity.head.get("guid"))
-            d.entity = {"head": _plain(dict(entity.head)), "lines": _plain(list(entity.lines))}
-            d.outbox_id = outbox.id
-            session.add(d)
+            row = {c: getattr(d, c) for c in _DECLARATION_COLUMNS}
+            row.update(
+                guid=str(entity.head.get("guid")),
+                entity={"head": _plain(dict(entity.head)), "lines": _plain(list(entity.lines))},
+                outbox_id=outbox_id,
+                return_info="",
+                invt_no="",
+                pre_no="",
+                created_at=now,
+                updated_at=now,
+            )
+            rows.append(row)
             report.declared[message] += 1
-        session.flush()
-        for d, _ in chunk:
-            session.add(DeclarationEvent(declaration_id=d.id, before="", after=State.QUEUED.value, source="declare"))
+        ids = session.execute(
+            insert(Declaration).returning(Declaration.id, sort_by_parameter_order=True), rows
+        ).scalars()
+        session.execute(
+            insert(DeclarationEvent),
+            [
+                {"declaration_id": i, "at": now, "before": "", "after": State.QUEUED.value, "source": "declare"}
+                for i in ids
+            ],
+        )
 
 
 def _build_messages(
@@ -368,9 +415,16 @@ def _build_order_sets(
         for doc_id, (message, exc) in refused_orders.items():
             order_no = next((d.order_no for q in pending.values() for d, _ in q if d.order_doc_id == doc_id), "")
             report.refused.append({"order": order_no, "message": message, **exc.as_dict()})
-        for message, queued in pending.items():
-            kept = [(d, e) for d, e in queued if d.order_doc_id not in refused_orders]
-            attempts[message] = _try_build(session, message, kept, at=at, signer=signer)[0] if kept else []
+        for message, built in attempts.items():
+            # only the messages that carried a held-back order's declaration are built again
+            rebuilt: Built = []
+            for chunk, msg in built:
+                kept = [(d, e) for d, e in chunk if d.order_doc_id not in refused_orders]
+                if len(kept) == len(chunk):
+                    rebuilt.append((chunk, msg))
+                elif kept:
+                    rebuilt.extend(_try_build(session, message, kept, at=at, signer=signer)[0])
+            attempts[message] = rebuilt
     for message, built in attempts.items():
         _store_messages(session, message, built, report, at=at)
 
@@ -393,12 +447,20 @@ def send_pending(session: Session, transport: Transport, *, limit: int | None = 
             .values(status=State.SENT.value, updated_at=now)
             .returning(Declaration.id)
         ).all()
-        session.add_all(
-            DeclarationEvent(
-                declaration_id=r[0], before=State.QUEUED.value, after=State.SENT.value, source=msg.filename
+        if rows:
+            session.execute(
+                insert(DeclarationEvent),
+                [
+                    {
+                        "declaration_id": r[0],
+                        "at": now,
+                        "before": State.QUEUED.value,
+                        "after": State.SENT.value,
+                        "source": msg.filename,
+                    }
+                    for r in rows
+                ],
             )
-            for r in rows
-        )
         sent += 1
     session.flush()
     return sent
@@ -434,6 +496,100 @@ def apply_receipt_bytes(session: Session, data: bytes, name: str, report: Receip
     if b"CEB792Message" in inner[:400]:
         return _apply_summary_result(session, inner, name, digest, report)
     receipts = parse_receipts(inner, document=name)
+    guids = [r.guid for r in receipts if r.guid]
+    targets = (
+        {
+            row.guid: row
+            for row in session.execute(
+                select(
+                    Declaration.id,
+                    Declaration.guid,
+                    Declaration.status,
+                    Declaration.message_type,
+                    Declaration.related_id,
+                ).where(Declaration.guid.in_(guids))
+            )
+        }
+        if guids
+        else {}
+    )
+    if any(t.message_type in REQUEST_MESSAGES and t.related_id for t in targets.values()):
+        outcome = _apply_receipts_one_by_one(session, receipts, name, report)
+    else:
+        outcome = _apply_receipts_in_bulk(session, receipts, targets, name, report)
+    session.add(
+        ReceiptLog(
+            sha256=digest,
+            filename=name[:255],
+            message_type=receipts[0].message if receipts else "",
+            outcome=dict(outcome),
+        )
+    )
+    session.flush()
+    return dict(outcome)
+
+
+def _apply_receipts_in_bulk(
+    session: Session, receipts: Sequence[Any], targets: dict[str, Any], name: str, report: ReceiptReport
+) -> Counter[str]:
+    """The receipts of one file as two statements: the events inserted, the declarations updated
+    (the batch path; the same state machine as one by one)."""
+    outcome: Counter[str] = Counter()
+    now = utcnow()
+    status_of: dict[int, str] = {}
+    events: list[dict[str, Any]] = []
+    updates: dict[int, dict[str, Any]] = {}
+    for r in receipts:
+        report.receipts += 1
+        t = targets.get(r.guid)
+        if t is None and r.keys.get("invtNo"):
+            t = session.execute(
+                select(Declaration.id, Declaration.status).where(Declaration.invt_no == str(r.keys["invtNo"])).limit(1)
+            ).first()
+        if t is None:
+            report.unmatched += 1
+            outcome["unmatched"] += 1
+            continue
+        status = r.status if r.status is not None else 0
+        step = apply_receipt(State(status_of.get(t.id, t.status)), status)
+        zh, en = describe(status)
+        info = (r.returnInfo or f"{zh} / {en}")[:4000]
+        events.append(
+            {
+                "declaration_id": t.id,
+                "at": now,
+                "before": step.before.value,
+                "after": step.after.value,
+                "return_status": status,
+                "return_time": r.returnTime[:17],
+                "return_info": info,
+                "source": name[:255],
+            }
+        )
+        row = updates.setdefault(t.id, {"id": t.id})
+        row.update(return_status=status, return_info=info)
+        for key, attr in (("invtNo", "invt_no"), ("preNo", "pre_no")):
+            if r.keys.get(key):
+                row[attr] = str(r.keys[key])
+        if step.changed:
+            status_of[t.id] = step.after.value
+            row.update(status=step.after.value, updated_at=now)
+            report.transitions[f"{step.before.value}->{step.after.value}"] += 1
+        outcome[step.after.value] += 1
+    if events:
+        session.execute(insert(DeclarationEvent), events)
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in updates.values():
+        by_shape.setdefault(tuple(sorted(row)), []).append(row)
+    for rows in by_shape.values():  # one executemany per set of columns
+        session.execute(update(Declaration), rows)
+    return outcome
+
+
+def _apply_receipts_one_by_one(
+    session: Session, receipts: Sequence[Any], name: str, report: ReceiptReport
+) -> Counter[str]:
+    """Receipts that also move another declaration (a cancellation's or return's list)."""
     outcome: Counter[str] = Counter()
     now = utcnow()
     guids = [r.guid for r in receipts if r.guid]
@@ -476,16 +632,7 @@ def apply_receipt_bytes(session: Session, data: bytes, name: str, report: Receip
         outcome[step.after.value] += 1
         if d.message_type in REQUEST_MESSAGES and d.related_id:
             _apply_to_list(session, d, status, info, r.returnTime[:17], name, report)
-    session.add(
-        ReceiptLog(
-            sha256=digest,
-            filename=name[:255],
-            message_type=receipts[0].message if receipts else "",
-            outcome=dict(outcome),
-        )
-    )
-    session.flush()
-    return dict(outcome)
+    return outcome
 
 
 def _apply_summary_result(
@@ -560,12 +707,16 @@ def summarise(
     """
     at = at or datetime.now(UTC)
     report = DeclareReport()
-    stmt = select(Declaration).where(
-        Declaration.message_type == "CEB603",
-        Declaration.trade_mode == "9610",
-        Declaration.status.in_([State.RELEASED.value, State.CONCLUDED.value, State.CLOSED.value]),
-        Declaration.summary_id.is_(None),
-        Declaration.invt_no != "",
+    stmt = (
+        select(Declaration)
+        .options(undefer(Declaration.entity))
+        .where(
+            Declaration.message_type == "CEB603",
+            Declaration.trade_mode == "9610",
+            Declaration.status.in_([State.RELEASED.value, State.CONCLUDED.value, State.CLOSED.value]),
+            Declaration.summary_id.is_(None),
+            Declaration.invt_no != "",
+        )
     )
     if seller_code:
         stmt = stmt.where(Declaration.seller_code == seller_code)

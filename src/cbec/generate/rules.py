@@ -530,6 +530,12 @@ EXPORT_MISMATCHES = Weighted(
 )
 
 
+#: CEB303 OrderList maxOccurs: the most goods lines an export order carries. ``cbec.customs.declare``
+#: refuses a longer order (splitting a customer's purchase is the seller's decision, not the
+#: declarant's), so a seller splits a larger purchase into several orders, each with its parcel.
+EXPORT_ORDER_LINES = 100
+
+
 @dataclass(slots=True)
 class ExportCase:
     """One export order and what its partners send about it."""
@@ -548,6 +554,15 @@ class ExportCase:
     logistics_no: str
     purchase_utc: str = ""  # marketplace orders: purchase-date and last-updated-date, ISO 8601 UTC
     updated_utc: str = ""
+    purchase: str = ""  # the purchase a split order is part of ("" when not split)
+
+
+@dataclass
+class ExportTally:
+    """What the export stream produced beyond its cases: purchases split into several orders."""
+
+    split_purchases: int = 0
+    split_orders: int = 0
 
 
 def amazon_order_id(seed: int, index: int) -> str:
@@ -557,12 +572,35 @@ def amazon_order_id(seed: int, index: int) -> str:
     return f"{203 + seed % 700:03d}-{x // 10**7:07d}-{x % 10**7:07d}"
 
 
+def split_lines(lines: Sequence[T], parts: int) -> list[list[T]]:
+    """``lines`` cut into ``parts`` runs of consecutive lines, their lengths differing by one at most
+    (153 lines in two parts: 77 and 76), so the parcels are alike."""
+    size, extra = divmod(len(lines), parts)
+    out, at = [], 0
+    for k in range(parts):
+        n = size + (k < extra)
+        out.append(list(lines[at : at + n]))
+        at += n
+    return out
+
+
 _TOTAL = attrgetter("total")
 _PRODUCT = attrgetter("product")
 
 
-def export_cases(options: GenerateOptions, catalogue: ExportCatalogue) -> Iterator[ExportCase]:
-    """The export orders, in order-number order."""
+def export_cases(
+    options: GenerateOptions, catalogue: ExportCatalogue, tally: ExportTally | None = None
+) -> Iterator[ExportCase]:
+    """The export orders, in order-number order.
+
+    A purchase of more than ``EXPORT_ORDER_LINES`` lines (3.4% of the data set's invoices, up to
+    1,112 lines) is split by the seller into as few orders as hold it, ``SO…-S1``, ``SO…-S2`` …,
+    of nearly equal length, seconds apart, each with its own waybill; the postage goes with the
+    first. Each part counts as one order of the run and has its own outcome (the purchase is
+    cancelled as a whole). A split purchase is never an Amazon order (the marketplace numbers its
+    orders itself). When the run ends within a purchase, its lines beyond the orders left are
+    dropped.
+    """
     rng = Random(f"cbec-generate:{options.seed}:export")  # noqa: S311 - test data, not secrets
     random = rng.random
     count = options.export_orders
@@ -575,51 +613,86 @@ def export_cases(options: GenerateOptions, catalogue: ExportCatalogue) -> Iterat
     places = catalogue.destinations
     serial0 = options.seed * 2_654_435_761 % 10**8
     tag, marketplace_share = options.tag, options.marketplace_share
+    most = EXPORT_ORDER_LINES
     # SKUs sent with their HS code in a JSON order so far: a marketplace report has no HS codes,
     # so an order goes there only when all its SKUs are already in the seller's catalogue
     listed: set[ExportProduct] = set()
-    for i in range(count):
+
+    def outcome_of(u: float, is_marketplace: bool) -> ExportOutcome:
+        if u < cancel:
+            return ExportOutcome.CANCELLED
+        if u < invalid_edge:
+            # a marketplace report is read by the platform, which adds up the lines itself
+            return ExportOutcome.MATCHED if is_marketplace else ExportOutcome.INVALID
+        if u < mismatch_edge:
+            return EXPORT_MISMATCHES.draw(rng)
+        return ExportOutcome.MATCHED
+
+    i = 0
+    while i < count:
         seconds = clock.seconds(i)
         destination = places.draw(rng)
         lines = draw_lines(rng, per_order.draw(rng))
         freight = 0
         if destination.postage is not None and random() < destination.postage_share:
             freight = destination.postage.draw(rng)
-        is_marketplace = random() < marketplace_share and bool(destination.iso2)
+        too_long = len(lines) > most
+        is_marketplace = random() < marketplace_share and bool(destination.iso2) and not too_long
         if is_marketplace:
             is_marketplace = all(line.product in listed for line in lines)
         elif marketplace_share:
             listed.update(map(_PRODUCT, lines))
         u = random()
-        if u < cancel:
-            outcome = ExportOutcome.CANCELLED
-        elif u < invalid_edge:
-            # a marketplace report is read by the platform, which adds up the lines itself
-            outcome = ExportOutcome.MATCHED if is_marketplace else ExportOutcome.INVALID
-        elif u < mismatch_edge:
-            outcome = EXPORT_MISMATCHES.draw(rng)
-        else:
-            outcome = ExportOutcome.MATCHED
-        yield ExportCase(
-            index=i,
-            order_no=(
-                amazon_order_id(options.seed, i)
-                if is_marketplace
-                else f"SO{clock.compact[seconds // 86_400]}{tag}{i:07d}"
-            ),
-            seconds=seconds,
-            order_time=clock.stamp(seconds),
-            destination=destination,
-            lines=lines,
-            goods=sum(map(_TOTAL, lines)),
-            freight=freight,
-            buyer_ref=str(12_346 + int(random() * 5_942)),  # the data set's CustomerID range
-            is_marketplace=is_marketplace,
-            outcome=outcome,
-            logistics_no=make_s10("LP", (serial0 + i) % 10**8, "CN"),
-            purchase_utc=clock.utc_iso(seconds) if is_marketplace else "",
-            updated_utc=clock.utc_iso(seconds + 26 * 3600) if is_marketplace else "",
+        outcome = outcome_of(u, is_marketplace)
+        buyer_ref = str(12_346 + int(random() * 5_942))  # the data set's CustomerID range
+        order_no = (
+            amazon_order_id(options.seed, i) if is_marketplace else f"SO{clock.compact[seconds // 86_400]}{tag}{i:07d}"
         )
+        parts = min(-(-len(lines) // most), count - i) if too_long else 1
+        if parts == 1:
+            if too_long:  # the run ends here: the lines that would have gone in later orders are dropped
+                lines = lines[:most]
+            yield ExportCase(
+                index=i,
+                order_no=order_no,
+                seconds=seconds,
+                order_time=clock.stamp(seconds),
+                destination=destination,
+                lines=lines,
+                goods=sum(map(_TOTAL, lines)),
+                freight=freight,
+                buyer_ref=buyer_ref,
+                is_marketplace=is_marketplace,
+                outcome=outcome,
+                logistics_no=make_s10("LP", (serial0 + i) % 10**8, "CN"),
+                purchase_utc=clock.utc_iso(seconds) if is_marketplace else "",
+                updated_utc=clock.utc_iso(seconds + 26 * 3600) if is_marketplace else "",
+            )
+            i += 1
+            continue
+        for k, part in enumerate(split_lines(lines[: parts * most], parts)):
+            if k and outcome is not ExportOutcome.CANCELLED:  # drawn given the purchase was not cancelled
+                outcome = outcome_of(cancel + random() * (1 - cancel), False)
+            at = seconds + 7 * k  # the orders of a split purchase are seconds apart
+            yield ExportCase(
+                index=i + k,
+                order_no=f"{order_no}-S{k + 1}",
+                seconds=at,
+                order_time=clock.stamp(at),
+                destination=destination,
+                lines=part,
+                goods=sum(map(_TOTAL, part)),
+                freight=0 if k else freight,
+                buyer_ref=buyer_ref,
+                is_marketplace=False,
+                outcome=outcome,
+                logistics_no=make_s10("LP", (serial0 + i + k) % 10**8, "CN"),
+                purchase=order_no,
+            )
+        if tally is not None:
+            tally.split_purchases += 1
+            tally.split_orders += parts
+        i += parts
 
 
 # --- import: people --------------------------------------------------------------------------
@@ -835,35 +908,68 @@ class ImportProduct:
     origin: str  # customs country code
     origin_iso2: str
     price: int
-    unit: str
     grams: int
     tax_rate: int
     popularity: float
 
 
+#: The unit every import line is sold in: 011 件 (piece), a jar, bottle, box or pair being one
+#: piece, its contents in ``gmodel`` ("规格:800g/罐"). The list (CEB621) needs each line's quantity
+#: in the first legal unit (``qty1``); the catalogue knows no legal unit for these SKUs, so the
+#: declaration profile's default 011 applies, and ``cbec.customs.declare`` refuses a line in
+#: another unit without ``qty1`` — which an order line cannot carry (CEB311 OrderList has none).
+IMPORT_UNIT = "011"
+
+
 # fmt: off
 IMPORT_PRODUCTS: tuple[ImportProduct, ...] = tuple(ImportProduct(*row) for row in (
-    # item_no, name, gmodel (品名|牌名|规格…), hs_code, origin, iso2, price, unit, grams, tax_rate, popularity
-    ("IM-MILK-NL800", "婴儿配方奶粉3段", "品名:婴儿配方奶粉|牌名:示范|规格:800g/罐|成分:乳粉、乳糖", "1901101000", "309", "NL", 23_800, "122", 1000, 910, 9.0),
-    ("IM-MILK-NZ900", "婴儿配方奶粉1段", "品名:婴儿配方奶粉|牌名:示范|规格:900g/罐|成分:乳粉、乳清蛋白", "1901101000", "609", "NZ", 27_900, "122", 1100, 910, 7.0),
-    ("IM-CREAM-50", "保湿面霜", "品名:保湿面霜|牌名:示范|规格:50ml/瓶|用途:护肤", "3304990099", "116", "JP", 18_900, "142", 120, 910, 8.0),
-    ("IM-SERUM-30", "精华液", "品名:精华液|牌名:示范|规格:30ml/瓶|用途:护肤", "3304990099", "305", "FR", 56_000, "142", 100, 2306, 5.0),
-    ("IM-MASK-10", "补水面膜", "品名:面膜|牌名:示范|规格:10片/盒|用途:护肤", "3304990099", "133", "KR", 12_900, "140", 300, 910, 8.0),
-    ("IM-LIP-35", "口红", "品名:口红|牌名:示范|规格:3.5g/支|用途:唇部彩妆", "3304100091", "305", "FR", 32_000, "012", 50, 2306, 4.0),
-    ("IM-WASH-120", "洁面乳", "品名:洁面乳|牌名:示范|规格:120g/支|用途:清洁", "3401300000", "133", "KR", 8_900, "012", 150, 910, 5.0),
-    ("IM-SHAMPOO-400", "洗发水", "品名:洗发水|牌名:示范|规格:400ml/瓶|用途:洗发", "3305100090", "304", "DE", 6_900, "142", 450, 910, 5.0),
-    ("IM-VITC-120", "维生素C咀嚼片", "品名:维生素C咀嚼片|牌名:示范|规格:120粒/瓶", "2106909090", "502", "US", 12_900, "142", 200, 910, 6.0),
-    ("IM-FISHOIL-400", "鱼油软胶囊", "品名:鱼油软胶囊|牌名:示范|规格:400粒/瓶", "2106909090", "601", "AU", 19_900, "142", 500, 910, 6.0),
-    ("IM-PROBIO-30", "儿童益生菌粉", "品名:益生菌固体饮料|牌名:示范|规格:30袋/盒", "2106909090", "502", "US", 23_900, "140", 150, 910, 4.0),
-    ("IM-DIAPER-L54", "婴儿纸尿裤L码", "品名:纸尿裤|牌名:示范|规格:L码54片/包", "9619001100", "116", "JP", 11_900, "125", 1800, 910, 7.0),
-    ("IM-HONEY-250", "麦卢卡蜂蜜", "品名:天然蜂蜜|牌名:示范|规格:250g/瓶", "0409000000", "609", "NZ", 32_900, "142", 400, 630, 3.0),
-    ("IM-COFFEE-500", "烘焙咖啡豆", "品名:烘焙咖啡豆|牌名:示范|规格:500g/袋", "0901210000", "307", "IT", 9_800, "136", 520, 910, 3.0),
-    ("IM-FLASK-500", "不锈钢保温杯", "品名:保温杯|牌名:示范|规格:500ml|材质:不锈钢", "9617001900", "116", "JP", 19_900, "011", 350, 910, 3.0),
-    ("IM-BRUSH-E1", "电动牙刷", "品名:电动牙刷|牌名:示范|型号:E1|电压:3.7V", "8509800000", "304", "DE", 39_900, "011", 400, 910, 2.0),
-    ("IM-SHOE-42", "运动鞋", "品名:运动鞋|牌名:示范|规格:42码|材质:纺织面", "6404110000", "502", "US", 69_900, "025", 900, 910, 2.0),
+    # item_no, name, gmodel (品名|牌名|规格…), hs_code, origin, iso2, price, grams, tax_rate, popularity
+    ("IM-MILK-NL800", "婴儿配方奶粉3段", "品名:婴儿配方奶粉|牌名:示范|规格:800g/罐|成分:乳粉、乳糖", "1901101000", "309", "NL", 23_800, 1000, 910, 9.0),
+    ("IM-MILK-NZ900", "婴儿配方奶粉1段", "品名:婴儿配方奶粉|牌名:示范|规格:900g/罐|成分:乳粉、乳清蛋白", "1901101000", "609", "NZ", 27_900, 1100, 910, 7.0),
+    ("IM-CREAM-50", "保湿面霜", "品名:保湿面霜|牌名:示范|规格:50ml/瓶|用途:护肤", "3304990099", "116", "JP", 18_900, 120, 910, 8.0),
+    ("IM-SERUM-30", "精华液", "品名:精华液|牌名:示范|规格:30ml/瓶|用途:护肤", "3304990099", "305", "FR", 56_000, 100, 2306, 5.0),
+    ("IM-MASK-10", "补水面膜", "品名:面膜|牌名:示范|规格:10片/盒|用途:护肤", "3304990099", "133", "KR", 12_900, 300, 910, 8.0),
+    ("IM-LIP-35", "口红", "品名:口红|牌名:示范|规格:3.5g/支|用途:唇部彩妆", "3304100091", "305", "FR", 32_000, 50, 2306, 4.0),
+    ("IM-WASH-120", "洁面乳", "品名:洁面乳|牌名:示范|规格:120g/支|用途:清洁", "3401300000", "133", "KR", 8_900, 150, 910, 5.0),
+    ("IM-SHAMPOO-400", "洗发水", "品名:洗发水|牌名:示范|规格:400ml/瓶|用途:洗发", "3305100090", "304", "DE", 6_900, 450, 910, 5.0),
+    ("IM-VITC-120", "维生素C咀嚼片", "品名:维生素C咀嚼片|牌名:示范|规格:120粒/瓶", "2106909090", "502", "US", 12_900, 200, 910, 6.0),
+    ("IM-FISHOIL-400", "鱼油软胶囊", "品名:鱼油软胶囊|牌名:示范|规格:400粒/瓶", "2106909090", "601", "AU", 19_900, 500, 910, 6.0),
+    ("IM-PROBIO-30", "儿童益生菌粉", "品名:益生菌固体饮料|牌名:示范|规格:30袋/盒", "2106909090", "502", "US", 23_900, 150, 910, 4.0),
+    ("IM-DIAPER-L54", "婴儿纸尿裤L码", "品名:纸尿裤|牌名:示范|规格:L码54片/包", "9619001100", "116", "JP", 11_900, 1800, 910, 7.0),
+    ("IM-HONEY-250", "麦卢卡蜂蜜", "品名:天然蜂蜜|牌名:示范|规格:250g/瓶", "0409000000", "609", "NZ", 32_900, 400, 630, 3.0),
+    ("IM-COFFEE-500", "烘焙咖啡豆", "品名:烘焙咖啡豆|牌名:示范|规格:500g/袋", "0901210000", "307", "IT", 9_800, 520, 910, 3.0),
+    ("IM-FLASK-500", "不锈钢保温杯", "品名:保温杯|牌名:示范|规格:500ml|材质:不锈钢", "9617001900", "116", "JP", 19_900, 350, 910, 3.0),
+    ("IM-BRUSH-E1", "电动牙刷", "品名:电动牙刷|牌名:示范|型号:E1|电压:3.7V", "8509800000", "304", "DE", 39_900, 400, 910, 2.0),
+    ("IM-SHOE-42", "运动鞋", "品名:运动鞋|牌名:示范|规格:42码/双|材质:纺织面", "6404110000", "502", "US", 69_900, 900, 910, 2.0),
 ))
 # fmt: on
 _IMPORT_PRODUCTS = Weighted([(p, p.popularity) for p in IMPORT_PRODUCTS])
+#: How a direct-purchase (9610) parcel comes in: by air, consolidated under the day's master air
+#: waybill of a flight from its origin country. The 9610 list (CEB621) needs the conveyance
+#: (``trafNo``), voyage (``voyageNo``) and bill (``billNo``), and takes them from the waybill
+#: (CEB511 ``billNo``; ``trafNo`` and ``voyageNo`` are intake's extension fields of the import
+#: waybill). One flight a day from each origin: (flight number, the carrier's IATA airline prefix
+#: of its air waybill numbers) — Air China 999, China Eastern 781; the flight numbers are
+#: illustrative, like the HS codes.
+IMPORT_FLIGHTS: dict[str, tuple[str, str]] = {
+    "NL": ("MU772", "781"),
+    "NZ": ("MU780", "781"),
+    "JP": ("MU524", "781"),
+    "FR": ("MU570", "781"),
+    "KR": ("MU5042", "781"),
+    "DE": ("CA936", "999"),
+    "US": ("CA984", "999"),
+    "AU": ("MU562", "781"),
+    "IT": ("CA940", "999"),
+}
+
+
+def air_waybill_no(prefix: str, serial: int) -> str:
+    """An IATA air waybill number: the airline prefix, a 7-digit serial and its check digit (the
+    serial mod 7), "781-12345675"."""
+    return f"{prefix}-{serial:07d}{serial % 7}"
+
+
 _IMPORT_LINES = Weighted([(1, 62.0), (2, 25.0), (3, 10.0), (4, 3.0)])
 _IMPORT_QTY = Weighted([(1, 60.0), (2, 25.0), (3, 8.0), (4, 3.0), (5, 2.0), (6, 2.0)])
 _IMPORT_FREIGHT = Weighted([(0, 75.0), (1000, 15.0), (1500, 6.0), (2000, 4.0)])
@@ -876,7 +982,7 @@ def _import_line_json(p: ImportProduct, qty: int) -> bytes:
     text = _IMPORT_LINE_JSON.get((p, qty))
     if text is None:
         text = _IMPORT_LINE_JSON[p, qty] = (
-            f'{{"itemNo":"{p.item_no}","itemName":{_j(p.name)},"gmodel":{_j(p.gmodel)},"unit":"{p.unit}",'
+            f'{{"itemNo":"{p.item_no}","itemName":{_j(p.name)},"gmodel":{_j(p.gmodel)},"unit":"{IMPORT_UNIT}",'
             f'"currency":"142","country":"{p.origin}","hsCode":"{p.hs_code}","price":"{fen_text(p.price)}",'
             f'"qty":"{qty}","totalPrice":"{fen_text(qty * p.price)}","gnum":'
         ).encode()
@@ -931,6 +1037,8 @@ class ImportCase:
     paid: int  # acturalPaid = goods + freight + tax − discount
     pay_transaction_id: str
     logistics_no: str
+    flight: str  # the flight the parcel comes in on (9610 direct purchase: trafNo and voyageNo)
+    bill_no: str  # its master air waybill (billNo)
     outcome: ImportOutcome
     purchase: str  # the purchase a split order is part of ("" when not split)
     beyond_limit: bool  # the buyer's year total, this order included, is over the annual limit
@@ -1015,6 +1123,7 @@ def import_cases(options: GenerateOptions, tally: ImportTally) -> Iterator[Impor
     slots: list[Buyer | None] = [None] * max(1, min(32, count // 200))
     serial0 = (options.seed * 40_503 + 12_345) % 10**8
     tag, start_year = options.tag, options.start.year
+    bills: dict[tuple[str, str], str] = {}  # (origin, day) → the day's master air waybill from there
     split_share, invalid_share = options.split_share, options.invalid_share
     mismatch_edge = options.invalid_share + options.mismatch_share
     lines_per_order, freights = _IMPORT_LINES, _IMPORT_FREIGHT
@@ -1071,6 +1180,11 @@ def import_cases(options: GenerateOptions, tally: ImportTally) -> Iterator[Impor
                 payer = new_person(rng, ids, start_year, is_male=not buyer.person.is_male)
                 tally.payers_not_buyers += 1
             order_seconds = seconds + 7 * k  # the parts of a split purchase are seconds apart
+            origin = part[0][0].origin_iso2
+            bill = bills.get((origin, day))
+            if bill is None:
+                serial = zlib.crc32(f"{options.seed}:{origin}:{day}".encode()) % 10**7
+                bill = bills[origin, day] = air_waybill_no(IMPORT_FLIGHTS[origin][1], serial)
             yield ImportCase(
                 index=j,
                 order_no=f"{base}-{k + 1}" if is_split else base,
@@ -1085,7 +1199,9 @@ def import_cases(options: GenerateOptions, tally: ImportTally) -> Iterator[Impor
                 tax=tax,
                 paid=goods + freight + tax - discount,
                 pay_transaction_id=f"{day}2200{tag}{j:010d}",
-                logistics_no=make_s10("EE", (serial0 + j) % 10**8, part[0][0].origin_iso2),
+                logistics_no=make_s10("EE", (serial0 + j) % 10**8, origin),
+                flight=IMPORT_FLIGHTS[origin][0],
+                bill_no=bill,
                 outcome=outcome,
                 purchase=base if is_split else "",
                 beyond_limit=beyond,
@@ -1253,7 +1369,8 @@ class Encoder:
         info = "、".join(f"{p.name}×{qty}" for p, qty in case.lines)[:200]
         return (
             f'{{"type":"import_waybill","head":{{{self.logistics_json},"logisticsNo":"{case.logistics_no}",'
-            f'"orderNo":"{case.order_no}","freight":"{fen_text(case.freight)}","insuredFee":"0","currency":"142",'
+            f'"orderNo":"{case.order_no}","billNo":"{case.bill_no}","trafNo":"{case.flight}",'
+            f'"voyageNo":"{case.flight}","freight":"{fen_text(case.freight)}","insuredFee":"0","currency":"142",'
             f'"weight":"{grams_text(grams)}","packNo":1,"goodsInfo":{_j(info)},{consignee}}}}}'
         ).encode()
 

@@ -29,6 +29,7 @@ from cbec.generate.rules import (
     IMPORT_EXPECTED,
     Encoder,
     ExportOutcome,
+    ExportTally,
     GenerateOptions,
     ImportOutcome,
     ImportTally,
@@ -154,7 +155,8 @@ def generate(
         closing=b"\n",
     )
     exports: Counter[tuple[bool, ExportOutcome]] = Counter()  # (is_marketplace, outcome)
-    for case in export_cases(options, catalogue):
+    export_tally = ExportTally()
+    for case in export_cases(options, catalogue, export_tally):
         exports[case.is_marketplace, case.outcome] += 1
         if case.is_marketplace:
             amazon.add(encoder.amazon_rows(case))
@@ -233,6 +235,8 @@ def generate(
             "orders": options.export_orders,
             "json_orders": options.export_orders - marketplace,
             "marketplace_orders": marketplace,
+            "split_purchases": export_tally.split_purchases,
+            "split_orders": export_tally.split_orders,
             "outcomes": dict(sorted(export_outcomes.items())),
             "expected_matching": _expected(export_by_outcome, EXPORT_EXPECTED),
         },

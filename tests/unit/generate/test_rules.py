@@ -8,7 +8,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from random import Random
@@ -16,10 +16,15 @@ from random import Random
 import pytest
 from stdnum.cn import ric, uscc
 
+from cbec.customs.declare import DocIn, Party, ProductInfo, default_profile, export_declaration, import_declaration
+from cbec.customs.messages import BaseTransfer, build
 from cbec.generate.profile import derive_profile, load_profile
 from cbec.generate.rules import (
     AMAZON_HEADER,
     ANNUAL_LIMIT_FEN,
+    EXPORT_ORDER_LINES,
+    IMPORT_FLIGHTS,
+    IMPORT_UNIT,
     OTHER_SELLER_CODE,
     RIC_CHECK,
     RIC_WEIGHTS,
@@ -27,6 +32,7 @@ from cbec.generate.rules import (
     Clock,
     Encoder,
     ExportOutcome,
+    ExportTally,
     GenerateOptions,
     IdentityAllocator,
     ImportOutcome,
@@ -40,6 +46,7 @@ from cbec.generate.rules import (
     new_person,
     resident_id,
     ric_check_char,
+    split_lines,
     withheld_tax,
 )
 from cbec.intake.documents import DocType, ParseContext
@@ -194,6 +201,9 @@ def test_import_orders_payments_and_waybills_agree_as_the_ceb_spec_says_unless_t
         assert all(_places(head[k]) == 2 for k in ("goodsValue", "freight", "taxTotal", "discount", "acturalPaid"))
         assert goods + Decimal(head["freight"]) <= SINGLE_LIMIT_FEN / 100  # 财关税〔2018〕49号
         assert Decimal(head["taxTotal"]) == Decimal(withheld_tax(case.lines, case.freight)) / 100
+        # sold by the piece, the first legal unit the list takes when the catalogue names none
+        assert {ln["unit"] for ln in lines} == {IMPORT_UNIT} == {default_profile().default_legal_unit}
+        assert all("规格:" in ln["gmodel"] or "型号:" in ln["gmodel"] for ln in lines)
         payment = encoder.import_payment(case)
         waybill = encoder.import_waybill(case)
         documents = [order] + [json.loads(d) for d in (payment, waybill) if d is not None]
@@ -217,6 +227,11 @@ def test_import_orders_payments_and_waybills_agree_as_the_ceb_spec_says_unless_t
             assert case.outcome is ImportOutcome.WAYBILL_MISSING
         else:
             way = json.loads(waybill)["head"]
+            # the flight and master air waybill a 9610 list needs: IATA prefix, serial, check digit
+            flight, airline = IMPORT_FLIGHTS[case.logistics_no[-2:]]
+            assert way["trafNo"] == way["voyageNo"] == flight
+            assert re.fullmatch(rf"{airline}-\d{{8}}", way["billNo"])
+            assert int(way["billNo"][4:11]) % 7 == int(way["billNo"][-1])
             fields = ("consignee", "consigneeTelephone", "consigneeAddress")
             assert ({f: way[f] for f in fields} == {f: head[f] for f in fields}) == (
                 case.outcome is not ImportOutcome.CONSIGNEE
@@ -282,8 +297,11 @@ def test_split_orders_are_one_purchase_of_one_buyer_seconds_apart(imports) -> No
 
 def test_export_orders_have_the_online_retail_shape(exports, catalogue) -> None:
     profile = load_profile()
-    lines = Counter(len(c.lines) for c in exports)
-    mean = sum(n * k for n, k in lines.items()) / len(exports)
+    purchases = Counter(c.purchase or c.order_no for c in exports)
+    lines = Counter()
+    for c in exports:
+        lines[c.purchase or c.order_no] += len(c.lines)
+    mean = sum(lines.values()) / len(purchases)  # lines per purchase, split or not, as the data set counts them
     expected = sum(n * k for n, k in profile["lines_per_order"]) / sum(k for _, k in profile["lines_per_order"])
     assert mean == pytest.approx(expected, rel=0.1)
     uk = sum(c.destination.code == "303" for c in exports) / len(exports)
@@ -293,6 +311,118 @@ def test_export_orders_have_the_online_retail_shape(exports, catalogue) -> None:
     assert cancelled == pytest.approx(profile["cancellation_share"], abs=0.03)
     prices = Counter(line.product.price for c in exports for line in c.lines)
     assert 100 <= sorted(prices.elements())[sum(prices.values()) // 2] <= 300  # median £1–£3, as in the data set
+
+
+def test_no_export_order_has_more_lines_than_ceb303_allows_a_longer_purchase_is_split(exports, catalogue) -> None:
+    tally = ExportTally()
+    assert [c.order_no for c in export_cases(OPTIONS, catalogue, tally)] == [c.order_no for c in exports]
+    assert len(exports) == OPTIONS.export_orders and [c.index for c in exports] == list(range(len(exports)))
+    assert max(len(c.lines) for c in exports) <= EXPORT_ORDER_LINES
+    parts: dict[str, list] = defaultdict(list)
+    for c in exports:
+        if c.purchase:
+            parts[c.purchase].append(c)
+    assert len(parts) == tally.split_purchases > 10 and sum(map(len, parts.values())) == tally.split_orders
+    for purchase, group in parts.items():
+        assert [c.order_no for c in group] == [f"{purchase}-S{k}" for k in range(1, len(group) + 1)]
+        total = sum(len(c.lines) for c in group)
+        assert len(group) == -(-total // EXPORT_ORDER_LINES) >= 2  # as few orders as hold the purchase
+        assert max(len(c.lines) for c in group) - min(len(c.lines) for c in group) <= 1
+        assert len({(c.destination, c.buyer_ref) for c in group}) == 1 and not any(c.is_marketplace for c in group)
+        assert all(c.freight == 0 for c in group[1:])  # the postage goes with the first parcel
+        assert len({c.logistics_no for c in group}) == len(group)  # a parcel and a waybill each
+        assert len({c.outcome is ExportOutcome.CANCELLED for c in group}) == 1  # cancelled as a whole
+        assert int(group[-1].order_time) - int(group[0].order_time) < 100
+    assert split_lines(list(range(153)), 2) == [list(range(77)), list(range(77, 153))]
+
+
+def test_a_run_that_ends_within_a_split_purchase_drops_the_lines_beyond_its_orders(catalogue) -> None:
+    long = replace(catalogue, lines_per_order=Weighted([(250, 1.0)]))  # every purchase: 250 lines
+    for orders, expected in [(4, [84, 83, 83, 100]), (5, [84, 83, 83, 100, 100])]:
+        cases = list(export_cases(GenerateOptions(orders=orders * 2, seed=3), long))
+        assert [len(c.lines) for c in cases] == expected
+        # the last purchase: two orders of 100 lines when two are left, one order unsplit when one is
+        assert [bool(c.purchase) for c in cases] == [True, True, True] + [orders == 5] * (orders - 3)
+
+
+def test_a_parcel_suffix_on_a_waybill_never_names_another_order(catalogue) -> None:
+    options = GenerateOptions(orders=3000, seed=4, mismatch_share=0.6, cancel_share=0.0, invalid_share=0.0)
+    encoder = Encoder(options.parties, catalogue)
+    cases = list(export_cases(options, catalogue))
+    orders = {c.order_no for c in cases}
+    suffixed = 0
+    for c in cases:
+        waybill = encoder.export_waybill(c)
+        if waybill is None:
+            continue
+        named = json.loads(waybill)["head"]["orderNo"]
+        if c.outcome is ExportOutcome.WAYBILL_ORDER_NO:
+            assert named == f"{c.order_no}-1" and named not in orders
+            suffixed += bool(c.purchase)
+        else:
+            assert named == c.order_no
+    assert suffixed > 0  # split orders too get the deliberate parcel suffix, and it names no order
+
+
+def test_every_generated_order_meant_to_match_builds_its_declaration(exports, imports, catalogue) -> None:
+    """What cbec.customs.declare makes of the matched orders passes its message builder: at most 100
+    lines an export order, import lines in their first legal unit, a 9610 list's flight and bill."""
+    encoder = Encoder(OPTIONS.parties, catalogue)
+    profile, at = default_profile(), datetime(2026, 2, 1, tzinfo=UTC)
+    seller = Party(CTX.seller_code, CTX.seller_name)
+    transfer = BaseTransfer(CTX.seller_code, CTX.seller_name, "DXPENT0000000000")
+
+    def stored(*documents: bytes) -> list[DocIn]:
+        parsed = json_docs.parse(b"[" + b",".join(documents) + b"]", CTX).materialize()
+        return [DocIn(n, d.head, d.lines) for n, d in enumerate(parsed.documents)]  # type: ignore[union-attr]
+
+    entities: dict[str, list] = defaultdict(list)
+    matched = [c for c in exports if c.outcome is ExportOutcome.MATCHED and not c.is_marketplace]
+    json_exports = [c for c in matched if c.purchase] + [c for c in matched if not c.purchase][:200]
+    assert len(json_exports) > 300  # the split orders and 200 others
+    for case in json_exports:
+        order, waybill = stored(encoder.export_order(case), encoder.export_waybill(case) or b"")
+        products = {
+            ln.product.item_no: ProductInfo(ln.product.family.hs_code, ln.product.family.name_zh) for ln in case.lines
+        }
+        made = export_declaration(
+            order,
+            waybill,
+            products,
+            trade_mode="9610",
+            agent=seller,
+            logistics=seller,
+            profile=profile,
+            export_date="20260201",
+        )
+        for message, items in made.entities.items():
+            entities[message] += [e for _, e in items]
+    cases, _ = imports
+    for item in [c for c in cases if c.outcome is ImportOutcome.MATCHED][:300]:
+        order, payment, waybill = stored(
+            encoder.import_order(item), encoder.import_payment(item) or b"", encoder.import_waybill(item) or b""
+        )
+        products = {p.item_no: ProductInfo(p.hs_code, p.name) for p, _ in item.lines}
+        made = import_declaration(
+            order,
+            payment,
+            waybill,
+            products,
+            trade_mode="9610",
+            agent=seller,
+            assure=seller,
+            profile=profile,
+            declared_on="20260201",
+        )
+        for message, items in made.entities.items():
+            entities[message] += [e for _, e in items]
+    declared = Counter()
+    for message, built in entities.items():
+        for start in range(0, len(built), 100):
+            build(message, built[start : start + 100], transfer, at=at)  # raises what customs would refuse
+        declared[message] = len(built)
+    assert set(declared) == {"CEB303", "CEB505", "CEB603", "CEB311", "CEB411", "CEB511", "CEB621"}
+    assert declared["CEB603"] == declared["CEB303"] == len(json_exports)  # one list an order: none over 100 lines
 
 
 def test_weighted_draws_follow_their_weights() -> None:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -64,6 +65,7 @@ def layout_of(message: str) -> tuple[MessageSpec, Layout]:
     return spec, layout(spec.xsd, spec.code)
 
 
+@lru_cache(maxsize=4096)
 def _q(name: str) -> str:
     return f"{{{CEB_NS}}}{name}"
 
@@ -91,6 +93,20 @@ def _time_text(value: date, length: int | None) -> str:
 
 
 def _decimal_text(f: FieldSpec, value: Any) -> str:
+    if (type(value) is Decimal and value.is_finite()) or type(value) is str:
+        # the same amounts and quantities recur across lines and messages: the text of a value
+        # under given digit facets is computed once (Decimal('1.0') and Decimal('1.00') give the
+        # same text and the same facet checks, so equal values may share an entry)
+        return _decimal_text_cached(f.total_digits, f.fraction_digits, value)
+    return _decimal_text_uncached(f.total_digits, f.fraction_digits, value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _decimal_text_cached(total_digits: int | None, fraction_digits: int | None, value: Any) -> str:
+    return _decimal_text_uncached(total_digits, fraction_digits, value)
+
+
+def _decimal_text_uncached(total_digits: int | None, fraction_digits: int | None, value: Any) -> str:
     if isinstance(value, bool | float):
         raise _Problem(
             "type", "金额和数量须为 Decimal，不接受浮点数", "amounts and quantities must be Decimal, not float"
@@ -110,16 +126,14 @@ def _decimal_text(f: FieldSpec, value: Any) -> str:
     # xs:totalDigits counts the digits of i in i × 10^-n (leading zeros of 0.00x do not count).
     fraction = max(0, -exponent)
     total = max(1, max(0, len(digits) + exponent) + fraction)
-    if f.fraction_digits is not None and fraction > f.fraction_digits:
+    if fraction_digits is not None and fraction > fraction_digits:
         raise _Problem(
             "digits",
-            f"小数位超过 {f.fraction_digits} 位：{value}（请先按规则舍入）",
-            f"more than {f.fraction_digits} decimals: {value} (round it by a named rule first)",
+            f"小数位超过 {fraction_digits} 位：{value}（请先按规则舍入）",
+            f"more than {fraction_digits} decimals: {value} (round it by a named rule first)",
         )
-    if f.total_digits is not None and total > f.total_digits:
-        raise _Problem(
-            "digits", f"超过 {f.total_digits} 位数字：{value}", f"more than {f.total_digits} digits: {value}"
-        )
+    if total_digits is not None and total > total_digits:
+        raise _Problem("digits", f"超过 {total_digits} 位数字：{value}", f"more than {total_digits} digits: {value}")
     return ceb_text(value)
 
 
@@ -142,19 +156,34 @@ def _int_text(f: FieldSpec, value: Any) -> str:
 
 
 def _str_text(f: FieldSpec, value: Any) -> str:
+    if type(value) is str:  # codes, names and units recur: check each distinct text once per facet set
+        return _str_text_cached(f.length, f.min_length, f.max_length, value)
+    return _str_text_uncached(f, value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _str_text_cached(length: int | None, min_length: int | None, max_length: int | None, value: str) -> str:
+    return _str_checked(length, min_length, max_length, value)
+
+
+def _str_text_uncached(f: FieldSpec, value: Any) -> str:
     if isinstance(value, date):
         value = _time_text(value, f.length)
     if not isinstance(value, str):
         raise _Problem("type", f"须为文本：{value!r}", f"must be text: {value!r}")
+    return _str_checked(f.length, f.min_length, f.max_length, value)
+
+
+def _str_checked(length: int | None, min_length: int | None, max_length: int | None, value: str) -> str:
     if _NOT_XML.search(value):
         raise _Problem("characters", "含有 XML 不能承载的控制字符", "contains control characters XML cannot carry")
     n = len(value)
-    if f.length is not None and n != f.length:
-        raise _Problem("length", f"长度须为 {f.length}（实为 {n}）", f"must be exactly {f.length} characters (is {n})")
-    if f.max_length is not None and n > f.max_length:
-        raise _Problem("max_length", f"长度超过 {f.max_length}（实为 {n}）", f"longer than {f.max_length} (is {n})")
-    if f.min_length is not None and n < f.min_length:
-        raise _Problem("min_length", f"长度不足 {f.min_length}", f"shorter than {f.min_length}")
+    if length is not None and n != length:
+        raise _Problem("length", f"长度须为 {length}（实为 {n}）", f"must be exactly {length} characters (is {n})")
+    if max_length is not None and n > max_length:
+        raise _Problem("max_length", f"长度超过 {max_length}（实为 {n}）", f"longer than {max_length} (is {n})")
+    if min_length is not None and n < min_length:
+        raise _Problem("min_length", f"长度不足 {min_length}", f"shorter than {min_length}")
     return value
 
 
@@ -192,13 +221,18 @@ class _Builder:
     def __init__(self, spec: MessageSpec, lay: Layout) -> None:
         self.spec, self.lay = spec, lay
         self.errors: list[FieldError] = []
+        #: entity index (in the call's ``entities``) → its problems; -1 for BaseTransfer/BaseSubscribe
+        self.by_entity: dict[int, list[FieldError]] = {}
+        self.current = -1
 
     def label(self, head: Mapping[str, Any], index: int) -> str:
         keys = " ".join(f"{k}={head[k]}" for k in self.spec.keys if head.get(k) not in (None, ""))
         return f"{self.spec.code} #{index + 1}" + (f" {keys}" if keys else "")
 
     def error(self, code: str, field: str, zh: str, en: str, document: str, line: int | None = None) -> None:
-        self.errors.append(FieldError(code, field, zh, en, document=document, line=line))
+        e = FieldError(code, field, zh, en, document=document, line=line)
+        self.errors.append(e)
+        self.by_entity.setdefault(self.current, []).append(e)
 
     def fields(
         self,
@@ -210,9 +244,26 @@ class _Builder:
         fixed: Mapping[str, str] | None = None,
     ) -> None:
         fixed = fixed or {}
+        get = values.get
+        sub = etree.SubElement
         for f in spec.fields:
+            name = f.name
+            value = get(name)
+            # the common case first: a present value of a field without a fixed value
+            if value is not None and value != "" and name not in fixed and name != "oriBizMessage":
+                try:
+                    if f.kind == "str" and type(value) is str:
+                        present = _str_text_cached(f.length, f.min_length, f.max_length, value)
+                    else:
+                        present = field_text(f, value) or ""
+                except _Problem as p:
+                    self.error(p.code, name, p.zh, p.en, document, line)
+                    continue
+                sub(parent, _q(name)).text = present
+                continue
+            text: str | None
             try:
-                text = field_text(f, values.get(f.name))
+                text = field_text(f, value)
             except _Problem as p:
                 self.error(p.code, f.name, p.zh, p.en, document, line)
                 continue
@@ -406,18 +457,22 @@ def build(
         root.set("guid", guid_factory())
         root.set("version", version)
         for i, entity in enumerate(chunk):
+            builder.current = start + i
             builder.entity(root, entity, start + i)
+        builder.current = -1
         if base_transfer is not None:
             _base(root, "BaseTransfer", spec.xsd, _as_dict(base_transfer), builder)
         for subscriber in subscribers:
             _base(root, "BaseSubscribe", spec.xsd, _as_dict(subscriber), builder)
         roots.append((root, chunk))
     if builder.errors:
-        raise ValidationFailed(
+        exc = ValidationFailed(
             f"{spec.code}: {len(builder.errors)} field problem(s)",
             f"{spec.code}：{len(builder.errors)} 处字段问题",
             details=builder.errors,
         )
+        exc.by_entity = builder.by_entity  # which entities are at fault, so callers rebuild the rest once
+        raise exc
     out: list[BuiltMessage] = []
     for root, chunk in roots:
         data = _serialize(root)
