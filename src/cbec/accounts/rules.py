@@ -183,7 +183,7 @@ def mask_value(value: str) -> str:
     n = len(v)
     if n <= 4:
         return "*" * n
-    keep = 4 if n >= 12 else max(1, n // 4)
+    keep = 4 if n >= 16 else max(1, n // 4)
     return v[:keep] + "*" * (n - 2 * keep) + v[-keep:]
 
 

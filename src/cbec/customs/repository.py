@@ -116,3 +116,22 @@ def sellers_in_message(session: Session, outbox_id: int) -> set[tuple[str, str]]
             select(Declaration.seller_code, Declaration.ebp_code).where(Declaration.outbox_id == outbox_id).distinct()
         )
     }
+
+
+def existing_cop_nos(session: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (message type, copNo) pairs are declared already."""
+    by_type: dict[str, list[str]] = {}
+    for message, cop_no in keys:
+        by_type.setdefault(message, []).append(cop_no)
+    found: set[tuple[str, str]] = set()
+    for message, cops in by_type.items():
+        for i in range(0, len(cops), 500):
+            found.update(
+                (message, c)
+                for c in session.scalars(
+                    select(Declaration.cop_no).where(
+                        Declaration.message_type == message, Declaration.cop_no.in_(cops[i : i + 500])
+                    )
+                )
+            )
+    return found

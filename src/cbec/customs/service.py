@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, undefer
@@ -54,6 +55,9 @@ LIST_MESSAGES = frozenset({"CEB603", "CEB621"})
 CANCEL_MESSAGES = frozenset({"CEB605", "CEB623"})
 RETURN_MESSAGES = frozenset({"CEB213", "CEB625"})
 REQUEST_MESSAGES = CANCEL_MESSAGES | RETURN_MESSAGES
+
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -178,7 +182,8 @@ def _declare_batch(
     by_seller: dict[str, list[MatchResult]] = {}
     for r in results:
         by_seller.setdefault(r.seller_code, []).append(r)
-    export_date = at.astimezone(UTC).strftime("%Y%m%d")
+    # customs dates (ieDate, declTime) are China's calendar day (UTC+8), whatever the server's zone
+    export_date = at.astimezone(CHINA).strftime("%Y%m%d")
     for seller, group in by_seller.items():
         skus = [str(ln.get("itemNo")) for r in group for ln in docs[r.order_doc_id].lines if "kind" not in ln]
         products = _products(session, seller, skus)
@@ -246,6 +251,16 @@ def _declare_batch(
                         status=State.QUEUED.value,
                     )
                     pending.setdefault(message, []).append((d, Entity(head, entity.lines)))
+    # A new version of an order already declared carries the same numbers (copNo): it is not
+    # declared a second time here (a change to a declared order goes to customs as a
+    # modification or a cancellation, a person's decision; see docs/customs-messages.md).
+    keys = {(m, q.cop_no) for m, queued in pending.items() for q, _ in queued}
+    existing = repository.existing_cop_nos(session, keys)
+    if existing:
+        stale = {q.order_doc_id for m, queued in pending.items() for q, _ in queued if (m, q.cop_no) in existing}
+        report.already += len(stale)
+        for m, queued in list(pending.items()):
+            pending[m] = [(q, qe) for q, qe in queued if q.order_doc_id not in stale]
     _build_order_sets(session, pending, report, at=at, signer=signer)
 
 

@@ -27,22 +27,29 @@ def add_intake_run(session: Session, **values: Any) -> IntakeRun:
     return run
 
 
-def current_by_keys(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int, str]]:
-    """(doc_type, doc_key) → (id, version, content_sha256) of the current version."""
+def current_by_keys(
+    session: Session, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, int, str, str]]:
+    """(doc_type, doc_key) → (id, version, content_sha256, seller_code) of the current version."""
     by_type: dict[str, list[str]] = {}
     for t, k in keys:
         by_type.setdefault(t, []).append(k)
-    found: dict[tuple[str, str], tuple[int, int, str]] = {}
+    found: dict[tuple[str, str], tuple[int, int, str, str]] = {}
     for doc_type, doc_keys in by_type.items():
         for i in range(0, len(doc_keys), CHUNK):
             chunk = doc_keys[i : i + CHUNK]
             rows = session.execute(
                 select(
-                    Document.doc_type, Document.doc_key, Document.id, Document.version, Document.content_sha256
+                    Document.doc_type,
+                    Document.doc_key,
+                    Document.id,
+                    Document.version,
+                    Document.content_sha256,
+                    Document.seller_code,
                 ).where(Document.doc_type == doc_type, Document.is_current.is_(True), Document.doc_key.in_(chunk))
             )
-            for t, k, id_, v, h in rows:
-                found[(t, k)] = (id_, v, h)
+            for t, k, id_, v, h, seller in rows:
+                found[(t, k)] = (id_, v, h, seller)
     return found
 
 

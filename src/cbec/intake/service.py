@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from cbec.accounts.rules import mask_personal
 from cbec.config import Settings
-from cbec.errors import CbecError, FieldError, InvalidInput, NotFound
+from cbec.errors import CbecError, Conflict, FieldError, InvalidInput, NotFound
 from cbec.intake import blobs, repository
 from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.formats import Format, detect, parse_format, parser_for
@@ -284,7 +284,17 @@ def store_documents(
                 row["version"] = same_batch["version"] + 1
                 report.new_versions += 1
             elif key in existing:
-                old_id, old_version, old_hash = existing[key]
+                old_id, old_version, old_hash, old_seller = existing[key]
+                if old_seller != row["seller_code"]:
+                    # the same platform order or waybill number, but another seller's: never let
+                    # one tenant replace another's document (refused, nothing of the file stored)
+                    raise Conflict(
+                        f"{row['doc_type']} {row['doc_key']} ({row['source_ref']}) belongs to another seller; "
+                        "it cannot be replaced by this submission",
+                        f"{row['doc_type']} {row['doc_key']}（{row['source_ref']}）属于其他电商企业，本次提交不能替换它",
+                        document=f"{row['doc_type']} {row['doc_key']}",
+                        field="doc_key",
+                    )
                 if old_hash == row["content_sha256"]:
                     report.duplicates += 1
                     continue

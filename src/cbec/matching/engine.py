@@ -204,6 +204,20 @@ def rule_payment_present(m: MatchInput) -> RuleOutcome:
     return _fail("payment_present", "尚未收到该订单的支付单", "no payment for this order has been received")
 
 
+def rule_import_same_seller(m: MatchInput) -> RuleOutcome:
+    """The payment and waybill were filed for the order's seller (三单 belong to one 电商企业)."""
+    order_ebc = m.order.head.get("ebcCode")
+    for doc, zh, en in ((m.payment, "支付单", "payment"), (m.waybill, "运单", "waybill")):
+        ebc = doc.head.get("ebcCode") if doc is not None else None
+        if ebc and order_ebc and ebc != order_ebc:
+            return _fail(
+                "same_seller",
+                f"{zh}属于电商企业 {ebc}，与订单的 {order_ebc} 不一致",
+                f"the {en} belongs to seller {ebc}, not the order's {order_ebc}",
+            )
+    return _ok("same_seller")
+
+
 def rule_payment_valid(m: MatchInput) -> RuleOutcome:
     if m.payment is None or m.payment.is_valid:
         return _ok("payment_valid")
@@ -277,6 +291,7 @@ IMPORT_RULES: tuple[Callable[[MatchInput], RuleOutcome], ...] = (
     rule_order_valid,
     rule_payment_present,
     rule_waybill_present,
+    rule_import_same_seller,
     rule_payment_valid,
     rule_waybill_valid,
     rule_amount_paid,

@@ -60,7 +60,14 @@ def current_docs_by(session: Session, doc_type: str, column: str, values: Iterab
     for i in range(0, len(vals), CHUNK):
         out.extend(
             session.execute(
-                select(Document.id, Document.order_no, Document.logistics_no, Document.is_valid, Document.head)
+                select(
+                    Document.id,
+                    Document.order_no,
+                    Document.logistics_no,
+                    Document.is_valid,
+                    Document.head,
+                    Document.seller_code,
+                )
                 .where(Document.doc_type == doc_type, Document.is_current.is_(True), col.in_(vals[i : i + CHUNK]))
                 .order_by(Document.id)
             ).all()

@@ -35,14 +35,25 @@ class MatchSummary:
         return {"orders": self.orders, "by_state": dict(self.by_state), "by_reason": dict(self.by_reason)}
 
 
-def _pick(candidates: list[Any], ebp_code: str) -> Any | None:
-    """The newest candidate of the same platform (or one that names no platform)."""
-    chosen = None
+def _pick(candidates: list[Any], ebp_code: str, seller_code: str) -> Any | None:
+    """The newest candidate of the same platform (or one that names no platform), the order's
+    own seller's first; another seller's is passed on only for the rules to refuse it."""
+    own = other = None
     for c in candidates:
         c_ebp = c.head.get("ebpCode")
         if not c_ebp or c_ebp == ebp_code:
-            chosen = c
-    return chosen
+            if c.seller_code == seller_code:
+                own = c
+            else:
+                other = c
+    return own or other
+
+
+def _as_doc(d: Any) -> Doc:
+    """A waybill or payment for the rules, naming the seller it was filed under: documents of two
+    sellers never pair, even under the same order number (rule waybill_seller / payment rules)."""
+    head = d.head if d.head.get("ebcCode") else {**d.head, "ebcCode": d.seller_code}
+    return Doc(d.id, head, (), d.is_valid)
 
 
 def run_matching(
@@ -108,13 +119,13 @@ def _match_batch(session: Session, orders: Sequence[Any], summary: MatchSummary)
             ebp = o.head.get("ebpCode", "")
             w = by_logistics.get(o.logistics_no) if o.logistics_no else None
             if w is None:
-                w = _pick(waybills.get(o.order_no, []), ebp)
-            p = _pick(payments.get(o.order_no, []), ebp)
+                w = _pick(waybills.get(o.order_no, []), ebp, o.seller_code)
+            p = _pick(payments.get(o.order_no, []), ebp, o.seller_code)
             outcome = match(
                 MatchInput(
                     order=Doc(o.id, o.head, o.lines, o.is_valid),
-                    waybill=Doc(w.id, w.head, (), w.is_valid) if w is not None else None,
-                    payment=Doc(p.id, p.head, (), p.is_valid) if p is not None else None,
+                    waybill=_as_doc(w) if w is not None else None,
+                    payment=_as_doc(p) if p is not None else None,
                     confirmed_skus=skus.get(o.seller_code, frozenset()),
                 ),
                 table,

@@ -35,6 +35,15 @@ def period(start: date | None, end: date | None, *, today: date) -> tuple[date, 
 
 
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00, end+1 00:00) of Beijing days, in UTC. Days outside 1900–2999 are refused (no
+    declaration is dated there, and the ends of the calendar cannot be shifted by a time zone)."""
+    for name, d in (("from", start), ("to", end)):
+        if not 1900 <= d.year <= 2999:
+            raise InvalidInput(
+                f"{name} {d.isoformat()} is outside the years 1900–2999",
+                f"{name} {d.isoformat()} 超出 1900–2999 年的范围",
+                field=name,
+            )
     since = datetime.combine(start, time.min, BEIJING).astimezone(UTC)
     until = datetime.combine(end + timedelta(days=1), time.min, BEIJING).astimezone(UTC)
     return since, until

@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from cbec.accounts import service as accounts
 from cbec.accounts.rules import Forbidden, Principal, Unauthenticated
@@ -91,3 +91,7 @@ def page_request(
 
 
 Paging = Annotated[PageRequest, Depends(page_request)]
+
+
+#: a row id in a path: a positive 64-bit integer (larger numbers are no row of ours: 422, not a crash)
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]

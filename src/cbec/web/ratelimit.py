@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from cbec.errors import CbecError
 
+_EPSILON = 1e-6
+
 
 class TooManyRequests(CbecError):
     code = "rate_limited"
@@ -43,7 +45,7 @@ class RateLimiter:
         with self._lock:
             tokens, last = self._buckets.get(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
+            if tokens < 1.0 - _EPSILON:  # binary fractions: a client that waited Retry-After is let in
                 self._buckets[key] = (tokens, now)
-                raise TooManyRequests(max(1, math.ceil((1.0 - tokens) / self.rate)))
+                raise TooManyRequests(max(1, math.ceil((1.0 - tokens) / self.rate - _EPSILON)))
             self._buckets[key] = (tokens - 1.0, now)

@@ -43,6 +43,13 @@ def context(settings: Settings, p: Principal, seller: str | None, platform: str 
                 "请指定单证所属的电商企业（ebcCode）",
                 field="seller",
             )
+    if p.kind == "api_key" and seller != p.enterprise_code and p.enterprise_roles <= {"ebc"}:
+        # a seller's key submits for that seller only: refused before anything is filed
+        raise Forbidden(
+            f"this key submits for its own enterprise {p.enterprise_code} only",
+            f"此密钥只能为本企业 {p.enterprise_code} 提交",
+            field="seller",
+        )
     if platform is None and "ebp" in p.enterprise_roles and p.enterprise_code:
         platform = p.enterprise_code
     return pipeline.context_for(settings, seller, platform, p.enterprise_code if p.kind == "api_key" else None)

@@ -58,19 +58,22 @@ def _has_doctype(head: bytes) -> bool:
     return root is None or doctype.start() < root.start()
 
 
-def parse_xml(data: bytes, document: str = "") -> etree._Element:
+def parse_xml(data: bytes, document: str = "", document_zh: str = "") -> etree._Element:
     """Parse bytes that came from outside: no DTD, no entity expansion, no network.
 
     A document that carries a DOCTYPE is refused outright (a CEB or DXP message never has one),
     so entity-expansion and external-entity attacks cannot reach the parser's output.
+    ``document``/``document_zh`` name the input in the English and Chinese messages.
     """
+    en = document or "message"
+    zh = document_zh or document or "报文"
     if not isinstance(data, bytes | bytearray):
-        raise InvalidInput(f"{document or 'message'}: expected bytes", f"{document or '报文'}：应为字节串")
+        raise InvalidInput(f"{en}: expected bytes", f"{zh}：应为字节串")
     if _has_doctype(bytes(data[:65536])) or _has_doctype(bytes(data[:131072]).replace(b"\x00", b"")):
         # refused before libxml2 sees it: entity declarations live only in a DOCTYPE
         raise HostileInput(
-            f"{document or 'message'} carries a DOCTYPE (DTDs and entities are not accepted); refused",
-            f"{document or '报文'}含有 DOCTYPE 声明（不接受 DTD 和实体），已拒绝",
+            f"{en} carries a DOCTYPE (DTDs and entities are not accepted); refused",
+            f"{zh}含有 DOCTYPE 声明（不接受 DTD 和实体），已拒绝",
         )
     # A new parser per call: lxml parsers must not be shared between threads.
     parser = etree.XMLParser(
@@ -85,13 +88,13 @@ def parse_xml(data: bytes, document: str = "") -> etree._Element:
         root = etree.fromstring(bytes(data), parser)
     except etree.XMLSyntaxError as exc:
         raise InvalidInput(
-            f"{document or 'message'} is not well-formed XML: {exc}",
-            f"{document or '报文'}不是格式正确的 XML：{exc}",
+            f"{en} is not well-formed XML: {exc}",
+            f"{zh}不是格式正确的 XML：{exc}",
         ) from exc
     if getattr(root.getroottree().docinfo, "doctype", ""):
         raise HostileInput(
-            f"{document or 'message'} carries a DOCTYPE; refused",
-            f"{document or '报文'}含有 DOCTYPE 声明，已拒绝",
+            f"{en} carries a DOCTYPE; refused",
+            f"{zh}含有 DOCTYPE 声明，已拒绝",
         )
     return root
 

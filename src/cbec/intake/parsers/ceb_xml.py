@@ -32,7 +32,7 @@ DOC_TYPE = {
 
 
 def parse(data: bytes, ctx: ParseContext) -> ParseResult:
-    parse_xml(data, "submission")  # refuses DOCTYPE/entities before anything else looks at it
+    parse_xml(data, "submission", "提交的文件")  # refuses DOCTYPE/entities before anything else looks at it
     inner = open_message(data)
     message = parse_message(inner, document="submission")
     doc_type = DOC_TYPE.get(message.message)

@@ -15,7 +15,7 @@ from cbec.accounts.rules import Forbidden, may_open_personal_data, require_busin
 from cbec.customs import service as customs
 from cbec.customs.repository import DeclarationFilter
 from cbec.statistics.service import day_bounds
-from cbec.web.deps import Caller, Paging, Uow, settings_of
+from cbec.web.deps import Caller, Id, Paging, Uow, settings_of
 from cbec.web.present import json_response
 
 router = APIRouter(tags=["declarations 申报"])
@@ -73,7 +73,7 @@ def list_declarations(
 @router.get(
     "/declarations/{declaration_id}", summary="A declaration with documents, match, tax and receipts 申报单详情"
 )
-def get_declaration(declaration_id: int, p: Caller, uow: Uow) -> Response:
+def get_declaration(declaration_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     return json_response(customs.declaration_detail(uow.session, p.scope(), declaration_id))
 
@@ -84,7 +84,7 @@ def get_declaration(declaration_id: int, p: Caller, uow: Uow) -> Response:
     response_class=Response,
     responses={200: {"content": {"application/xml": {}}}},
 )
-def get_declaration_xml(declaration_id: int, p: Caller, uow: Uow) -> Response:
+def get_declaration_xml(declaration_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     name, data, _whole = customs.declaration_xml(uow.session, p.scope(), declaration_id)
     return Response(
@@ -99,7 +99,7 @@ class PersonalDataOpen(BaseModel):
 @router.post(
     "/declarations/{declaration_id}/personal-data", summary="Open a buyer's personal data (recorded) 查看个人信息"
 )
-def open_personal_data(declaration_id: int, body: PersonalDataOpen, p: Caller, uow: Uow) -> Response:
+def open_personal_data(declaration_id: Id, body: PersonalDataOpen, p: Caller, uow: Uow) -> Response:
     if not may_open_personal_data(p):
         raise Forbidden("your role may not open personal data", "当前角色无权查看个人信息", field="role")
     detail = customs.declaration_detail(uow.session, p.scope(), declaration_id, reveal=True)

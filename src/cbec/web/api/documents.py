@@ -13,7 +13,7 @@ from cbec.accounts.rules import require_business_data
 from cbec.accounts.service import request_digest
 from cbec.intake import service as intake
 from cbec.web import submit
-from cbec.web.deps import Caller, Paging, Uow, settings_of
+from cbec.web.deps import Caller, Id, Paging, Uow, settings_of
 from cbec.web.present import json_response
 
 router = APIRouter(tags=["documents 单证"])
@@ -50,7 +50,8 @@ async def submit_documents(
     ] = None,
     platform: Annotated[str | None, Query(max_length=18, description="platform ebpCode")] = None,
     format: Annotated[
-        str, Query(max_length=20, description="auto, json, ceb-xml, amazon-orders, shopify-orders, template …")
+        str,
+        Query(max_length=20, description="auto, json, ceb, csv, xlsx, amazon-orders, shopify-orders, online-retail"),
     ] = "auto",
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
 ) -> Response:
@@ -91,7 +92,7 @@ async def upload_file(
 
 
 @router.get("/uploads/{inbox_id}", summary="A submission and its errors 提交记录")
-def get_upload(inbox_id: int, p: Caller, uow: Uow) -> Response:
+def get_upload(inbox_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     return json_response(intake.submission_report(uow.session, p.scope(), inbox_id))
 
@@ -116,7 +117,7 @@ def errors_csv(report: dict[str, object]) -> bytes:
 
 
 @router.get("/uploads/{inbox_id}/errors.csv", summary="Per-row errors as CSV 错误明细下载", response_class=Response)
-def get_upload_errors(inbox_id: int, p: Caller, uow: Uow) -> Response:
+def get_upload_errors(inbox_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     report = intake.submission_report(uow.session, p.scope(), inbox_id)
     return Response(
@@ -143,6 +144,6 @@ def list_documents(
 
 
 @router.get("/documents/{doc_id}", summary="A document with its versions 单证详情")
-def get_document(doc_id: int, p: Caller, uow: Uow) -> Response:
+def get_document(doc_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     return json_response(intake.get_document(uow.session, p.scope(), doc_id))

@@ -13,7 +13,7 @@ from cbec.matching import service as matching
 from cbec.statistics import service as statistics
 from cbec.statistics.service import BEIJING
 from cbec.tax import service as tax
-from cbec.web.deps import Caller, Paging, Uow
+from cbec.web.deps import Caller, Id, Paging, Uow
 from cbec.web.present import json_response
 
 router = APIRouter()
@@ -47,7 +47,7 @@ def list_matches(
 
 
 @router.get("/matches/{result_id}", tags=["matching 对碰"], summary="A match result with each rule 对碰详情")
-def get_match(result_id: int, p: Caller, uow: Uow) -> Response:
+def get_match(result_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     return json_response(matching.get_match(uow.session, p.scope(), result_id))
 
@@ -65,7 +65,7 @@ def list_assessments(
 
 
 @router.get("/tax/assessments/{assessment_id}", tags=["tax 税款"], summary="An assessment explained 税款计算依据")
-def get_assessment(assessment_id: int, p: Caller, uow: Uow) -> Response:
+def get_assessment(assessment_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     return json_response(tax.explain_scoped(uow.session, p.scope(), assessment_id))
 

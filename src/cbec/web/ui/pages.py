@@ -44,7 +44,7 @@ from cbec.statistics.service import BEIJING
 from cbec.web import submit
 from cbec.web.api.declarations import declaration_filter
 from cbec.web.api.documents import errors_csv
-from cbec.web.deps import LANG_COOKIE, SESSION_COOKIE, Caller, Uow, settings_of
+from cbec.web.deps import LANG_COOKIE, SESSION_COOKIE, Caller, Id, Uow, settings_of
 from cbec.web.present import dumps
 from cbec.web.ui.i18n import LANGUAGES, status_label, translate
 
@@ -304,7 +304,7 @@ def declare_now(request: Request, p: Caller) -> Response:
 
 
 @router.get("/declarations/{declaration_id}")
-def declaration_page(request: Request, declaration_id: int, p: Caller, uow: Uow) -> Response:
+def declaration_page(request: Request, declaration_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     detail = customs.declaration_detail(uow.session, p.scope(), declaration_id)
     xml_text, whole, xml_name = "", True, ""
@@ -325,7 +325,7 @@ def declaration_page(request: Request, declaration_id: int, p: Caller, uow: Uow)
 
 
 @router.get("/declarations/{declaration_id}/xml")
-def declaration_xml(declaration_id: int, p: Caller, uow: Uow) -> Response:
+def declaration_xml(declaration_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     name, data, _ = customs.declaration_xml(uow.session, p.scope(), declaration_id)
     return Response(
@@ -336,7 +336,7 @@ def declaration_xml(declaration_id: int, p: Caller, uow: Uow) -> Response:
 @router.post("/declarations/{declaration_id}/personal-data")
 def open_personal(
     request: Request,
-    declaration_id: int,
+    declaration_id: Id,
     p: Caller,
     uow: Uow,
     reason: Annotated[str, Form(min_length=4, max_length=200)],
@@ -395,7 +395,7 @@ async def upload(
         )
         failure = None
     except CbecError as exc:
-        if isinstance(exc, Forbidden):
+        if exc.http_status in (401, 403):  # a refusal is an error page, not a report on the file
             raise
         out, failure = None, exc
     inbox_id = out["inbox_id"] if out else getattr(failure, "inbox_id", None)
@@ -405,7 +405,7 @@ async def upload(
 
 
 @router.get("/uploads/{inbox_id}/errors.csv")
-def upload_errors(inbox_id: int, p: Caller, uow: Uow) -> Response:
+def upload_errors(inbox_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     report = intake.submission_report(uow.session, p.scope(), inbox_id)
     return Response(
