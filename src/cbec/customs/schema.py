@@ -125,12 +125,19 @@ def schema_dir() -> Path:
     from cbec.config import get_settings
 
     directory = get_settings().ceb_schema_dir
+    if directory is not None and directory in _FOUND:
+        return directory  # looked up on every entity access: stat the folder once per process
     if directory is None or not directory.exists():
         raise SchemaUnavailable(
             "the official CEB XSD folder is not configured; set CBEC_CEB_SCHEMA_DIR",
             "未配置官方 CEB XSD 目录；请设置 CBEC_CEB_SCHEMA_DIR",
         )
+    _FOUND.add(directory)
     return directory
+
+
+#: schema folders seen to exist (only found ones are remembered: a folder made later is seen)
+_FOUND: set[Path] = set()
 
 
 def entity(xsd: str, element: str, directory: Path | None = None) -> EntitySpec:

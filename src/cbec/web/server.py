@@ -59,6 +59,8 @@ def serve(settings: Settings, *, host: str, port: int, worker: bool, sandbox: bo
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
     try:
         uvicorn.Server(config).run()
+    except KeyboardInterrupt:  # Uvicorn re-raises the Ctrl-C it handled, once it has shut down
+        pass
     finally:
         if loop is not None:
             loop.stop()

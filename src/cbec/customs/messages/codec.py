@@ -216,6 +216,21 @@ def field_value(f: FieldSpec | None, text: str | None) -> Any:
 
 # --- building -------------------------------------------------------------------------------
 
+_Plan = tuple[tuple[str, str, bool, int | None, int | None, int | None, FieldSpec], ...]
+#: per entity spec (the specs live for the process, cached by the schema reader)
+_PLANS: dict[int, tuple[EntitySpec, _Plan]] = {}
+
+
+def _plan(spec: EntitySpec) -> _Plan:
+    """The fields of a spec flattened for the build loop (one tuple unpack instead of attribute
+    lookups per field of every line)."""
+    found = _PLANS.get(id(spec))
+    if found is not None and found[0] is spec:
+        return found[1]
+    plan = tuple((f.name, _q(f.name), f.kind == "str", f.length, f.min_length, f.max_length, f) for f in spec.fields)
+    _PLANS[id(spec)] = (spec, plan)
+    return plan
+
 
 class _Builder:
     def __init__(self, spec: MessageSpec, lay: Layout) -> None:
@@ -246,20 +261,19 @@ class _Builder:
         fixed = fixed or {}
         get = values.get
         sub = etree.SubElement
-        for f in spec.fields:
-            name = f.name
+        for name, qname, is_str, length, min_length, max_length, f in _plan(spec):
             value = get(name)
             # the common case first: a present value of a field without a fixed value
             if value is not None and value != "" and name not in fixed and name != "oriBizMessage":
                 try:
-                    if f.kind == "str" and type(value) is str:
-                        present = _str_text_cached(f.length, f.min_length, f.max_length, value)
+                    if is_str and type(value) is str:
+                        present = _str_text_cached(length, min_length, max_length, value)
                     else:
                         present = field_text(f, value) or ""
                 except _Problem as p:
                     self.error(p.code, name, p.zh, p.en, document, line)
                     continue
-                sub(parent, _q(name)).text = present
+                sub(parent, qname).text = present
                 continue
             text: str | None
             try:

@@ -6,6 +6,12 @@
   var zh = C.lang !== "en";
   var charts = [];
   function label(s) { return L[s] || s; }
+  // compact axis numbers: 12万 / 120k, so long amounts never overlap
+  function compact(v) {
+    var a = Math.abs(v);
+    if (zh) return a >= 1e8 ? v / 1e8 + "亿" : a >= 1e4 ? v / 1e4 + "万" : String(v);
+    return a >= 1e6 ? v / 1e6 + "M" : a >= 1e3 ? v / 1e3 + "k" : String(v);
+  }
   function draw(id, option) {
     var el = document.getElementById(id);
     if (!el || !window.echarts) return;
@@ -37,7 +43,7 @@
     var currencies = {};
     dest.forEach(function (r) { Object.keys(r.value).forEach(function (c) { currencies[c] = 1; }); });
     draw("chart-destination", { tooltip: { trigger: "axis", axisPointer: { type: "shadow" } }, legend: { bottom: 0 },
-      grid: { left: 110, right: 24, top: 8, bottom: 40 }, xAxis: { type: "value" },
+      grid: { left: 110, right: 24, top: 8, bottom: 40 }, xAxis: { type: "value", axisLabel: { formatter: compact } },
       yAxis: { type: "category", data: dest.map(function (r) { return zh ? r.name_zh : r.name_en; }) },
       series: Object.keys(currencies).map(function (c) {
         return { name: C.value + " " + c, type: "bar", stack: "v", data: dest.map(function (r) { return Number(r.value[c] || 0).toFixed(2); }) };
