@@ -25,9 +25,12 @@ check: setup
 	$(UV_RUN) mypy
 	$(UV_RUN) lint-imports
 
-bench: setup
+bench: setup-test
 	$(UV_RUN) python bench/intake.py
 	$(UV_RUN) python bench/customs.py
+	$(UV_RUN) python bench/api.py
+	$(UV_RUN) python bench/scaleout.py
+	$(UV_RUN) python bench/e2e.py --orders 10000 --db both
 
 clean:
 	rm -rf $(DATA_DIR) bench/out test-artifacts

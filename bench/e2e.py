@@ -1,0 +1,275 @@
+"""End-to-end benchmark: N generated orders through the whole pipeline, stage by stage, on
+SQLite and on PostgreSQL, next to the floor measured in the same run.
+
+    uv run python bench/e2e.py [--orders N] [--db sqlite|postgresql|both] [--keep DIR]
+
+Stages, batch by batch (a batch is the numbered set of generated files: orders, waybills,
+payments): intake (every file through the same import path as the CLI and the API, with the
+matching of the orders each file touches), declare (declarations built, signed, XSD-validated
+into the outbox), customs (send through the folder transport, apply receipts; at the end, until
+every list is final). The sandbox customs answers in a second process, as `cbec sandbox` runs
+beside the platform, so the two cores are both used. Printed for each stage: seconds and orders/s; overall orders/s; peak RSS (of
+this process, which does all the work); every message checked against the XSD; the floor:
+the time to read the generated files and write as many XML bytes as the run produced, doing no
+work. The goal (≥ 1,500 orders/s overall on this 2-core machine) is reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from cbec import pipeline  # noqa: E402
+from cbec.config import Settings  # noqa: E402
+from cbec.customs.lifecycle import FINAL  # noqa: E402
+from cbec.customs.models import Declaration, OutboxMessage  # noqa: E402
+from cbec.customs.sandbox import SandboxCustoms  # noqa: E402
+from cbec.db import migrate  # noqa: E402
+from cbec.demo import with_sandbox_signing  # noqa: E402
+from cbec.generate.rules import GenerateOptions  # noqa: E402
+from cbec.generate.service import generate  # noqa: E402
+from cbec.intake.documents import ParseContext  # noqa: E402
+from cbec.matching.models import MatchResult  # noqa: E402
+from cbec.partners import service as partners  # noqa: E402
+from cbec.partners.schemas import EnterpriseCreate  # noqa: E402
+from cbec.unit_of_work import UnitOfWork  # noqa: E402
+
+LIST_TYPES = ("CEB603", "CEB621")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def register(settings: Settings, manifest: dict[str, Any]) -> None:
+    with UnitOfWork(settings) as uow:
+        for role, party in manifest["parties"].items():
+            roles = {"platform": ["ebp"], "seller": ["ebc"], "logistics": ["logistics"], "payer": ["pay"]}.get(role)
+            if roles and isinstance(party, dict) and "code" in party:
+                partners.ensure_enterprise(
+                    uow.session, EnterpriseCreate(code=party["code"], name=party["name"], roles=roles)
+                )
+        uow.commit()
+
+
+def ctx_for(path: Path, manifest: dict[str, Any]) -> ParseContext:
+    p = manifest["parties"]
+    seller, platform = p["seller"], p["platform"]
+    sender = seller["code"]
+    if "waybill" in path.name:
+        sender = p["logistics"]["code"]
+    elif "payment" in path.name:
+        sender = p["payer"]["code"]
+    return ParseContext(seller["code"], seller["name"], platform["code"], platform["name"], sender_code=sender)
+
+
+def batches(files: Path, manifest: dict[str, Any]) -> list[list[Path]]:
+    """The files of each numbered batch together (orders, then waybills and payments)."""
+    by_number: dict[str, list[Path]] = {}
+    for entry in manifest["files"]:
+        name = entry if isinstance(entry, str) else entry["name"]
+        number = name.rsplit("-", 1)[-1].split(".")[0]
+        by_number.setdefault(number, []).append(files / name)
+    return [by_number[k] for k in sorted(by_number)]
+
+
+def open_lists(settings: Settings) -> int:
+    final = {s.value for s in FINAL}
+    with UnitOfWork(settings) as uow:
+        return int(
+            uow.session.scalar(
+                select(func.count())
+                .select_from(Declaration)
+                .where(Declaration.message_type.in_(LIST_TYPES), Declaration.status.not_in(final))
+            )
+            or 0
+        )
+
+
+def customs_side(messages: Path, stop: Any) -> None:
+    """The customs side in its own process, as `cbec sandbox` runs beside the platform."""
+    with SandboxCustoms(messages, seed=1, inspection_rate=0.0, require_signatures=True) as sandbox:
+        while not stop.is_set():
+            report = sandbox.step()
+            if report.files_read == 0:
+                time.sleep(0.2)
+
+
+def pipeline_run(
+    settings: Settings, files: Path, manifest: dict[str, Any], timings: dict[str, float]
+) -> dict[str, Any]:
+    """Batch by batch: intake (with matching of the orders each file touches), declare, send and
+    apply receipts, while the sandbox customs answers in another process."""
+    totals: dict[str, Any] = {"documents": 0, "invalid": 0, "declared": {}, "refused": 0}
+    for key in ("intake", "declare", "customs"):
+        timings[key] = 0.0
+    stop = mp.Event()
+    side = mp.Process(target=customs_side, args=(pipeline.messages_dir(settings), stop), daemon=True)
+    side.start()
+    try:
+        for group in batches(files, manifest):
+            t = time.perf_counter()
+            for path in group:
+                out = pipeline.import_bytes(
+                    settings, path.read_bytes(), ctx_for(path, manifest), filename=path.name, channel="api"
+                )
+                totals["documents"] += out["documents"]
+                totals["invalid"] += out["invalid"]
+            timings["intake"] += time.perf_counter() - t
+            t = time.perf_counter()
+            declared = pipeline.declare(settings)
+            for k, v in declared["declared"].items():
+                totals["declared"][k] = totals["declared"].get(k, 0) + v
+            totals["refused"] += declared["refused"]
+            timings["declare"] += time.perf_counter() - t
+            t = time.perf_counter()
+            pipeline.work_once(settings)
+            timings["customs"] += time.perf_counter() - t
+            print(
+                f"    batch {group[0].name.rsplit('-', 1)[-1].split('.')[0]}: {totals['documents']:,} documents, "
+                f"{sum(totals['declared'].values()):,} declarations, peak RSS {peak_rss_mb():.0f} MB",
+                flush=True,
+            )
+        t = time.perf_counter()
+        deadline = time.monotonic() + 600
+        while open_lists(settings) and time.monotonic() < deadline:
+            pipeline.work_once(settings)
+            time.sleep(0.2)
+        timings["customs"] += time.perf_counter() - t
+    finally:
+        stop.set()
+        side.join(timeout=30)
+    return totals
+
+
+def floor(files: Path, xml_bytes: int, out: Path) -> float:
+    """Read every generated file and write ``xml_bytes`` of XML in 100 kB files, doing no work."""
+    t = time.perf_counter()
+    for f in sorted(files.glob("*.json")):
+        f.read_bytes()
+    out.mkdir(parents=True, exist_ok=True)
+    chunk = b"<a>" + b"x" * (100_000 - 7) + b"</a>"
+    written, i = 0, 0
+    while written < xml_bytes:
+        (out / f"{i}.xml").write_bytes(chunk)
+        written += len(chunk)
+        i += 1
+    return time.perf_counter() - t
+
+
+def one_run(db: str, n: int, files: Path, manifest: dict[str, Any], work: Path, cluster: Any) -> dict[str, Any]:
+    data_dir = work / f"data-{db}"
+    url = cluster.create_database() if db == "postgresql" else ""
+    settings = with_sandbox_signing(Settings(data_dir=data_dir, database_url=url))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.database_url)
+    register(settings, manifest)
+    timings: dict[str, float] = {}
+    print(f"\n{db}: {n:,} orders", flush=True)
+    t = time.perf_counter()
+    totals = pipeline_run(settings, files, manifest, timings)
+    wall = time.perf_counter() - t
+    for k, v in timings.items():
+        print(f"  {k:<10} {v:8.2f} s  {n / v:9.1f} orders/s", flush=True)
+    with UnitOfWork(settings) as uow:
+        matched = dict(
+            uow.session.execute(
+                select(MatchResult.state, func.count())
+                .where(MatchResult.is_current.is_(True))
+                .group_by(MatchResult.state)
+            ).all()
+        )
+    with UnitOfWork(settings) as uow:
+        by_status = dict(
+            uow.session.execute(
+                select(Declaration.status, func.count())
+                .where(Declaration.message_type.in_(LIST_TYPES))
+                .group_by(Declaration.status)
+            ).all()
+        )
+        xml_bytes = uow.session.scalar(select(func.sum(func.length(OutboxMessage.payload)))) or 0
+        messages = uow.session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+    total = wall
+    floor_s = floor(files, int(xml_bytes), work / f"floor-{db}")
+    row = {
+        "db": db,
+        "orders": n,
+        "documents": totals["documents"],
+        "invalid": totals["invalid"],
+        "match_states": matched,
+        "declared": totals["declared"],
+        "refused": totals["refused"],
+        "lists_by_status": by_status,
+        "messages": messages,
+        "xml_mb": round(xml_bytes / 1e6, 1),
+        "seconds": {k: round(v, 2) for k, v in timings.items()},
+        "orders_per_s": {k: round(n / v, 1) for k, v in timings.items()},
+        "overall_orders_per_s": round(n / total, 1),
+        "floor_seconds": round(floor_s, 2),
+        "ratio_to_floor": round(total / floor_s, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    print(
+        f"  overall {row['overall_orders_per_s']:,} orders/s ({total:.1f} s) · floor {floor_s:.2f} s "
+        f"(×{row['ratio_to_floor']}) · lists {by_status} · {messages} messages ({row['xml_mb']} MB, each XSD-checked "
+        f"when built) · peak RSS {row['peak_rss_mb']} MB",
+        flush=True,
+    )
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--orders", type=int, default=10_000)
+    ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument(
+        "--batch-size",
+        type=int,
+        default=2000,
+        help="documents per generated file (one batch); memory follows this, not --orders",
+    )
+    ap.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
+    ap.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="cbec-e2e-"))
+    files = work / "files"
+    t = time.perf_counter()
+    manifest = generate(GenerateOptions(orders=args.orders, seed=1), files, batch_size=args.batch_size, overwrite=True)
+    print(f"generated {args.orders:,} orders in {time.perf_counter() - t:.1f} s into {files}", flush=True)
+    rows = []
+    cluster = None
+    if args.db in ("postgresql", "both"):
+        from tests.pgcluster import PostgresCluster, pg_bindir
+
+        bindir = pg_bindir()
+        if bindir is None:
+            raise SystemExit("PostgreSQL is not installed (scripts/setup --test installs it)")
+        cluster = PostgresCluster(bindir)
+        cluster.start()
+    try:
+        for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
+            rows.append(one_run(db, args.orders, files, manifest, work, cluster))
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(json.dumps(rows, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
