@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from cbec import pipeline
 from cbec.accounts import service as accounts
-from cbec.accounts.rules import Forbidden, may_open_personal_data, require_business_data, require_submitter
+from cbec.accounts.rules import Forbidden, Principal, may_open_personal_data, require_business_data, require_submitter
 from cbec.customs import service as customs
 from cbec.customs.repository import DeclarationFilter
 from cbec.statistics.service import day_bounds
@@ -100,6 +100,12 @@ class PersonalDataOpen(BaseModel):
     "/declarations/{declaration_id}/personal-data", summary="Open a buyer's personal data (recorded) 查看个人信息"
 )
 def open_personal_data(declaration_id: Id, body: PersonalDataOpen, p: Caller, uow: Uow) -> Response:
+    detail = reveal_personal_data(uow, p, declaration_id, body.reason)
+    return json_response({"entity": detail["entity"], "documents": detail["documents"]})
+
+
+def reveal_personal_data(uow: Uow, p: Principal, declaration_id: int, reason: str) -> dict[str, Any]:
+    """The declaration unmasked, for the operator only, the opening recorded (API and page)."""
     if not may_open_personal_data(p):
         raise Forbidden("your role may not open personal data", "当前角色无权查看个人信息", field="role")
     detail = customs.declaration_detail(uow.session, p.scope(), declaration_id, reveal=True)
@@ -108,10 +114,10 @@ def open_personal_data(declaration_id: Id, body: PersonalDataOpen, p: Caller, uo
         p,
         f"declaration {declaration_id}",
         ["buyerIdNumber", "buyerTelephone", "consigneeTelephone"],
-        body.reason,
+        reason,
     )
     uow.commit()
-    return json_response({"entity": detail["entity"], "documents": detail["documents"]})
+    return detail
 
 
 class DeclareRequest(BaseModel):

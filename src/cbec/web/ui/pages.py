@@ -34,7 +34,6 @@ from cbec.customs import service as customs
 from cbec.customs.lifecycle import State
 from cbec.customs.messages.excerpt import pretty
 from cbec.errors import CbecError, InvalidInput
-from cbec.intake import service as intake
 from cbec.kit.codes import code_lists
 from cbec.kit.paging import PageRequest
 from cbec.partners import service as partners
@@ -42,8 +41,8 @@ from cbec.partners.schemas import EnterpriseCreate
 from cbec.statistics import service as statistics
 from cbec.statistics.service import BEIJING
 from cbec.web import submit
-from cbec.web.api.declarations import declaration_filter
-from cbec.web.api.documents import errors_csv
+from cbec.web.api.declarations import declaration_filter, reveal_personal_data
+from cbec.web.api.documents import get_upload_errors
 from cbec.web.deps import LANG_COOKIE, SESSION_COOKIE, Caller, Id, Uow, settings_of
 from cbec.web.present import dumps
 from cbec.web.ui.i18n import LANGUAGES, status_label, translate
@@ -341,17 +340,7 @@ def open_personal(
     uow: Uow,
     reason: Annotated[str, Form(min_length=4, max_length=200)],
 ) -> Response:
-    if not may_open_personal_data(p):
-        raise Forbidden("your role may not open personal data", "当前角色无权查看个人信息", field="role")
-    detail = customs.declaration_detail(uow.session, p.scope(), declaration_id, reveal=True)
-    accounts.record_personal_access(
-        uow.session,
-        p,
-        f"declaration {declaration_id}",
-        ["buyerIdNumber", "buyerTelephone", "consigneeTelephone"],
-        reason,
-    )
-    uow.commit()
+    detail = reveal_personal_data(uow, p, declaration_id, reason)
     return render(
         request,
         "_personal.html",
@@ -406,13 +395,7 @@ async def upload(
 
 @router.get("/uploads/{inbox_id}/errors.csv")
 def upload_errors(inbox_id: Id, p: Caller, uow: Uow) -> Response:
-    require_business_data(p)
-    report = intake.submission_report(uow.session, p.scope(), inbox_id)
-    return Response(
-        errors_csv(report),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="submission-{inbox_id}-errors.csv"'},
-    )
+    return get_upload_errors(inbox_id, p, uow)
 
 
 # --- operator: enterprises, credentials, users --------------------------------------------------
