@@ -24,6 +24,7 @@ class Declaration(Base):
         Index("ix_declaration_status", "status"),
         Index("ix_declaration_order", "ebp_code", "order_no"),
         Index("ix_declaration_seller_created", "seller_code", "created_at"),
+        Index("ix_declaration_order_doc", "order_doc_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.orm import Session, undefer
 
 from cbec.accounts.rules import mask_personal, mask_xml
@@ -129,11 +129,32 @@ def declare(
     profile = profile or rules.default_profile()
     at = at or datetime.now(UTC)
     report = DeclareReport()
+    declared_before = (
+        select(func.count())
+        .select_from(MatchResult)
+        .where(
+            MatchResult.is_current.is_(True),
+            MatchResult.state == "matched",
+            exists().where(Declaration.order_doc_id == MatchResult.order_doc_id),
+        )
+    )
+    if seller_code:
+        declared_before = declared_before.where(MatchResult.seller_code == seller_code)
+    already = session.scalar(declared_before) or 0  # reported, not read again
+    report.orders += already
+    report.already += already
     after = 0
     while True:
+        # only orders with no declaration yet: the batch path calls this after every batch, and
+        # rescanning every order ever matched made it slower with each batch (quadratic in N)
         stmt = (
             select(MatchResult)
-            .where(MatchResult.is_current.is_(True), MatchResult.state == "matched", MatchResult.id > after)
+            .where(
+                MatchResult.is_current.is_(True),
+                MatchResult.state == "matched",
+                MatchResult.id > after,
+                ~exists().where(Declaration.order_doc_id == MatchResult.order_doc_id),
+            )
             .order_by(MatchResult.id)
             .limit(BATCH * 5)
         )
