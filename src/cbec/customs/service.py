@@ -549,10 +549,7 @@ def apply_receipt_bytes(session: Session, data: bytes, name: str, report: Receip
         if guids
         else {}
     )
-    if any(t.message_type in REQUEST_MESSAGES and t.related_id for t in targets.values()):
-        outcome = _apply_receipts_one_by_one(session, receipts, name, report)
-    else:
-        outcome = _apply_receipts_in_bulk(session, receipts, targets, name, report)
+    outcome = _apply_receipts_in_bulk(session, receipts, targets, name, report)
     session.add(
         ReceiptLog(
             sha256=digest,
@@ -568,19 +565,22 @@ def apply_receipt_bytes(session: Session, data: bytes, name: str, report: Receip
 def _apply_receipts_in_bulk(
     session: Session, receipts: Sequence[Any], targets: dict[str, Any], name: str, report: ReceiptReport
 ) -> Counter[str]:
-    """The receipts of one file as two statements: the events inserted, the declarations updated
-    (the batch path; the same state machine as one by one)."""
+    """The receipts of one file as two statements: the events inserted, the declarations updated.
+    A receipt for a cancellation or return request then also settles the list it concerns."""
     outcome: Counter[str] = Counter()
     now = utcnow()
     status_of: dict[int, str] = {}
     events: list[dict[str, Any]] = []
     updates: dict[int, dict[str, Any]] = {}
+    requests: list[tuple[int, str, int, str, str]] = []  # (list id, request type, status, info, time)
     for r in receipts:
         report.receipts += 1
         t = targets.get(r.guid)
         if t is None and r.keys.get("invtNo"):
             t = session.execute(
-                select(Declaration.id, Declaration.status).where(Declaration.invt_no == str(r.keys["invtNo"])).limit(1)
+                select(Declaration.id, Declaration.status, Declaration.message_type, Declaration.related_id)
+                .where(Declaration.invt_no == str(r.keys["invtNo"]))
+                .limit(1)
             ).first()
         if t is None:
             report.unmatched += 1
@@ -612,6 +612,8 @@ def _apply_receipts_in_bulk(
             row.update(status=step.after.value, updated_at=now)
             report.transitions[f"{step.before.value}->{step.after.value}"] += 1
         outcome[step.after.value] += 1
+        if t.message_type in REQUEST_MESSAGES and t.related_id:
+            requests.append((t.related_id, t.message_type, status, info, r.returnTime[:17]))
     if events:
         session.execute(insert(DeclarationEvent), events)
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -619,55 +621,8 @@ def _apply_receipts_in_bulk(
         by_shape.setdefault(tuple(sorted(row)), []).append(row)
     for rows in by_shape.values():  # one executemany per set of columns
         session.execute(update(Declaration), rows)
-    return outcome
-
-
-def _apply_receipts_one_by_one(
-    session: Session, receipts: Sequence[Any], name: str, report: ReceiptReport
-) -> Counter[str]:
-    """Receipts that also move another declaration (a cancellation's or return's list)."""
-    outcome: Counter[str] = Counter()
-    now = utcnow()
-    guids = [r.guid for r in receipts if r.guid]
-    by_guid = (
-        {d.guid: d for d in session.scalars(select(Declaration).where(Declaration.guid.in_(guids)))} if guids else {}
-    )
-    for r in receipts:
-        report.receipts += 1
-        d = by_guid.get(r.guid)
-        if d is None and r.keys.get("invtNo"):
-            d = session.scalars(select(Declaration).where(Declaration.invt_no == str(r.keys["invtNo"]))).first()
-        if d is None:
-            report.unmatched += 1
-            outcome["unmatched"] += 1
-            continue
-        status = r.status if r.status is not None else 0
-        step = apply_receipt(State(d.status), status)
-        zh, en = describe(status)
-        info = r.returnInfo or f"{zh} / {en}"
-        session.add(
-            DeclarationEvent(
-                declaration_id=d.id,
-                before=step.before.value,
-                after=step.after.value,
-                return_status=status,
-                return_time=r.returnTime[:17],
-                return_info=info[:4000],
-                source=name[:255],
-            )
-        )
-        d.return_status = status
-        d.return_info = info[:4000]
-        for key, attr in (("invtNo", "invt_no"), ("preNo", "pre_no")):
-            if r.keys.get(key):
-                setattr(d, attr, str(r.keys[key]))
-        if step.changed:
-            d.status = step.after.value
-            d.updated_at = now
-            report.transitions[f"{step.before.value}->{step.after.value}"] += 1
-        outcome[step.after.value] += 1
-        if d.message_type in REQUEST_MESSAGES and d.related_id:
-            _apply_to_list(session, d, status, info, r.returnTime[:17], name, report)
+    for list_id, request_type, status, info, return_time in requests:
+        _apply_to_list(session, list_id, request_type, status, info, return_time, name, report)
     return outcome
 
 
@@ -807,10 +762,17 @@ def summarise(
 
 
 def _apply_to_list(
-    session: Session, request: Declaration, status: int, info: str, return_time: str, source: str, report: ReceiptReport
+    session: Session,
+    list_id: int,
+    request_type: str,
+    status: int,
+    info: str,
+    return_time: str,
+    source: str,
+    report: ReceiptReport,
 ) -> None:
     """A receipt for a cancellation/return request also settles the list it concerns."""
-    target = session.get(Declaration, request.related_id)
+    target = session.get(Declaration, list_id)
     if target is None:
         return
     step = apply_request_receipt(State(target.status), status)
@@ -826,7 +788,7 @@ def _apply_to_list(
             after=step.after.value,
             return_status=status,
             return_time=return_time,
-            return_info=f"{request.message_type}: {info}"[:4000],
+            return_info=f"{request_type}: {info}"[:4000],
             source=source[:255],
         )
     )
