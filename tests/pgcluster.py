@@ -22,7 +22,7 @@ def pg_bindir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -35,7 +35,7 @@ class PostgresCluster:
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="cbec-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.as_user: list[str] = []
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run it as the postgres user
             pw = pwd.getpwnam("postgres")

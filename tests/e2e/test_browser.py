@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from cbec.web.app import create_app
 from cbec.web.server import PlatformWorker
 from tests.e2e.web_world import PASSWORDS, World, build_world
 from tests.integration.helpers import LOGISTICS, SELLER
+from tests.pgcluster import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -37,17 +37,11 @@ SHOTS = Path(
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
     """Uvicorn in a thread, with the platform worker and the sandbox customs beside it."""
 
     def __init__(self, world: World) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         config = uvicorn.Config(create_app(world.settings), host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -36,6 +36,10 @@ class Unauthenticated(CbecError):
     http_status = 401
 
 
+#: the languages of the UI and of a user's profile (Chinese first: the default)
+LANGUAGES = ("zh", "en")
+
+
 class UserRole(StrEnum):
     ADMIN = "admin"  # 平台运营方（综试区）: every enterprise, user and credential
     SELLER = "seller"  # 卖家用户: one enterprise's documents, declarations and figures

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from cbec.accounts import repository
 from cbec.accounts.models import IdempotencyRecord, PersonalDataAccess, UserAccount, UserSession
 from cbec.accounts.rules import (
+    LANGUAGES,
     Principal,
     Unauthenticated,
     UserRole,
@@ -31,7 +32,6 @@ from cbec.partners.models import Enterprise
 _hasher = PasswordHasher()
 #: a hash to verify against when the user does not exist, so timing does not reveal usernames
 _DUMMY_HASH = _hasher.hash("cbec-dummy-password")
-LANGUAGES = ("zh", "en")
 
 
 def _sha256(value: str) -> str:
@@ -148,10 +148,8 @@ def principal_for_session(session: Session, token: str, *, now: datetime | None 
     code: str | None = None
     roles: frozenset[str] = frozenset()
     if u.enterprise_id is not None:
-        e = session.get(Enterprise, u.enterprise_id)
-        if e is not None:
-            code = e.code
-            roles = frozenset(partners.get_enterprise(session, e.code).roles)
+        e = partners.enterprise_by_id(session, u.enterprise_id)
+        code, roles = e.code, frozenset(e.roles)
     return Principal(
         kind="user",
         name=u.username,
@@ -173,17 +171,16 @@ def end_session(session: Session, token: str) -> None:
 
 def principal_for_api_key(session: Session, api_key: str) -> Principal:
     try:
-        e = partners.verify_credential(session, api_key)
+        cred, e = partners.authenticate_key(session, api_key)
     except NotFound:
         raise Unauthenticated("API key not recognised or revoked", "API 密钥无效或已吊销", field="api_key") from None
-    cred = partner_repo.get_credential(session, api_key.partition(".")[0])
     return Principal(
         kind="api_key",
-        name=api_key.partition(".")[0],
+        name=cred.key_id,
         role="partner",
         enterprise_code=e.code,
         enterprise_roles=frozenset(e.roles),
-        credential_id=cred.id if cred else None,
+        credential_id=cred.id,
     )
 
 

@@ -15,6 +15,12 @@ def get_by_code(session: Session, code: str, *, with_roles: bool = False) -> Ent
     return session.scalars(stmt).one_or_none()
 
 
+def get_by_id(session: Session, enterprise_id: int) -> Enterprise | None:
+    """An enterprise with its roles, in one query."""
+    stmt = select(Enterprise).where(Enterprise.id == enterprise_id).options(selectinload(Enterprise.roles))
+    return session.scalars(stmt).one_or_none()
+
+
 def list_all(session: Session, *, role: str | None = None) -> Sequence[Enterprise]:
     stmt = select(Enterprise).options(selectinload(Enterprise.roles)).order_by(Enterprise.code)
     if role:

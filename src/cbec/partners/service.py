@@ -110,6 +110,11 @@ def issue_credential(session: Session, code: str, *, label: str = "") -> Credent
 
 def verify_credential(session: Session, api_key: str) -> EnterpriseRead:
     """The enterprise behind an API key, or NotFound for a wrong, unknown or revoked key."""
+    return authenticate_key(session, api_key)[1]
+
+
+def authenticate_key(session: Session, api_key: str) -> tuple[ApiCredential, EnterpriseRead]:
+    """The credential and its enterprise (with roles) behind an API key, or NotFound."""
     key_id, _, secret = api_key.partition(".")
     cred = repository.get_credential(session, key_id)
     bad = NotFound("API key not recognised or revoked", "API 密钥无效或已吊销", field="api_key")
@@ -117,9 +122,14 @@ def verify_credential(session: Session, api_key: str) -> EnterpriseRead:
         raise bad
     if not hmac.compare_digest(cred.secret_hash, _hash_secret(secret)):
         raise bad
-    e = session.get(Enterprise, cred.enterprise_id)
-    assert e is not None
-    return get_enterprise(session, e.code)
+    return cred, enterprise_by_id(session, cred.enterprise_id)
+
+
+def enterprise_by_id(session: Session, enterprise_id: int) -> EnterpriseRead:
+    e = repository.get_by_id(session, enterprise_id)
+    if e is None:
+        raise NotFound(f"enterprise {enterprise_id} does not exist", f"企业 {enterprise_id} 不存在", field="enterprise")
+    return to_read(e)
 
 
 def revoke_credential(session: Session, key_id: str) -> None:

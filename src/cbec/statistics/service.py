@@ -4,7 +4,6 @@ here (the regulator view is built on it)."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -49,9 +48,6 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return since, until
 
 
-_CODE = re.compile(r"^\s*(-?\d+)\s*[:：]?")
-
-
 def dashboard(session: Session, scope: Scope, start: date, end: date, *, today: date) -> dict[str, Any]:
     since, until = day_bounds(start, end)
     day_since, day_until = day_bounds(today, today)
@@ -66,8 +62,12 @@ def dashboard(session: Session, scope: Scope, start: date, end: date, *, today: 
         c = codes.currencies.get(code)
         return (c.iso or code) if c else code
 
-    for key, code, n, value in repository.value_by(session, scope, since, until, "country"):
+    def add(row: dict[str, Any], code: str, n: int, value: Decimal | None) -> None:
         currency = iso(code)
+        row["lists"] += n
+        row["value"][currency] = str(Decimal(row["value"].get(currency, "0")) + (value or Decimal(0)))
+
+    for key, code, n, value in repository.value_by(session, scope, since, until, "country"):
         c = codes.countries.get(key)
         row = countries.setdefault(
             key,
@@ -79,16 +79,12 @@ def dashboard(session: Session, scope: Scope, start: date, end: date, *, today: 
                 "value": {},
             },
         )
-        row["lists"] += n
-        row["value"][currency] = str(Decimal(row["value"].get(currency, "0")) + (value or Decimal(0)))
+        add(row, code, n, value)
     by_country = sorted(countries.values(), key=lambda r: -r["lists"])
 
     modes: dict[str, dict[str, Any]] = {}
     for key, code, n, value in repository.value_by(session, scope, since, until, "trade_mode"):
-        currency = iso(code)
-        row = modes.setdefault(key, {"trade_mode": key, "lists": 0, "value": {}})
-        row["lists"] += n
-        row["value"][currency] = str(Decimal(row["value"].get(currency, "0")) + (value or Decimal(0)))
+        add(modes.setdefault(key, {"trade_mode": key, "lists": 0, "value": {}}), code, n, value)
 
     days: dict[str, Counter[str]] = defaultdict(Counter)
     for created, status in repository.list_times(session, scope, since, until):

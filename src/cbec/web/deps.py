@@ -95,3 +95,6 @@ Paging = Annotated[PageRequest, Depends(page_request)]
 
 #: a row id in a path: a positive 64-bit integer (larger numbers are no row of ours: 422, not a crash)
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+#: a short code in a query (message type, status, state, kind …)
+Str20 = Annotated[str | None, Query(max_length=20)]

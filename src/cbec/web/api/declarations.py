@@ -15,7 +15,7 @@ from cbec.accounts.rules import Forbidden, Principal, may_open_personal_data, re
 from cbec.customs import service as customs
 from cbec.customs.repository import DeclarationFilter
 from cbec.statistics.service import day_bounds
-from cbec.web.deps import Caller, Id, Paging, Uow, settings_of
+from cbec.web.deps import Caller, Id, Paging, Str20, Uow, settings_of
 from cbec.web.present import json_response
 
 router = APIRouter(tags=["declarations 申报"])
@@ -45,9 +45,6 @@ def declaration_filter(
         since=since,
         until=until,
     )
-
-
-Str20 = Annotated[str | None, Query(max_length=20)]
 
 
 @router.get("/declarations", summary="List declarations 申报单列表")

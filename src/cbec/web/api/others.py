@@ -13,11 +13,10 @@ from cbec.matching import service as matching
 from cbec.statistics import service as statistics
 from cbec.statistics.service import BEIJING
 from cbec.tax import service as tax
-from cbec.web.deps import Caller, Id, Paging, Uow
+from cbec.web.deps import Caller, Id, Paging, Str20, Uow
 from cbec.web.present import json_response
 
 router = APIRouter()
-Str20 = Annotated[str | None, Query(max_length=20)]
 
 
 @router.get("/me", tags=["account 账户"], summary="Who is calling 当前身份")

@@ -11,7 +11,7 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from cbec import pipeline
 from cbec.accounts import service as accounts
 from cbec.accounts.rules import (
+    LANGUAGES,
     ROLE_LABELS,
     Forbidden,
     Principal,
@@ -45,7 +46,7 @@ from cbec.web.api.declarations import declaration_filter, reveal_personal_data
 from cbec.web.api.documents import get_upload_errors
 from cbec.web.deps import LANG_COOKIE, SESSION_COOKIE, Caller, Id, Uow, settings_of
 from cbec.web.present import dumps
-from cbec.web.ui.i18n import LANGUAGES, status_label, translate
+from cbec.web.ui.i18n import status_label, translate
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -75,8 +76,10 @@ def _when(value: Any) -> str:
     return str(value or "")
 
 
-def render(request: Request, name: str, p: Principal | None, status: int = 200, **context: Any) -> HTMLResponse:
-    lang = _lang(request, p)
+def render(
+    request: Request, name: str, p: Principal | None, status: int = 200, lang: str | None = None, **context: Any
+) -> HTMLResponse:
+    lang = lang or _lang(request, p)
     countries = code_lists().countries
 
     def country(code: str) -> str:
@@ -116,15 +119,10 @@ def error_page(request: Request, exc: CbecError) -> HTMLResponse:
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/", lang: str | None = None) -> Response:
-    if lang in LANGUAGES:
-        return render_with_lang(request, lang, next)
-    return render(request, "login.html", None, next=_safe_next(next), failed=False)
-
-
-def render_with_lang(request: Request, lang: str, next_url: str) -> Response:
-    request.cookies[LANG_COOKIE] = lang
-    response = render(request, "login.html", None, next=_safe_next(next_url), failed=False)
-    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    chosen = lang if lang in LANGUAGES else None
+    response = render(request, "login.html", None, lang=chosen, next=_safe_next(next), failed=False)
+    if chosen:
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
     return response
 
 
@@ -255,7 +253,7 @@ def declarations(
         "from": date_from.isoformat() if date_from else "",
         "to": date_to.isoformat() if date_to else "",
     }
-    query = "&".join(f"{k}={quote(v)}" for k, v in params.items() if v)
+    query = urlencode({k: v for k, v in params.items() if v})
     name = "_declaration_rows.html" if request.headers.get("hx-target") == "results" else "declarations.html"
     return render(
         request,
