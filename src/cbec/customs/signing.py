@@ -166,6 +166,13 @@ def sign_document(data: bytes, signer: Signer, *, insert_before: str | None = No
     named ``insert_before`` (export CEB XSD: before ``ExtendMessage``).
     """
     root = parse_xml(data, "document to sign")
+    sign_element(root, signer, insert_before=insert_before)
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+
+
+def sign_element(root: etree._Element, signer: Signer, *, insert_before: str | None = None) -> None:
+    """Sign, in place, a document the platform built itself (no parse and re-serialisation: the
+    digest is over the tree's canonical form, which its serialisation parses back to unchanged)."""
     if root.find(_ds("Signature")) is not None:
         raise InvalidInput("the document is already signed", "报文已加签")
     digest_value = _b64(_digest(signer.digest_method, _canonical(root.getroottree())))
@@ -190,7 +197,6 @@ def sign_document(data: bytes, signer: Signer, *, insert_before: str | None = No
     etree.SubElement(key_info, _ds("KeyName")).text = signer.key_name
     x509_data = etree.SubElement(key_info, _ds("X509Data"))
     etree.SubElement(x509_data, _ds("X509Certificate")).text = _b64(signer.certificate)
-    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
 
 
 @dataclass(frozen=True, slots=True)

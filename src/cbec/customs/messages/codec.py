@@ -489,18 +489,17 @@ def build(
         raise exc
     out: list[BuiltMessage] = []
     for root, chunk in roots:
-        data = _serialize(root)
         if signer is not None:
-            data = sign(data, signer)
+            _sign_root(root, lay, signer)
         if check:
-            problems = check_message(data)
+            problems = check_message(root)
             if problems:
                 raise ValidationFailed(
                     f"{spec.code} does not validate against {spec.xsd}: {problems[0]}",
                     f"{spec.code} 未通过 {spec.xsd} 校验：{problems[0]}",
                     details=[FieldError("xsd", spec.code, p, p, document=spec.code) for p in problems],
                 )
-        out.append(BuiltMessage(spec.code, root.get("guid", ""), data, chunk))
+        out.append(BuiltMessage(spec.code, root.get("guid", ""), _serialize(root), chunk))
     return out
 
 
@@ -534,12 +533,18 @@ def split_lines(message: str, entity: EntityLike, max_lines: int) -> list[Entity
 
 def sign(data: bytes, signer: Signer) -> bytes:
     """Sign a CEB message with an enveloped XML-DSig at the place its XSD puts ``ds:Signature``."""
-    from cbec.customs.signing import sign_document
-
     root = parse_xml(data, "CEB message")
     _spec, lay = layout_of(etree.QName(root).localname)
-    before = "ExtendMessage" if lay.signature_before_extend else None
-    return sign_document(data, signer, insert_before=before)
+    _sign_root(root, lay, signer)
+    return _serialize(root)
+
+
+def _sign_root(root: etree._Element, lay: Layout, signer: Signer) -> None:
+    """Sign a message tree in place, the signature where its XSD puts it (before ``ExtendMessage``
+    in the export schema)."""
+    from cbec.customs.signing import sign_element
+
+    sign_element(root, signer, insert_before="ExtendMessage" if lay.signature_before_extend else None)
 
 
 def check_message(data: bytes | etree._Element) -> list[str]:
@@ -568,7 +573,8 @@ def check_message(data: bytes | etree._Element) -> list[str]:
 
 
 def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    tag = element.tag  # "{namespace}name" or "name" (QName() would build an object per call)
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _read(element: etree._Element, spec: EntitySpec | None, document: str, line: int | None = None) -> dict[str, Any]:
