@@ -24,6 +24,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from cbec.config import Settings  # noqa: E402
 from cbec.customs.lifecycle import FINAL  # noqa: E402
 from cbec.customs.models import Declaration, OutboxMessage  # noqa: E402
 from cbec.customs.sandbox import SandboxCustoms  # noqa: E402
-from cbec.db import migrate  # noqa: E402
+from cbec.db import engine_for, migrate  # noqa: E402
 from cbec.demo import with_sandbox_signing  # noqa: E402
 from cbec.generate.rules import GenerateOptions  # noqa: E402
 from cbec.generate.service import generate  # noqa: E402
@@ -180,6 +181,118 @@ def pipeline_run(
     return totals
 
 
+def _declared_total(out: dict[str, Any]) -> int:
+    return sum(out["declared"].values())
+
+
+def _own_connections(settings: Settings) -> None:
+    """A forked process must not use the connections it inherited (SQLAlchemy: dispose the
+    pool without closing the parent's connections)."""
+    engine_for(settings.database_url).dispose(close=False)
+
+
+def intake_side(settings: Settings, files: Path, manifest: dict[str, Any], done: Any, results: Any) -> None:
+    """Partners' files arriving, batch after batch, through the same import path as the API."""
+    _own_connections(settings)
+    busy, documents, invalid = 0.0, 0, 0
+    started = time.perf_counter()
+    for group in batches(files, manifest):
+        t = time.perf_counter()
+        for path in group:
+            out = pipeline.import_bytes(
+                settings, path.read_bytes(), ctx_for(path, manifest), filename=path.name, channel="api"
+            )
+            documents += out["documents"]
+            invalid += out["invalid"]
+        busy += time.perf_counter() - t
+        print(
+            f"    batch {group[0].name.rsplit('-', 1)[-1].split('.')[0]} in: {documents:,} documents, "
+            f"intake peak RSS {peak_rss_mb():.0f} MB, {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+    results.put(("intake", {"seconds": busy, "documents": documents, "invalid": invalid, "rss": peak_rss_mb()}))
+    done.set()
+
+
+def declare_side(settings: Settings, intake_done: Any, done: Any, results: Any) -> None:
+    """A worker declaring whatever is newly matched while intake goes on, then one sweep of
+    every matched order (what a cursor may have passed, and the refused ones counted once)."""
+    _own_connections(settings)
+    busy, declared, cursor = 0.0, Counter[str](), 0
+    while not intake_done.is_set():
+        t = time.perf_counter()
+        out, cursor = pipeline.declare_after(settings, cursor)
+        busy += time.perf_counter() - t
+        declared.update(out["declared"])
+        if not _declared_total(out):
+            time.sleep(0.1)
+    t = time.perf_counter()
+    out = pipeline.declare(settings)  # intake is done: everything it stored is visible
+    busy += time.perf_counter() - t
+    declared.update(out["declared"])
+    results.put(
+        ("declare", {"seconds": busy, "declared": dict(declared), "refused": out["refused"], "rss": peak_rss_mb()})
+    )
+    done.set()
+
+
+def pipelined_run(
+    settings: Settings,
+    files: Path,
+    manifest: dict[str, Any],
+    timings: dict[str, float],
+    prune: bool = False,
+) -> dict[str, Any]:
+    """Intake, declare and the worker (send, receipts) as three processes working at once, as a
+    deployment runs them (API, declaring worker, sending worker), with the sandbox customs in a
+    fourth; SQLite's single writer is shared through short transactions (declare commits every
+    chunk of orders). Stage times are each process's busy time; overall is the wall time."""
+    ctx = mp.get_context("fork")
+    stop, intake_done, declare_done = ctx.Event(), ctx.Event(), ctx.Event()
+    results = ctx.Queue()
+    side = ctx.Process(target=customs_side, args=(pipeline.messages_dir(settings), stop), daemon=True)
+    side.start()
+    workers = [
+        ctx.Process(target=intake_side, args=(settings, files, manifest, intake_done, results), daemon=True),
+        ctx.Process(target=declare_side, args=(settings, intake_done, declare_done, results), daemon=True),
+    ]
+    for w in workers:
+        w.start()
+    busy, rounds = 0.0, 0
+    try:
+        while True:
+            finished = declare_done.is_set()
+            t = time.perf_counter()
+            out = pipeline.work_once(settings)
+            busy += time.perf_counter() - t
+            rounds += 1
+            if prune and rounds % 20 == 0:
+                prune_copies(pipeline.messages_dir(settings))
+            idle = not out["sent"] and not out["receipts"]["files"]
+            if finished and idle and not open_lists(settings):
+                break
+            if idle:
+                time.sleep(0.2)
+            if any(w.exitcode not in (None, 0) for w in workers):
+                raise SystemExit("a pipeline process failed (see above)")
+        got = dict(results.get(timeout=60) for _ in workers)
+    finally:
+        stop.set()
+        side.join(timeout=30)
+        for w in workers:
+            w.join(timeout=30)
+    timings["intake"] = got["intake"]["seconds"]
+    timings["declare"] = got["declare"]["seconds"]
+    timings["customs"] = busy
+    return {
+        "documents": got["intake"]["documents"],
+        "invalid": got["intake"]["invalid"],
+        "declared": got["declare"]["declared"],
+        "refused": got["declare"]["refused"],
+        "rss": {"intake": got["intake"]["rss"], "declare": got["declare"]["rss"], "worker": peak_rss_mb()},
+    }
+
+
 def floor(files: Path, xml_bytes: int, out: Path) -> float:
     """Read every generated file and write ``xml_bytes`` of XML in 100 kB files, doing no work
     (a hundred file names written over in turn, so the floor does not need the run's disk twice)."""
@@ -197,7 +310,14 @@ def floor(files: Path, xml_bytes: int, out: Path) -> float:
 
 
 def one_run(
-    db: str, n: int, files: Path, manifest: dict[str, Any], work: Path, cluster: Any, prune: bool = False
+    db: str,
+    n: int,
+    files: Path,
+    manifest: dict[str, Any],
+    work: Path,
+    cluster: Any,
+    prune: bool = False,
+    mode: str = "pipelined",
 ) -> dict[str, Any]:
     data_dir = work / f"data-{db}"
     url = cluster.create_database() if db == "postgresql" else ""
@@ -206,9 +326,10 @@ def one_run(
     migrate(settings.database_url)
     register(settings, manifest)
     timings: dict[str, float] = {}
-    print(f"\n{db}: {n:,} orders", flush=True)
+    print(f"\n{db}: {n:,} orders, {mode}", flush=True)
     t = time.perf_counter()
-    totals = pipeline_run(settings, files, manifest, timings, prune)
+    run = pipelined_run if mode == "pipelined" else pipeline_run
+    totals = run(settings, files, manifest, timings, prune)
     wall = time.perf_counter() - t
     for k, v in timings.items():
         print(f"  {k:<10} {v:8.2f} s  {n / v:9.1f} orders/s", flush=True)
@@ -248,7 +369,9 @@ def one_run(
         "overall_orders_per_s": round(n / total, 1),
         "floor_seconds": round(floor_s, 2),
         "ratio_to_floor": round(total / floor_s, 1),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "mode": mode,
+        "peak_rss_mb": round(max([peak_rss_mb(), *totals.get("rss", {}).values()]), 1),
+        "peak_rss_by_process_mb": {k: round(v, 1) for k, v in totals.get("rss", {}).items()},
     }
     print(
         f"  overall {row['overall_orders_per_s']:,} orders/s ({total:.1f} s) · floor {floor_s:.2f} s "
@@ -270,6 +393,12 @@ def main() -> None:
         help="documents per generated file (one batch); memory follows this, not --orders",
     )
     ap.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
+    ap.add_argument(
+        "--mode",
+        choices=["pipelined", "sequential"],
+        default="pipelined",
+        help="pipelined: intake, declare and the worker as processes at once; sequential: batch by batch in one",
+    )
     ap.add_argument(
         "--prune-copies",
         action="store_true",
@@ -294,7 +423,7 @@ def main() -> None:
         cluster.start()
     try:
         for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
-            rows.append(one_run(db, args.orders, files, manifest, work, cluster, args.prune_copies))
+            rows.append(one_run(db, args.orders, files, manifest, work, cluster, args.prune_copies, args.mode))
     finally:
         if cluster is not None:
             cluster.stop()

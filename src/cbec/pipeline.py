@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cbec.catalogue import service as catalogue
 from cbec.config import Settings
@@ -17,6 +17,9 @@ from cbec.matching import service as matching
 from cbec.partners import service as partners
 from cbec.partners.rules import Role
 from cbec.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from cbec.customs.service import DeclareReport
 
 Progress = Callable[[int, int | None], None]
 
@@ -43,6 +46,9 @@ def context_for(
             platform_name=p_name,
             sender_code=sender or s.code,
         )
+
+
+DECLARE_CHUNK = 1000  # orders per declare transaction
 
 
 def import_bytes(
@@ -120,17 +126,57 @@ def messages_dir(settings: Settings) -> Path:
 def declare(
     settings: Settings, *, seller: str | None = None, trade_mode: str = "9610", progress: Progress | None = None
 ) -> dict[str, Any]:
-    """Declare every matched order not declared yet: declarations and messages in one transaction."""
+    """Declare every matched order not declared yet, one transaction per chunk of orders.
+
+    Each chunk's declarations and messages are committed together (an order is never half
+    declared); committing chunk by chunk keeps the write lock short, so intake and the worker
+    go on beside a large declare (SQLite has one writer at a time)."""
+    return _declare(settings, seller=seller, trade_mode=trade_mode, progress=progress).as_dict()
+
+
+def declare_after(settings: Settings, after: int) -> tuple[dict[str, Any], int]:
+    """For a worker declaring in a loop: declare the matched orders whose match result is newer
+    than ``after`` and return the report with the cursor to pass next time. It does not count
+    the orders declared before (a scan of every match result) and does not look again at
+    orders refused before ``after``; a plain ``declare`` (from 0) sweeps everything. On
+    PostgreSQL ids are not handed out in commit order, so a worker ends with such a sweep."""
+    report = _declare(settings, after=after, count_already=False)
+    return report.as_dict(), report.cursor
+
+
+def _declare(
+    settings: Settings,
+    *,
+    seller: str | None = None,
+    trade_mode: str = "9610",
+    progress: Progress | None = None,
+    after: int = 0,
+    count_already: bool = True,
+) -> DeclareReport:
     from cbec.customs import service as customs
     from cbec.customs.keys import signer_for
 
     signer = signer_for(settings)
-    with UnitOfWork(settings) as uow:
-        report = customs.declare(
-            uow.session, seller_code=seller, trade_mode=trade_mode, progress=progress, signer=signer
-        )
-        uow.commit()
-    return report.as_dict()
+    report: customs.DeclareReport | None = None
+    while report is None or report.more:
+        with UnitOfWork(settings) as uow:
+            part = customs.declare(
+                uow.session,
+                seller_code=seller,
+                trade_mode=trade_mode,
+                signer=signer,
+                limit=DECLARE_CHUNK,
+                after=report.cursor if report else after,
+                count_already=count_already and report is None,
+            )
+            uow.commit()
+        if report is None:
+            report = part
+        else:
+            report.add(part)
+        if progress:
+            progress(report.orders, None)
+    return report
 
 
 def work_once(settings: Settings, *, limit: int | None = None, pace: float = 0.0) -> dict[str, Any]:

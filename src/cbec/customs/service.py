@@ -67,6 +67,17 @@ class DeclareReport:
     already: int = 0
     refused: list[dict[str, Any]] = field(default_factory=list)
     messages: int = 0
+    cursor: int = 0  # the last match result examined: a later call goes on after it
+    more: bool = False  # stopped at ``limit`` with orders left to examine
+
+    def add(self, other: DeclareReport) -> None:
+        """Fold the report of a following chunk (``declare(after=cursor, count_already=False)``) in."""
+        self.orders += other.orders
+        self.declared.update(other.declared)
+        self.already += other.already
+        self.refused.extend(other.refused)
+        self.messages += other.messages
+        self.cursor, self.more = other.cursor, other.more
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -123,27 +134,23 @@ def declare(
     limit: int | None = None,
     progress: Progress | None = None,
     signer: Signer | None = None,
+    after: int = 0,
+    count_already: bool = True,
 ) -> DeclareReport:
     """Declare every matched, not yet declared order (export and import); messages are signed
-    with ``signer`` when given (CEB.md §5.3)."""
+    with ``signer`` when given (CEB.md §5.3).
+
+    With ``limit`` it stops once that many orders were examined (``report.more`` says whether
+    any are left, ``report.cursor`` where to go on: ``after=cursor, count_already=False``), so
+    that an edge can commit chunk by chunk instead of holding one write transaction for all."""
     profile = profile or rules.default_profile()
     at = at or datetime.now(UTC)
-    report = DeclareReport()
-    declared_before = (
-        select(func.count())
-        .select_from(MatchResult)
-        .where(
-            MatchResult.is_current.is_(True),
-            MatchResult.state == "matched",
-            exists().where(Declaration.order_doc_id == MatchResult.order_doc_id),
-        )
-    )
-    if seller_code:
-        declared_before = declared_before.where(MatchResult.seller_code == seller_code)
-    already = session.scalar(declared_before) or 0  # reported, not read again
-    report.orders += already
-    report.already += already
-    after = 0
+    report = DeclareReport(cursor=after)
+    if count_already:
+        already = _count_declared(session, seller_code)  # reported, not read again
+        report.orders += already
+        report.already += already
+    examined = 0
     while True:
         # only orders with no declaration yet: the batch path calls this after every batch, and
         # rescanning every order ever matched made it slower with each batch (quadratic in N)
@@ -152,7 +159,7 @@ def declare(
             .where(
                 MatchResult.is_current.is_(True),
                 MatchResult.state == "matched",
-                MatchResult.id > after,
+                MatchResult.id > report.cursor,
                 ~exists().where(Declaration.order_doc_id == MatchResult.order_doc_id),
             )
             .order_by(MatchResult.id)
@@ -162,8 +169,10 @@ def declare(
             stmt = stmt.where(MatchResult.seller_code == seller_code)
         results = list(session.scalars(stmt))
         if not results:
+            report.more = False
             break
-        after = results[-1].id
+        report.cursor = results[-1].id
+        examined += len(results)
         _declare_batch(
             session,
             results,
@@ -176,9 +185,25 @@ def declare(
         )
         if progress:
             progress(report.orders, None)
-        if limit is not None and report.orders >= limit:
+        if limit is not None and examined >= limit:
+            report.more = len(results) == BATCH * 5
             break
     return report
+
+
+def _count_declared(session: Session, seller_code: str | None) -> int:
+    declared_before = (
+        select(func.count())
+        .select_from(MatchResult)
+        .where(
+            MatchResult.is_current.is_(True),
+            MatchResult.state == "matched",
+            exists().where(Declaration.order_doc_id == MatchResult.order_doc_id),
+        )
+    )
+    if seller_code:
+        declared_before = declared_before.where(MatchResult.seller_code == seller_code)
+    return int(session.scalar(declared_before) or 0)
 
 
 def _declare_batch(
