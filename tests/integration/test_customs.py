@@ -57,6 +57,36 @@ def test_declare_builds_valid_messages_once(matched) -> None:
     assert (line["gcode"], str(line["totalPrice"])) == ("6912001000", "25")
 
 
+def test_declare_commits_chunk_by_chunk_and_a_worker_goes_on_from_its_cursor(matched, monkeypatch) -> None:
+    """150 orders in chunks of 20 (selected and built 10 at a time): every order declared once,
+    with its three declarations, the report the same as one transaction's; a worker's cursor
+    then finds nothing new."""
+    from cbec.customs import service as customs
+
+    monkeypatch.setattr(customs, "BATCH", 2)
+    monkeypatch.setattr(pipeline, "DECLARE_CHUNK", 20)
+    report = pipeline.declare(matched)
+    assert report["orders"] == 150 and report["already_declared"] == 0 and report["refused"] == 0
+    assert report["declared"] == {"CEB303": 150, "CEB505": 150, "CEB603": 150}
+    assert report["messages"] == 3 * 15  # messages are built for each selection of 10 orders
+    with UnitOfWork(matched) as uow:
+        per_order = uow.session.execute(
+            select(Declaration.order_no, func.count()).group_by(Declaration.order_no)
+        ).all()
+        outbox = uow.session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert len(per_order) == 150 and {n for _, n in per_order} == {3} and outbox == 45
+    out, cursor = pipeline.declare_after(matched, 0)  # everything is declared: nothing to do
+    assert out["declared"] == {} and out["orders"] == 0 and cursor == 0
+    ctx = pipeline.context_for(matched, SELLER.code, PLATFORM.code)
+    docs = []
+    for i in range(150, 155):
+        docs += [export_order(f"SO{i:04d}"), export_waybill(f"SO{i:04d}", logistics_no=f"LP{i:09d}CN")]
+    pipeline.import_bytes(matched, as_bytes(*docs), ctx, fmt="json")  # five new orders, matched on arrival
+    out, cursor = pipeline.declare_after(matched, cursor)
+    assert out["declared"] == {"CEB303": 5, "CEB505": 5, "CEB603": 5} and cursor > 0
+    assert pipeline.declare_after(matched, cursor)[0]["orders"] == 0
+
+
 def test_worker_sends_through_the_folders_and_keeps_a_copy(matched) -> None:
     pipeline.declare(matched)
     result = pipeline.work_once(matched)
