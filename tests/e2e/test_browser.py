@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -192,8 +193,12 @@ def test_a_seller_uploads_declares_and_follows_a_list(site: tuple[str, World, li
         print(page.evaluate("typeof htmx"), page.evaluate("document.querySelector('input[name=q]').value"))
         print(page.url, page.locator("#declaration-table").inner_text()[:300])
         raise
+    # htmx pushes the filtered URL after it swaps the rows; a click that lands before the push
+    # has its navigation cancelled by pushState, so wait for the pushed URL first
+    expect(page).to_have_url(re.compile(r"/declarations\?.*q="))
     page.screenshot(path=str(SHOTS / "03-declarations.png"), full_page=True)
     row.locator("a.decl-link").click()
+    expect(page).to_have_url(re.compile(r"/declarations/\d+$"))
 
     # the worker sends, the sandbox customs answers; the list walks to 结关 (899)
     deadline = time.monotonic() + 60
