@@ -70,9 +70,7 @@ def test_declare_commits_chunk_by_chunk_and_a_worker_goes_on_from_its_cursor(mat
     assert report["declared"] == {"CEB303": 150, "CEB505": 150, "CEB603": 150}
     assert report["messages"] == 3 * 15  # messages are built for each selection of 10 orders
     with UnitOfWork(matched) as uow:
-        per_order = uow.session.execute(
-            select(Declaration.order_no, func.count()).group_by(Declaration.order_no)
-        ).all()
+        per_order = uow.session.execute(select(Declaration.order_no, func.count()).group_by(Declaration.order_no)).all()
         outbox = uow.session.scalar(select(func.count()).select_from(OutboxMessage))
     assert len(per_order) == 150 and {n for _, n in per_order} == {3} and outbox == 45
     out, cursor = pipeline.declare_after(matched, 0)  # everything is declared: nothing to do
