@@ -179,28 +179,45 @@ def _declare(
     return report
 
 
+SEND_ROUND = 50  # messages sent (one unit of work each) before the receipts waiting are applied
+RECEIPT_CHUNK = 200  # receipt files applied in one unit of work, then archived
+
+
 def work_once(settings: Settings, *, limit: int | None = None, pace: float = 0.0) -> dict[str, Any]:
-    """One pass of the worker: send what is queued, apply the receipts that arrived.
+    """One pass of the worker: send what is queued and apply the receipts that arrived, in
+    rounds (``SEND_ROUND`` messages, then every receipt waiting) until nothing is left to send
+    or ``limit`` messages are sent. While declaring goes on beside it, receipts are applied
+    between rounds instead of waiting for the outbox to empty.
 
     Each message is sent in its own unit of work, so a crash loses at most the record of one
-    send, and that message is then written again under the same file name (never doubled)."""
+    send, and that message is then written again under the same file name (never doubled).
+    Receipts are applied ``RECEIPT_CHUNK`` files a unit of work and archived after it commits."""
     from cbec.customs import service as customs
     from cbec.customs.transport import FolderTransport
 
     transport = FolderTransport(messages_dir(settings))
     sent = 0
-    while limit is None or sent < limit:
-        with UnitOfWork(settings) as uow:
-            n = customs.send_pending(uow.session, transport, limit=1)
-            uow.commit()
-        if not n:
+    receipts = customs.ReceiptReport()
+    while True:
+        in_round = 0
+        while in_round < SEND_ROUND and (limit is None or sent < limit):
+            with UnitOfWork(settings) as uow:
+                n = customs.send_pending(uow.session, transport, limit=1)
+                uow.commit()
+            if not n:
+                break
+            sent += n
+            in_round += n
+            if pace:  # the e-port client or a signing key may take only so many messages a minute
+                time.sleep(pace)
+        while True:
+            with UnitOfWork(settings) as uow:
+                customs.apply_receipts(uow.session, transport, limit=RECEIPT_CHUNK, report=receipts)
+                uow.commit()
+            if not customs.settle_receipts(transport, receipts):
+                break
+        if in_round < SEND_ROUND or (limit is not None and sent >= limit):
             break
-        sent += n
-        if pace:  # the e-port client or a signing key may take only so many messages a minute
-            time.sleep(pace)
-    with UnitOfWork(settings) as uow:
-        receipts = customs.apply_receipts(uow.session, transport)
-        uow.commit()
     return {"sent": sent, "receipts": receipts.as_dict()}
 
 

@@ -142,6 +142,54 @@ def test_receipts_move_a_list_forward_only_and_are_applied_once(matched) -> None
     assert len(rejected) == 2 and any(p.name.endswith(".why.txt") for p in rejected)
 
 
+def test_a_receipt_is_archived_only_after_the_transaction_that_applied_it_commits(matched) -> None:
+    """A crash between applying a receipt and committing must not leave it archived but
+    unapplied: the file waits in the inbox, and the next pass applies it."""
+    from cbec.customs import service as customs
+    from cbec.customs.transport import FolderTransport
+
+    pipeline.declare(matched)
+    pipeline.work_once(matched)
+    with UnitOfWork(matched) as uow:
+        guid = uow.session.scalars(select(Declaration.guid).where(Declaration.message_type == "CEB603")).first()
+    inbox = pipeline.messages_dir(matched) / "in"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "r1.xml").write_bytes(_receipt(guid, "120"))
+    transport = FolderTransport(pipeline.messages_dir(matched))
+    with UnitOfWork(matched) as uow:  # applied, then the process dies: no commit, no settle
+        report = customs.apply_receipts(uow.session, transport)
+        assert report.receipts == 1 and len(report.settle) == 1
+    assert (inbox / "r1.xml").exists()
+    result = pipeline.work_once(matched)
+    assert result["receipts"]["receipts"] == 1 and result["receipts"]["duplicates"] == 0
+    assert not (inbox / "r1.xml").exists()
+    with UnitOfWork(matched) as uow:
+        assert uow.session.scalars(select(Declaration.status).where(Declaration.guid == guid)).one() == "stored"
+
+
+def test_the_worker_applies_receipts_between_rounds_of_sending(matched, monkeypatch) -> None:
+    """With messages still queued (declaring goes on beside the worker), receipts that arrived
+    are applied after each round of sends, not only once the outbox is empty."""
+    from cbec.customs import service as customs
+
+    monkeypatch.setattr(pipeline, "SEND_ROUND", 2)
+    pipeline.declare(matched)  # 6 messages: three rounds of two
+    pending_when_applied: list[int] = []
+    apply = customs.apply_receipts
+
+    def watched(session, transport, **kw):
+        pending_when_applied.append(
+            session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending"))
+        )
+        return apply(session, transport, **kw)
+
+    monkeypatch.setattr(customs, "apply_receipts", watched)
+    assert pipeline.work_once(matched)["sent"] == 6
+    assert pending_when_applied[0] == 4 and pending_when_applied[-1] == 0
+    monkeypatch.setattr(pipeline, "SEND_ROUND", 50)
+    assert pipeline.work_once(matched, limit=0)["sent"] == 0
+
+
 def _round(settings, sandbox, n: int = 1) -> None:
     for _ in range(n):
         pipeline.work_once(settings)

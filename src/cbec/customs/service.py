@@ -8,7 +8,10 @@
   time, so a crash between writing the file and recording it leads to the same file being
   written again (overwritten in the out folder), never to a second message.
 * ``apply_receipts`` reads receipt files, applies each once (by sha256), moves every transition
-  through ``lifecycle.apply_receipt`` and records it with the receipt's text.
+  through ``lifecycle.apply_receipt`` and records it with the receipt's text. It does not move
+  the files: the report lists them (``settle``), and the caller acknowledges them to the
+  transport after its unit of work commits, so a crash in between leaves them waiting (read
+  again, they are duplicates by sha256 and change nothing), never archived but unapplied.
 * ``summarise`` builds the CEB701 summary application for released 9610 lists with
   statisticsFlag B, per consignor (ebcCode) and period.
 
@@ -535,6 +538,9 @@ class ReceiptReport:
     receipts: int = 0
     unmatched: int = 0
     transitions: Counter[str] = field(default_factory=Counter)
+    # files read, each with None (acknowledge) or the reason to reject it; settled by the caller
+    # once the unit of work that applied them has committed
+    settle: list[tuple[Any, str | None]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -681,19 +687,35 @@ def _apply_summary_result(
     return dict(outcome)
 
 
-def apply_receipts(session: Session, transport: Transport, *, limit: int | None = None) -> ReceiptReport:
-    """Apply the receipts waiting in the transport; each file is archived once applied."""
-    report = ReceiptReport()
+def apply_receipts(
+    session: Session, transport: Transport, *, limit: int | None = None, report: ReceiptReport | None = None
+) -> ReceiptReport:
+    """Apply the receipts waiting in the transport (at most ``limit`` files). The files are
+    listed in ``report.settle``; call ``settle_receipts`` after the commit."""
+    report = report or ReceiptReport()
     for item in transport.receive(limit):
         report.files += 1
         try:
             apply_receipt_bytes(session, item.read(), item.name, report)
         except CbecError as exc:
             report.unreadable += 1
-            transport.reject(item, f"{exc.message_en}\n{exc.message_zh}\n")
+            report.settle.append((item, f"{exc.message_en}\n{exc.message_zh}\n"))
             continue
-        transport.ack(item)
+        report.settle.append((item, None))
     return report
+
+
+def settle_receipts(transport: Transport, report: ReceiptReport) -> int:
+    """Archive the receipt files applied (or reject the unreadable ones, with the reason) once
+    the unit of work that read them has committed; returns how many were settled."""
+    n = len(report.settle)
+    for item, reason in report.settle:
+        if reason is None:
+            transport.ack(item)
+        else:
+            transport.reject(item, reason)
+    report.settle.clear()
+    return n
 
 
 def status_counts(session: Session, seller_code: str | None = None) -> dict[str, dict[str, int]]:
