@@ -115,13 +115,19 @@ def _receipt(guid: str, status: str, invt_no: str = "") -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def test_receipts_move_a_list_forward_only_and_are_applied_once(matched) -> None:
-    pipeline.declare(matched)
-    pipeline.work_once(matched)
-    with UnitOfWork(matched) as uow:
+def _sent_list(settings):
+    """Declare and send everything; the guid of one list and the inbox receipts arrive in."""
+    pipeline.declare(settings)
+    pipeline.work_once(settings)
+    with UnitOfWork(settings) as uow:
         guid = uow.session.scalars(select(Declaration.guid).where(Declaration.message_type == "CEB603")).first()
-    inbox = pipeline.messages_dir(matched) / "in"
+    inbox = pipeline.messages_dir(settings) / "in"
     inbox.mkdir(parents=True, exist_ok=True)
+    return guid, inbox
+
+
+def test_receipts_move_a_list_forward_only_and_are_applied_once(matched) -> None:
+    guid, inbox = _sent_list(matched)
     # the second 120 is the same file again (the e-port resends): applied once
     for n, status in enumerate(["2", "120", "800", "120", "899"]):
         (inbox / f"r{n}.xml").write_bytes(_receipt(guid, status, invt_no="29332026E000000001"))
@@ -148,12 +154,7 @@ def test_a_receipt_is_archived_only_after_the_transaction_that_applied_it_commit
     from cbec.customs import service as customs
     from cbec.customs.transport import FolderTransport
 
-    pipeline.declare(matched)
-    pipeline.work_once(matched)
-    with UnitOfWork(matched) as uow:
-        guid = uow.session.scalars(select(Declaration.guid).where(Declaration.message_type == "CEB603")).first()
-    inbox = pipeline.messages_dir(matched) / "in"
-    inbox.mkdir(parents=True, exist_ok=True)
+    guid, inbox = _sent_list(matched)
     (inbox / "r1.xml").write_bytes(_receipt(guid, "120"))
     transport = FolderTransport(pipeline.messages_dir(matched))
     with UnitOfWork(matched) as uow:  # applied, then the process dies: no commit, no settle
