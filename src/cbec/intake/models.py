@@ -55,6 +55,10 @@ class Document(Base):
         UniqueConstraint("doc_type", "doc_key", "version"),
         Index("ix_document_current_type_order", "doc_type", "is_current", "order_no"),
         Index("ix_document_current_type_logistics", "doc_type", "is_current", "logistics_no"),
+        # the current version by key (every import looks its documents up so): with only the
+        # unique (doc_type, doc_key, version), SQLite prefers (doc_type, is_current, …) and
+        # walks every current document of the type
+        Index("ix_document_type_key_current", "doc_type", "doc_key", "is_current"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
