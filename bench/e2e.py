@@ -13,7 +13,8 @@ three processes at once, as a deployment does; `--mode sequential` runs them bat
 one. Printed for each stage: its busy seconds and orders/s; overall orders/s (wall time); peak
 RSS of each process and their sum (the machine's worst case); every message checked against the
 XSD when built (and again by the sandbox on receipt); the floor: the time to read the generated
-files and write as many XML bytes as the run produced, doing no work. The goal (≥ 1,500 orders/s overall on this 2-core machine) is reported, never asserted.
+files and write as many XML bytes as the run produced, doing no work. The goal (≥ 1,500
+orders/s overall on this 2-core machine) is reported, never asserted.
 """
 
 from __future__ import annotations

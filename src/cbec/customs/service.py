@@ -42,7 +42,7 @@ from cbec.customs.messages import BaseTransfer, BuiltMessage, Entity, build, par
 from cbec.customs.messages.excerpt import entity_excerpt
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
 from cbec.customs.signing import Signer
-from cbec.customs.transport import Transport
+from cbec.customs.transport import Incoming, Transport
 from cbec.errors import CbecError, NotFound, RuleViolation, ValidationFailed
 from cbec.intake.models import Document
 from cbec.kit.paging import PageRequest, page_of
@@ -540,7 +540,7 @@ class ReceiptReport:
     transitions: Counter[str] = field(default_factory=Counter)
     # files read, each with None (acknowledge) or the reason to reject it; settled by the caller
     # once the unit of work that applied them has committed
-    settle: list[tuple[Any, str | None]] = field(default_factory=list)
+    settle: list[tuple[Incoming, str | None]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
