@@ -4,7 +4,7 @@ run: a bare FastAPI endpoint (bench/floor_app.py) that reads the body and does n
     uv run python bench/api.py [--requests N] [--concurrency C] [--batch B]
 
 Each server is Uvicorn (one process) started on a free local port; the load generator is an
-asyncio httpx client in this process keeping C requests in flight. Both share the machine's two
+asyncio httpx2 client in this process keeping C requests in flight. Both share the machine's two
 cores, so the figures are for one node carrying client and server. Printed: requests/s,
 documents/s, p50/p99 latency, the server's peak RSS, and the ratio to the floor. The API runs
 with rate limiting off (CBEC_API_RATE_PER_MINUTE=0) on the embedded default (SQLite).
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 SELLER = "91330782MA2DEMN016"
