@@ -48,7 +48,12 @@ def context_for(
         )
 
 
-DECLARE_CHUNK = 1000  # orders per declare transaction
+#: Orders per declare transaction; None: one selection of the service's
+#: (``customs.service.SELECTION``), so that every order of a transaction is built (signed,
+#: XSD-checked) before the transaction's first write. With two selections a transaction (1,000
+#: orders until 2026-12-03), the second was built while holding SQLite's one write lock, and
+#: intake and the worker waited for it.
+DECLARE_CHUNK: int | None = None
 
 
 def import_bytes(
@@ -165,7 +170,7 @@ def _declare(
                 seller_code=seller,
                 trade_mode=trade_mode,
                 signer=signer,
-                limit=DECLARE_CHUNK,
+                limit=DECLARE_CHUNK or customs.SELECTION,
                 after=report.cursor if report else after,
                 count_already=count_already and report is None,
             )

@@ -63,7 +63,7 @@ def test_declare_commits_chunk_by_chunk_and_a_worker_goes_on_from_its_cursor(mat
     then finds nothing new."""
     from cbec.customs import service as customs
 
-    monkeypatch.setattr(customs, "BATCH", 2)
+    monkeypatch.setattr(customs, "SELECTION", 10)
     monkeypatch.setattr(pipeline, "DECLARE_CHUNK", 20)
     report = pipeline.declare(matched)
     assert report["orders"] == 150 and report["already_declared"] == 0 and report["refused"] == 0
@@ -83,6 +83,45 @@ def test_declare_commits_chunk_by_chunk_and_a_worker_goes_on_from_its_cursor(mat
     out, cursor = pipeline.declare_after(matched, cursor)
     assert out["declared"] == {"CEB303": 5, "CEB505": 5, "CEB603": 5} and cursor > 0
     assert pipeline.declare_after(matched, cursor)[0]["orders"] == 0
+
+
+def test_each_declare_transaction_builds_all_its_orders_before_its_first_write(matched, monkeypatch) -> None:
+    """SQLite has one writer: a declare transaction that built (signed, XSD-checked) more orders
+    after its first INSERT would hold intake and the worker back for that long. With the
+    default chunk every message of a transaction is built before it writes anything."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from cbec.customs import service as customs
+
+    monkeypatch.setattr(customs, "SELECTION", 10)
+    trace: list[str] = []
+    real_build = customs.build
+
+    def traced_build(*args, **kwargs):
+        trace.append("build")
+        return real_build(*args, **kwargs)
+
+    def on_execute(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("INSERT"):
+            trace.append("insert")
+
+    def on_commit(conn) -> None:
+        trace.append("commit")
+
+    monkeypatch.setattr(customs, "build", traced_build)
+    event.listen(Engine, "before_cursor_execute", on_execute)
+    event.listen(Engine, "commit", on_commit)
+    try:
+        report = pipeline.declare(matched)
+    finally:
+        event.remove(Engine, "before_cursor_execute", on_execute)
+        event.remove(Engine, "commit", on_commit)
+    assert report["declared"] == {"CEB303": 150, "CEB505": 150, "CEB603": 150}
+    transactions = "".join("b" if t == "build" else "i" if t == "insert" else "|" for t in trace).split("|")
+    writing = [t for t in transactions if "i" in t]
+    assert len(writing) == 15  # 150 orders, 10 a transaction
+    assert all("b" not in t[t.index("i") :] for t in writing), transactions
 
 
 def test_worker_sends_through_the_folders_and_keeps_a_copy(matched) -> None:

@@ -52,6 +52,8 @@ from cbec.partners.models import Enterprise
 
 Progress = Callable[[int, int | None], None]
 BATCH = 100
+#: matched orders read, built and stored together by ``declare`` (one selection)
+SELECTION = BATCH * 5
 
 #: what each declared message is, for the state machine and the timeline
 LIST_MESSAGES = frozenset({"CEB603", "CEB621"})
@@ -166,7 +168,7 @@ def declare(
                 ~exists().where(Declaration.order_doc_id == MatchResult.order_doc_id),
             )
             .order_by(MatchResult.id)
-            .limit(BATCH * 5)
+            .limit(SELECTION)
         )
         if seller_code:
             stmt = stmt.where(MatchResult.seller_code == seller_code)
@@ -189,7 +191,7 @@ def declare(
         if progress:
             progress(report.orders, None)
         if limit is not None and examined >= limit:
-            report.more = len(results) == BATCH * 5
+            report.more = len(results) == SELECTION
             break
     return report
 
