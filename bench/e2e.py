@@ -223,22 +223,26 @@ def intake_side(settings: Settings, files: Path, manifest: dict[str, Any], done:
 
 def declare_side(settings: Settings, intake_done: Any, done: Any, results: Any) -> None:
     """A worker declaring whatever is newly matched while intake goes on, then one sweep of
-    every matched order (what a cursor may have passed, and the refused ones counted once)."""
+    every matched order (what a cursor may have passed). An order is refused once: the sweep
+    counts the ones refused before as held (imports over the tax limits) or refuses them again
+    (the rest), so refusals are counted by order."""
     _own_connections(settings)
-    busy, declared, cursor = 0.0, Counter[str](), 0
+    busy, declared, cursor, refused = 0.0, Counter[str](), 0, set[str]()
     while not intake_done.is_set():
         t = time.perf_counter()
         out, cursor = pipeline.declare_after(settings, cursor)
         busy += time.perf_counter() - t
         declared.update(out["declared"])
+        refused.update(out["refused_orders"])
         if not _declared_total(out):
             time.sleep(0.1)
     t = time.perf_counter()
     out = pipeline.declare(settings)  # intake is done: everything it stored is visible
     busy += time.perf_counter() - t
     declared.update(out["declared"])
+    refused.update(out["refused_orders"])
     results.put(
-        ("declare", {"seconds": busy, "declared": dict(declared), "refused": out["refused"], "rss": peak_rss_mb()})
+        ("declare", {"seconds": busy, "declared": dict(declared), "refused": len(refused), "rss": peak_rss_mb()})
     )
     done.set()
 

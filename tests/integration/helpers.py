@@ -119,6 +119,8 @@ def import_order(order_no: str = "IO20261123001", *, price: str = "199.00", tax:
                 "qty": "1",
                 "price": price,
                 "totalPrice": price,
+                "qty2": "50",  # 50 ml: the price per ml decides the consumption tax of cosmetics
+                "unit2": "096",
                 "currency": "142",
                 "country": "116",
             }

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
 import pytest
 from lxml import etree
 from sqlalchemy import func, select
@@ -287,9 +291,9 @@ def test_sandbox_releases_then_a_cancellation_and_a_return_settle_lists(matched)
     assert events[:4] == ["queued", "sent", "declaring", "stored"] and events[-1] == "returned"
 
 
-def test_import_buyer_over_the_annual_limit_is_refused_by_customs_with_the_reason(settings) -> None:
-    from cbec.customs import service as customs
-    from cbec.customs.sandbox import SandboxCustoms
+def _import_orders(settings, n: int, price: str = "4800.00") -> None:
+    """``n`` matched retail-import orders of one buyer, one 50 ml jar of cream each (HS 3304,
+    high-end at CNY 10 or more per ml), plus 10 CNY freight."""
     from cbec.matching import service as matching
 
     from .helpers import import_order, import_payment, import_waybill
@@ -297,31 +301,86 @@ def test_import_buyer_over_the_annual_limit_is_refused_by_customs_with_the_reaso
     register_partners(settings)
     ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
     docs = []
-    for i in range(6):  # 6 × (4,800 + 10 freight) = 28,860 CNY in one year: the 6th crosses 26,000
+    for i in range(n):
         no = f"IO2026{i:04d}"
         docs += [
-            import_order(no, price="4800.00", tax="0"),
-            import_payment(no, amount="4810.00"),
+            import_order(no, price=price, tax="0"),
+            import_payment(no, amount=str(Decimal(price) + 10)),
             import_waybill(no, logisticsNo=f"EE{i:09d}JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930"),
         ]
     pipeline.import_bytes(settings, as_bytes(*docs), ctx, fmt="json")
     with UnitOfWork(settings) as uow:
         catalogue.confirm_code(uow.session, SELLER.code, "CREAM-50", "3304990099")
-        assert matching.run_matching(uow.session).by_state == {"matched": 6}
+        assert matching.run_matching(uow.session).by_state == {"matched": n}
         uow.commit()
+
+
+def test_import_tax_is_assessed_and_a_buyer_over_the_annual_limit_is_refused_before_customs(settings) -> None:
+    """6 × (4,800 + 10 freight) = 28,860 CNY in one year: the platform's tax step (the buyer's
+    ledger, 财关税〔2018〕49号) declares five and refuses the sixth, which never reaches customs;
+    each declared order's tax is the one ``cbec tax import`` computes, to the fen."""
+    from cbec.customs.sandbox import SandboxCustoms
+    from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
+
+    _import_orders(settings, 6)
     sandbox = SandboxCustoms(pipeline.messages_dir(settings), seed=3)
     declared = pipeline.declare(settings)
-    assert declared["declared"].get("CEB621") == 6, declared["refused_examples"][0]["details"]
+    assert declared["declared"].get("CEB621") == 5 and declared["refused"] == 1, declared["refused_examples"]
+    refusal = declared["refused_examples"][0]
+    assert refusal["order"].endswith("orderNo=IO20260005") and "26000" in refusal["message_zh"].replace(",", "")
+    with UnitOfWork(settings) as uow:
+        rows = uow.session.execute(
+            select(TaxAssessment.reference, TaxAssessment.is_refused, TaxAssessment.tax_total, TaxAssessment.result)
+            .where(TaxAssessment.kind == "import")
+            .order_by(TaxAssessment.reference)
+        ).all()
+        ledger = uow.session.scalars(select(BuyerLedgerEntry.amount)).all()
+    # within the limits: tariff 0, consumption tax 15% (≥ CNY 10 a ml, 财税〔2016〕103号) and VAT 13%,
+    # each at 70%: CT 4,810 / 0.85 × 0.15 × 0.7 = 594.18, VAT (4,810 + 848.82…) × 0.13 × 0.7 = 514.95
+    assert [(r, refused, t) for r, refused, t, _ in rows] == [
+        *[(f"IO2026{i:04d}", False, Decimal("1109.13")) for i in range(5)],
+        ("IO20260005", True, Decimal(0)),
+    ]
+    first = rows[0].result
+    assert (first["consumptionTax"], first["valueAddedTax"], first["customsTax"]) == ("594.18", "514.95", "0.00")
+    assert sum(ledger) == Decimal("24050.00") and len(ledger) == 5
+    again = pipeline.declare(settings)  # the refused order has not changed: not assessed again
+    assert again["held"] == 1 and again["refused"] == 0 and again["declared"] == {}
+    with UnitOfWork(settings) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(TaxAssessment)) == 6
     _round(settings, sandbox, 4)
     with UnitOfWork(settings) as uow:
         lists = uow.session.execute(
-            select(Declaration.order_no, Declaration.status, Declaration.return_status)
-            .where(Declaration.message_type == "CEB621")
-            .order_by(Declaration.order_no)
+            select(Declaration.order_no, Declaration.status).where(Declaration.message_type == "CEB621")
         ).all()
-        refused = customs.timeline(uow.session, "IO20260005")
-    assert [s for _, s, _ in lists[:5]] == ["closed"] * 5
-    assert (lists[5].status, lists[5].return_status) == ("rejected", -621018)
+    assert sorted(lists) == [(f"IO2026{i:04d}", "closed") for i in range(5)]
+
+
+def test_import_buyer_over_the_annual_limit_elsewhere_is_refused_by_customs_with_the_reason(settings) -> None:
+    """Customs counts the buyer's purchases on every platform; ours knows only its own. A buyer
+    with 22,000 CNY bought elsewhere this year passes the platform's ledger with a 4,810 order,
+    and customs rejects the list (-621018) with the reason, shown in the timeline."""
+    from cbec.customs import service as customs
+    from cbec.customs.sandbox import SandboxCustoms, _digest
+    from cbec.tax.models import TaxAssessment
+
+    from .helpers import BUYER
+
+    _import_orders(settings, 1)
+    sandbox = SandboxCustoms(pipeline.messages_dir(settings), seed=3)
+    year = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).year
+    sandbox.state.count_quota("OTHERPLATFORM|OTHER-1", _digest(BUYER["buyerIdNumber"]), year, Decimal("22000"))
+    declared = pipeline.declare(settings)
+    assert declared["declared"].get("CEB621") == 1, declared["refused_examples"]
+    with UnitOfWork(settings) as uow:
+        assert uow.session.scalar(select(TaxAssessment.tax_total)) == Decimal("1109.13")
+    _round(settings, sandbox, 4)
+    with UnitOfWork(settings) as uow:
+        status, return_status = uow.session.execute(
+            select(Declaration.status, Declaration.return_status).where(Declaration.message_type == "CEB621")
+        ).one()
+        refused = customs.timeline(uow.session, "IO20260000")
+    assert (status, return_status) == ("rejected", -621018)
     shown = [
         e
         for d in refused["declarations"]

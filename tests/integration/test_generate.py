@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from cbec.generate.rules import ExportOutcome, GenerateOptions, ImportOutcome
 from cbec.generate.service import generate
 from cbec.matching import service as matching
 from cbec.matching.models import MatchResult
+from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 from cbec.unit_of_work import UnitOfWork
 
 from .helpers import PLATFORM, SELLER, register_partners
@@ -107,15 +109,33 @@ def test_every_generated_file_is_read_and_matched_as_the_manifest_expects(settin
 
 
 def _every_matched_order_is_declared(settings: Settings, manifest: dict[str, Any]) -> None:
-    """`cbec declare` takes every matched order: none refused (an export order has at most the 100
-    lines of CEB303, an import line is sold in its first legal unit), each order with its set of
-    messages — CEB303/505/603 for an export, CEB311/411/511/621 for an import."""
+    """`cbec declare` takes every matched order, each with its set of messages — CEB303/505/603
+    for an export, CEB311/411/511/621 for an import. None is refused (an export order has at most
+    the 100 lines of CEB303, an import line is sold in its first legal unit, a cosmetics line
+    carries its ml or g) but the imports of heavy buyers past the annual limit: the tax step
+    refuses those (财关税〔2018〕49号), each with its buyer's ledger over 26,000 with it."""
     matched = {k: manifest[k]["expected_matching"]["by_state"]["matched"] for k in ("export", "import")}
     report = pipeline.declare(settings)
-    assert report["refused"] == 0, json.dumps(report["refused_examples"][:2], ensure_ascii=False, indent=1)
+    with UnitOfWork(settings) as uow:
+        refused = uow.session.execute(
+            select(TaxAssessment.reference, TaxAssessment.result).where(TaxAssessment.is_refused.is_(True))
+        ).all()
+        ledger = {
+            (row.ebp_code, row.order_no): (row.id_number, row.amount)
+            for row in uow.session.scalars(select(BuyerLedgerEntry))
+        }
+    over = {reference for reference, result in refused if result["error"]["details"][0]["code"] == "annual_limit"}
+    assert 0 < len(refused) == len(over) == report["refused"] <= manifest["import"]["orders_beyond_limit"], json.dumps(
+        report["refused_examples"][:2], ensure_ascii=False, indent=1
+    )
+    for _reference, result in refused:  # what the buyer had used, as the ledger now has it, plus the order
+        limits = result["limits"]
+        assert Decimal(limits["afterOrder"]) > Decimal(26000) >= Decimal(limits["priorPurchases"])
+    assert len(ledger) == matched["import"] - len(over)  # the declared imports, each counted once
     assert report["orders"] == sum(matched.values()) and report["already_declared"] == 0
     assert report["declared"]["CEB603"] == matched["export"]  # one list an order: none over 100 lines
-    assert report["declared"]["CEB621"] == matched["import"]
+    assert report["declared"]["CEB621"] == matched["import"] - len(over)
+    matched = {"export": matched["export"], "import": matched["import"] - len(over)}
     with UnitOfWork(settings) as uow:
         rows = uow.session.execute(
             select(Declaration.direction, Declaration.order_no, Declaration.message_type, Declaration.logistics_no)
@@ -136,7 +156,9 @@ def _every_matched_order_is_declared(settings: Settings, manifest: dict[str, Any
     split = [no for d, no in messages if d == "export" and "-S" in no]
     assert len(split) >= 2 and all(len(parcels[no]) == 1 for no in split)
     assert len({n for no in split for n in parcels[no]}) == len(split)
-    assert pipeline.declare(settings)["already_declared"] == report["orders"]  # declaring again adds nothing
+    again = pipeline.declare(settings)  # declaring again adds nothing and assesses nothing again
+    assert again["already_declared"] == report["orders"] - len(over) and again["held"] == len(over)
+    assert again["declared"] == {} and again["refused"] == 0
 
 
 def test_the_same_seed_writes_the_same_bytes_and_another_seed_does_not(tmp_path: Path) -> None:

@@ -34,6 +34,11 @@ def declare(
             f"{r['orders']} matched orders 已对碰订单 — declared 已申报: {r['declared']}, already 已申报过: "
             f"{r['already_declared']}, refused 未能申报: {r['refused']}, messages 报文: {r['messages']}"
         )
+        if r.get("held"):
+            console.print(
+                f"  {r['held']} import orders refused before by the tax limits and unchanged since, not assessed "
+                f"again / {r['held']} 笔进口订单此前因税收限值未能申报且未更新，未重复计税"
+            )
         for e in r["refused_examples"][:10]:
             console.print(f"  [red]✗[/] {e.get('order')}: {e.get('message_zh')} / {e.get('message_en')}")
 

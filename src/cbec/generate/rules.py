@@ -911,6 +911,11 @@ class ImportProduct:
     grams: int
     tax_rate: int
     popularity: float
+    #: net content of one piece in the second unit, for goods whose consumption tax depends on
+    #: the price per ml, g or 片 (high-end cosmetics, HS 3303/3304, 财税〔2016〕103号): the order
+    #: line carries it as ``qty2``/``unit2`` (the CEB621 names), the line's total in that unit
+    content: Decimal | None = None
+    content_unit: str = ""  # 096 ml, 036 g, 020 片
 
 
 #: The unit every import line is sold in: 011 件 (piece), a jar, bottle, box or pair being one
@@ -923,13 +928,13 @@ IMPORT_UNIT = "011"
 
 # fmt: off
 IMPORT_PRODUCTS: tuple[ImportProduct, ...] = tuple(ImportProduct(*row) for row in (
-    # item_no, name, gmodel (品名|牌名|规格…), hs_code, origin, iso2, price, grams, tax_rate, popularity
+    # item_no, name, gmodel (品名|牌名|规格…), hs_code, origin, iso2, price, grams, tax_rate, popularity[, content, unit]
     ("IM-MILK-NL800", "婴儿配方奶粉3段", "品名:婴儿配方奶粉|牌名:示范|规格:800g/罐|成分:乳粉、乳糖", "1901101000", "309", "NL", 23_800, 1000, 910, 9.0),
     ("IM-MILK-NZ900", "婴儿配方奶粉1段", "品名:婴儿配方奶粉|牌名:示范|规格:900g/罐|成分:乳粉、乳清蛋白", "1901101000", "609", "NZ", 27_900, 1100, 910, 7.0),
-    ("IM-CREAM-50", "保湿面霜", "品名:保湿面霜|牌名:示范|规格:50ml/瓶|用途:护肤", "3304990099", "116", "JP", 18_900, 120, 910, 8.0),
-    ("IM-SERUM-30", "精华液", "品名:精华液|牌名:示范|规格:30ml/瓶|用途:护肤", "3304990099", "305", "FR", 56_000, 100, 2306, 5.0),
-    ("IM-MASK-10", "补水面膜", "品名:面膜|牌名:示范|规格:10片/盒|用途:护肤", "3304990099", "133", "KR", 12_900, 300, 910, 8.0),
-    ("IM-LIP-35", "口红", "品名:口红|牌名:示范|规格:3.5g/支|用途:唇部彩妆", "3304100091", "305", "FR", 32_000, 50, 2306, 4.0),
+    ("IM-CREAM-50", "保湿面霜", "品名:保湿面霜|牌名:示范|规格:50ml/瓶|用途:护肤", "3304990099", "116", "JP", 18_900, 120, 910, 8.0, Decimal("50"), "096"),
+    ("IM-SERUM-30", "精华液", "品名:精华液|牌名:示范|规格:30ml/瓶|用途:护肤", "3304990099", "305", "FR", 56_000, 100, 2306, 5.0, Decimal("30"), "096"),
+    ("IM-MASK-10", "补水面膜", "品名:面膜|牌名:示范|规格:10片/盒|用途:护肤", "3304990099", "133", "KR", 12_900, 300, 910, 8.0, Decimal("10"), "020"),
+    ("IM-LIP-35", "口红", "品名:口红|牌名:示范|规格:3.5g/支|用途:唇部彩妆", "3304100091", "305", "FR", 32_000, 50, 2306, 4.0, Decimal("3.5"), "036"),
     ("IM-WASH-120", "洁面乳", "品名:洁面乳|牌名:示范|规格:120g/支|用途:清洁", "3401300000", "133", "KR", 8_900, 150, 910, 5.0),
     ("IM-SHAMPOO-400", "洗发水", "品名:洗发水|牌名:示范|规格:400ml/瓶|用途:洗发", "3305100090", "304", "DE", 6_900, 450, 910, 5.0),
     ("IM-VITC-120", "维生素C咀嚼片", "品名:维生素C咀嚼片|牌名:示范|规格:120粒/瓶", "2106909090", "502", "US", 12_900, 200, 910, 6.0),
@@ -984,7 +989,9 @@ def _import_line_json(p: ImportProduct, qty: int) -> bytes:
         text = _IMPORT_LINE_JSON[p, qty] = (
             f'{{"itemNo":"{p.item_no}","itemName":{_j(p.name)},"gmodel":{_j(p.gmodel)},"unit":"{IMPORT_UNIT}",'
             f'"currency":"142","country":"{p.origin}","hsCode":"{p.hs_code}","price":"{fen_text(p.price)}",'
-            f'"qty":"{qty}","totalPrice":"{fen_text(qty * p.price)}","gnum":'
+            f'"qty":"{qty}","totalPrice":"{fen_text(qty * p.price)}",'
+            + (f'"qty2":"{p.content * qty}","unit2":"{p.content_unit}",' if p.content is not None else "")
+            + '"gnum":'
         ).encode()
     return text
 

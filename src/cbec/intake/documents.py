@@ -84,8 +84,10 @@ EXTENSION_FIELDS: dict[DocType, frozenset[str]] = {
 }
 
 #: Line extension fields (all types): ``hsCode`` suggested by the partner, ``kind`` of a
-#: pseudo-line that is not goods (see LineKind).
-LINE_EXTENSION_FIELDS = frozenset({"hsCode", "kind", "itemRecordNo"})
+#: pseudo-line that is not goods (see LineKind); ``qty2``/``unit2`` (the CEB621 names): the
+#: line's total in a second unit (ml, g, 片), which the import tax needs for goods taxed by their
+#: price per unit (high-end cosmetics, 财税〔2016〕103号) and CEB311 OrderList cannot carry.
+LINE_EXTENSION_FIELDS = frozenset({"hsCode", "kind", "itemRecordNo", "qty2", "unit2"})
 
 
 class LineKind(StrEnum):

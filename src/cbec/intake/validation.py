@@ -49,6 +49,8 @@ COUNTRY_FIELDS = frozenset({"country", "destinationCountry", "originCountry", "t
 UNIT_FIELDS = frozenset({"unit", "unit1", "unit2"})
 HS_FIELDS = frozenset({"gcode", "hsCode"})
 CODE_FIELDS = CURRENCY_FIELDS | COUNTRY_FIELDS | UNIT_FIELDS | HS_FIELDS
+#: extension fields holding a quantity (kept as exact text)
+QUANTITY_EXTENSIONS = frozenset({"qty2"})
 _FEN = Decimal("0.01")
 _SAFE = Decimal(10) ** 13  # below this every N19,5 (and N18,...) integer part fits
 _SAFE_STEP = Decimal("0.00001")
@@ -204,6 +206,18 @@ class _Checker:
                 out[name] = value
                 if name in CODE_FIELDS and value not in (None, ""):
                     self.codes_of(name, str(value).strip(), line)
+                if name in QUANTITY_EXTENSIONS and value not in (None, ""):
+                    number = _decimal(value)
+                    if number is None or number <= 0:
+                        self.error(
+                            "number",
+                            name,
+                            f"{name} 须为正数：{value!r}",
+                            f"{name} must be a positive number: {value!r}",
+                            line,
+                        )
+                    else:
+                        out[name] = str(number)
                 continue
             if value is None or (isinstance(value, str) and not value.strip()):
                 out[name] = "" if value is None else value.strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import delete, func, select
@@ -53,6 +53,27 @@ def used_amount(
             continue
         total += amount
     return total
+
+
+def newest_import_assessments(
+    session: Session, seller_code: str, order_nos: Sequence[str]
+) -> dict[str, tuple[bool, datetime]]:
+    """order number → (refused?, when) of the newest import assessment of each of the seller's orders."""
+    out: dict[str, tuple[bool, datetime]] = {}
+    wanted = sorted(set(order_nos))
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(TaxAssessment.reference, TaxAssessment.is_refused, TaxAssessment.created_at)
+            .where(
+                TaxAssessment.kind == "import",
+                TaxAssessment.reference.in_(wanted[start : start + 500]),
+                TaxAssessment.seller_code == seller_code,
+            )
+            .order_by(TaxAssessment.id)
+        )
+        for reference, refused, at in rows:
+            out[reference] = (refused, at)
+    return out
 
 
 def remove_ledger_entry(session: Session, ebp_code: str, order_no: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -252,6 +252,34 @@ def assess_import(
         repository.remove_ledger_entry(session, platform, order.order_no)
         session.flush()
     return {**result, "assessmentId": row.id}
+
+
+def assess_import_order(
+    session: Session, data: Mapping[str, Any], *, seller_code: str, ebp_code: str
+) -> dict[str, Any]:
+    """The batch path's assessment of one matched import order before it is declared.
+
+    ``data`` is the order in CEB311 names (``OrderHead`` with ``on``, ``OrderList`` with each
+    line's ``gcode``), read by the same reader and assessed by the same rules and ledger as
+    ``cbec tax import --record`` and the API (:func:`assess_import`): an order over the single
+    or the annual limit (财关税〔2018〕49号) raises :class:`RuleViolation` after its refusal is
+    stored, an input the tax rules cannot read raises :class:`InvalidInput`."""
+    request = schemas.parse_import_order(data)
+    return assess_import(session, request, seller_code=seller_code, ebp_code=ebp_code)
+
+
+def refused_orders(session: Session, seller_code: str, received: Mapping[str, datetime]) -> set[str]:
+    """The orders (order number → when the version at hand was received) whose newest import
+    assessment refused them after that version arrived: nothing has changed since, so they are
+    not assessed again (a changed order, a new version, is)."""
+    newest = repository.newest_import_assessments(session, seller_code, list(received))
+    return {no for no, (refused, at) in newest.items() if refused and at >= received[no]}
+
+
+def release_order(session: Session, ebp_code: str, order_no: str) -> None:
+    """Take an assessed order out of its buyer's annual ledger: it was not declared after all
+    (the declaration builder refused it), so it does not use the buyer's quota."""
+    repository.remove_ledger_entry(session, ebp_code, order_no)
 
 
 def assess_refund(

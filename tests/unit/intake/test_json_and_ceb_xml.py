@@ -172,3 +172,21 @@ def test_an_order_of_only_postage_lines_is_invalid() -> None:
     _, errors = validate(doc, code_lists())
     assert [(e.code, e.field) for e in errors] == [("required", "OrderList")]
     assert "goods" in errors[0].message_en and "商品" in errors[0].message_zh
+
+
+def test_a_line_may_carry_its_content_in_a_second_unit_and_a_bad_one_is_named() -> None:
+    """``qty2``/``unit2`` (the CEB621 names) carry what the import tax of cosmetics needs (the
+    price per ml or g); a value that is not a positive number, or a unit not in the code list,
+    is refused naming the field and the line."""
+    from cbec.intake.documents import ParsedDocument
+
+    def check(line: dict) -> tuple[dict, list[tuple[str, str, int | None]]]:
+        doc = ParsedDocument(DocType.EXPORT_ORDER, ORDER_HEAD, ({**ORDER_LINE, **line},))
+        checked, errors = validate(doc, code_lists())
+        return dict(checked.lines[0]), [(e.code, e.field, e.line) for e in errors]
+
+    line, errors = check({"qty2": "150.0", "unit2": "096"})
+    assert errors == [] and (line["qty2"], line["unit2"]) == ("150.0", "096")
+    assert check({"qty2": "-5", "unit2": "096"})[1] == [("number", "qty2", 1)]
+    assert check({"qty2": "fifty", "unit2": "096"})[1] == [("number", "qty2", 1)]
+    assert [f for _, f, _ in check({"qty2": "50", "unit2": "ZZZ"})[1]] == ["unit2"]
