@@ -241,8 +241,8 @@ def _declare_batch(
     for r in results:
         by_seller.setdefault(r.seller_code, []).append(r)
     # customs dates (ieDate, declTime) are China's calendar day (UTC+8), whatever the server's zone
-    export_date = at.astimezone(CHINA).strftime("%Y%m%d")
-    tax_on = at.astimezone(CHINA).date().isoformat()
+    today = at.astimezone(CHINA).date()
+    export_date, tax_on = today.strftime("%Y%m%d"), today.isoformat()
     assessed: dict[int, tuple[str, str]] = {}  # import order document → (ebpCode, orderNo) in the ledger
     for seller, group in by_seller.items():
         skus = [str(ln.get("itemNo")) for r in group for ln in docs[r.order_doc_id].lines if "kind" not in ln]
@@ -295,7 +295,7 @@ def _declare_batch(
                         declared_on=export_date,
                     )
                     # the tax rules and the buyer's annual ledger decide before customs sees the
-                    # order: over 5,000 a order or 26,000 a year it is refused here, not sent
+                    # order: over 5,000 an order or 26,000 a year it is refused here, not sent
                     # (财关税〔2018〕49号); the assessment is stored beside the declarations
                     ebp = str(order.head.get("ebpCode") or seller)
                     tax.assess_import_order(session, _tax_input(order, made, tax_on), seller_code=seller, ebp_code=ebp)
