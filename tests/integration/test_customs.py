@@ -391,6 +391,113 @@ def test_import_buyer_over_the_annual_limit_elsewhere_is_refused_by_customs_with
     assert shown and "26000" in shown[0]["return_info"].replace(",", "")
 
 
+def _ledger(settings) -> dict[str, Decimal]:
+    from cbec.tax.models import BuyerLedgerEntry
+
+    with UnitOfWork(settings) as uow:
+        return dict(uow.session.execute(select(BuyerLedgerEntry.order_no, BuyerLedgerEntry.amount)).all())
+
+
+def test_a_returned_import_gives_its_buyer_quota_back(settings) -> None:
+    """Five closed imports of 4,810 use 24,050 of the buyer's 26,000; one is returned (CEB625,
+    海关总署公告2020年第45号: the annual total is adjusted back), so a new 4,810 order that the
+    ledger refused before (28,860 > 26,000, 财关税〔2018〕49号) is declared now."""
+    from cbec.customs import service as customs
+    from cbec.customs.sandbox import SandboxCustoms
+    from cbec.matching import service as matching
+
+    from .helpers import import_order, import_payment, import_waybill
+
+    _import_orders(settings, 5)
+    sandbox = SandboxCustoms(pipeline.messages_dir(settings), seed=3)
+    assert pipeline.declare(settings)["declared"]["CEB621"] == 5
+    _round(settings, sandbox, 4)
+    assert sum(_ledger(settings).values()) == Decimal("24050.00")
+    with UnitOfWork(settings) as uow:
+        invt_no, status = uow.session.execute(
+            select(Declaration.invt_no, Declaration.status).where(
+                Declaration.message_type == "CEB621", Declaration.order_no == "IO20260000"
+            )
+        ).one()
+        assert status == "closed"
+        customs.request_return(uow.session, invt_no, "客户退货 customer return")
+        uow.commit()
+    _round(settings, sandbox, 3)
+    with UnitOfWork(settings) as uow:
+        assert uow.session.scalar(select(Declaration.status).where(Declaration.invt_no == invt_no)) == "returned"
+    ledger = _ledger(settings)
+    assert "IO20260000" not in ledger and sum(ledger.values()) == Decimal("19240.00")
+
+    no = "IO20260099"
+    ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
+    docs = [
+        import_order(no, price="4800.00", tax="0"),
+        import_payment(no, amount="4810.00"),
+        import_waybill(no, logisticsNo="EE000000099JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930"),
+    ]
+    pipeline.import_bytes(settings, as_bytes(*docs), ctx, fmt="json")
+    with UnitOfWork(settings) as uow:
+        matching.run_matching(uow.session)
+        uow.commit()
+    again = pipeline.declare(settings)
+    assert again["declared"].get("CEB621") == 1 and again["refused"] == 0, again["refused_examples"]
+    assert sum(_ledger(settings).values()) == Decimal("24050.00")
+
+
+def test_a_list_customs_rejects_uses_none_of_the_buyer_quota(settings) -> None:
+    """Customs rejects the list of a buyer over the annual limit on other platforms (-621018):
+    the order's entry leaves the platform's ledger, which counts what the buyer bought here."""
+    from cbec.customs.sandbox import SandboxCustoms, _digest
+
+    from .helpers import BUYER
+
+    _import_orders(settings, 2)
+    sandbox = SandboxCustoms(pipeline.messages_dir(settings), seed=3)
+    year = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).year
+    sandbox.state.count_quota("OTHERPLATFORM|OTHER-1", _digest(BUYER["buyerIdNumber"]), year, Decimal("19000"))
+    assert pipeline.declare(settings)["declared"]["CEB621"] == 2
+    assert sum(_ledger(settings).values()) == Decimal("9620.00")
+    _round(settings, sandbox, 4)
+    with UnitOfWork(settings) as uow:
+        lists = dict(
+            uow.session.execute(
+                select(Declaration.order_no, Declaration.status).where(Declaration.message_type == "CEB621")
+            ).all()
+        )
+    # 19,000 + 4,810 fits customs' count; the second order takes it to 28,620
+    assert lists == {"IO20260000": "closed", "IO20260001": "rejected"}
+    assert _ledger(settings) == {"IO20260000": Decimal("4810.00")}
+
+
+def test_a_new_version_of_a_declared_import_is_not_assessed_again(settings) -> None:
+    """A declared order cannot be declared a second time with the same numbers; its new version
+    (here a lower price, paid again) is not assessed either, so the buyer's ledger keeps the
+    amount customs was told."""
+    from cbec.intake.models import Document
+    from cbec.matching.models import MatchResult
+    from cbec.tax.models import TaxAssessment
+
+    from .helpers import import_order, import_payment
+
+    _import_orders(settings, 1)
+    assert pipeline.declare(settings)["declared"]["CEB621"] == 1
+    ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
+    changed = [import_order("IO20260000", price="3000.00", tax="0"), import_payment("IO20260000", amount="3010.00")]
+    pipeline.import_bytes(settings, as_bytes(*changed), ctx, fmt="json")  # matched on arrival
+    with UnitOfWork(settings) as uow:
+        current = uow.session.execute(
+            select(MatchResult.state, Document.version)
+            .join(Document, Document.id == MatchResult.order_doc_id)
+            .where(MatchResult.is_current.is_(True))
+        ).all()
+    assert [tuple(r) for r in current] == [("matched", 2)]
+    again = pipeline.declare(settings)
+    assert again["declared"] == {} and again["already_declared"] == 1 and again["refused"] == 0
+    assert _ledger(settings) == {"IO20260000": Decimal("4810.00")}
+    with UnitOfWork(settings) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(TaxAssessment)) == 1
+
+
 @pytest.mark.parametrize(("trade_mode", "order_type", "flag"), [("9710", "B", "A"), ("9810", "W", "A")])
 def test_b2b_and_overseas_warehouse_trade_modes(matched, trade_mode: str, order_type: str, flag: str) -> None:
     result = pipeline.declare(matched, trade_mode=trade_mode)

@@ -244,6 +244,7 @@ def _declare_batch(
     today = at.astimezone(CHINA).date()
     export_date, tax_on = today.strftime("%Y%m%d"), today.isoformat()
     assessed: dict[int, tuple[str, str]] = {}  # import order document → (ebpCode, orderNo) in the ledger
+    made_for: list[tuple[str, Document, Document | None, Document | None, rules.Declared]] = []
     for seller, group in by_seller.items():
         skus = [str(ln.get("itemNo")) for r in group for ln in docs[r.order_doc_id].lines if "kind" not in ln]
         products = _products(session, seller, skus)
@@ -294,48 +295,53 @@ def _declare_batch(
                         profile=profile,
                         declared_on=export_date,
                     )
-                    # the tax rules and the buyer's annual ledger decide before customs sees the
-                    # order: over 5,000 an order or 26,000 a year it is refused here, not sent
-                    # (财关税〔2018〕49号); the assessment is stored beside the declarations
-                    ebp = str(order.head.get("ebpCode") or seller)
-                    tax.assess_import_order(session, _tax_input(order, made, tax_on), seller_code=seller, ebp_code=ebp)
-                    assessed[order.id] = (ebp, str(order.head.get("orderNo") or ""))
             except CbecError as exc:
                 report.refused.append({"order": order.doc_key, **exc.as_dict()})
                 continue
-            for message, items in made.entities.items():
-                for key, entity in items:
-                    head = entity.head
-                    d = Declaration(
-                        message_type=message,
-                        direction=made.direction,
-                        trade_mode=made.trade_mode if message in LIST_MESSAGES else "",
-                        cop_no=key[:60],
-                        guid="",
-                        seller_code=seller,
-                        ebp_code=str(order.head.get("ebpCode") or ""),
-                        order_no=str(order.order_no or ""),
-                        logistics_no=str((waybill.logistics_no if waybill else "") or ""),
-                        country=str(order.country or ""),
-                        currency=str(order.currency or ""),
-                        total_value=_total(entity),
-                        order_doc_id=order.id,
-                        waybill_doc_id=waybill.id if waybill else None,
-                        payment_doc_id=payment.id if payment else None,
-                        entity={},
-                        status=State.QUEUED.value,
-                    )
-                    pending.setdefault(message, []).append((d, Entity(head, entity.lines)))
+            made_for.append((seller, order, waybill, payment, made))
     # A new version of an order already declared carries the same numbers (copNo): it is not
     # declared a second time here (a change to a declared order goes to customs as a
-    # modification or a cancellation, a person's decision; see docs/customs-messages.md).
-    keys = {(m, q.cop_no) for m, queued in pending.items() for q, _ in queued}
-    existing = repository.existing_cop_nos(session, keys)
-    if existing:
-        stale = {q.order_doc_id for m, queued in pending.items() for q, _ in queued if (m, q.cop_no) in existing}
-        report.already += len(stale)
-        for m, queued in list(pending.items()):
-            pending[m] = [(q, qe) for q, qe in queued if q.order_doc_id not in stale]
+    # modification or a cancellation, a person's decision; see docs/customs-messages.md), and it
+    # is not assessed either, so the buyer's ledger keeps the amount of the version declared.
+    keys = {(m, key[:60]) for *_, made in made_for for m, items in made.entities.items() for key, _ in items}
+    existing = repository.existing_cop_nos(session, keys) if keys else set()
+    for seller, order, waybill, payment, made in made_for:
+        if any((m, key[:60]) in existing for m, items in made.entities.items() for key, _ in items):
+            report.already += 1
+            continue
+        if made.direction == "import":  # its tax first
+            # the tax rules and the buyer's annual ledger decide before customs sees the order:
+            # over 5,000 an order or 26,000 a year it is refused here, not sent
+            # (财关税〔2018〕49号); the assessment is stored beside the declarations
+            ebp = str(order.head.get("ebpCode") or seller)
+            try:
+                tax.assess_import_order(session, _tax_input(order, made, tax_on), seller_code=seller, ebp_code=ebp)
+            except CbecError as exc:
+                report.refused.append({"order": order.doc_key, **exc.as_dict()})
+                continue
+            assessed[order.id] = (ebp, str(order.head.get("orderNo") or ""))
+        for message, items in made.entities.items():
+            for key, entity in items:
+                d = Declaration(
+                    message_type=message,
+                    direction=made.direction,
+                    trade_mode=made.trade_mode if message in LIST_MESSAGES else "",
+                    cop_no=key[:60],
+                    guid="",
+                    seller_code=seller,
+                    ebp_code=str(order.head.get("ebpCode") or ""),
+                    order_no=str(order.order_no or ""),
+                    logistics_no=str((waybill.logistics_no if waybill else "") or ""),
+                    country=str(order.country or ""),
+                    currency=str(order.currency or ""),
+                    total_value=_total(entity),
+                    order_doc_id=order.id,
+                    waybill_doc_id=waybill.id if waybill else None,
+                    payment_doc_id=payment.id if payment else None,
+                    entity={},
+                    status=State.QUEUED.value,
+                )
+                pending.setdefault(message, []).append((d, Entity(entity.head, entity.lines)))
     refused = _build_order_sets(session, pending, report, at=at, signer=signer)
     for doc_id in refused:  # assessed, then refused by the builder: it uses none of the quota
         if doc_id in assessed:
@@ -663,6 +669,7 @@ def _apply_receipts_in_bulk(
     events: list[dict[str, Any]] = []
     updates: dict[int, dict[str, Any]] = {}
     requests: list[tuple[int, str, int, str, str]] = []  # (list id, request type, status, info, time)
+    given_back: list[int] = []  # import lists whose buyer's quota comes back
     for r in receipts:
         report.receipts += 1
         t = targets.get(r.guid)
@@ -701,6 +708,8 @@ def _apply_receipts_in_bulk(
             status_of[t.id] = step.after.value
             row.update(status=step.after.value, updated_at=now)
             report.transitions[f"{step.before.value}->{step.after.value}"] += 1
+            if t.message_type == "CEB621" and step.after in QUOTA_GIVEN_BACK:
+                given_back.append(t.id)
         outcome[step.after.value] += 1
         if t.message_type in REQUEST_MESSAGES and t.related_id:
             requests.append((t.related_id, t.message_type, status, info, r.returnTime[:17]))
@@ -711,9 +720,34 @@ def _apply_receipts_in_bulk(
         by_shape.setdefault(tuple(sorted(row)), []).append(row)
     for rows in by_shape.values():  # one executemany per set of columns
         session.execute(update(Declaration), rows)
+    if given_back:
+        _give_quota_back(session, given_back)
     for list_id, request_type, status, info, return_time in requests:
         _apply_to_list(session, list_id, request_type, status, info, return_time, name, report)
     return outcome
+
+
+#: An import list that ends in one of these states used none of its buyer's annual quota
+#: (财关税〔2018〕49号 counts what a person bought): customs rejected it (100 退单, or a negative
+#: code such as -621018 over the limit), it was cancelled (撤销, CEB623), or its goods were
+#: returned (退货, CEB625: "the consumer's annual total is adjusted back", 海关总署公告2020年第45号).
+#: 700 退运 (shipped back) is not here: no text says whether it gives the quota back [uncertain].
+QUOTA_GIVEN_BACK = frozenset({State.REJECTED, State.CANCELLED, State.RETURNED})
+
+
+def _give_quota_back(session: Session, list_ids: Sequence[int]) -> None:
+    """Take the orders of these import lists out of their buyers' ledger (the platform's own
+    count of each buyer's year, which the tax step reads before declaring)."""
+    from cbec.tax import service as tax
+
+    rows = session.execute(
+        select(Declaration.ebp_code, Declaration.seller_code, Declaration.order_no).where(
+            Declaration.id.in_(list_ids), Declaration.message_type == "CEB621"
+        )
+    )
+    for ebp_code, seller_code, order_no in rows:
+        # the ledger's platform is the order's ebpCode, the seller when the order named none
+        tax.release_order(session, ebp_code or seller_code, order_no)
 
 
 def _apply_summary_result(
@@ -887,6 +921,8 @@ def _apply_to_list(
     target.status = step.after.value
     target.updated_at = utcnow()
     report.transitions[f"{step.before.value}->{step.after.value}"] += 1
+    if target.message_type == "CEB621" and step.after in QUOTA_GIVEN_BACK:
+        _give_quota_back(session, [target.id])
     session.add(
         DeclarationEvent(
             declaration_id=target.id,

@@ -278,7 +278,8 @@ def refused_orders(session: Session, seller_code: str, received: Mapping[str, da
 
 def release_order(session: Session, ebp_code: str, order_no: str) -> None:
     """Take an assessed order out of its buyer's annual ledger: it was not declared after all
-    (the declaration builder refused it), so it does not use the buyer's quota."""
+    (the declaration builder refused it), or customs rejected its list, or the list was cancelled
+    or its goods returned, so it does not use the buyer's quota."""
     repository.remove_ledger_entry(session, ebp_code, order_no)
 
 
