@@ -5,9 +5,10 @@ SQLite and on PostgreSQL, next to the floor measured in the same run.
 
 Stages, batch by batch (a batch is the numbered set of generated files: orders, waybills,
 payments): intake (every file through the same import path as the CLI and the API, with the
-matching of the orders each file touches), declare (declarations built, signed, XSD-validated
-into the outbox), customs (send through the folder transport, apply receipts; at the end, until
-every list is final). The sandbox customs answers in its own process, as `cbec sandbox` runs
+matching of the orders each file touches), declare (imports screened by the risk rules and
+assessed by the tax rules, declarations built, signed, XSD-validated into the outbox), customs
+(send through the folder transport, apply receipts; at the end, until every list is final; the
+imports held for risk review are counted apart). The sandbox customs answers in its own process, as `cbec sandbox` runs
 beside the platform. `--mode pipelined` (the default) runs intake, declare and the worker as
 three processes at once, as a deployment does; `--mode sequential` runs them batch by batch in
 one. Printed for each stage: its busy seconds and orders/s; overall orders/s (wall time); peak
@@ -49,6 +50,7 @@ from cbec.intake.documents import ParseContext  # noqa: E402
 from cbec.matching.models import MatchResult  # noqa: E402
 from cbec.partners import service as partners  # noqa: E402
 from cbec.partners.schemas import EnterpriseCreate  # noqa: E402
+from cbec.risk.models import RiskHit  # noqa: E402
 from cbec.unit_of_work import UnitOfWork  # noqa: E402
 
 LIST_TYPES = ("CEB603", "CEB621")
@@ -367,6 +369,11 @@ def one_run(
         )
         xml_bytes = uow.session.scalar(select(func.sum(func.length(OutboxMessage.payload)))) or 0
         messages = uow.session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+        # import orders the risk rules hold for a person (docs/risk.md): not declared, final for the run
+        held_for_review = (
+            uow.session.scalar(select(func.count(func.distinct(RiskHit.order_doc_id))).where(RiskHit.status == "open"))
+            or 0
+        )
     total = wall
     floor_s = floor(files, int(xml_bytes), work / f"floor-{db}")
     row = {
@@ -378,6 +385,7 @@ def one_run(
         "declared": totals["declared"],
         "refused": totals["refused"],
         "lists_by_status": by_status,
+        "held_for_review": held_for_review,
         "messages": messages,
         "xml_mb": round(xml_bytes / 1e6, 1),
         "seconds": {k: round(v, 2) for k, v in timings.items()},
@@ -392,7 +400,7 @@ def one_run(
     }
     print(
         f"  overall {row['overall_orders_per_s']:,} orders/s ({total:.1f} s) · floor {floor_s:.2f} s "
-        f"(×{row['ratio_to_floor']}) · lists {by_status} · {messages} messages ({row['xml_mb']} MB, each XSD-checked "
+        f"(×{row['ratio_to_floor']}) · lists {by_status} · {held_for_review} import orders held for risk review · {messages} messages ({row['xml_mb']} MB, each XSD-checked "
         f"when built) · peak RSS {row['peak_rss_mb']} MB a process, {row['peak_rss_sum_mb']} MB summed "
         f"{row['peak_rss_by_process_mb']}",
         flush=True,

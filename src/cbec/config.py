@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     #: (sandbox, tests, pilots); production signs through a UKey/HSM bridge (docs/customs-messages.md)
     signing_key: Path | None = None
     signing_cert: Path | None = None
+    #: the zone operator's thresholds of the risk rules (the shape of cbec/risk/data/thresholds.json)
+    risk_thresholds: Path | None = None
     environment: str = "development"
     #: web: hours a sign-in lasts; cookies marked Secure (set true behind HTTPS)
     session_hours: float = 12.0

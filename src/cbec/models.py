@@ -7,6 +7,7 @@ from cbec.intake.models import Document, InboxItem, IntakeRun
 from cbec.matching.models import MatchResult
 from cbec.orm import Base
 from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
+from cbec.risk.models import RiskHit, RiskTrace
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "PersonalDataAccess",
     "Product",
     "ReceiptLog",
+    "RiskHit",
+    "RiskTrace",
     "TaxAssessment",
     "UserAccount",
     "UserSession",

@@ -160,8 +160,10 @@ def _declare(
 ) -> DeclareReport:
     from cbec.customs import service as customs
     from cbec.customs.keys import signer_for
+    from cbec.risk.service import thresholds
 
     signer = signer_for(settings)
+    risk_limits = thresholds(settings.risk_thresholds)
     report: customs.DeclareReport | None = None
     while report is None or report.more:
         with UnitOfWork(settings) as uow:
@@ -173,6 +175,7 @@ def _declare(
                 limit=DECLARE_CHUNK or customs.SELECTION,
                 after=report.cursor if report else after,
                 count_already=count_already and report is None,
+                risk_limits=risk_limits,
             )
             uow.commit()
         if report is None:

@@ -649,3 +649,63 @@ def test_declaring_after_a_declared_order_changed_is_not_a_server_error(
     operator, token = world.login("operator")
     everyone = TestClient(create_app(world.settings), raise_server_exceptions=False, cookies=dict(operator.cookies))
     assert everyone.post("/api/v1/declare", json={}, headers={"X-CSRF-Token": token}).status_code < 500
+
+
+def test_risk_hits_are_listed_in_scope_and_reviewed_by_the_operator(tmp_path: Path) -> None:
+    """Seller A's two 3,000 CNY orders of one buyer a minute apart are held by the API's declare
+    (化整为零, over the 5,000 single limit together); A sees the two hits, B none, the regulator
+    none of the business data; only the operator decides, with a reason, once; the cleared order
+    is then declared."""
+    from tests.e2e.web_world import _post
+    from tests.integration.helpers import import_order, import_payment, import_waybill
+
+    world = build_world(tmp_path / "risk")
+    c = world.client()
+    orders, waybills, payments = [], [], []
+    for k in range(2):
+        no = f"IO-RISK-{k}"
+        order = import_order(no, price="3000.00", tax="0")
+        order["head"]["orderTime"] = f"2026061820{k:02d}00"
+        orders.append(order)
+        waybills.append(
+            import_waybill(no, logisticsNo=f"EE00000010{k}JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930")
+        )
+        payments.append(import_payment(no, amount="3010.00"))
+    _post(c, world.keys["a"], orders, platform=PLATFORM.code)
+    _post(c, world.keys["logistics"], waybills, seller=SELLER.code, platform=PLATFORM.code)
+    _post(c, world.keys["payer"], payments, seller=SELLER.code, platform=PLATFORM.code)
+    declared = c.post("/api/v1/declare", json={}, headers=_auth(world, "a")).json()
+    assert declared["held_for_review"] == 2 and declared["declared"] == {}
+
+    mine = c.get("/api/v1/risk/hits", params={"status": "open"}, headers=_auth(world, "a")).json()
+    assert mine["total"] == 2 and {h["rule"] for h in mine["items"]} == {"split_purchase"}
+    assert mine["items"][0]["detail"]["total"] == "6020.00" and "化整为零" in mine["items"][0]["message_zh"]
+    assert c.get("/api/v1/risk/hits", params={"status": "open"}, headers=_auth(world, "b")).json()["total"] == 0
+    regina, _ = world.login("regina")
+    assert regina.get("/api/v1/risk/hits").status_code == 403
+    assert c.get("/api/v1/risk/hits", params={"status": "pending"}, headers=_auth(world, "a")).status_code == 422
+
+    keep, drop = (h["id"] for h in mine["items"])
+    alice, alice_token = world.login("alice")
+    r = alice.post(
+        f"/api/v1/risk/hits/{keep}/decision",
+        json={"decision": "clear", "note": "ok"},
+        headers={"X-CSRF-Token": alice_token},
+    )
+    assert r.status_code == 403
+    op, token = world.login("operator")
+    csrf = {"X-CSRF-Token": token}
+    assert (
+        op.post(f"/api/v1/risk/hits/{keep}/decision", json={"decision": "clear", "note": ""}, headers=csrf).status_code
+        == 422
+    )
+    r = op.post(
+        f"/api/v1/risk/hits/{keep}/decision", json={"decision": "clear", "note": "two gifts / 两份礼品"}, headers=csrf
+    )
+    assert r.status_code == 200 and (r.json()["status"], r.json()["decided_by"]) == ("cleared", "operator")
+    r = op.post(f"/api/v1/risk/hits/{drop}/decision", json={"decision": "refuse", "note": "拆单 split"}, headers=csrf)
+    assert r.json()["status"] == "refused"
+    again = op.post(f"/api/v1/risk/hits/{drop}/decision", json={"decision": "clear", "note": "x"}, headers=csrf)
+    assert again.status_code == 422 and again.json()["error"] == "rule_violation"
+    after = c.post("/api/v1/declare", json={}, headers=_auth(world, "a")).json()
+    assert after["declared"]["CEB621"] == 1 and after["refused_in_review"] == 1

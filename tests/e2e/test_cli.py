@@ -114,3 +114,45 @@ def test_import_the_whole_online_retail_file(registered: Path) -> None:
     )
     no_goods = orders.filter(~pl.col("has_goods") & (pl.col("pmax") > 0) & (pl.col("qmax") > 0)).height
     assert report["invalid"] == no_goods and report["row_error_count"] == 0
+
+
+def test_risk_review_from_the_command_line(registered: Path, tmp_path: Path) -> None:
+    """Two 3,000 CNY orders of one buyer a minute apart (over the 5,000 single limit together,
+    财关税〔2018〕49号) are held by `cbec declare`; `cbec risk hits` explains them; a reviewer clears
+    one and refuses the other (a decision needs its note), and the next declare sends the first."""
+    from tests.integration.helpers import LOGISTICS, PAYER, as_bytes, import_order, import_payment, import_waybill
+
+    cbec(registered, "partner", "add", "--code", LOGISTICS.code, "--name", LOGISTICS.name, "--role", "logistics")
+    cbec(registered, "partner", "add", "--code", PAYER.code, "--name", PAYER.name, "--role", "pay")
+    docs = []
+    for k in range(2):
+        no = f"IO-CLI-{k}"
+        order = import_order(no, price="3000.00", tax="0")
+        order["head"]["orderTime"] = f"2026061820{k:02d}00"
+        docs += [
+            order,
+            import_payment(no, amount="3010.00"),
+            import_waybill(no, logisticsNo=f"EE00000000{k}JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930"),
+        ]
+    file = tmp_path / "orders.json"
+    file.write_bytes(as_bytes(*docs))
+    cbec(registered, "import", str(file), "--seller", SELLER, "--platform", PLATFORM, "--format", "json")
+    cbec(registered, "catalogue", "confirm", "--seller", SELLER, "--sku", "CREAM-50", "--hs", "3304990099")
+    first = cbec(registered, "declare")
+    assert first["held_for_review"] == 2 and first["declared"] == {}
+    hits = cbec(registered, "risk", "hits", "--status", "open")
+    assert hits["total"] == 2 and {h["rule"] for h in hits["items"]} == {"split_purchase"}
+    assert hits["items"][0]["detail"]["total"] == "6020.00" and "化整为零" in hits["items"][0]["message_zh"]
+    keep, drop = hits["items"]
+    no_note = cbec(registered, "risk", "refuse", str(drop["id"]), "--note", " ", ok=False)
+    assert no_note["field"] == "note" and "理由" in no_note["message_zh"]
+    cleared = cbec(registered, "risk", "clear", str(keep["id"]), "--note", "two gifts / 两份礼品", "--by", "li")
+    assert (cleared["status"], cleared["decided_by"]) == ("cleared", "li")
+    cbec(registered, "risk", "refuse", str(drop["id"]), "--note", "split to pass the limit / 拆单")
+    again = cbec(registered, "risk", "clear", str(drop["id"]), "--note", "x", ok=False)
+    assert again["error"] == "rule_violation"
+    second = cbec(registered, "declare")
+    assert second["declared"]["CEB621"] == 1 and second["refused_in_review"] == 1
+    assert cbec(registered, "risk", "hits", "--status", "open")["total"] == 0
+    bad = cbec(registered, "risk", "hits", "--status", "pending", ok=False)
+    assert bad["field"] == "status"

@@ -25,6 +25,7 @@ from cbec.db import migrate
 from cbec.demo import with_sandbox_signing
 from cbec.partners import service as partners
 from cbec.partners.schemas import EnterpriseCreate
+from cbec.risk.models import RiskHit
 from cbec.tax import schemas as tax_schemas
 from cbec.tax import service as tax
 from cbec.unit_of_work import UnitOfWork
@@ -201,5 +202,32 @@ def build_world(root: Path) -> World:
         ids["match"] = next(m["id"] for m in matches if m["seller_code"] == seller.code)
         assessments = admin.get("/api/v1/tax/assessments", params={"page_size": 200}).json()["items"]
         ids["assessment"] = next(a["id"] for a in assessments if a["seller_code"] == seller.code)
+        ids["hit"] = _reviewed_hit(settings, seller, f"IO-{tag}-0001", ids["document"])
         world.ids[tag] = ids
     return world
+
+
+def _reviewed_hit(settings: Settings, seller: EnterpriseCreate, order_no: str, doc_id: int) -> int:
+    """A risk hit on the seller's import order, already cleared by the operator (the order was
+    declared): a record of each seller's for the tenancy table; the world's own orders are too
+    few to hit a rule."""
+    with UnitOfWork(settings) as uow:
+        hit = RiskHit(
+            order_doc_id=doc_id,
+            seller_code=seller.code,
+            ebp_code=PLATFORM.code,
+            order_no=order_no,
+            rule="phone_many_buyers",
+            field="consigneeTelephone",
+            message_zh="同一收货人电话 30 天内对应 4 个不同订购人身份（上限 3）",
+            message_en="one consignee phone behind 4 different buyer identities within 30 days (at most 3)",
+            detail={"buyers": 4, "orders": [order_no]},
+            status="cleared",
+            decided_by="operator",
+            note="family members / 家庭成员",
+        )
+        uow.session.add(hit)
+        uow.session.flush()
+        hit_id = hit.id
+        uow.commit()
+    return hit_id

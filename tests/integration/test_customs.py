@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -291,9 +291,11 @@ def test_sandbox_releases_then_a_cancellation_and_a_return_settle_lists(matched)
     assert events[:4] == ["queued", "sent", "declaring", "stored"] and events[-1] == "returned"
 
 
-def _import_orders(settings, n: int, price: str = "4800.00") -> None:
+def _import_orders(settings, n: int, price: str = "4800.00", *, hours_apart: int = 24) -> None:
     """``n`` matched retail-import orders of one buyer, one 50 ml jar of cream each (HS 3304,
-    high-end at CNY 10 or more per ml), plus 10 CNY freight."""
+    high-end at CNY 10 or more per ml), plus 10 CNY freight, ordered ``hours_apart`` apart (a
+    day by default: orders of one buyer within the hour that together pass the single limit are
+    a split purchase, which risk screening holds)."""
     from cbec.matching import service as matching
 
     from .helpers import import_order, import_payment, import_waybill
@@ -303,8 +305,12 @@ def _import_orders(settings, n: int, price: str = "4800.00") -> None:
     docs = []
     for i in range(n):
         no = f"IO2026{i:04d}"
+        order = import_order(no, price=price, tax="0")
+        order["head"]["orderTime"] = (datetime(2026, 1, 2, 10) + timedelta(hours=hours_apart * i)).strftime(
+            "%Y%m%d%H%M%S"
+        )
         docs += [
-            import_order(no, price=price, tax="0"),
+            order,
             import_payment(no, amount=str(Decimal(price) + 10)),
             import_waybill(no, logisticsNo=f"EE{i:09d}JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930"),
         ]

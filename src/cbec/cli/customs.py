@@ -39,6 +39,12 @@ def declare(
                 f"  {r['held']} import orders refused before by the tax limits and unchanged since, not assessed "
                 f"again / {r['held']} 笔进口订单此前因税收限值未能申报且未更新，未重复计税"
             )
+        if r.get("held_for_review") or r.get("refused_in_review"):
+            console.print(
+                f"  risk review 风险审核: {r['held_for_review']} import orders held, waiting for a reviewer "
+                f"(cbec risk hits) / 笔进口订单待审核; {r['refused_in_review']} refused by a reviewer / 笔审核拒绝; "
+                f"{r['risk_hits']} new hits 新命中"
+            )
         for e in r["refused_examples"][:10]:
             console.print(f"  [red]✗[/] {e.get('order')}: {e.get('message_zh')} / {e.get('message_en')}")
 

@@ -49,6 +49,7 @@ from cbec.kit.paging import PageRequest, page_of
 from cbec.matching.models import MatchResult
 from cbec.orm import utcnow
 from cbec.partners.models import Enterprise
+from cbec.risk.rules import Thresholds as RiskThresholds
 
 Progress = Callable[[int, int | None], None]
 BATCH = 100
@@ -73,6 +74,10 @@ class DeclareReport:
     refused: list[dict[str, Any]] = field(default_factory=list)
     #: import orders the tax rules refused before, unchanged since: not assessed again
     held: int = 0
+    #: import orders with an open risk hit (waiting for a person), or one a reviewer refused
+    held_for_review: int = 0
+    refused_in_review: int = 0
+    risk_hits: int = 0  # new hits stored by this declare
     messages: int = 0
     cursor: int = 0  # the last match result examined: a later call goes on after it
     more: bool = False  # stopped at ``limit`` with orders left to examine
@@ -84,6 +89,9 @@ class DeclareReport:
         self.already += other.already
         self.refused.extend(other.refused)
         self.held += other.held
+        self.held_for_review += other.held_for_review
+        self.refused_in_review += other.refused_in_review
+        self.risk_hits += other.risk_hits
         self.messages += other.messages
         self.cursor, self.more = other.cursor, other.more
 
@@ -96,6 +104,9 @@ class DeclareReport:
             "refused_examples": self.refused[:20],
             "refused_orders": [str(r.get("order")) for r in self.refused],
             "held": self.held,
+            "held_for_review": self.held_for_review,
+            "refused_in_review": self.refused_in_review,
+            "risk_hits": self.risk_hits,
             "messages": self.messages,
         }
 
@@ -146,6 +157,7 @@ def declare(
     signer: Signer | None = None,
     after: int = 0,
     count_already: bool = True,
+    risk_limits: RiskThresholds | None = None,
 ) -> DeclareReport:
     """Declare every matched, not yet declared order (export and import); messages are signed
     with ``signer`` when given (CEB.md §5.3).
@@ -192,6 +204,7 @@ def declare(
             profile=profile,
             at=at,
             signer=signer,
+            risk_limits=risk_limits,
         )
         if progress:
             progress(report.orders, None)
@@ -226,7 +239,9 @@ def _declare_batch(
     profile: rules.Profile,
     at: datetime,
     signer: Signer | None = None,
+    risk_limits: RiskThresholds | None = None,
 ) -> None:
+    from cbec.risk import service as risk
     from cbec.tax import service as tax
 
     ids = {i for r in results for i in (r.order_doc_id, r.waybill_doc_id, r.payment_doc_id) if i}
@@ -305,9 +320,23 @@ def _declare_batch(
     # is not assessed either, so the buyer's ledger keeps the amount of the version declared.
     keys = {(m, key[:60]) for *_, made in made_for for m, items in made.entities.items() for key, _ in items}
     existing = repository.existing_cop_nos(session, keys) if keys else set()
+    fresh = []
     for seller, order, waybill, payment, made in made_for:
         if any((m, key[:60]) in existing for m, items in made.entities.items() for key, _ in items):
             report.already += 1
+        else:
+            fresh.append((seller, order, waybill, payment, made))
+    # risk rules before tax (RULES.md §7.1): an import with an open hit waits for a person
+    screening = risk.screen_imports(
+        session, [(s, o, p) for s, o, _, p, m in fresh if m.direction == "import"], limits=risk_limits
+    )
+    report.risk_hits += screening.hits
+    for seller, order, waybill, payment, made in fresh:
+        if order.id in screening.held:
+            report.held_for_review += 1
+            continue
+        if order.id in screening.refused:
+            report.refused_in_review += 1
             continue
         if made.direction == "import":  # its tax first
             # the tax rules and the buyer's annual ledger decide before customs sees the order:

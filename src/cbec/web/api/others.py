@@ -1,15 +1,18 @@
-"""Matching results, tax assessments, the dashboard figures and the caller's own identity."""
+"""Matching results, tax assessments, risk hits and their review, the dashboard figures and the
+caller's own identity."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
-from cbec.accounts.rules import require_business_data
+from cbec.accounts.rules import Forbidden, require_business_data
 from cbec.matching import service as matching
+from cbec.risk import service as risk
 from cbec.statistics import service as statistics
 from cbec.statistics.service import BEIJING
 from cbec.tax import service as tax
@@ -67,6 +70,33 @@ def list_assessments(
 def get_assessment(assessment_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     return json_response(tax.explain_scoped(uow.session, p.scope(), assessment_id))
+
+
+@router.get("/risk/hits", tags=["risk 风险"], summary="Risk hits held for review, each explained 风险命中")
+def list_risk_hits(
+    p: Caller,
+    uow: Uow,
+    paging: Paging,
+    status: Annotated[Literal["open", "cleared", "refused"] | None, Query()] = None,
+) -> Response:
+    require_business_data(p)
+    return json_response(risk.list_hits(uow.session, p.scope(), paging, status=status))
+
+
+class RiskDecision(BaseModel):
+    decision: Literal["clear", "refuse"] = Field(description="clear: the order may be declared; refuse: it is not")
+    note: str = Field(min_length=1, max_length=500, description="why (kept with the decision) 审核理由")
+
+
+@router.post(
+    "/risk/hits/{hit_id}/decision", tags=["risk 风险"], summary="Clear or refuse a risk hit (operator) 审核风险命中"
+)
+def decide_risk_hit(hit_id: Id, body: RiskDecision, p: Caller, uow: Uow) -> Response:
+    if not p.is_admin:
+        raise Forbidden("only the zone operator reviews risk hits", "只有综试区运营方可以审核风险命中", field="role")
+    out = risk.decide(uow.session, hit_id, body.decision, by=p.name, note=body.note)
+    uow.commit()
+    return json_response(out)
 
 
 @router.get("/statistics/dashboard", tags=["statistics 统计"], summary="Dashboard figures 统计看板")

@@ -1,0 +1,88 @@
+"""``cbec risk``: the review queue of risk screening (RULES.md §7.1) — list the hits, clear or
+refuse one. Thin: the rules and the decisions are cbec.risk.service's."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cbec.cli.common import DataDir, JsonOut, console, ensure_database, run, settings_for
+from cbec.kit.paging import PageRequest
+from cbec.unit_of_work import UnitOfWork
+
+app = typer.Typer(
+    help="Risk screening: hits held for review, and the reviewer's decisions / 风险防控：命中与审核",
+    no_args_is_help=True,
+)
+
+HitId = Annotated[int, typer.Argument(help="the hit's id (cbec risk hits) / 命中编号", show_default=False)]
+Note = Annotated[str, typer.Option("--note", help="why (kept with the decision) / 审核理由", show_default=False)]
+By = Annotated[str, typer.Option("--by", help="who decides / 审核人")]
+
+
+@app.command("hits")
+def hits(
+    status: Annotated[
+        str | None, typer.Option(help="open | cleared | refused (default: all) / 状态", show_default=False)
+    ] = None,
+    seller: Annotated[str | None, typer.Option(help="only this seller / 仅此电商企业", show_default=False)] = None,
+    page: Annotated[int, typer.Option(help="page / 页码")] = 1,
+    page_size: Annotated[int, typer.Option(help="hits a page (≤ 200) / 每页条数")] = 50,
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Risk hits, each explained, with its decision. / 风险命中及审核结果。"""
+    from cbec.risk import service as risk
+
+    settings = settings_for(data_dir)
+
+    def action() -> dict[str, Any]:
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:
+            return risk.list_hits(uow.session, None, PageRequest(page, page_size), status=status, seller_code=seller)
+
+    def render(r: dict[str, Any]) -> None:
+        t = Table("id", "order 订单", "rule 规则", "why 原因", "status 状态", "decided 审核")
+        for h in r["items"]:
+            decided = f"{h['decided_by']}: {h['note']}" if h["decided_by"] else ""
+            t.add_row(
+                str(h["id"]), h["order_no"], h["rule"], f"{h['message_zh']}\n{h['message_en']}", h["status"], decided
+            )
+        console.print(t)
+        console.print(f"{r['total']} hits 命中 · page 页 {r['page']}/{r['pages']}")
+
+    run(json_out, action, render)
+
+
+def _decide(decision: str, hit_id: int, note: str, by: str, data_dir: Any, json_out: bool) -> None:
+    from cbec.risk import service as risk
+
+    settings = settings_for(data_dir)
+
+    def action() -> dict[str, Any]:
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:
+            out = risk.decide(uow.session, hit_id, decision, by=by, note=note)
+            uow.commit()
+            return out
+
+    def render(h: dict[str, Any]) -> None:
+        console.print(
+            f"hit 命中 {h['id']} ({h['order_no']}, {h['rule']}) → [bold]{h['status']}[/] by {h['decided_by']}"
+        )
+
+    run(json_out, action, render)
+
+
+@app.command("clear")
+def clear(hit_id: HitId, note: Note, by: By = "cli", data_dir: DataDir = None, json_out: JsonOut = False) -> None:
+    """Clear a hit: once none of its hits is open, the order is declared. / 放行：订单可继续申报。"""
+    _decide("clear", hit_id, note, by, data_dir, json_out)
+
+
+@app.command("refuse")
+def refuse(hit_id: HitId, note: Note, by: By = "cli", data_dir: DataDir = None, json_out: JsonOut = False) -> None:
+    """Refuse a hit: the order is not declared. / 拒绝：订单不予申报。"""
+    _decide("refuse", hit_id, note, by, data_dir, json_out)

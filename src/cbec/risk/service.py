@@ -1,0 +1,247 @@
+"""Risk screening of retail-import orders before they are declared, and the review of its hits.
+
+``screen_imports`` is the hook the declaration path calls for every batch of matched import
+orders (customs.service.declare, before the tax step): each order version is screened once by
+the pure rules (cbec.risk.rules) against the orders screened before it and beside it; its trace
+(digests of buyer, phone and address, time, value) is kept for the orders after it, and its hits
+are stored. An order with an open hit is held; a person clears each hit (the order then goes on
+to tax and declaration) or refuses it (the order is not declared). ``decide`` records that
+decision with who made it and why. Nothing here commits; the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cbec.errors import InvalidInput, NotFound, RuleViolation
+from cbec.intake.models import Document
+from cbec.kit.paging import PageRequest, page_of
+from cbec.orm import utcnow
+from cbec.risk import repository, rules
+from cbec.risk.models import RiskHit, RiskTrace
+
+THRESHOLDS_FILE = Path(__file__).parent / "data" / "thresholds.json"
+DECISIONS = {"clear": "cleared", "refuse": "refused"}
+
+
+@lru_cache(maxsize=8)
+def thresholds(path: Path | None = None) -> rules.Thresholds:
+    """The rules' thresholds from ``path`` (the operator's file) or the shipped illustrative ones."""
+    file = path or THRESHOLDS_FILE
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return rules.Thresholds.from_mapping(data, source=str(file))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(
+            f"risk thresholds {file} cannot be used: {exc}",
+            f"风险规则阈值文件 {file} 无法使用：{exc}",
+            document=str(file),
+        ) from None
+
+
+@dataclass
+class Screening:
+    """What screening a batch decided: order versions held (an open hit) or refused by a
+    reviewer; ``hits`` new hits stored."""
+
+    held: set[int] = field(default_factory=set)
+    refused: set[int] = field(default_factory=set)
+    screened: int = 0
+    hits: int = 0
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def facts_of(order: Document, payment: Document | None) -> rules.OrderFacts:
+    head = order.head
+    return rules.OrderFacts(
+        order_no=str(order.order_no or head.get("orderNo") or ""),
+        buyer=rules.digest("id", str(head.get("buyerIdNumber") or "").strip().upper()),
+        phone=rules.digest("phone", rules.normalise_phone(str(head.get("consigneeTelephone") or ""))),
+        address=rules.digest("address", rules.normalise_address(str(head.get("consigneeAddress") or ""))),
+        at=rules.order_time(head, payment.head if payment is not None else None, order.received_at),
+        value=_amount(head.get("goodsValue")) + _amount(head.get("freight")) + _amount(head.get("insuredFee")),
+    )
+
+
+def _facts_of_trace(t: RiskTrace) -> rules.OrderFacts:
+    return rules.OrderFacts(t.order_no, t.buyer_key, t.phone_key, t.address_key, t.ordered_at, t.value)
+
+
+def screen_imports(
+    session: Session,
+    orders: Sequence[tuple[str, Document, Document | None]],
+    *,
+    limits: rules.Thresholds | None = None,
+) -> Screening:
+    """Screen matched import orders (seller, order, payment), each version once. Returns the
+    versions held (open hits) and refused (a reviewer refused a hit)."""
+    limits = limits or thresholds()
+    out = Screening()
+    if not orders:
+        return out
+    ids = [o.id for _, o, _ in orders]
+    before = repository.screened(session, ids)
+    if before:
+        for doc_id, states in repository.hit_states(session, before).items():
+            if "refused" in states:
+                out.refused.add(doc_id)
+            elif "open" in states:
+                out.held.add(doc_id)
+    fresh = [(seller, o, facts_of(o, p)) for seller, o, p in orders if o.id not in before]
+    if not fresh:
+        return out
+    start = min(f.at for *_, f in fresh) - limits.look_back
+    end = max(f.at for *_, f in fresh) + limits.look_back
+    pools: dict[str, dict[str, list[rules.OrderFacts]]] = {"buyer": {}, "phone": {}, "address": {}}
+    for kind, pool in pools.items():
+        keys = {getattr(f, kind) for *_, f in fresh} - {""}
+        for t in repository.traces_near(session, f"{kind}_key", keys, start, end):
+            facts = _facts_of_trace(t)
+            pool.setdefault(getattr(facts, kind), []).append(facts)
+    for *_, f in fresh:  # the orders of this batch see each other, in either order
+        for kind, pool in pools.items():
+            pool.setdefault(getattr(f, kind), []).append(f)
+    traces: list[dict[str, Any]] = []
+    hits: list[dict[str, Any]] = []
+    now = utcnow()
+    for seller, order, f in fresh:
+        out.screened += 1
+        traces.append(
+            {
+                "order_doc_id": order.id,
+                "seller_code": seller,
+                "order_no": f.order_no[:60],
+                "buyer_key": f.buyer,
+                "phone_key": f.phone,
+                "address_key": f.address,
+                "ordered_at": f.at,
+                "value": f.value,
+                "created_at": now,
+            }
+        )
+        found = rules.screen(
+            f,
+            pools["buyer"].get(f.buyer, []),
+            pools["phone"].get(f.phone, []),
+            pools["address"].get(f.address, []),
+            limits,
+        )
+        for hit in found:
+            hits.append(
+                {
+                    "order_doc_id": order.id,
+                    "seller_code": seller,
+                    "ebp_code": str(order.head.get("ebpCode") or "")[:18],
+                    "order_no": f.order_no[:60],
+                    "rule": hit.rule,
+                    "field": hit.field,
+                    "message_zh": hit.message_zh[:1000],
+                    "message_en": hit.message_en[:1000],
+                    "detail": hit.detail,
+                    "status": "open",
+                    "decided_by": "",
+                    "note": "",
+                    "created_at": now,
+                }
+            )
+        if found:
+            out.held.add(order.id)
+    repository.add_traces(session, traces)
+    repository.add_hits(session, hits)
+    out.hits += len(hits)
+    return out
+
+
+def hit_read(h: RiskHit) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "order_no": h.order_no,
+        "seller_code": h.seller_code,
+        "ebp_code": h.ebp_code,
+        "rule": h.rule,
+        "field": h.field,
+        "message_zh": h.message_zh,
+        "message_en": h.message_en,
+        "detail": h.detail,
+        "status": h.status,
+        "decided_by": h.decided_by,
+        "decided_at": h.decided_at.isoformat() if h.decided_at else None,
+        "note": h.note,
+        "created_at": h.created_at.isoformat() if h.created_at else None,
+    }
+
+
+def list_hits(
+    session: Session,
+    scope: frozenset[str] | None,
+    req: PageRequest,
+    *,
+    status: str | None = None,
+    seller_code: str | None = None,
+) -> dict[str, Any]:
+    if status and status not in ("open", "cleared", "refused"):
+        raise InvalidInput(
+            f"status must be open, cleared or refused, not {status!r}",
+            f"状态须为 open、cleared 或 refused，而不是 {status!r}",
+            field="status",
+        )
+    total, rows = repository.list_hits(
+        session, scope, status=status, seller_code=seller_code, offset=req.offset, limit=req.page_size
+    )
+    return page_of([hit_read(h) for h in rows], total, req)
+
+
+def decide(
+    session: Session,
+    hit_id: int,
+    decision: str,
+    *,
+    by: str,
+    note: str,
+    scope: frozenset[str] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Clear (``clear``: the order may be declared once none of its hits is open) or refuse
+    (``refuse``: it is not declared) one open hit, with who decided and why."""
+    if decision not in DECISIONS:
+        raise InvalidInput(
+            f"decision must be clear or refuse, not {decision!r}",
+            f"决定须为 clear（放行）或 refuse（拒绝），而不是 {decision!r}",
+            field="decision",
+        )
+    if not note.strip():
+        raise InvalidInput("a decision needs its reason (note)", "审核决定须填写理由（note）", field="note")
+    if not by.strip():
+        raise InvalidInput("a decision needs who made it (by)", "审核决定须注明审核人（by）", field="by")
+    hit = repository.get_hit(session, scope, hit_id)
+    if hit is None:
+        raise NotFound(f"risk hit {hit_id} not found", f"风险命中 {hit_id} 不存在", field="id")
+    if hit.status != "open":
+        raise RuleViolation(
+            f"risk hit {hit_id} was {hit.status} already by {hit.decided_by}; a decision is not changed",
+            f"风险命中 {hit_id} 已由 {hit.decided_by} 处理（{hit.status}），决定不可更改",
+            field="id",
+        )
+    hit.status = DECISIONS[decision]
+    hit.decided_by = by.strip()[:60]
+    hit.note = note.strip()[:500]
+    hit.decided_at = at or utcnow()
+    session.flush()
+    return hit_read(hit)
