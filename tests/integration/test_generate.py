@@ -20,6 +20,7 @@ from cbec.config import Settings
 from cbec.customs.models import Declaration
 from cbec.generate.rules import ExportOutcome, GenerateOptions, ImportOutcome
 from cbec.generate.service import generate
+from cbec.intake.models import Document
 from cbec.matching import service as matching
 from cbec.matching.models import MatchResult
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
@@ -159,6 +160,40 @@ def _every_matched_order_is_declared(settings: Settings, manifest: dict[str, Any
     again = pipeline.declare(settings)  # declaring again adds nothing and assesses nothing again
     assert again["already_declared"] == report["orders"] - len(over) and again["held"] == len(over)
     assert again["declared"] == {} and again["refused"] == 0
+
+
+def test_risk_screening_holds_the_generated_split_purchases_over_the_single_limit(settings, tmp_path: Path) -> None:
+    """Half of the purchases split into one order a warehouse (seed 4: 24 purchases, 3 of them
+    over the 5,000 single limit together): declaring holds the matched orders of those purchases
+    for review (化整为零, docs/risk.md) and nothing else; every other matched import is declared
+    or refused by the tax step."""
+    from cbec.risk.models import RiskHit
+
+    out = tmp_path / "load"
+    manifest = generate(replace(OPTIONS, seed=4, split_share=0.5), out, batch_size=40)
+    assert manifest["import"]["split_over_single_limit"] == 3
+    _import_all(settings, out, manifest)
+    report = pipeline.declare(settings)
+    with UnitOfWork(settings) as uow:
+        hits = uow.session.execute(select(RiskHit.order_no, RiskHit.rule, RiskHit.detail)).all()
+        documents = {
+            d.order_no: d.head for d in uow.session.scalars(select(Document).where(Document.doc_type == "import_order"))
+        }
+    assert hits and {rule for _, rule, _ in hits} == {"split_purchase"}
+    held = {no for no, _, _ in hits}
+    assert report["held_for_review"] == len(held)
+    purchases = {no.rsplit("-", 1)[0] for no in held}
+    assert 0 < len(purchases) <= manifest["import"]["split_over_single_limit"]
+    for purchase in purchases:  # the purchase's orders together, as the rule counts them
+        parts = [h for no, h in documents.items() if no.rsplit("-", 1)[0] == purchase and "-" in no[2:]]
+        total = sum(Decimal(h["goodsValue"]) + Decimal(h.get("freight") or 0) for h in parts)
+        assert total > Decimal(5000) and all(
+            Decimal(h["goodsValue"]) + Decimal(h.get("freight") or 0) <= Decimal(5000) for h in parts
+        )
+    for _, _, detail in hits:
+        assert Decimal(detail["total"]) > Decimal(detail["limit"]) == Decimal(5000)
+    matched = manifest["import"]["expected_matching"]["by_state"]["matched"]
+    assert report["declared"]["CEB621"] + report["refused"] + len(held) == matched
 
 
 def test_the_same_seed_writes_the_same_bytes_and_another_seed_does_not(tmp_path: Path) -> None:

@@ -1103,6 +1103,7 @@ class ImportTally:
     over_limit_buyers: int = 0
     split_purchases: int = 0
     split_orders: int = 0
+    split_over_single_limit: int = 0  # split purchases whose orders together pass the single limit
     payers_not_buyers: int = 0
 
     def retire(self, buyer: Buyer) -> None:
@@ -1218,6 +1219,10 @@ def import_cases(options: GenerateOptions, tally: ImportTally) -> Iterator[Impor
         if is_split:
             tally.split_purchases += 1
             tally.split_orders += len(parts)
+            # together over the single limit though each order is within it: 化整为零, which risk
+            # screening holds when the orders reach it (docs/risk.md)
+            if sum(values) + freight * len(parts) > SINGLE_LIMIT_FEN:
+                tally.split_over_single_limit += 1
         if buyer.is_done:
             tally.retire(buyer)
             slots[slot] = None

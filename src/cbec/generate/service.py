@@ -248,6 +248,7 @@ def generate(
             "orders_beyond_limit": beyond_limit,
             "split_purchases": tally.split_purchases,
             "split_orders": tally.split_orders,
+            "split_over_single_limit": tally.split_over_single_limit,
             "payers_not_buyers": tally.payers_not_buyers,
             "outcomes": {k.value: n for k, n in sorted(imports.items())},
             "expected_matching": _expected(imports, IMPORT_EXPECTED),
