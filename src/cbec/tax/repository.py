@@ -77,8 +77,13 @@ def newest_import_assessments(
 
 
 def remove_ledger_entry(session: Session, ebp_code: str, order_no: str) -> None:
+    # synchronize_session=False: the assessing paths never load entries as objects, and matching
+    # the criteria against every object of the session took ~1 ms an order in a declare
+    # selection holding thousands of documents (profiled: 2.4 s of 30 for 1,931 imports)
     session.execute(
-        delete(BuyerLedgerEntry).where(BuyerLedgerEntry.ebp_code == ebp_code, BuyerLedgerEntry.order_no == order_no)
+        delete(BuyerLedgerEntry)
+        .where(BuyerLedgerEntry.ebp_code == ebp_code, BuyerLedgerEntry.order_no == order_no)
+        .execution_options(synchronize_session=False)
     )
 
 

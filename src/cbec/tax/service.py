@@ -166,6 +166,7 @@ def assess_import(
     declaration_id: int | None = None,
     ebp_code: str | None = None,
     tables_dir: Path | None = None,
+    seller_known: bool = False,
 ) -> dict[str, Any]:
     """Assess a retail import order against the buyer's ledger in the database, and store it.
 
@@ -188,7 +189,7 @@ def assess_import(
             "使用数据库个人年度台账时不能填写 priorPurchases：年度已用额度以台账为准，请删除该字段",
             field="priorPurchases",
         )
-    if record:
+    if record and not seller_known:  # the batch path's orders were accepted for a registered seller
         partners.get_enterprise(session, seller_code)
     platform = ebp_code or seller_code
     tables = tax_tables(tables_dir)
@@ -265,7 +266,7 @@ def assess_import_order(
     or the annual limit (财关税〔2018〕49号) raises :class:`RuleViolation` after its refusal is
     stored, an input the tax rules cannot read raises :class:`InvalidInput`."""
     request = schemas.parse_import_order(data)
-    return assess_import(session, request, seller_code=seller_code, ebp_code=ebp_code)
+    return assess_import(session, request, seller_code=seller_code, ebp_code=ebp_code, seller_known=True)
 
 
 def refused_orders(session: Session, seller_code: str, received: Mapping[str, datetime]) -> set[str]:
