@@ -709,3 +709,44 @@ def test_risk_hits_are_listed_in_scope_and_reviewed_by_the_operator(tmp_path: Pa
     assert again.status_code == 422 and again.json()["error"] == "rule_violation"
     after = c.post("/api/v1/declare", json={}, headers=_auth(world, "a")).json()
     assert after["declared"]["CEB621"] == 1 and after["refused_in_review"] == 1
+
+
+def test_the_risk_review_page(tmp_path: Path) -> None:
+    """The operator sees the open hits with their reasons in both languages and decides on the
+    page (a reason is required); the seller's clerk sees its hits without the decision form."""
+    from tests.e2e.web_world import _post
+    from tests.integration.helpers import import_order, import_payment, import_waybill
+
+    world = build_world(tmp_path / "risk-page")
+    c = world.client()
+    for k in range(2):
+        no = f"IO-PAGE-{k}"
+        order = import_order(no, price="3000.00", tax="0")
+        order["head"]["orderTime"] = f"2026061820{k:02d}00"
+        _post(c, world.keys["a"], [order], platform=PLATFORM.code)
+        waybill = import_waybill(
+            no, logisticsNo=f"EE00000020{k}JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930"
+        )
+        _post(c, world.keys["logistics"], [waybill], seller=SELLER.code, platform=PLATFORM.code)
+        _post(
+            c, world.keys["payer"], [import_payment(no, amount="3010.00")], seller=SELLER.code, platform=PLATFORM.code
+        )
+    assert c.post("/api/v1/declare", json={}, headers=_auth(world, "a")).json()["held_for_review"] == 2
+
+    op, token = world.login("operator")
+    page = op.get("/risk")
+    assert page.status_code == 200 and "IO-PAGE-0" in page.text and "IO-PAGE-1" in page.text
+    assert "化整为零" in page.text and "split purchase" in page.text and 'name="decision"' in page.text
+    hit = int(page.text.split('id="hit-', 1)[1].split('"', 1)[0])
+    no_reason = op.post(f"/risk/{hit}/decision", data={"decision": "clear", "note": " ", "csrf_token": token})
+    assert no_reason.status_code == 422 and "审核理由" in no_reason.text
+    done = op.post(
+        f"/risk/{hit}/decision", data={"decision": "clear", "note": "gift", "csrf_token": token}, follow_redirects=False
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/risk"
+    assert f'id="hit-{hit}"' not in op.get("/risk").text  # no longer open
+    assert "operator: gift" in op.get("/risk", params={"status": "cleared"}).text
+    alice, _ = world.login("alice")
+    mine = alice.get("/risk")
+    assert mine.status_code == 200 and "IO-PAGE-" in mine.text and 'name="decision"' not in mine.text
+    assert alice.get("/risk", params={"status": "pending"}).status_code == 422

@@ -39,6 +39,7 @@ from cbec.kit.codes import code_lists
 from cbec.kit.paging import PageRequest
 from cbec.partners import service as partners
 from cbec.partners.schemas import EnterpriseCreate
+from cbec.risk import service as risk
 from cbec.statistics import service as statistics
 from cbec.statistics.service import BEIJING
 from cbec.web import submit
@@ -348,6 +349,46 @@ def open_personal(
 
 
 # --- upload ------------------------------------------------------------------------------------
+
+
+def _risk_page(request: Request, p: Principal, uow: Uow, status: str, page: int, **extra: Any) -> HTMLResponse:
+    hits = risk.list_hits(uow.session, p.scope(), PageRequest(page, 50), status=status or None)
+    return render(request, "risk.html", p, hits=hits, status_filter=status, **extra)
+
+
+@router.get("/risk")
+def risk_page(
+    request: Request,
+    p: Caller,
+    uow: Uow,
+    status: Annotated[str, Query(max_length=10)] = "open",
+    page: Annotated[int, Query(ge=1, le=10**6)] = 1,
+) -> Response:
+    """The review queue of risk screening: hits, each explained; the operator decides."""
+    require_business_data(p)
+    return _risk_page(request, p, uow, status, page)
+
+
+@router.post("/risk/{hit_id}/decision")
+def decide_risk_hit(
+    request: Request,
+    hit_id: Id,
+    p: Caller,
+    uow: Uow,
+    decision: Annotated[str, Form(max_length=10)],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    if not p.is_admin:
+        raise Forbidden("only the zone operator reviews risk hits", "只有综试区运营方可以审核风险命中", field="role")
+    try:
+        risk.decide(uow.session, hit_id, decision, by=p.name, note=note)
+        uow.commit()
+    except CbecError as exc:
+        uow.rollback()
+        response = _risk_page(request, p, uow, "open", 1, form_error=exc)
+        response.status_code = exc.http_status
+        return response
+    return RedirectResponse("/risk", status_code=303)
 
 
 @router.get("/upload")
