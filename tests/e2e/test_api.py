@@ -739,7 +739,7 @@ def test_the_risk_review_page(tmp_path: Path) -> None:
     assert "化整为零" in page.text and "split purchase" in page.text and 'name="decision"' in page.text
     hit = int(page.text.split('id="hit-', 1)[1].split('"', 1)[0])
     no_reason = op.post(f"/risk/{hit}/decision", data={"decision": "clear", "note": " ", "csrf_token": token})
-    assert no_reason.status_code == 422 and "审核理由" in no_reason.text
+    assert no_reason.status_code == 422 and "须填写理由" in no_reason.text
     done = op.post(
         f"/risk/{hit}/decision", data={"decision": "clear", "note": "gift", "csrf_token": token}, follow_redirects=False
     )

@@ -266,3 +266,76 @@ def test_the_operator_sees_every_enterprise_and_the_regulator_no_personal_data(
     assert "110101199003074477" not in page.content() and "4477" not in page.content()
     page.screenshot(path=str(SHOTS / "08-regulator.png"), full_page=True)
     context.close()
+
+
+def test_the_operator_reviews_a_held_split_purchase(tmp_path: Path, browser: object) -> None:
+    """Seller A's clerk declares two 3,000 CNY orders of one buyer a minute apart: the note says
+    they wait for risk review; the operator reads the reason on 风险审核, clears one with a reason
+    (a blank one is refused by the form) and refuses the other; the seller sees both decisions."""
+    from playwright.sync_api import Browser, expect
+
+    from tests.e2e.web_world import _post
+    from tests.integration.helpers import PLATFORM, import_order, import_payment, import_waybill
+
+    assert isinstance(browser, Browser)
+    world = build_world(tmp_path / "data")
+    c = world.client()
+    for k in range(2):
+        no = f"IO-BR-{k}"
+        order = import_order(no, price="3000.00", tax="0")
+        order["head"]["orderTime"] = f"2026061820{k:02d}00"
+        _post(c, world.keys["a"], [order], platform=PLATFORM.code)
+        waybill = import_waybill(
+            no, logisticsNo=f"EE00000040{k}JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930"
+        )
+        _post(c, world.keys["logistics"], [waybill], seller=SELLER.code, platform=PLATFORM.code)
+        _post(
+            c, world.keys["payer"], [import_payment(no, amount="3010.00")], seller=SELLER.code, platform=PLATFORM.code
+        )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with Server(world) as url:
+        context = browser.new_context(viewport={"width": 1366, "height": 800}, locale="zh-CN")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}/login")
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", PASSWORDS["alice"])
+        page.click("#login-submit")
+        page.click("a[href='/declarations']")
+        page.click("#declare-now")
+        expect(page.locator("#declared-note")).to_contain_text("已申报 0 单")
+        expect(page.locator("#declared-note")).to_contain_text("2 单待风险审核")
+        page.click("#logout")
+
+        page.fill("input[name=username]", "operator")
+        page.fill("input[name=password]", PASSWORDS["operator"])
+        page.click("#login-submit")
+        page.click("a[href='/risk']")
+        rows = page.locator("#risk-hits tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.first).to_contain_text("疑似化整为零")
+        expect(rows.first).to_contain_text("6020.00")
+        page.screenshot(path=str(SHOTS / "09-risk-review.png"), full_page=True)
+        rows.first.locator("input[name=note]").fill("核实为家庭采购 family purchase")
+        rows.first.locator("button[value=clear]").click()
+        expect(rows).to_have_count(1)
+        page.evaluate("document.querySelector('#risk-hits input[name=note]').removeAttribute('required')")
+        rows.first.locator("button[value=refuse]").click()  # no reason: the service refuses it
+        expect(page.locator("p.error")).to_contain_text("须填写理由")
+        rows.first.locator("input[name=note]").fill("拆单规避限值 split to pass the limit")
+        rows.first.locator("button[value=refuse]").click()
+        expect(page.locator("#risk-hits tbody")).to_contain_text("暂无数据")
+        page.click("#logout")
+
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", PASSWORDS["alice"])
+        page.click("#login-submit")
+        page.goto(f"{url}/risk?status=")
+        table = page.locator("#risk-hits")
+        expect(table).to_contain_text("已放行")
+        expect(table).to_contain_text("已拒绝")
+        expect(table).to_contain_text("operator: 核实为家庭采购")
+        assert page.locator("button[name=decision]").count() == 0  # the seller does not decide
+        assert not errors, errors
+        context.close()

@@ -66,6 +66,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "page": ("第 {page} / {pages} 页，共 {total} 条", "Page {page} of {pages}, {total} in all"),
     "declare_now": ("申报已对碰订单", "Declare matched orders"),
     "declared_result": ("已申报 {n} 单，未申报 {r} 单", "{n} orders declared, {r} refused"),
+    "declared_held": ("，{h} 单待风险审核", ", {h} held for risk review"),
     "detail": ("详情", "Detail"),
     "documents": ("单证", "Documents"),
     "order": ("订单", "Order"),

@@ -296,8 +296,10 @@ def declare_now(request: Request, p: Caller) -> Response:
     if not p.is_admin and "ebc" not in p.enterprise_roles:
         raise Forbidden("only a seller declares its orders", "只有电商企业可以申报其订单", field="role")
     out = pipeline.declare(settings_of(request), seller=None if p.is_admin else p.enterprise_code)
-    n = out["orders"] - out["already_declared"] - out["refused"]
-    summary = json.dumps({"n": n, "r": out["refused"]})
+    # orders held (by the tax rules before, or for risk review) are neither declared nor refused now
+    waiting = out["held"] + out["held_for_review"] + out["refused_in_review"]
+    n = out["orders"] - out["already_declared"] - out["refused"] - waiting
+    summary = json.dumps({"n": n, "r": out["refused"], "h": out["held_for_review"]})
     return RedirectResponse(f"/declarations?declared={quote(summary)}", status_code=303)
 
 
