@@ -113,6 +113,12 @@ def require_submitter(p: Principal) -> None:
         raise _deny("submit documents", "提交单证")
 
 
+def require_risk_reviewer(p: Principal) -> None:
+    """Clearing or refusing a risk hit is the zone operator's decision (docs/risk.md)."""
+    if not p.is_admin:
+        raise Forbidden("only the zone operator reviews risk hits", "只有综试区运营方可以审核风险命中", field="role")
+
+
 def may_open_personal_data(p: Principal) -> bool:
     return p.is_admin
 

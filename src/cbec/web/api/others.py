@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from cbec.accounts.rules import Forbidden, require_business_data
+from cbec.accounts.rules import require_business_data, require_risk_reviewer
 from cbec.matching import service as matching
 from cbec.risk import service as risk
 from cbec.statistics import service as statistics
@@ -92,8 +92,7 @@ class RiskDecision(BaseModel):
     "/risk/hits/{hit_id}/decision", tags=["risk 风险"], summary="Clear or refuse a risk hit (operator) 审核风险命中"
 )
 def decide_risk_hit(hit_id: Id, body: RiskDecision, p: Caller, uow: Uow) -> Response:
-    if not p.is_admin:
-        raise Forbidden("only the zone operator reviews risk hits", "只有综试区运营方可以审核风险命中", field="role")
+    require_risk_reviewer(p)
     out = risk.decide(uow.session, hit_id, body.decision, by=p.name, note=body.note)
     uow.commit()
     return json_response(out)

@@ -28,6 +28,7 @@ from cbec.accounts.rules import (
     may_open_personal_data,
     require_admin,
     require_business_data,
+    require_risk_reviewer,
     require_submitter,
 )
 from cbec.accounts.schemas import UserCreate
@@ -380,8 +381,7 @@ def decide_risk_hit(
     decision: Annotated[str, Form(max_length=10)],
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    if not p.is_admin:
-        raise Forbidden("only the zone operator reviews risk hits", "只有综试区运营方可以审核风险命中", field="role")
+    require_risk_reviewer(p)
     try:
         risk.decide(uow.session, hit_id, decision, by=p.name, note=note)
         uow.commit()
