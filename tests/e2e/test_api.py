@@ -656,24 +656,11 @@ def test_risk_hits_are_listed_in_scope_and_reviewed_by_the_operator(tmp_path: Pa
     (化整为零, over the 5,000 single limit together); A sees the two hits, B none, the regulator
     none of the business data; only the operator decides, with a reason, once; the cleared order
     is then declared."""
-    from tests.e2e.web_world import _post
-    from tests.integration.helpers import import_order, import_payment, import_waybill
+    from tests.e2e.web_world import post_split_purchase
 
     world = build_world(tmp_path / "risk")
     c = world.client()
-    orders, waybills, payments = [], [], []
-    for k in range(2):
-        no = f"IO-RISK-{k}"
-        order = import_order(no, price="3000.00", tax="0")
-        order["head"]["orderTime"] = f"2026061820{k:02d}00"
-        orders.append(order)
-        waybills.append(
-            import_waybill(no, logisticsNo=f"EE00000010{k}JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930")
-        )
-        payments.append(import_payment(no, amount="3010.00"))
-    _post(c, world.keys["a"], orders, platform=PLATFORM.code)
-    _post(c, world.keys["logistics"], waybills, seller=SELLER.code, platform=PLATFORM.code)
-    _post(c, world.keys["payer"], payments, seller=SELLER.code, platform=PLATFORM.code)
+    post_split_purchase(world, "IO-RISK", 10)
     declared = c.post("/api/v1/declare", json={}, headers=_auth(world, "a")).json()
     assert declared["held_for_review"] == 2 and declared["declared"] == {}
 
@@ -714,23 +701,11 @@ def test_risk_hits_are_listed_in_scope_and_reviewed_by_the_operator(tmp_path: Pa
 def test_the_risk_review_page(tmp_path: Path) -> None:
     """The operator sees the open hits with their reasons in both languages and decides on the
     page (a reason is required); the seller's clerk sees its hits without the decision form."""
-    from tests.e2e.web_world import _post
-    from tests.integration.helpers import import_order, import_payment, import_waybill
+    from tests.e2e.web_world import post_split_purchase
 
     world = build_world(tmp_path / "risk-page")
     c = world.client()
-    for k in range(2):
-        no = f"IO-PAGE-{k}"
-        order = import_order(no, price="3000.00", tax="0")
-        order["head"]["orderTime"] = f"2026061820{k:02d}00"
-        _post(c, world.keys["a"], [order], platform=PLATFORM.code)
-        waybill = import_waybill(
-            no, logisticsNo=f"EE00000020{k}JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930"
-        )
-        _post(c, world.keys["logistics"], [waybill], seller=SELLER.code, platform=PLATFORM.code)
-        _post(
-            c, world.keys["payer"], [import_payment(no, amount="3010.00")], seller=SELLER.code, platform=PLATFORM.code
-        )
+    post_split_purchase(world, "IO-PAGE", 20)
     assert c.post("/api/v1/declare", json={}, headers=_auth(world, "a")).json()["held_for_review"] == 2
 
     op, token = world.login("operator")

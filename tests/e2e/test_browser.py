@@ -274,24 +274,11 @@ def test_the_operator_reviews_a_held_split_purchase(tmp_path: Path, browser: obj
     (a blank one is refused by the form) and refuses the other; the seller sees both decisions."""
     from playwright.sync_api import Browser, expect
 
-    from tests.e2e.web_world import _post
-    from tests.integration.helpers import PLATFORM, import_order, import_payment, import_waybill
+    from tests.e2e.web_world import post_split_purchase
 
     assert isinstance(browser, Browser)
     world = build_world(tmp_path / "data")
-    c = world.client()
-    for k in range(2):
-        no = f"IO-BR-{k}"
-        order = import_order(no, price="3000.00", tax="0")
-        order["head"]["orderTime"] = f"2026061820{k:02d}00"
-        _post(c, world.keys["a"], [order], platform=PLATFORM.code)
-        waybill = import_waybill(
-            no, logisticsNo=f"EE00000040{k}JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930"
-        )
-        _post(c, world.keys["logistics"], [waybill], seller=SELLER.code, platform=PLATFORM.code)
-        _post(
-            c, world.keys["payer"], [import_payment(no, amount="3010.00")], seller=SELLER.code, platform=PLATFORM.code
-        )
+    post_split_purchase(world, "IO-BR", 40)
     SHOTS.mkdir(parents=True, exist_ok=True)
     with Server(world) as url:
         context = browser.new_context(viewport={"width": 1366, "height": 800}, locale="zh-CN")

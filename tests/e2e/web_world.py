@@ -207,6 +207,30 @@ def build_world(root: Path) -> World:
     return world
 
 
+def post_split_purchase(world: World, prefix: str, serial: int) -> list[str]:
+    """Two 3,000 CNY import orders of seller A's buyer a minute apart (together over the 5,000
+    single limit, each within it: a split purchase, 化整为零), each with its waybill and payment,
+    sent by the partners that send them; returns the order numbers. ``serial`` (10–99) keeps the
+    waybill numbers apart between worlds' uses."""
+    c = world.client()
+    orders, waybills, payments = [], [], []
+    for k in range(2):
+        no = f"{prefix}-{k}"
+        order = import_order(no, price="3000.00", tax="0")
+        order["head"]["orderTime"] = f"2026061820{k:02d}00"
+        orders.append(order)
+        waybills.append(
+            import_waybill(
+                no, logisticsNo=f"EE000000{serial:02d}{k}JP", billNo="784-12345675", trafNo="CA930", voyageNo="CA930"
+            )
+        )
+        payments.append(import_payment(no, amount="3010.00"))
+    _post(c, world.keys["a"], orders, platform=PLATFORM.code)
+    _post(c, world.keys["logistics"], waybills, seller=SELLER.code, platform=PLATFORM.code)
+    _post(c, world.keys["payer"], payments, seller=SELLER.code, platform=PLATFORM.code)
+    return [str(o["head"]["orderNo"]) for o in orders]
+
+
 def _reviewed_hit(settings: Settings, seller: EnterpriseCreate, order_no: str, doc_id: int) -> int:
     """A risk hit on the seller's import order, already cleared by the operator (the order was
     declared): a record of each seller's for the tenancy table; the world's own orders are too
