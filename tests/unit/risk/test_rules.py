@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cbec.errors import InvalidInput
 from cbec.risk import rules
 from cbec.risk.service import THRESHOLDS_FILE, thresholds
 
@@ -90,7 +91,7 @@ def test_thresholds_are_data_and_a_bad_file_names_the_value(tmp_path: Path) -> N
     assert shipped.split_window == timedelta(minutes=60) and shipped.source == str(THRESHOLDS_FILE)
     bad = tmp_path / "t.json"
     bad.write_text('{"split_window_minutes": 0, "contact_window_days": 30, "max_buyers_per_contact": 3}')
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(InvalidInput) as exc:
         thresholds(bad)
     assert "split_window_minutes" in str(exc.value.message_en) and str(bad) in exc.value.message_zh
 
