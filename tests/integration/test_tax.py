@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from cbec.cli.report import write_refund_report
 from cbec.config import Settings
+from cbec.db import migrate
 from cbec.errors import InvalidInput, RuleViolation
 from cbec.tax import schemas, service
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
@@ -119,6 +120,79 @@ def test_the_same_order_assessed_twice_counts_once(registered: Settings) -> None
     assert (entry.order_no, entry.ebp_code, entry.assessment_id) == ("TW-1", PLATFORM.code, again["assessmentId"])
     # 20,000 + 5,000 = 25,000: still within the year, the first order counted once
     assert assess(registered, order("TW-2", "2026-04-01", "5000.00"))["limits"]["afterOrder"] == "25000.00"
+
+
+def _ledger_rows(settings: Settings) -> list[tuple[str, Decimal, str]]:
+    with UnitOfWork(settings) as uow:
+        rows = uow.session.execute(
+            select(BuyerLedgerEntry.order_no, BuyerLedgerEntry.amount, TaxAssessment.reference)
+            .join(TaxAssessment, TaxAssessment.id == BuyerLedgerEntry.assessment_id)
+            .order_by(BuyerLedgerEntry.order_no)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def test_a_selection_assessed_together_decides_as_order_by_order(registered: Settings, tmp_path: Path) -> None:
+    """The batch path (one ledger read, one write) against the single path, on the same orders:
+    a buyer's earlier order, a re-assessed one, orders of one selection that together cross
+    the 26,000 a year (财关税〔2018〕49号), an order over 5,000 with several items, an unreadable one."""
+    other = "110105198001011238"
+    assess(registered, order("S-0", "2026-01-10", "9000.00"))  # stored before: counted by both
+    assess(registered, order("S-1", "2026-01-11", "3000.00"))  # re-assessed below at 4,000
+    many = order("S-5", "2026-02-01", "2600.00", buyer=other)
+    many["OrderList"][0]["qty"] = "2"  # 5,200 over two items: refused, the single limit
+    unreadable = order("S-6", "2026-02-01", "100.00")
+    del unreadable["OrderHead"]["buyerIdNumber"]
+    selection = [
+        order("S-1", "2026-01-11", "4000.00"),
+        order("S-2", "2026-01-20", "8000.00"),
+        order("S-3", "2026-01-21", "4900.00"),  # 9,000 + 4,000 + 8,000 + 4,900 = 25,900
+        order("S-4", "2026-01-22", "200.00"),  # 26,100: over the year's limit, refused
+        many,
+        unreadable,
+        order("S-7", "2026-01-23", "100.00"),  # 26,000 exactly: within
+    ]
+    with UnitOfWork(registered) as uow:
+        together = service.assess_import_orders(uow.session, [(o, SELLER.code, PLATFORM.code) for o in selection])
+        uow.commit()
+    ledger_together = _ledger_rows(registered)
+
+    alone = Settings(data_dir=tmp_path / "alone", database_url="")
+    alone.data_dir.mkdir()
+    migrate(alone.database_url)
+    register_partners(alone)
+    assess(alone, order("S-0", "2026-01-10", "9000.00"))
+    assess(alone, order("S-1", "2026-01-11", "3000.00"))
+    one_by_one: list[Any] = []
+    for o in selection:
+        try:
+            one_by_one.append(assess(alone, o))
+        except (RuleViolation, InvalidInput) as exc:
+            one_by_one.append(exc)
+    assert [type(t).__name__ for t in together] == [type(a).__name__ for a in one_by_one]
+    assert [type(t).__name__ for t in together] == ["dict"] * 3 + ["RuleViolation"] * 2 + ["InvalidInput", "dict"]
+    for t, a in zip(together, one_by_one, strict=True):
+        if isinstance(t, dict):
+            assert {k: v for k, v in t.items() if k != "assessmentId"} == {
+                k: v for k, v in a.items() if k != "assessmentId"
+            }
+        else:
+            assert [d.code for d in t.details] == [d.code for d in a.details]
+            assert t.message_en.split(" assessmentId")[0] == a.message_en.split(" assessmentId")[0]
+    assert together[3].details[0].code == "annual_limit" and together[4].details[0].code == "single_limit"
+    assert together[6]["limits"]["afterOrder"] == "26000.00"
+    assert "assessmentId=" in (together[3].document or "")
+    assert ledger_together == _ledger_rows(alone)
+    assert [(no, amount) for no, amount, _ in ledger_together] == [
+        ("S-0", Decimal("9000")),
+        ("S-1", Decimal("4000")),  # the new assessment replaced the old entry
+        ("S-2", Decimal("8000")),
+        ("S-3", Decimal("4900")),
+        ("S-7", Decimal("100")),
+    ]
+    with UnitOfWork(registered) as uow:
+        refused = set(uow.session.scalars(select(TaxAssessment.reference).where(TaxAssessment.is_refused.is_(True))))
+    assert refused == {"S-4", "S-5"}  # kept, with their reasons; the unreadable order stores nothing
 
 
 def test_prior_purchases_are_refused_with_the_database_ledger(registered: Settings) -> None:

@@ -331,24 +331,30 @@ def _declare_batch(
         session, [(s, o, p) for s, o, _, p, m in fresh if m.direction == "import"], limits=risk_limits
     )
     report.risk_hits += screening.hits
+    going = []
     for seller, order, waybill, payment, made in fresh:
         if order.id in screening.held:
             report.held_for_review += 1
-            continue
-        if order.id in screening.refused:
+        elif order.id in screening.refused:
             report.refused_in_review += 1
-            continue
-        if made.direction == "import":  # its tax first
-            # the tax rules and the buyer's annual ledger decide before customs sees the order:
-            # over 5,000 an order or 26,000 a year it is refused here, not sent
-            # (财关税〔2018〕49号); the assessment is stored beside the declarations
-            ebp = str(order.head.get("ebpCode") or seller)
-            try:
-                tax.assess_import_order(session, _tax_input(order, made, tax_on), seller_code=seller, ebp_code=ebp)
-            except CbecError as exc:
-                report.refused.append({"order": order.doc_key, **exc.as_dict()})
+        else:
+            going.append((seller, order, waybill, payment, made))
+    # the imports' tax first: the tax rules and the buyer's annual ledger decide before customs
+    # sees an order; over 5,000 an order or 26,000 a year it is refused here, not sent
+    # (财关税〔2018〕49号); the assessment is stored beside the declarations
+    to_tax = [
+        (_tax_input(order, made, tax_on), seller, str(order.head.get("ebpCode") or seller))
+        for seller, order, _, _, made in going
+        if made.direction == "import"
+    ]
+    taxed = iter(tax.assess_import_orders(session, to_tax) if to_tax else [])
+    for seller, order, waybill, payment, made in going:
+        if made.direction == "import":
+            outcome = next(taxed)
+            if isinstance(outcome, CbecError):
+                report.refused.append({"order": order.doc_key, **outcome.as_dict()})
                 continue
-            assessed[order.id] = (ebp, str(order.head.get("orderNo") or ""))
+            assessed[order.id] = (str(order.head.get("ebpCode") or seller), str(order.head.get("orderNo") or ""))
         for message, items in made.entities.items():
             for key, entity in items:
                 d = Declaration(

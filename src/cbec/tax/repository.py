@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -94,6 +94,53 @@ def replace_ledger_entry(session: Session, entry: BuyerLedgerEntry) -> BuyerLedg
     session.add(entry)
     session.flush()
     return entry
+
+
+def replace_ledger_entries(
+    session: Session, orders: Sequence[tuple[str, str]], entries: Sequence[BuyerLedgerEntry]
+) -> None:
+    """Remove the entries of ``orders`` (ebp_code, order_no) and store ``entries`` (each of one
+    of those orders, at most one an order): :func:`replace_ledger_entry` for a selection."""
+    by_ebp: dict[str, list[str]] = {}
+    for ebp_code, order_no in orders:
+        by_ebp.setdefault(ebp_code, []).append(order_no)
+    for ebp_code, order_nos in by_ebp.items():
+        for start in range(0, len(order_nos), 500):
+            session.execute(
+                delete(BuyerLedgerEntry)
+                .where(
+                    BuyerLedgerEntry.ebp_code == ebp_code, BuyerLedgerEntry.order_no.in_(order_nos[start : start + 500])
+                )
+                .execution_options(synchronize_session=False)
+            )
+    session.add_all(entries)
+    session.flush()
+
+
+def ledgers_of(
+    session: Session, id_numbers: Iterable[str], start: date, end: date
+) -> dict[str, dict[tuple[str, str], tuple[date, Decimal]]]:
+    """The entries of these buyers dated from ``start`` to ``end``: buyer → (ebp_code, order_no)
+    → (order date, amount), for a ledger kept in memory over a selection of orders."""
+    out: dict[str, dict[tuple[str, str], tuple[date, Decimal]]] = {}
+    wanted = sorted(set(id_numbers))
+    for at in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(
+                BuyerLedgerEntry.id_number,
+                BuyerLedgerEntry.ebp_code,
+                BuyerLedgerEntry.order_no,
+                BuyerLedgerEntry.order_on,
+                BuyerLedgerEntry.amount,
+            ).where(
+                BuyerLedgerEntry.id_number.in_(wanted[at : at + 500]),
+                BuyerLedgerEntry.order_on >= start,
+                BuyerLedgerEntry.order_on <= end,
+            )
+        )
+        for id_number, ebp_code, order_no, order_on, amount in rows:
+            out.setdefault(id_number, {})[(ebp_code, order_no)] = (order_on, amount)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cbec.accounts.rules import mask_personal
-from cbec.errors import InvalidInput, NotFound, RuleViolation
+from cbec.errors import CbecError, InvalidInput, NotFound, RuleViolation
 from cbec.kit.money import to_ceb
 from cbec.kit.paging import PageRequest, page_of
 from cbec.partners import service as partners
 from cbec.tax import repository, schemas
 from cbec.tax.export_refund import CreditPosition, ExportClaim, assess_export_refund, manufacturer_settlement
-from cbec.tax.import_tax import ImportOrder, assess_with_ledger, check_limits
+from cbec.tax.import_tax import BuyerLedger, ImportOrder, assess_with_ledger, check_limits
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 from cbec.tax.rates import TaxTables, tax_tables
 from cbec.tax.return_relief import ReturnedGoods
@@ -157,6 +157,101 @@ def _refused_import_result(
     }
 
 
+@dataclasses.dataclass(slots=True)
+class _Assessed:
+    """One order through the rules, not stored yet: its assessment row, and either its ledger
+    amount (it counts toward the annual limit), nothing (it does not) or the refusal."""
+
+    order: ImportOrder
+    platform: str
+    row: TaxAssessment
+    result: dict[str, Any]
+    counted: Decimal | None = None
+    period_start: date | None = None
+    error: RuleViolation | None = None
+
+
+def _assess_one(
+    request: schemas.ImportRequest,
+    *,
+    tables: TaxTables,
+    ledger: BuyerLedger,
+    platform: str,
+    seller_code: str,
+    declaration_id: int | None,
+) -> _Assessed:
+    """The rules of :mod:`cbec.tax.import_tax` on one order against ``ledger`` (which leaves
+    the order's own earlier entry out), and what would be stored of it. Shared by the single
+    assessment and the selection's, so both decide alike."""
+    order = request.order
+    if request.prior_purchases:
+        raise InvalidInput(
+            "priorPurchases cannot be given when the buyer's ledger is kept in the database: "
+            "the ledger is the one record of the buyer's annual total; remove the field",
+            "使用数据库个人年度台账时不能填写 priorPurchases：年度已用额度以台账为准，请删除该字段",
+            field="priorPurchases",
+        )
+    input_ = {**_jsonable(request), "ebpCode": platform}
+    try:
+        assessment = assess_with_ledger(order, tables, ledger)
+    except RuleViolation as exc:
+        start, end = annual_period(order.on, tables.policy.annual_period)
+        prior = ledger.used_amount(order.buyer_id_number, start, end)
+        result = _refused_import_result(order, tables, prior, exc, request.date_source)
+        row = _row(seller_code, order, declaration_id, retail_import_rules(order.on).id, True, input_, result, ZERO)
+        return _Assessed(order, platform, row, result, error=exc)
+    result = schemas.import_assessment_dict(assessment, date_source=request.date_source)
+    row = _row(seller_code, order, declaration_id, assessment.rule_set.id, False, input_, result, assessment.tax_total)
+    limits = assessment.limits
+    if not limits.counts_toward_annual:
+        return _Assessed(order, platform, row, result)
+    return _Assessed(order, platform, row, result, to_ceb(limits.order_value), limits.period_start)
+
+
+def _row(
+    seller_code: str,
+    order: ImportOrder,
+    declaration_id: int | None,
+    rule_set: str,
+    is_refused: bool,
+    input_: dict[str, Any],
+    result: dict[str, Any],
+    tax_total: Decimal,
+) -> TaxAssessment:
+    return TaxAssessment(
+        kind=IMPORT,
+        seller_code=seller_code,
+        reference=order.order_no[:60],
+        declaration_id=declaration_id,
+        tax_on=order.on,
+        rule_set=rule_set[:40],
+        is_refused=is_refused,
+        input=input_,
+        result=result,
+        tax_total=tax_total,
+    )
+
+
+def _ledger_entry(done: _Assessed) -> BuyerLedgerEntry | None:
+    if done.counted is None or done.period_start is None:
+        return None
+    return BuyerLedgerEntry(
+        id_number=done.order.buyer_id_number,
+        period_start=done.period_start,
+        order_on=done.order.on,
+        ebp_code=done.platform,
+        order_no=done.order.order_no,
+        amount=done.counted,
+        assessment_id=done.row.id,
+    )
+
+
+def _refusal(done: _Assessed) -> RuleViolation:
+    assert done.error is not None
+    done.error.document = f"{done.error.document or 'import_order'} assessmentId={done.row.id}"
+    return done.error
+
+
 def assess_import(
     session: Session,
     request: schemas.ImportRequest,
@@ -166,7 +261,6 @@ def assess_import(
     declaration_id: int | None = None,
     ebp_code: str | None = None,
     tables_dir: Path | None = None,
-    seller_known: bool = False,
 ) -> dict[str, Any]:
     """Assess a retail import order against the buyer's ledger in the database, and store it.
 
@@ -181,92 +275,110 @@ def assess_import(
     commits before reporting the error to keep the record of the refusal**; rolling back
     forgets it. Returns the result with ``assessmentId`` (None when ``record`` is False).
     """
-    order = request.order
-    if request.prior_purchases:
-        raise InvalidInput(
-            "priorPurchases cannot be given when the buyer's ledger is kept in the database: "
-            "the ledger is the one record of the buyer's annual total; remove the field",
-            "使用数据库个人年度台账时不能填写 priorPurchases：年度已用额度以台账为准，请删除该字段",
-            field="priorPurchases",
-        )
-    if record and not seller_known:  # the batch path's orders were accepted for a registered seller
+    if record:
         partners.get_enterprise(session, seller_code)
     platform = ebp_code or seller_code
-    tables = tax_tables(tables_dir)
-    ledger = DbLedger(session, excluding=(platform, order.order_no))
-    input_ = {**_jsonable(request), "ebpCode": platform}
-    try:
-        assessment = assess_with_ledger(order, tables, ledger)
-    except RuleViolation as exc:
-        if record:
-            start, end = annual_period(order.on, tables.policy.annual_period)
-            prior = ledger.used_amount(order.buyer_id_number, start, end)
-            result = _refused_import_result(order, tables, prior, exc, request.date_source)
-            row = _store(
-                session,
-                kind=IMPORT,
-                seller_code=seller_code,
-                reference=order.order_no,
-                declaration_id=declaration_id,
-                tax_on=order.on,
-                rule_set=retail_import_rules(order.on).id,
-                is_refused=True,
-                input_=input_,
-                result=result,
-                tax_total=ZERO,
-            )
-            repository.remove_ledger_entry(session, platform, order.order_no)
-            session.flush()
-            exc.document = f"{exc.document or 'import_order'} assessmentId={row.id}"
-        raise
-    result = schemas.import_assessment_dict(assessment, date_source=request.date_source)
-    if not record:
-        return {**result, "assessmentId": None}
-    row = _store(
-        session,
-        kind=IMPORT,
+    done = _assess_one(
+        request,
+        tables=tax_tables(tables_dir),
+        ledger=DbLedger(session, excluding=(platform, request.order.order_no)),
+        platform=platform,
         seller_code=seller_code,
-        reference=order.order_no,
         declaration_id=declaration_id,
-        tax_on=order.on,
-        rule_set=assessment.rule_set.id,
-        is_refused=False,
-        input_=input_,
-        result=result,
-        tax_total=assessment.tax_total,
     )
-    limits = assessment.limits
-    if limits.counts_toward_annual:
-        repository.replace_ledger_entry(
-            session,
-            BuyerLedgerEntry(
-                id_number=order.buyer_id_number,
-                period_start=limits.period_start,
-                order_on=order.on,
-                ebp_code=platform,
-                order_no=order.order_no,
-                amount=to_ceb(limits.order_value),
-                assessment_id=row.id,
-            ),
-        )
+    if not record:
+        if done.error is not None:
+            raise done.error
+        return {**done.result, "assessmentId": None}
+    repository.add_assessment(session, done.row)
+    entry = _ledger_entry(done)
+    if entry is not None:
+        repository.replace_ledger_entry(session, entry)
     else:
-        repository.remove_ledger_entry(session, platform, order.order_no)
+        repository.remove_ledger_entry(session, platform, done.order.order_no)
         session.flush()
-    return {**result, "assessmentId": row.id}
+    if done.error is not None:
+        raise _refusal(done)
+    return {**done.result, "assessmentId": done.row.id}
 
 
-def assess_import_order(
-    session: Session, data: Mapping[str, Any], *, seller_code: str, ebp_code: str
-) -> dict[str, Any]:
-    """The batch path's assessment of one matched import order before it is declared.
+@dataclasses.dataclass(slots=True)
+class _SelectionLedger:
+    """:class:`cbec.tax.import_tax.BuyerLedger` over the entries of a selection's buyers, read
+    with one query and kept up to date as the selection's orders are assessed one after the
+    other, so that an order counts the ones assessed before it, as with :class:`DbLedger`."""
 
-    ``data`` is the order in CEB311 names (``OrderHead`` with ``on``, ``OrderList`` with each
-    line's ``gcode``), read by the same reader and assessed by the same rules and ledger as
-    ``cbec tax import --record`` and the API (:func:`assess_import`): an order over the single
-    or the annual limit (财关税〔2018〕49号) raises :class:`RuleViolation` after its refusal is
-    stored, an input the tax rules cannot read raises :class:`InvalidInput`."""
-    request = schemas.parse_import_order(data)
-    return assess_import(session, request, seller_code=seller_code, ebp_code=ebp_code, seller_known=True)
+    by_buyer: dict[str, dict[tuple[str, str], tuple[date, Decimal]]]
+    excluding: tuple[str, str] | None = None
+
+    def used_amount(self, buyer_id_number: str, start: date, end: date) -> Decimal:
+        total = ZERO
+        for key, (on, amount) in self.by_buyer.get(buyer_id_number, {}).items():
+            if start <= on <= end and key != self.excluding:
+                total += amount
+        return total
+
+
+def assess_import_orders(
+    session: Session, orders: Sequence[tuple[Mapping[str, Any], str, str]]
+) -> list[dict[str, Any] | CbecError]:
+    """The batch path's assessment of a selection's matched import orders before they are
+    declared, in the given order: each ``(data, seller_code, ebp_code)``, with ``data`` the
+    order in CEB311 names (``OrderHead`` with ``on``, ``OrderList`` with each line's ``gcode``).
+
+    The same reader, rules and stored records as ``cbec tax import --record`` and the API
+    (:func:`assess_import`), with the buyers' ledger read once for the selection and the
+    assessments and ledger entries written together. Returns, order by order, the result with
+    ``assessmentId``, or the error: :class:`RuleViolation` for an order over the single or the
+    annual limit (财关税〔2018〕49号, its refusal stored), :class:`InvalidInput` for an input the
+    tax rules cannot read (nothing stored)."""
+    out: list[Any] = []  # order by order: the error, or what was assessed
+    requests: list[tuple[int, schemas.ImportRequest, str, str]] = []
+    for i, (data, seller_code, ebp_code) in enumerate(orders):
+        try:
+            requests.append((i, schemas.parse_import_order(data), seller_code, ebp_code or seller_code))
+            out.append(None)
+        except CbecError as exc:
+            out.append(exc)
+    if not requests:
+        return out
+    tables = tax_tables()
+    periods = [annual_period(r.order.on, tables.policy.annual_period) for _, r, _, _ in requests]
+    ledger = _SelectionLedger(
+        repository.ledgers_of(
+            session,
+            {r.order.buyer_id_number for _, r, _, _ in requests},
+            min(p[0] for p in periods),
+            max(p[1] for p in periods),
+        )
+    )
+    touched: dict[tuple[str, str], _Assessed | None] = {}
+    for i, request, seller_code, platform in requests:
+        key = (platform, request.order.order_no)
+        ledger.excluding = key
+        try:
+            done = _assess_one(
+                request, tables=tables, ledger=ledger, platform=platform, seller_code=seller_code, declaration_id=None
+            )
+        except CbecError as exc:
+            out[i] = exc
+            continue
+        out[i] = done
+        own = ledger.by_buyer.setdefault(request.order.buyer_id_number, {})
+        if done.counted is not None:
+            own[key] = (request.order.on, done.counted)
+            touched[key] = done
+        else:
+            own.pop(key, None)
+            touched[key] = None
+    session.add_all([o.row for o in out if isinstance(o, _Assessed)])
+    session.flush()
+    entries = [e for done in touched.values() if done is not None and (e := _ledger_entry(done)) is not None]
+    repository.replace_ledger_entries(session, list(touched), entries)
+    return [
+        o if not isinstance(o, _Assessed) else (_refusal(o) if o.error else {**o.result, "assessmentId": o.row.id})
+        for o in out
+    ]
 
 
 def refused_orders(session: Session, seller_code: str, received: Mapping[str, datetime]) -> set[str]:
@@ -682,6 +794,7 @@ def refund_report(session: Session, seller_code: str, period: str) -> dict[str, 
 __all__ = [
     "DbLedger",
     "assess_import",
+    "assess_import_orders",
     "assess_refund",
     "assess_return_relief",
     "explain",
