@@ -65,7 +65,7 @@ from cbec.customs.messages import (
 )
 from cbec.customs.messages.codec import CHINA_TIME
 from cbec.customs.messages.xsd import CEB_NS, DS_NS, DXP_NS, DXP_TERMINAL_XSD, parse_xml, validate
-from cbec.customs.signing import RSA_SHA1, SignatureInvalid, verify
+from cbec.customs.signing import RSA_SHA1, SignatureInvalid, verify_tree
 from cbec.customs.transport import atomic_write, ready_files
 from cbec.errors import CbecError
 
@@ -645,6 +645,7 @@ class _Incoming:
     data: bytes
     parsed: ParsedMessage
     reply: dict[str, str] | None
+    root: etree._Element  # the message as parsed once; its signature check uses it up
 
 
 def _digest(*values: Any) -> str:
@@ -894,7 +895,7 @@ class SandboxCustoms:
         if problems:
             code, info = _error(SCHEMA_ERROR, "；".join(problems[:10]))
             return code, info, qname.localname, ori_id, _addressed(reply, spec), inner
-        return _Incoming(name, inner, parse(root, document=name), _addressed(reply, spec))
+        return _Incoming(name, inner, parse(root, document=name), _addressed(reply, spec), root)
 
     def _signature_problem(self, incoming: _Incoming) -> tuple[int, str] | None:
         """Verify an RSA-SHA1 signature (the sandbox's and tests' ``SoftwareRsaSigner``); other
@@ -906,12 +907,11 @@ class SandboxCustoms:
             ):  # 621/623/625/711: the XSD makes the signature mandatory
                 return _error(SIGNATURE_FAILED, "报文未加签：该报文须有数字签名（ds:Signature）")
             return None
-        root = parse_xml(incoming.data, incoming.file)
-        method = root.find(f"{{{DS_NS}}}Signature/{{{DS_NS}}}SignedInfo/{{{DS_NS}}}SignatureMethod")
+        method = incoming.root.find(f"{{{DS_NS}}}Signature/{{{DS_NS}}}SignedInfo/{{{DS_NS}}}SignatureMethod")
         if method is None or method.get("Algorithm") != RSA_SHA1:
             return None
         try:
-            verify(incoming.data)
+            verify_tree(incoming.root)
         except SignatureInvalid as exc:
             return _error(SIGNATURE_FAILED, exc.message_zh)
         return None

@@ -247,7 +247,18 @@ def verify(
     ``certificate`` (DER) overrides the one in ``KeyInfo``; with ``trusted`` the certificate used
     must be one of those (DER bytes).
     """
-    root = parse_xml(data, "signed document")
+    return verify_tree(parse_xml(data, "signed document"), trusted=trusted, certificate=certificate)
+
+
+def verify_tree(
+    root: etree._Element,
+    *,
+    trusted: Iterable[bytes] | None = None,
+    certificate: bytes | None = None,
+) -> VerifiedSignature:
+    """:func:`verify` of a document already parsed, for a reader that has the tree at hand (the
+    sandbox parses each message once). The tree is used up: its Signature is taken out of it
+    to check the digest of the rest (the enveloped transform)."""
     signature = _one(root, "Signature")
     signed_info = _one(signature, "SignedInfo")
     c14n = _one(signed_info, "CanonicalizationMethod").get("Algorithm")
@@ -265,10 +276,11 @@ def verify(
     digest_method = _one(reference, "DigestMethod").get("Algorithm", "")
     expected = _decode(_one(reference, "DigestValue").text, "DigestValue")
 
-    # The enveloped transform: the same document without its Signature element.
-    unsigned = parse_xml(data, "signed document")
-    _remove_keeping_tail(_one(unsigned, "Signature"))
-    if _digest(digest_method, _canonical(unsigned.getroottree())) != expected:
+    # SignedInfo canonicalized where it stands (inclusive C14N takes the namespaces in scope),
+    # before the enveloped transform takes the Signature out of the document
+    canonical_signed_info = etree.tostring(signed_info, method="c14n", exclusive=False, with_comments=False)
+    _remove_keeping_tail(signature)
+    if _digest(digest_method, _canonical(root.getroottree())) != expected:
         raise SignatureInvalid(
             "the document does not match its signature digest", "报文内容与签名摘要不符（报文被改动）"
         )
@@ -289,7 +301,6 @@ def verify(
             f"未实现签名算法 {method} 的验签；请用 register_verifier 注册",
         )
     value = _decode(_one(signature, "SignatureValue").text, "SignatureValue")
-    canonical_signed_info = etree.tostring(signed_info, method="c14n", exclusive=False, with_comments=False)
     try:
         good = verifier(certificate, canonical_signed_info, value)
     except ValueError:
