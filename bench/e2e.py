@@ -11,7 +11,8 @@ assessed by the tax rules, declarations built, signed, XSD-validated into the ou
 imports held for risk review are counted apart). The sandbox customs answers in its own process, as `cbec sandbox` runs
 beside the platform. `--mode pipelined` (the default) runs intake, declare and the worker as
 three processes at once, as a deployment does; `--mode sequential` runs them batch by batch in
-one. Printed for each stage: its busy seconds and orders/s; overall orders/s (wall time); peak
+one. Printed for each stage: its busy seconds and orders/s, and the CPU seconds of each of our
+processes (steadier than wall time on a shared machine: the A/B figure); overall orders/s (wall time); peak
 RSS of each process and their sum (the machine's worst case); every message checked against the
 XSD when built (and again by the sandbox on receipt); the floor: the time to read the generated
 files and write as many XML bytes as the run produced, doing no work. The goal (≥ 1,500
@@ -105,14 +106,16 @@ def open_lists(settings: Settings) -> int:
         )
 
 
-def customs_side(messages: Path, stop: Any, rss: Any = None) -> None:
+def customs_side(messages: Path, stop: Any, rss: Any = None, cpu: Any = None) -> None:
     """The customs side in its own process, as `cbec sandbox` runs beside the platform; its
-    peak RSS (MB) goes into ``rss`` (a shared value) as it runs."""
+    peak RSS (MB) and CPU seconds go into ``rss`` and ``cpu`` (shared values) as it runs."""
     with SandboxCustoms(messages, seed=1, inspection_rate=0.0, require_signatures=True) as sandbox:
         while not stop.is_set():
             report = sandbox.step()
             if rss is not None:
                 rss.value = peak_rss_mb()
+            if cpu is not None:
+                cpu.value = time.process_time()
             if report.files_read == 0:
                 time.sleep(0.2)
 
@@ -140,20 +143,23 @@ def pipeline_run(
     files: Path,
     manifest: dict[str, Any],
     timings: dict[str, float],
+    cpu: dict[str, float],
     prune: bool = False,
 ) -> dict[str, Any]:
     """Batch by batch: intake (with matching of the orders each file touches), declare, send and
     apply receipts, while the sandbox customs answers in another process."""
     totals: dict[str, Any] = {"documents": 0, "invalid": 0, "declared": {}, "refused": 0}
     for key in ("intake", "declare", "customs"):
-        timings[key] = 0.0
-    stop, sandbox_rss = mp.Event(), mp.Value("d", 0.0)
-    side = mp.Process(target=customs_side, args=(pipeline.messages_dir(settings), stop, sandbox_rss), daemon=True)
+        timings[key] = cpu[key] = 0.0
+    stop, sandbox_rss, sandbox_cpu = mp.Event(), mp.Value("d", 0.0), mp.Value("d", 0.0)
+    side = mp.Process(
+        target=customs_side, args=(pipeline.messages_dir(settings), stop, sandbox_rss, sandbox_cpu), daemon=True
+    )
     side.start()
     started = time.perf_counter()
     try:
         for group in batches(files, manifest):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             for path in group:
                 out = pipeline.import_bytes(
                     settings, path.read_bytes(), ctx_for(path, manifest), filename=path.name, channel="api"
@@ -161,15 +167,18 @@ def pipeline_run(
                 totals["documents"] += out["documents"]
                 totals["invalid"] += out["invalid"]
             timings["intake"] += time.perf_counter() - t
-            t = time.perf_counter()
+            cpu["intake"] += time.process_time() - c
+            t, c = time.perf_counter(), time.process_time()
             declared = pipeline.declare(settings)
             for k, v in declared["declared"].items():
                 totals["declared"][k] = totals["declared"].get(k, 0) + v
             totals["refused"] += declared["refused"]
             timings["declare"] += time.perf_counter() - t
-            t = time.perf_counter()
+            cpu["declare"] += time.process_time() - c
+            t, c = time.perf_counter(), time.process_time()
             pipeline.work_once(settings)
             timings["customs"] += time.perf_counter() - t
+            cpu["customs"] += time.process_time() - c
             if prune:
                 prune_copies(pipeline.messages_dir(settings))
             print(
@@ -177,15 +186,17 @@ def pipeline_run(
                 f"{sum(totals['declared'].values()):,} declarations, peak RSS {peak_rss_mb():.0f} MB, {time.perf_counter() - started:.0f} s",
                 flush=True,
             )
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         deadline = time.monotonic() + 600
         while open_lists(settings) and time.monotonic() < deadline:
             pipeline.work_once(settings)
             time.sleep(0.2)
         timings["customs"] += time.perf_counter() - t
+        cpu["customs"] += time.process_time() - c
     finally:
         stop.set()
         side.join(timeout=30)
+    cpu["sandbox"] = sandbox_cpu.value
     totals["rss"] = {"platform": peak_rss_mb(), "sandbox": sandbox_rss.value}
     return totals
 
@@ -219,7 +230,18 @@ def intake_side(settings: Settings, files: Path, manifest: dict[str, Any], done:
             f"intake peak RSS {peak_rss_mb():.0f} MB, {time.perf_counter() - started:.0f} s",
             flush=True,
         )
-    results.put(("intake", {"seconds": busy, "documents": documents, "invalid": invalid, "rss": peak_rss_mb()}))
+    results.put(
+        (
+            "intake",
+            {
+                "seconds": busy,
+                "documents": documents,
+                "invalid": invalid,
+                "rss": peak_rss_mb(),
+                "cpu": time.process_time(),
+            },
+        )
+    )
     done.set()
 
 
@@ -244,7 +266,16 @@ def declare_side(settings: Settings, intake_done: Any, done: Any, results: Any) 
     declared.update(out["declared"])
     refused.update(out["refused_orders"])
     results.put(
-        ("declare", {"seconds": busy, "declared": dict(declared), "refused": len(refused), "rss": peak_rss_mb()})
+        (
+            "declare",
+            {
+                "seconds": busy,
+                "declared": dict(declared),
+                "refused": len(refused),
+                "rss": peak_rss_mb(),
+                "cpu": time.process_time(),
+            },
+        )
     )
     done.set()
 
@@ -254,6 +285,7 @@ def pipelined_run(
     files: Path,
     manifest: dict[str, Any],
     timings: dict[str, float],
+    cpu: dict[str, float],
     prune: bool = False,
 ) -> dict[str, Any]:
     """Intake, declare and the worker (send, receipts) as three processes working at once, as a
@@ -262,8 +294,10 @@ def pipelined_run(
     chunk of orders). Stage times are each process's busy time; overall is the wall time."""
     ctx = mp.get_context("fork")
     stop, intake_done, declare_done = ctx.Event(), ctx.Event(), ctx.Event()
-    results, sandbox_rss = ctx.Queue(), ctx.Value("d", 0.0)
-    side = ctx.Process(target=customs_side, args=(pipeline.messages_dir(settings), stop, sandbox_rss), daemon=True)
+    results, sandbox_rss, sandbox_cpu = ctx.Queue(), ctx.Value("d", 0.0), ctx.Value("d", 0.0)
+    side = ctx.Process(
+        target=customs_side, args=(pipeline.messages_dir(settings), stop, sandbox_rss, sandbox_cpu), daemon=True
+    )
     side.start()
     workers = [
         ctx.Process(target=intake_side, args=(settings, files, manifest, intake_done, results), daemon=True),
@@ -271,7 +305,7 @@ def pipelined_run(
     ]
     for w in workers:
         w.start()
-    busy, rounds = 0.0, 0
+    busy, rounds, c = 0.0, 0, time.process_time()
     try:
         while True:
             finished = declare_done.is_set()
@@ -297,6 +331,12 @@ def pipelined_run(
     timings["intake"] = got["intake"]["seconds"]
     timings["declare"] = got["declare"]["seconds"]
     timings["customs"] = busy
+    cpu.update(
+        intake=got["intake"]["cpu"],
+        declare=got["declare"]["cpu"],
+        customs=time.process_time() - c,
+        sandbox=sandbox_cpu.value,
+    )
     return {
         "documents": got["intake"]["documents"],
         "invalid": got["intake"]["invalid"],
@@ -344,13 +384,23 @@ def one_run(
     migrate(settings.database_url)
     register(settings, manifest)
     timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     print(f"\n{db}: {n:,} orders, {mode}", flush=True)
     t = time.perf_counter()
     run = pipelined_run if mode == "pipelined" else pipeline_run
-    totals = run(settings, files, manifest, timings, prune)
+    totals = run(settings, files, manifest, timings, cpu, prune)
     wall = time.perf_counter() - t
     for k, v in timings.items():
         print(f"  {k:<10} {v:8.2f} s  {n / v:9.1f} orders/s", flush=True)
+    # CPU seconds of our processes (user + system; PostgreSQL's own server processes not
+    # counted): steadier than wall time on a shared machine, so A/B comparisons read these
+    cpu_total = sum(cpu.values())
+    print(
+        "  cpu        "
+        + " · ".join(f"{k} {v:.1f} s" for k, v in cpu.items())
+        + f" · {cpu_total:.1f} s, {cpu_total / n * 1000:.2f} ms an order",
+        flush=True,
+    )
     with UnitOfWork(settings) as uow:
         matched = dict(
             uow.session.execute(
@@ -391,6 +441,8 @@ def one_run(
         "seconds": {k: round(v, 2) for k, v in timings.items()},
         "orders_per_s": {k: round(n / v, 1) for k, v in timings.items()},
         "overall_orders_per_s": round(n / total, 1),
+        "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
+        "cpu_ms_per_order": round(cpu_total / n * 1000, 3),
         "floor_seconds": round(floor_s, 2),
         "ratio_to_floor": round(total / floor_s, 1),
         "mode": mode,
