@@ -84,8 +84,7 @@ def _fen(value: Decimal) -> str:
     return format(value.quantize(Decimal("0.01")), "f")
 
 
-def _store(
-    session: Session,
+def _assessment(
     *,
     kind: str,
     seller_code: str,
@@ -98,21 +97,22 @@ def _store(
     result: dict[str, Any],
     tax_total: Decimal,
 ) -> TaxAssessment:
-    return repository.add_assessment(
-        session,
-        TaxAssessment(
-            kind=kind,
-            seller_code=seller_code,
-            reference=reference[:60],
-            declaration_id=declaration_id,
-            tax_on=tax_on,
-            rule_set=rule_set[:40],
-            is_refused=is_refused,
-            input=input_,
-            result=result,
-            tax_total=tax_total,
-        ),
+    return TaxAssessment(
+        kind=kind,
+        seller_code=seller_code,
+        reference=reference[:60],
+        declaration_id=declaration_id,
+        tax_on=tax_on,
+        rule_set=rule_set[:40],
+        is_refused=is_refused,
+        input=input_,
+        result=result,
+        tax_total=tax_total,
     )
+
+
+def _store(session: Session, **fields: Any) -> TaxAssessment:
+    return repository.add_assessment(session, _assessment(**fields))
 
 
 def _refused_import_result(
@@ -191,45 +191,34 @@ def _assess_one(
             "使用数据库个人年度台账时不能填写 priorPurchases：年度已用额度以台账为准，请删除该字段",
             field="priorPurchases",
         )
-    input_ = {**_jsonable(request), "ebpCode": platform}
+    counted: Decimal | None = None
+    period_start: date | None = None
+    error: RuleViolation | None = None
     try:
         assessment = assess_with_ledger(order, tables, ledger)
     except RuleViolation as exc:
         start, end = annual_period(order.on, tables.policy.annual_period)
         prior = ledger.used_amount(order.buyer_id_number, start, end)
         result = _refused_import_result(order, tables, prior, exc, request.date_source)
-        row = _row(seller_code, order, declaration_id, retail_import_rules(order.on).id, True, input_, result, ZERO)
-        return _Assessed(order, platform, row, result, error=exc)
-    result = schemas.import_assessment_dict(assessment, date_source=request.date_source)
-    row = _row(seller_code, order, declaration_id, assessment.rule_set.id, False, input_, result, assessment.tax_total)
-    limits = assessment.limits
-    if not limits.counts_toward_annual:
-        return _Assessed(order, platform, row, result)
-    return _Assessed(order, platform, row, result, to_ceb(limits.order_value), limits.period_start)
-
-
-def _row(
-    seller_code: str,
-    order: ImportOrder,
-    declaration_id: int | None,
-    rule_set: str,
-    is_refused: bool,
-    input_: dict[str, Any],
-    result: dict[str, Any],
-    tax_total: Decimal,
-) -> TaxAssessment:
-    return TaxAssessment(
+        rule_set, tax_total, error = retail_import_rules(order.on).id, ZERO, exc
+    else:
+        result = schemas.import_assessment_dict(assessment, date_source=request.date_source)
+        rule_set, tax_total = assessment.rule_set.id, assessment.tax_total
+        if assessment.limits.counts_toward_annual:
+            counted, period_start = to_ceb(assessment.limits.order_value), assessment.limits.period_start
+    row = _assessment(
         kind=IMPORT,
         seller_code=seller_code,
-        reference=order.order_no[:60],
+        reference=order.order_no,
         declaration_id=declaration_id,
         tax_on=order.on,
-        rule_set=rule_set[:40],
-        is_refused=is_refused,
-        input=input_,
+        rule_set=rule_set,
+        is_refused=error is not None,
+        input_={**_jsonable(request), "ebpCode": platform},
         result=result,
         tax_total=tax_total,
     )
+    return _Assessed(order, platform, row, result, counted, period_start, error)
 
 
 def _ledger_entry(done: _Assessed) -> BuyerLedgerEntry | None:
