@@ -483,12 +483,24 @@ def main() -> None:
         help="after each batch delete the transport's and sandbox's file copies (disk, for 1,000,000 orders)",
     )
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
+    ap.add_argument(
+        "--floor-only",
+        type=float,
+        metavar="XML_MB",
+        help="generate the load and measure only its floor, writing XML_MB of XML (the bytes a run of "
+        "the same --orders produced): for a long run whose stages were measured but not its floor",
+    )
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="cbec-e2e-"))
     files = work / "files"
     t = time.perf_counter()
     manifest = generate(GenerateOptions(orders=args.orders, seed=1), files, batch_size=args.batch_size, overwrite=True)
     print(f"generated {args.orders:,} orders in {time.perf_counter() - t:.1f} s into {files}", flush=True)
+    if args.floor_only is not None:
+        xml_bytes = int(args.floor_only * 1e6)
+        floor_s = floor(files, xml_bytes, work / "floor")
+        print(f"floor {floor_s:.2f} s: read {args.orders:,} orders' files, wrote {xml_bytes / 1e6:,.1f} MB of XML")
+        return
     rows = []
     cluster = None
     if args.db in ("postgresql", "both"):
