@@ -1,7 +1,8 @@
 """End-to-end benchmark: N generated orders through the whole pipeline, stage by stage, on
 SQLite and on PostgreSQL, next to the floor measured in the same run.
 
-    uv run python bench/e2e.py [--orders N] [--db sqlite|postgresql|both] [--keep DIR]
+    uv run python bench/e2e.py [--orders N] [--db sqlite|postgresql|both] [--mode pipelined|sequential] [--keep DIR]
+    uv run python bench/e2e.py --orders N --floor-only XML_MB    # the floor alone
 
 Stages, batch by batch (a batch is the numbered set of generated files: orders, waybills,
 payments): intake (every file through the same import path as the CLI and the API, with the
