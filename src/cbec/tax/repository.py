@@ -33,28 +33,6 @@ def latest_assessments(session: Session, seller_code: str, kind: str) -> Sequenc
     return session.scalars(select(TaxAssessment).where(TaxAssessment.id.in_(newest)).order_by(TaxAssessment.id)).all()
 
 
-def used_amount(
-    session: Session, id_number: str, start: date, end: date, *, excluding: tuple[str, str] | None = None
-) -> Decimal:
-    """Σ amounts counted for the buyer with an order date from ``start`` to ``end`` (both included).
-
-    ``excluding`` (ebp_code, order_no) leaves out that order's own entry, so re-assessing an
-    order does not count it against itself. Summed in Python: Money is stored in 10⁻⁵ units and
-    a database SUM would bypass the type's conversion.
-    """
-    stmt = select(BuyerLedgerEntry.amount, BuyerLedgerEntry.ebp_code, BuyerLedgerEntry.order_no).where(
-        BuyerLedgerEntry.id_number == id_number,
-        BuyerLedgerEntry.order_on >= start,
-        BuyerLedgerEntry.order_on <= end,
-    )
-    total = Decimal(0)
-    for amount, ebp_code, order_no in session.execute(stmt):
-        if excluding is not None and (ebp_code, order_no) == excluding:
-            continue
-        total += amount
-    return total
-
-
 def newest_import_assessments(
     session: Session, seller_code: str, order_nos: Sequence[str]
 ) -> dict[str, tuple[bool, datetime]]:
@@ -87,20 +65,12 @@ def remove_ledger_entry(session: Session, ebp_code: str, order_no: str) -> None:
     )
 
 
-def replace_ledger_entry(session: Session, entry: BuyerLedgerEntry) -> BuyerLedgerEntry:
-    """Store ``entry`` as the one entry of its order, replacing an earlier one."""
-    remove_ledger_entry(session, entry.ebp_code, entry.order_no)
-    session.flush()
-    session.add(entry)
-    session.flush()
-    return entry
-
-
 def replace_ledger_entries(
     session: Session, orders: Sequence[tuple[str, str]], entries: Sequence[BuyerLedgerEntry]
 ) -> None:
     """Remove the entries of ``orders`` (ebp_code, order_no) and store ``entries`` (each of one
-    of those orders, at most one an order): :func:`replace_ledger_entry` for a selection."""
+    of those orders, at most one an order): an order re-assessed replaces its entry, one
+    refused or not counted loses it. Flushed."""
     by_ebp: dict[str, list[str]] = {}
     for ebp_code, order_no in orders:
         by_ebp.setdefault(ebp_code, []).append(order_no)
@@ -121,7 +91,8 @@ def ledgers_of(
     session: Session, id_numbers: Iterable[str], start: date, end: date
 ) -> dict[str, dict[tuple[str, str], tuple[date, Decimal]]]:
     """The entries of these buyers dated from ``start`` to ``end``: buyer → (ebp_code, order_no)
-    → (order date, amount), for a ledger kept in memory over a selection of orders."""
+    → (order date, amount). Summed by the caller in Python: Money is stored in 10⁻⁵ units and a
+    database SUM would bypass the type's conversion."""
     out: dict[str, dict[tuple[str, str], tuple[date, Decimal]]] = {}
     wanted = sorted(set(id_numbers))
     for at in range(0, len(wanted), 500):

@@ -55,7 +55,8 @@ class DbLedger:
     excluding: tuple[str, str] | None = None
 
     def used_amount(self, buyer_id_number: str, start: date, end: date) -> Decimal:
-        return repository.used_amount(self.session, buyer_id_number, start, end, excluding=self.excluding)
+        entries = repository.ledgers_of(self.session, [buyer_id_number], start, end)
+        return _InMemoryLedger(entries, self.excluding).used_amount(buyer_id_number, start, end)
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,21 +282,19 @@ def assess_import(
         return {**done.result, "assessmentId": None}
     repository.add_assessment(session, done.row)
     entry = _ledger_entry(done)
-    if entry is not None:
-        repository.replace_ledger_entry(session, entry)
-    else:
-        repository.remove_ledger_entry(session, platform, done.order.order_no)
-        session.flush()
+    repository.replace_ledger_entries(session, [(platform, done.order.order_no)], [entry] if entry else [])
     if done.error is not None:
         raise _refusal(done)
     return {**done.result, "assessmentId": done.row.id}
 
 
 @dataclasses.dataclass(slots=True)
-class _SelectionLedger:
-    """:class:`cbec.tax.import_tax.BuyerLedger` over the entries of a selection's buyers, read
-    with one query and kept up to date as the selection's orders are assessed one after the
-    other, so that an order counts the ones assessed before it, as with :class:`DbLedger`."""
+class _InMemoryLedger:
+    """:class:`cbec.tax.import_tax.BuyerLedger` over entries read from ``buyer_ledger_entry``
+    (:func:`repository.ledgers_of`): the one summation of the ledger. :class:`DbLedger` reads
+    one buyer's for each question; a selection reads its buyers' once and keeps them up to date
+    as its orders are assessed one after the other, so that an order counts the ones assessed
+    before it."""
 
     by_buyer: dict[str, dict[tuple[str, str], tuple[date, Decimal]]]
     excluding: tuple[str, str] | None = None
@@ -333,7 +332,7 @@ def assess_import_orders(
         return out
     tables = tax_tables()
     periods = [annual_period(r.order.on, tables.policy.annual_period) for _, r, _, _ in requests]
-    ledger = _SelectionLedger(
+    ledger = _InMemoryLedger(
         repository.ledgers_of(
             session,
             {r.order.buyer_id_number for _, r, _, _ in requests},
