@@ -10,22 +10,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from cbec.kit.chunks import in_chunks
 from cbec.risk.models import RiskHit, RiskTrace
 
 Scope = frozenset[str] | None
-_CHUNK = 500
-
-
-def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
-    wanted = sorted(set(values))
-    for i in range(0, len(wanted), _CHUNK):
-        yield wanted[i : i + _CHUNK]
 
 
 def screened(session: Session, doc_ids: Iterable[int]) -> set[int]:
     """Which of these order versions were screened before."""
     out: set[int] = set()
-    for part in _chunks(doc_ids):
+    for part in in_chunks(doc_ids):
         out.update(session.scalars(select(RiskTrace.order_doc_id).where(RiskTrace.order_doc_id.in_(part))))
     return out
 
@@ -33,7 +27,7 @@ def screened(session: Session, doc_ids: Iterable[int]) -> set[int]:
 def hit_states(session: Session, doc_ids: Iterable[int]) -> dict[int, set[str]]:
     """order version → the statuses of its hits (none: no hit)."""
     out: dict[int, set[str]] = {}
-    for part in _chunks(doc_ids):
+    for part in in_chunks(doc_ids):
         for doc_id, status in session.execute(
             select(RiskHit.order_doc_id, RiskHit.status).where(RiskHit.order_doc_id.in_(part))
         ):
@@ -48,7 +42,7 @@ def traces_near(
     that were ordered from ``start`` to ``end``."""
     attr = getattr(RiskTrace, column)
     rows: list[RiskTrace] = []
-    for part in _chunks(keys):
+    for part in in_chunks(keys):
         rows.extend(
             session.scalars(
                 select(RiskTrace).where(attr.in_(part), RiskTrace.ordered_at >= start, RiskTrace.ordered_at <= end)

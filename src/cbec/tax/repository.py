@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from cbec.kit.chunks import in_chunks
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 
 
@@ -38,13 +39,12 @@ def newest_import_assessments(
 ) -> dict[str, tuple[bool, datetime]]:
     """order number → (refused?, when) of the newest import assessment of each of the seller's orders."""
     out: dict[str, tuple[bool, datetime]] = {}
-    wanted = sorted(set(order_nos))
-    for start in range(0, len(wanted), 500):
+    for part in in_chunks(order_nos):
         rows = session.execute(
             select(TaxAssessment.reference, TaxAssessment.is_refused, TaxAssessment.created_at)
             .where(
                 TaxAssessment.kind == "import",
-                TaxAssessment.reference.in_(wanted[start : start + 500]),
+                TaxAssessment.reference.in_(part),
                 TaxAssessment.seller_code == seller_code,
             )
             .order_by(TaxAssessment.id)
@@ -75,12 +75,10 @@ def replace_ledger_entries(
     for ebp_code, order_no in orders:
         by_ebp.setdefault(ebp_code, []).append(order_no)
     for ebp_code, order_nos in by_ebp.items():
-        for start in range(0, len(order_nos), 500):
+        for part in in_chunks(order_nos):
             session.execute(
                 delete(BuyerLedgerEntry)
-                .where(
-                    BuyerLedgerEntry.ebp_code == ebp_code, BuyerLedgerEntry.order_no.in_(order_nos[start : start + 500])
-                )
+                .where(BuyerLedgerEntry.ebp_code == ebp_code, BuyerLedgerEntry.order_no.in_(part))
                 .execution_options(synchronize_session=False)
             )
     session.add_all(entries)
@@ -94,8 +92,7 @@ def ledgers_of(
     → (order date, amount). Summed by the caller in Python: Money is stored in 10⁻⁵ units and a
     database SUM would bypass the type's conversion."""
     out: dict[str, dict[tuple[str, str], tuple[date, Decimal]]] = {}
-    wanted = sorted(set(id_numbers))
-    for at in range(0, len(wanted), 500):
+    for part in in_chunks(id_numbers):
         rows = session.execute(
             select(
                 BuyerLedgerEntry.id_number,
@@ -104,7 +101,7 @@ def ledgers_of(
                 BuyerLedgerEntry.order_on,
                 BuyerLedgerEntry.amount,
             ).where(
-                BuyerLedgerEntry.id_number.in_(wanted[at : at + 500]),
+                BuyerLedgerEntry.id_number.in_(part),
                 BuyerLedgerEntry.order_on >= start,
                 BuyerLedgerEntry.order_on <= end,
             )
