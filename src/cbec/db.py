@@ -7,6 +7,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -40,8 +42,6 @@ def engine_for(url: str) -> Engine:
 
 
 def alembic_config(url: str) -> Any:
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("cbec").joinpath("migrations")))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -50,8 +50,6 @@ def alembic_config(url: str) -> Any:
 
 def migrate(url: str) -> None:
     """Bring the database at ``url`` to the newest schema (Alembic upgrade head)."""
-    from alembic import command
-
     engine = engine_for(url)
     cfg = alembic_config(url)
     with engine.begin() as conn:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from cbec.config import Settings
@@ -48,7 +49,5 @@ def sandbox_key(directory: Path, common_name: str) -> tuple[Path, Path]:
         )
     )
     key_path.chmod(0o600)
-    from cryptography import x509
-
     cert_path.write_bytes(x509.load_der_x509_certificate(signer.certificate).public_bytes(serialization.Encoding.PEM))
     return key_path, cert_path

@@ -13,6 +13,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import pycountry
+
 from cbec.errors import UnknownCode
 
 
@@ -58,21 +60,16 @@ class CodeLists:
                 lookup[c.iso.upper()] = c.code
             lookup[c.name_en.upper()] = c.code
             lookup[c.name_zh] = c.code
-        try:
-            import pycountry
-
-            for c in countries.values():
-                if c.iso:
-                    pc = pycountry.countries.get(alpha_2=c.iso)
-                    if pc is not None:
-                        lookup.setdefault(pc.alpha_3.upper(), c.code)
-                        lookup.setdefault(pc.name.upper(), c.code)
-                        for attr in ("common_name", "official_name"):
-                            other = getattr(pc, attr, None)
-                            if other:
-                                lookup.setdefault(other.upper(), c.code)
-        except ImportError:  # pragma: no cover - pycountry is a dependency
-            pass
+        for c in countries.values():
+            if c.iso:
+                pc = pycountry.countries.get(alpha_2=c.iso)
+                if pc is not None:
+                    lookup.setdefault(pc.alpha_3.upper(), c.code)
+                    lookup.setdefault(pc.name.upper(), c.code)
+                    for attr in ("common_name", "official_name"):
+                        other = getattr(pc, attr, None)
+                        if other:
+                            lookup.setdefault(other.upper(), c.code)
         for r in rows("country_alias.csv"):
             lookup[r["alias"].upper()] = r["code"]
         return cls(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import pycountry
+
 _WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 _S10 = re.compile(r"^([A-Z]{2})(\d{8})(\d)([A-Z]{2})$")
 
@@ -30,8 +32,6 @@ def is_valid_s10(number: str) -> bool:
     m = _S10.match(number.replace(" ", "").upper())
     if not m:
         return False
-    import pycountry
-
     if pycountry.countries.get(alpha_2=m.group(4)) is None:
         return False
     return s10_check_digit(m.group(2)) == int(m.group(3))
