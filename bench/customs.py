@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from cbec.ceb.messages import BaseTransfer, Entity, build, check_message
+from cbec.ceb.signing import SoftwareRsaSigner
 from cbec.config import get_settings
-from cbec.customs.messages import BaseTransfer, Entity, build, check_message
-from cbec.customs.signing import SoftwareRsaSigner
 from cbec.customs.transport import FolderTransport
 
 AT = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

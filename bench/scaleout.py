@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cbec.customs.messages import build
-from cbec.customs.signing import SoftwareRsaSigner
+from cbec.ceb.messages import build
+from cbec.ceb.signing import SoftwareRsaSigner
 from customs import AT, TRANSFER, inventory
 
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cbec.customs.messages import check_message
-from cbec.customs.signing import verify
+from cbec.ceb.messages import check_message
+from cbec.ceb.signing import verify
 from cbec.web.app import create_app
 from tests.e2e.web_world import BUYER_ID, PASSWORDS, World, build_world
 from tests.integration.helpers import PLATFORM, SELLER, export_order, export_waybill

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cbec.customs.messages import check_message, parse_receipts
-from cbec.customs.signing import verify
+from cbec.ceb.messages import check_message, parse_receipts
+from cbec.ceb.signing import verify
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from cbec import pipeline
 from cbec.catalogue import service as catalogue
+from cbec.ceb.messages import check_message, parse
 from cbec.customs.lifecycle import State
-from cbec.customs.messages import check_message, parse
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage
 from cbec.unit_of_work import UnitOfWork
 

@@ -26,8 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cbec.customs.messages import Entity, export_order_type
-from cbec.customs.schema import EXPORT_XSD, IMPORT_XSD, entity
+from cbec.ceb.messages import Entity, export_order_type
+from cbec.ceb.schema import EXPORT_XSD, IMPORT_XSD, entity
 from cbec.errors import FieldError, RuleViolation
 
 EXPORT_LIST_LINES = 100

@@ -14,8 +14,8 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from cbec.ceb.signing import Signer, SoftwareRsaSigner
 from cbec.config import Settings
-from cbec.customs.signing import Signer, SoftwareRsaSigner
 from cbec.errors import InvalidInput
 
 

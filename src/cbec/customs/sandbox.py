@@ -49,8 +49,8 @@ from typing import Any
 
 from lxml import etree
 
-from cbec.customs.envelope import unwrap, wrap
-from cbec.customs.messages import (
+from cbec.ceb.envelope import unwrap, wrap
+from cbec.ceb.messages import (
     BY_CODE,
     RECEIPT_FOR,
     Entity,
@@ -63,9 +63,9 @@ from cbec.customs.messages import (
     layout_of,
     parse,
 )
-from cbec.customs.messages.codec import CHINA_TIME
-from cbec.customs.messages.xsd import CEB_NS, DS_NS, DXP_NS, DXP_TERMINAL_XSD, parse_xml, validate
-from cbec.customs.signing import RSA_SHA1, SignatureInvalid, verify_tree
+from cbec.ceb.messages.codec import CHINA_TIME
+from cbec.ceb.signing import RSA_SHA1, SignatureInvalid, verify_tree
+from cbec.ceb.xsd import CEB_NS, DS_NS, DXP_NS, DXP_TERMINAL_XSD, parse_xml, validate
 from cbec.customs.transport import atomic_write, ready_files
 from cbec.errors import CbecError
 

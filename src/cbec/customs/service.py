@@ -34,14 +34,14 @@ from sqlalchemy.orm import Session, undefer
 
 from cbec.accounts.rules import mask_personal, mask_xml
 from cbec.catalogue.models import Product
+from cbec.ceb.envelope import open_message
+from cbec.ceb.messages import BaseTransfer, BuiltMessage, Entity, build, parse_receipts
+from cbec.ceb.messages.excerpt import entity_excerpt
+from cbec.ceb.signing import Signer
 from cbec.customs import declare as rules
 from cbec.customs import repository
-from cbec.customs.envelope import open_message
 from cbec.customs.lifecycle import State, apply_receipt, apply_request_receipt, describe
-from cbec.customs.messages import BaseTransfer, BuiltMessage, Entity, build, parse_receipts
-from cbec.customs.messages.excerpt import entity_excerpt
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
-from cbec.customs.signing import Signer
 from cbec.customs.transport import Incoming, Transport
 from cbec.errors import CbecError, NotFound, RuleViolation, ValidationFailed
 from cbec.intake.models import Document
@@ -790,7 +790,7 @@ def _apply_summary_result(
 ) -> dict[str, Any]:
     """CEB792 汇总结果单: customs' declaration (报关单) for a summary; recorded on the summary and on
     each of its lists (entryId, sumNo), which keep their own status."""
-    from cbec.customs.messages import parse
+    from cbec.ceb.messages import parse
 
     message = parse(data, document=name)
     outcome: Counter[str] = Counter()

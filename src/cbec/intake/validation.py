@@ -1,6 +1,6 @@
 """Field, code-list and arithmetic rules every received document is checked against.
 
-* Field rules come from the official XSD (``cbec.customs.schema``): required fields, exact and
+* Field rules come from the official XSD (``cbec.ceb.schema``): required fields, exact and
   maximum lengths, N19,5 digits. Message plumbing that the platform itself fills when it
   declares (``guid``, ``appType``, ``appTime``, ``appStatus``) is not required from partners, and
   the 100-lines-per-order limit is a declaration concern (larger orders are split then).
@@ -26,7 +26,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from cbec.catalogue.hs import validate_cn_hs_code
-from cbec.customs.schema import EXPORT_XSD, IMPORT_XSD, EntitySpec, FieldSpec, entity
+from cbec.ceb.schema import EXPORT_XSD, IMPORT_XSD, EntitySpec, FieldSpec, entity
 from cbec.errors import FieldError
 from cbec.intake.documents import EXTENSION_FIELDS, LINE_EXTENSION_FIELDS, DocType, ParsedDocument
 from cbec.kit.codes import CodeLists

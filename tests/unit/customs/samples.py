@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal as D
 from typing import Any
 
-from cbec.customs.messages import BaseTransfer, Entity, export_order_type
+from cbec.ceb.messages import BaseTransfer, Entity, export_order_type
 
 AT = datetime(2026, 11, 23, 10, 30, 0)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from cbec.customs.messages import Entity, MessageSpec, layout_of
-from cbec.customs.schema import EntitySpec, FieldSpec
+from cbec.ceb.messages import Entity, MessageSpec, layout_of
+from cbec.ceb.schema import EntitySpec, FieldSpec
 
 # No whitespace (some export fields collapse it), no control characters XML cannot carry.
 _ALPHABET = st.one_of(

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from cbec.customs.envelope import Envelope, envelope_for, open_message, unwrap, wrap, wrap_envelope
-from cbec.customs.messages import EXPORT_RECEIVER, IMPORT_RECEIVER, build, parse_receipts
-from cbec.customs.messages.xsd import DXP_TERMINAL_XSD, validate
-from cbec.customs.signing import SoftwareRsaSigner, verify
+from cbec.ceb.envelope import Envelope, envelope_for, open_message, unwrap, wrap, wrap_envelope
+from cbec.ceb.messages import EXPORT_RECEIVER, IMPORT_RECEIVER, build, parse_receipts
+from cbec.ceb.signing import SoftwareRsaSigner, verify
+from cbec.ceb.xsd import DXP_TERMINAL_XSD, validate
 from cbec.errors import HostileInput, InvalidInput
 
 from .samples import AT, TRANSFER, export_order, import_order

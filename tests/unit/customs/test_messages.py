@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from cbec.customs.messages import (
+from cbec.ceb.messages import (
     MESSAGES,
     BaseSubscribe,
     Entity,
@@ -31,7 +31,7 @@ from cbec.customs.messages import (
     parse_receipts,
     split_lines,
 )
-from cbec.customs.messages.xsd import CEB_NS
+from cbec.ceb.xsd import CEB_NS
 from cbec.errors import HostileInput, InvalidInput, ValidationFailed
 from cbec.intake.documents import DocType, ParsedDocument
 

@@ -18,9 +18,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from cbec.customs.envelope import unwrap, wrap
-from cbec.customs.lifecycle import State, apply_receipt, apply_request_receipt
-from cbec.customs.messages import (
+from cbec.ceb.envelope import unwrap, wrap
+from cbec.ceb.messages import (
     Entity,
     ParsedMessage,
     Receipt,
@@ -30,7 +29,9 @@ from cbec.customs.messages import (
     parse,
     receipts,
 )
-from cbec.customs.messages.xsd import DXP_NS
+from cbec.ceb.signing import SoftwareRsaSigner
+from cbec.ceb.xsd import DXP_NS
+from cbec.customs.lifecycle import State, apply_receipt, apply_request_receipt
 from cbec.customs.sandbox import (
     ANNUAL_LIMIT,
     SINGLE_LIMIT,
@@ -38,7 +39,6 @@ from cbec.customs.sandbox import (
     error_codes,
     retail_limit,
 )
-from cbec.customs.signing import SoftwareRsaSigner
 from cbec.customs.transport import FolderTransport, ready_files
 
 from .samples import AT, DECLARATIONS, TRANSFER, export_list, import_list, import_order

@@ -9,9 +9,9 @@ from datetime import datetime
 import pytest
 from lxml import etree
 
-from cbec.customs import signing
-from cbec.customs.messages import build, check_message, parse, sign
-from cbec.customs.signing import (
+from cbec.ceb import signing
+from cbec.ceb.messages import build, check_message, parse, sign
+from cbec.ceb.signing import (
     C14N_10,
     ENVELOPED,
     RSA_SHA1,

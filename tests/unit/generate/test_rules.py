@@ -16,8 +16,8 @@ from random import Random
 import pytest
 from stdnum.cn import ric, uscc
 
+from cbec.ceb.messages import BaseTransfer, build
 from cbec.customs.declare import DocIn, Party, ProductInfo, default_profile, export_declaration, import_declaration
-from cbec.customs.messages import BaseTransfer, build
 from cbec.generate.profile import derive_profile, load_profile
 from cbec.generate.rules import (
     AMAZON_HEADER,

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from cbec.customs.envelope import envelope_for, wrap_envelope
-from cbec.customs.messages import BaseTransfer, Entity, build
+from cbec.ceb.envelope import envelope_for, wrap_envelope
+from cbec.ceb.messages import BaseTransfer, Entity, build
 from cbec.errors import HostileInput, InvalidInput
 from cbec.intake.documents import DocType, ParseContext
 from cbec.intake.parsers import ceb_xml, json_docs

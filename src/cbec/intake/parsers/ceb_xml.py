@@ -2,7 +2,7 @@
 
 A message may come bare or inside a ``DxpMsg`` envelope (Base64 ``Data``), and carries up to
 100 entities; each entity becomes one document with the XSD field names (Decimal amounts, int
-``gnum``). The XML is read by the hardened parser of ``cbec.customs.messages`` (a DOCTYPE is
+``gnum``). The XML is read by the hardened parser of ``cbec.ceb.messages`` (a DOCTYPE is
 refused outright, no entity expansion, no network), so billion-laughs and external-entity
 attacks are refused with a clear error before anything is read.
 
@@ -13,9 +13,9 @@ message's ``BaseTransfer`` (who transmitted it) is kept as a note on each docume
 
 from __future__ import annotations
 
-from cbec.customs.envelope import open_message
-from cbec.customs.messages import parse as parse_message
-from cbec.customs.messages.xsd import parse_xml
+from cbec.ceb.envelope import open_message
+from cbec.ceb.messages import parse as parse_message
+from cbec.ceb.xsd import parse_xml
 from cbec.errors import InvalidInput
 from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.parsers.base import ParseResult

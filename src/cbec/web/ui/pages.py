@@ -32,9 +32,9 @@ from cbec.accounts.rules import (
     require_submitter,
 )
 from cbec.accounts.schemas import UserCreate
+from cbec.ceb.messages.excerpt import pretty
 from cbec.customs import service as customs
 from cbec.customs.lifecycle import State
-from cbec.customs.messages.excerpt import pretty
 from cbec.errors import CbecError, InvalidInput
 from cbec.kit.codes import code_lists
 from cbec.kit.paging import PageRequest

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from cbec.customs.messages.xsd import DS_NS, parse_xml
+from cbec.ceb.xsd import DS_NS, parse_xml
 from cbec.errors import CbecError, InvalidInput
 
 C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"

@@ -25,26 +25,23 @@ from dataclasses import fields
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lxml import etree
 
-from cbec.customs.messages.catalogue import MessageSpec, message_spec
-from cbec.customs.messages.model import (
+from cbec.ceb.messages.catalogue import MessageSpec, message_spec
+from cbec.ceb.messages.model import (
     BaseSubscribe,
     BaseTransfer,
     BuiltMessage,
     Entity,
     EntityLike,
-    ParsedMessage,
 )
-from cbec.customs.messages.xsd import CEB_NS, DS_NS, Layout, base_spec, layout, parse_xml, validate
-from cbec.customs.schema import EntitySpec, FieldSpec
+from cbec.ceb.schema import EntitySpec, FieldSpec
+from cbec.ceb.signing import Signer, placeholder_signature, sign_element
+from cbec.ceb.xsd import CEB_NS, DS_NS, Layout, base_spec, layout, parse_xml, validate
 from cbec.errors import FieldError, InvalidInput, ValidationFailed
 from cbec.kit.money import ceb_text
-
-if TYPE_CHECKING:
-    from cbec.customs.signing import Signer
 
 #: Customs reads CEB times as Beijing time; China has kept UTC+8 without DST since 1991.
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
@@ -196,22 +193,6 @@ def field_text(f: FieldSpec, value: Any) -> str | None:
     if f.kind == "int":
         return _int_text(f, value)
     return _str_text(f, value)
-
-
-def field_value(f: FieldSpec | None, text: str | None) -> Any:
-    """The Python value of one XML text: Decimal, int or str (None for an empty number)."""
-    text = text or ""
-    if f is None or f.kind == "str":
-        return text
-    stripped = text.strip()
-    if not stripped:
-        return None
-    if f.kind == "int":
-        return int(stripped)
-    value = Decimal(stripped)
-    if not value.is_finite():
-        raise ValueError(stripped)
-    return value
 
 
 # --- building -------------------------------------------------------------------------------
@@ -443,21 +424,7 @@ def build(
     signed later, e.g. by an HSM at send time) is checked as if the signature were there.
     """
     spec, lay = layout_of(message)
-    if not entities:
-        raise InvalidInput(f"{spec.code}: nothing to declare", f"{spec.code}：没有要申报的单据")
-    if lay.has_base_transfer and base_transfer is None:
-        raise InvalidInput(
-            f"{spec.code} needs a BaseTransfer (the transmitting enterprise)",
-            f"{spec.code} 须有 BaseTransfer（传输企业）",
-        )
-    if not lay.has_base_transfer and (base_transfer is not None or subscribers):
-        raise InvalidInput(
-            f"{spec.code} carries no BaseTransfer/BaseSubscribe", f"{spec.code} 不带 BaseTransfer/BaseSubscribe"
-        )
-    if len(subscribers) > lay.max_subscribers:
-        raise InvalidInput(
-            f"at most {lay.max_subscribers} BaseSubscribe", f"BaseSubscribe 最多 {lay.max_subscribers} 个"
-        )
+    _check_request(spec, lay, entities, base_transfer, subscribers)
     per_message = max(1, min(lay.max_entities, max_entities))
     prepared = [
         _with_plumbing(e, lay, at=at, app_type=app_type, app_status=app_status, guid_factory=guid_factory)
@@ -487,20 +454,55 @@ def build(
         )
         exc.by_entity = builder.by_entity  # which entities are at fault, so callers rebuild the rest once
         raise exc
-    out: list[BuiltMessage] = []
-    for root, chunk in roots:
-        if signer is not None:
-            _sign_root(root, lay, signer)
-        if check:
-            problems = check_message(root)
-            if problems:
-                raise ValidationFailed(
-                    f"{spec.code} does not validate against {spec.xsd}: {problems[0]}",
-                    f"{spec.code} 未通过 {spec.xsd} 校验：{problems[0]}",
-                    details=[FieldError("xsd", spec.code, p, p, document=spec.code) for p in problems],
-                )
-        out.append(BuiltMessage(spec.code, root.get("guid", ""), _serialize(root), chunk))
-    return out
+    return [_finish(spec, lay, root, chunk, signer=signer, check=check) for root, chunk in roots]
+
+
+def _check_request(
+    spec: MessageSpec,
+    lay: Layout,
+    entities: Sequence[EntityLike],
+    base_transfer: BaseTransfer | None,
+    subscribers: Sequence[BaseSubscribe],
+) -> None:
+    """What a message of this layout must and must not carry besides its entities."""
+    if not entities:
+        raise InvalidInput(f"{spec.code}: nothing to declare", f"{spec.code}：没有要申报的单据")
+    if lay.has_base_transfer and base_transfer is None:
+        raise InvalidInput(
+            f"{spec.code} needs a BaseTransfer (the transmitting enterprise)",
+            f"{spec.code} 须有 BaseTransfer（传输企业）",
+        )
+    if not lay.has_base_transfer and (base_transfer is not None or subscribers):
+        raise InvalidInput(
+            f"{spec.code} carries no BaseTransfer/BaseSubscribe", f"{spec.code} 不带 BaseTransfer/BaseSubscribe"
+        )
+    if len(subscribers) > lay.max_subscribers:
+        raise InvalidInput(
+            f"at most {lay.max_subscribers} BaseSubscribe", f"BaseSubscribe 最多 {lay.max_subscribers} 个"
+        )
+
+
+def _finish(
+    spec: MessageSpec,
+    lay: Layout,
+    root: etree._Element,
+    chunk: tuple[Entity, ...],
+    *,
+    signer: Signer | None,
+    check: bool,
+) -> BuiltMessage:
+    """Sign a built tree (when a signer is given), check it against the XSD, serialise it."""
+    if signer is not None:
+        _sign_root(root, lay, signer)
+    if check:
+        problems = check_message(root)
+        if problems:
+            raise ValidationFailed(
+                f"{spec.code} does not validate against {spec.xsd}: {problems[0]}",
+                f"{spec.code} 未通过 {spec.xsd} 校验：{problems[0]}",
+                details=[FieldError("xsd", spec.code, p, p, document=spec.code) for p in problems],
+            )
+    return BuiltMessage(spec.code, root.get("guid", ""), _serialize(root), chunk)
 
 
 def _as_dict(value: BaseTransfer | BaseSubscribe) -> dict[str, Any]:
@@ -542,8 +544,6 @@ def sign(data: bytes, signer: Signer) -> bytes:
 def _sign_root(root: etree._Element, lay: Layout, signer: Signer) -> None:
     """Sign a message tree in place, the signature where its XSD puts it (before ``ExtendMessage``
     in the export schema)."""
-    from cbec.customs.signing import sign_element
-
     sign_element(root, signer, insert_before="ExtendMessage" if lay.signature_before_extend else None)
 
 
@@ -553,8 +553,6 @@ def check_message(data: bytes | etree._Element) -> list[str]:
     A message whose XSD requires ``ds:Signature`` but that has none yet is checked with a
     structural placeholder in its place, so "valid but still to be signed" reads as valid.
     """
-    from cbec.customs.signing import placeholder_signature
-
     root = parse_xml(data, "CEB message") if isinstance(data, bytes | bytearray) else data
     spec, lay = layout_of(etree.QName(root).localname)
     signed = root.find(f"{{{DS_NS}}}Signature") is not None
@@ -567,108 +565,3 @@ def check_message(data: bytes | etree._Element) -> list[str]:
         else:
             root.append(placeholder)
     return validate(root, spec.xsd)
-
-
-# --- parsing --------------------------------------------------------------------------------
-
-
-def _local(element: etree._Element) -> str:
-    tag = element.tag  # "{namespace}name" or "name" (QName() would build an object per call)
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _read(element: etree._Element, spec: EntitySpec | None, document: str, line: int | None = None) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    by_name = spec.by_name if spec is not None else {}
-    for child in element.iterchildren("*"):  # elements only: no comments, no processing instructions
-        name = _local(child)
-        text = child.text if len(child) == 0 else etree.tostring(child, encoding="unicode")
-        try:
-            values[name] = field_value(by_name.get(name), text)
-        except (ValueError, InvalidOperation):
-            where = f" line {line}" if line is not None else ""
-            raise InvalidInput(
-                f"{document}{where}: {name} is not a number: {text!r}",
-                f"{document}{where}：{name} 不是数字：{text!r}",
-                field=name,
-                document=document,
-            ) from None
-    return values
-
-
-def parse(data: bytes | etree._Element, *, document: str = "") -> ParsedMessage:
-    """Read any CEB message of the standard (declaration, receipt or customs-initiated).
-
-    Lenient on what customs sends (the official samples include a ``CEB214`` root without the
-    ``Message`` suffix and fields the XSD does not define, such as ``appSenderId``): every field
-    present is kept, typed by the XSD where it defines the field, text otherwise. Schema
-    conformance is a separate question (``check_message``).
-    """
-    root = parse_xml(data, document) if isinstance(data, bytes | bytearray) else data
-    qname = etree.QName(root)
-    if qname.namespace != CEB_NS:
-        raise InvalidInput(
-            f"{document or qname.localname}: not a CEB message (namespace {qname.namespace!r})",
-            f"{document or qname.localname}：不是 CEB 报文（命名空间 {qname.namespace!r}）",
-        )
-    spec, lay = layout_of(qname.localname)
-    label = document or spec.code
-    entities: list[Entity] = []
-    transfer: BaseTransfer | None = None
-    subscribers: list[BaseSubscribe] = []
-    signed = False
-    ignored: list[str] = []
-    for child in root.iterchildren("*"):
-        child_q = etree.QName(child)
-        name = child_q.localname
-        if child_q.namespace == DS_NS and name == "Signature":
-            signed = True
-        elif child_q.namespace != CEB_NS:
-            ignored.append(name)
-        elif name == lay.entity:
-            entities.append(_read_entity(child, lay, f"{label} #{len(entities) + 1}"))
-        elif name == "BaseTransfer":
-            v = _read(child, None, label)
-            transfer = BaseTransfer(
-                copCode=v.get("copCode", ""),
-                copName=v.get("copName", ""),
-                dxpId=v.get("dxpId", ""),
-                dxpMode=v.get("dxpMode", ""),
-                note=v.get("note", ""),
-            )
-        elif name == "BaseSubscribe":
-            v = _read(child, None, label)
-            subscribers.append(
-                BaseSubscribe(
-                    status=v.get("status", ""),
-                    dxpAddress=v.get("dxpAddress", ""),
-                    dxpMode=v.get("dxpMode", ""),
-                    note=v.get("note", ""),
-                )
-            )
-        else:
-            ignored.append(name)
-    return ParsedMessage(
-        message=spec.code,
-        guid=root.get("guid", ""),
-        version=root.get("version", ""),
-        entities=tuple(entities),
-        base_transfer=transfer,
-        base_subscribe=tuple(subscribers),
-        is_signed=signed,
-        ignored=tuple(ignored),
-    )
-
-
-def _read_entity(element: etree._Element, lay: Layout, document: str) -> Entity:
-    if lay.head is None:
-        return Entity(_read(element, lay.head_spec, document))
-    head: dict[str, Any] = {}
-    lines: list[dict[str, Any]] = []
-    for child in element.iterchildren("*"):
-        name = _local(child)
-        if name == lay.head:
-            head = _read(child, lay.head_spec, document)
-        elif name == lay.line:
-            lines.append(_read(child, lay.line_spec, document, len(lines) + 1))
-    return Entity(head, tuple(lines))

@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 from lxml import etree
 
+from cbec.config import get_settings
 from cbec.errors import CbecError
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -122,8 +123,6 @@ def _entities(path: Path) -> dict[str, EntitySpec]:
 
 
 def schema_dir() -> Path:
-    from cbec.config import get_settings
-
     directory = get_settings().ceb_schema_dir
     if directory is not None and directory in _FOUND:
         return directory  # looked up on every entity access: stat the folder once per process

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from lxml import etree
 
-from cbec.customs.messages.catalogue import message_spec
-from cbec.customs.messages.codec import layout_of, parse
-from cbec.customs.messages.model import ParsedMessage, Receipt
+from cbec.ceb.messages.catalogue import message_spec
+from cbec.ceb.messages.codec import layout_of
+from cbec.ceb.messages.model import ParsedMessage, Receipt
+from cbec.ceb.messages.reader import parse
 from cbec.errors import InvalidInput
 
 RETURN_FIELDS = ("guid", "returnStatus", "returnTime", "returnInfo")

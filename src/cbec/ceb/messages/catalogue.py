@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from cbec.customs.schema import EXPORT_XSD, IMPORT_XSD
+from cbec.ceb.schema import EXPORT_XSD, IMPORT_XSD
 from cbec.errors import InvalidInput
 
 #: DXP receiver of declarations (CEB.md §2.3: zhengjin-me/CustomsSignature IEType.kt).

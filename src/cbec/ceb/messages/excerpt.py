@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from cbec.customs.messages.xsd import parse_xml
+from cbec.ceb.xsd import parse_xml
 
 _SIGNATURE = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 

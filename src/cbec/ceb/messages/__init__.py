@@ -9,7 +9,7 @@ one declaration row per message (``catalogue.MESSAGES``). Pure: no database, no 
         ...
 """
 
-from cbec.customs.messages.catalogue import (
+from cbec.ceb.messages.catalogue import (
     BY_CODE,
     EXPORT_RECEIVER,
     IMPORT_RECEIVER,
@@ -21,19 +21,17 @@ from cbec.customs.messages.catalogue import (
     export_order_type,
     message_spec,
 )
-from cbec.customs.messages.codec import (
+from cbec.ceb.messages.codec import (
     MAX_ENTITIES,
     build,
     check_message,
     field_text,
-    field_value,
     layout_of,
     new_guid,
-    parse,
     sign,
     split_lines,
 )
-from cbec.customs.messages.model import (
+from cbec.ceb.messages.model import (
     BaseSubscribe,
     BaseTransfer,
     BuiltMessage,
@@ -42,8 +40,9 @@ from cbec.customs.messages.model import (
     ParsedMessage,
     Receipt,
 )
-from cbec.customs.messages.receipts import is_receipt, parse_receipts, receipts
-from cbec.customs.messages.xsd import CEB_NS, Layout
+from cbec.ceb.messages.reader import field_value, parse
+from cbec.ceb.messages.receipts import is_receipt, parse_receipts, receipts
+from cbec.ceb.xsd import CEB_NS, Layout
 
 __all__ = [
     "BY_CODE",

@@ -5,7 +5,7 @@ The XSDs live outside the repository (``CBEC_CEB_SCHEMA_DIR``, by default
 know about a message — which entity it carries, how many, its head and line elements and their
 limits, whether a ``ds:Signature`` is required and where it goes — is read here from the
 ``CEBnnnMessage`` element of the export or import schema, and the fields of each entity from
-``cbec.customs.schema``. Nothing about field order, required-ness or lengths is typed by hand.
+``cbec.ceb.schema``. Nothing about field order, required-ness or lengths is typed by hand.
 
 This module stands in for the planned ``cbec.kit.xml`` (same names: ``parse_xml``, ``schema``,
 ``validate``); when that lands, these can delegate to it.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from cbec.customs.schema import EXPORT_XSD, IMPORT_XSD, EntitySpec, SchemaUnavailable, entity, schema_dir
+from cbec.ceb.schema import EXPORT_XSD, IMPORT_XSD, EntitySpec, SchemaUnavailable, entity, schema_dir
 from cbec.errors import HostileInput, InvalidInput
 
 XS = "{http://www.w3.org/2001/XMLSchema}"

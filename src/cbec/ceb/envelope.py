@@ -19,9 +19,9 @@ from datetime import datetime
 
 from lxml import etree
 
-from cbec.customs.messages.catalogue import message_spec
-from cbec.customs.messages.codec import CHINA_TIME
-from cbec.customs.messages.xsd import CEB_NS, DXP_NS, DXP_TERMINAL_XSD, parse_xml, validate
+from cbec.ceb.messages.catalogue import message_spec
+from cbec.ceb.messages.codec import CHINA_TIME
+from cbec.ceb.xsd import CEB_NS, DXP_NS, DXP_TERMINAL_XSD, parse_xml, validate
 from cbec.errors import InvalidInput, ValidationFailed
 
 
