@@ -18,7 +18,9 @@ from cbec import pipeline
 from cbec.cli.generate import generate as generate_command
 from cbec.config import Settings
 from cbec.customs.models import Declaration
-from cbec.generate.rules import ExportOutcome, GenerateOptions, ImportOutcome
+from cbec.generate.basics import GenerateOptions
+from cbec.generate.exports import ExportOutcome
+from cbec.generate.imports import ImportOutcome
 from cbec.generate.service import generate
 from cbec.intake.models import Document
 from cbec.matching import service as matching

@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from cbec.cli.common import JsonOut, console, err_console, progress_bar, run
-from cbec.generate.rules import GenerateOptions, Parties
+from cbec.generate.basics import GenerateOptions, Parties
 from cbec.generate.service import generate as generate_files
 
 _DEFAULTS = Parties()

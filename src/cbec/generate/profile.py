@@ -35,8 +35,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from cbec.errors import UnknownCode
 from cbec.intake.documents import LineKind
+from cbec.intake.parsers.online_retail import line_kind
 from cbec.kit.codes import code_lists
 
 PROFILE_FILE = "online_retail_profile.json"
@@ -56,11 +59,6 @@ def _pennies(value: float) -> int:
 
 def derive_profile(path: Path, *, products: int = 1000) -> dict[str, Any]:
     """The profile of the Online Retail file at ``path`` (see the module docstring)."""
-    # only here: generating reads the committed profile and needs neither Polars nor the parser
-    import polars as pl
-
-    from cbec.intake.parsers.online_retail import line_kind
-
     data = path.read_bytes()
     frame = pl.read_parquet(data).with_columns(pl.col("InvoiceNo").cast(pl.Utf8))
     kinds = {code: line_kind(code).value for code in frame.get_column("StockCode").unique().to_list() if code}

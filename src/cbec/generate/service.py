@@ -22,21 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from cbec.errors import InvalidInput
+from cbec.generate.basics import GenerateOptions
+from cbec.generate.encoder import AMAZON_HEADER, Encoder
+from cbec.generate.exports import EXPORT_EXPECTED, ExportOutcome, ExportTally, export_cases, export_catalogue
+from cbec.generate.imports import IMPORT_EXPECTED, ImportOutcome, ImportTally, import_cases
 from cbec.generate.profile import load_profile
-from cbec.generate.rules import (
-    AMAZON_HEADER,
-    EXPORT_EXPECTED,
-    IMPORT_EXPECTED,
-    Encoder,
-    ExportOutcome,
-    ExportTally,
-    GenerateOptions,
-    ImportOutcome,
-    ImportTally,
-    export_cases,
-    export_catalogue,
-    import_cases,
-)
 
 Progress = Callable[[int, int | None], None]
 

@@ -17,43 +17,46 @@ import pytest
 from stdnum.cn import ric, uscc
 
 from cbec.ceb.messages import BaseTransfer, build
-from cbec.customs.declare import DocIn, Party, ProductInfo, default_profile, export_declaration, import_declaration
-from cbec.generate.profile import derive_profile, load_profile
-from cbec.generate.rules import (
-    AMAZON_HEADER,
-    ANNUAL_LIMIT_FEN,
-    EXPORT_ORDER_LINES,
-    IMPORT_FLIGHTS,
-    IMPORT_UNIT,
+from cbec.customs.builders import DocIn, Party, ProductInfo, default_profile, export_declaration, import_declaration
+from cbec.generate.basics import (
     OTHER_SELLER_CODE,
     RIC_CHECK,
     RIC_WEIGHTS,
-    SINGLE_LIMIT_FEN,
     Clock,
-    Encoder,
-    ExportOutcome,
-    ExportTally,
     GenerateOptions,
-    IdentityAllocator,
-    ImportOutcome,
-    ImportTally,
     Parties,
     Weighted,
+    resident_id,
+    retail_limits_fen,
+    ric_check_char,
+)
+from cbec.generate.encoder import AMAZON_HEADER, Encoder
+from cbec.generate.exports import (
+    EXPORT_ORDER_LINES,
+    ExportOutcome,
+    ExportTally,
     export_cases,
     export_catalogue,
     family_of,
+    split_lines,
+)
+from cbec.generate.imports import (
+    IMPORT_FLIGHTS,
+    IMPORT_UNIT,
+    IdentityAllocator,
+    ImportOutcome,
+    ImportTally,
     import_cases,
     new_person,
-    resident_id,
-    ric_check_char,
-    split_lines,
     withheld_tax,
 )
+from cbec.generate.profile import derive_profile, load_profile
 from cbec.intake.documents import DocType, ParseContext
 from cbec.intake.parsers import amazon_orders, json_docs
 from cbec.intake.validation import validate
 from cbec.kit.codes import code_lists
 from cbec.kit.tracking import is_valid_s10, make_s10
+from cbec.tax.rules import retail_import_rules
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 CTX = ParseContext(
@@ -199,7 +202,10 @@ def test_import_orders_payments_and_waybills_agree_as_the_ceb_spec_says_unless_t
         assert Decimal(head["goodsValue"]) == goods
         paid = goods + Decimal(head["freight"]) + Decimal(head["taxTotal"]) - Decimal(head["discount"])
         assert all(_places(head[k]) == 2 for k in ("goodsValue", "freight", "taxTotal", "discount", "acturalPaid"))
-        assert goods + Decimal(head["freight"]) <= SINGLE_LIMIT_FEN / 100  # 财关税〔2018〕49号
+        day = case.order_time[:8]
+        single = retail_import_rules(date(int(day[:4]), int(day[4:6]), int(day[6:8]))).single_limit
+        assert retail_limits_fen(day)[0] == single * 100  # the platform's rule set, 财关税〔2018〕49号
+        assert goods + Decimal(head["freight"]) <= single
         assert Decimal(head["taxTotal"]) == Decimal(withheld_tax(case.lines, case.freight)) / 100
         # sold by the piece, the first legal unit the list takes when the catalogue names none
         assert {ln["unit"] for ln in lines} == {IMPORT_UNIT} == {default_profile().default_legal_unit}
@@ -275,7 +281,7 @@ def test_over_quota_buyers_come_as_often_as_asked_and_only_they_cross_the_limit(
     for case in import_cases(options, tally):
         totals[case.buyer.person.id_number][case.year] += case.value
         heavy[case.buyer.person.id_number] = case.buyer.is_heavy
-    over = {b for b, years in totals.items() if max(years.values()) > ANNUAL_LIMIT_FEN}
+    over = {b for b, years in totals.items() if any(v > retail_limits_fen(f"{y}1231")[1] for y, v in years.items())}
     assert len(totals) == tally.buyers and len(over) == tally.over_limit_buyers
     assert over <= {b for b, h in heavy.items() if h}  # normal buyers stay within 26,000
     assert tally.over_limit_buyers / tally.buyers == pytest.approx(0.05, abs=0.01)
@@ -365,7 +371,7 @@ def test_a_parcel_suffix_on_a_waybill_never_names_another_order(catalogue) -> No
 
 
 def test_every_generated_order_meant_to_match_builds_its_declaration(exports, imports, catalogue) -> None:
-    """What cbec.customs.declare makes of the matched orders passes its message builder: at most 100
+    """What cbec.customs.builders makes of the matched orders passes its message builder: at most 100
     lines an export order, import lines in their first legal unit, a 9610 list's flight and bill."""
     encoder = Encoder(OPTIONS.parties, catalogue)
     profile, at = default_profile(), datetime(2026, 2, 1, tzinfo=UTC)
