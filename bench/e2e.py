@@ -41,18 +41,18 @@ from sqlalchemy import func, select  # noqa: E402
 
 from cbec import pipeline  # noqa: E402
 from cbec.config import Settings  # noqa: E402
-from cbec.customs.lifecycle import FINAL  # noqa: E402
 from cbec.customs.models import Declaration, OutboxMessage  # noqa: E402
-from cbec.customs.sandbox import SandboxCustoms  # noqa: E402
+from cbec.customs.rules import FINAL  # noqa: E402
 from cbec.db import engine_for, migrate  # noqa: E402
 from cbec.demo import with_sandbox_signing  # noqa: E402
-from cbec.generate.rules import GenerateOptions  # noqa: E402
+from cbec.generate.basics import GenerateOptions  # noqa: E402
 from cbec.generate.service import generate  # noqa: E402
 from cbec.intake.documents import ParseContext  # noqa: E402
 from cbec.matching.models import MatchResult  # noqa: E402
 from cbec.partners import service as partners  # noqa: E402
 from cbec.partners.schemas import EnterpriseCreate  # noqa: E402
 from cbec.risk.models import RiskHit  # noqa: E402
+from cbec.sandbox import SandboxCustoms  # noqa: E402
 from cbec.unit_of_work import UnitOfWork  # noqa: E402
 
 LIST_TYPES = ("CEB603", "CEB621")

@@ -18,18 +18,25 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
 from cbec import pipeline
+from cbec.accounts import repository as accounts_repo
+from cbec.accounts import service as accounts
+from cbec.accounts.schemas import UserCreate
 from cbec.catalogue import service as catalogue
 from cbec.config import Settings
+from cbec.customs import service as customs
+from cbec.customs.keys import sandbox_key, signer_for
+from cbec.db import migrate
 from cbec.errors import InvalidInput
+from cbec.intake import service as intake
 from cbec.intake.documents import DocType, ParseContext
-from cbec.intake.models import Document
 from cbec.kit.tracking import make_s10
 from cbec.matching import service as matching
 from cbec.partners import service as partners
 from cbec.partners.schemas import EnterpriseCreate
+from cbec.sandbox import SandboxCustoms
+from cbec.tax import position
+from cbec.tax.rates import tax_tables
 from cbec.unit_of_work import UnitOfWork
 
 Step = Callable[[str], None]
@@ -119,8 +126,6 @@ def with_sandbox_signing(settings: Settings) -> Settings:
     directory; the sandbox customs verifies every signature (production signs with its UKey/HSM)."""
     if settings.signing_key is not None:
         return settings
-    from cbec.customs.keys import sandbox_key
-
     key, cert = sandbox_key(settings.data_dir / "keys", SELLER.name_en or SELLER.code)
     return settings.model_copy(update={"signing_key": key, "signing_cert": cert})
 
@@ -135,10 +140,6 @@ DEMO_USERS = (
 
 def ensure_demo_users(settings: Settings) -> list[dict[str, str]]:
     """Create the demo's users when missing; their passwords are public, for the demo only."""
-    from cbec.accounts import repository as accounts_repo
-    from cbec.accounts import service as accounts
-    from cbec.accounts.schemas import UserCreate
-
     with UnitOfWork(settings) as uow:
         for username, password, role, enterprise, name in DEMO_USERS:
             if accounts_repo.get_user(uow.session, username) is None:
@@ -164,12 +165,6 @@ def run_customs(
 ) -> dict[str, Any]:
     """Declare the matched orders, let the sandbox customs answer through the message folders
     until every list is final, then declare the summary (CEB701) of the released lists."""
-    from cbec.customs import service as customs
-    from cbec.customs.keys import signer_for
-    from cbec.customs.lifecycle import FINAL, State
-    from cbec.customs.models import Declaration, OutboxMessage, ReceiptLog
-    from cbec.customs.sandbox import SandboxCustoms
-
     t = time.perf_counter()
     step("申报 declaring (CEB303/505/603, outbox, signed)")
     settings = with_sandbox_signing(settings)
@@ -181,18 +176,13 @@ def run_customs(
     sandbox = SandboxCustoms(
         pipeline.messages_dir(settings), seed=seed, inspection_rate=inspection_rate, require_signatures=True
     )
-    final = {s.value for s in FINAL} | {State.RELEASED.value}
     rounds = 0
     for rounds in range(1, max_rounds + 1):  # noqa: B007 - rounds is reported
         pipeline.work_once(settings)
         sandbox.step()
         pipeline.work_once(settings)
         with UnitOfWork(settings) as uow:
-            open_lists = uow.session.scalar(
-                select(func.count())
-                .select_from(Declaration)
-                .where(Declaration.message_type == "CEB603", Declaration.status.not_in(final - {State.RELEASED.value}))
-            )
+            open_lists = customs.lists_waiting(uow.session)
         if not open_lists:
             break
     timings["customs"] = time.perf_counter() - t
@@ -210,10 +200,8 @@ def run_customs(
     timings["summary"] = time.perf_counter() - t
 
     with UnitOfWork(settings) as uow:
-        messages = uow.session.scalar(select(func.count()).select_from(OutboxMessage))
-        summary_results = uow.session.scalar(
-            select(func.count()).select_from(ReceiptLog).where(ReceiptLog.message_type == "CEB792")
-        )
+        messages = customs.message_count(uow.session)
+        summary_results = customs.receipt_count(uow.session, "CEB792")
         by_status = customs.status_counts(uow.session)
     return {
         "declare": declared,
@@ -229,79 +217,10 @@ def run_customs(
 def refund_position(settings: Settings, *, on: datetime | None = None) -> dict[str, Any]:
     """The seller's export refund position for its released 9610 lists, by the tax engine, from
     the documented purchase-cost assumption in ``cbec/data/demo_refund_assumption.json``."""
-    from importlib import resources
-
-    from cbec.customs.models import Declaration
-    from cbec.tax.export_refund import EnterpriseKind, ExportClaim, ExportLine, assess_export_refund
-    from cbec.tax.rates import tax_tables
-    from cbec.tax.schemas import export_assessment_dict
-
-    raw = json.loads(resources.files("cbec.data").joinpath("demo_refund_assumption.json").read_text("utf-8"))
-    rate, share = Decimal(raw["gbp_cny_rate"]), Decimal(raw["purchase_share_of_fob"])
-    default_refund = Decimal(raw["refund_rate_when_no_table_row"])
-    suffixes = tuple(raw["no_invoice_stock_code_suffixes"])
-    tables = tax_tables()
-    day = (on or datetime.now(BEIJING)).date()
-    totals: dict[tuple[str, str, bool], Decimal] = {}
-    quantities: dict[tuple[str, str, bool], Decimal] = {}
-    names: dict[tuple[str, str, bool], str] = {}
     with UnitOfWork(settings) as uow:
-        rows = uow.session.execute(
-            select(Declaration.entity).where(
-                Declaration.message_type == "CEB603", Declaration.status.in_(["released", "concluded", "closed"])
-            )
-        ).scalars()
-        for entity in rows:
-            ie_date = str(entity["head"].get("ieDate"))
-            for line in entity["lines"]:
-                invoiced = not str(line.get("itemNo", "")).upper().endswith(suffixes)
-                key = (str(line["gcode"]), ie_date, invoiced)
-                totals[key] = totals.get(key, Decimal(0)) + Decimal(str(line["totalPrice"]))
-                quantities[key] = quantities.get(key, Decimal(0)) + Decimal(str(line["qty"]))
-                names.setdefault(key, str(line.get("gname") or line.get("itemName") or ""))
-    lines = []
-    for n, (key, fob) in enumerate(sorted(totals.items()), start=1):
-        gcode, ie_date, invoiced = key
-        qty = quantities[key]
-        has_row = any(gcode.startswith(r.hs_prefix) for r in tables.refund)
-        lines.append(
-            ExportLine(
-                gnum=n,
-                gcode=gcode,
-                export_on=datetime.strptime(ie_date, "%Y%m%d").replace(tzinfo=BEIJING).date(),
-                trade_mode="9610",
-                fob=fob,
-                gname=names[key][:250],
-                unit="011",
-                qty=qty,
-                price=(fob / qty).quantize(Decimal("0.00001")) if qty else None,
-                currency="303",
-                exchange_rate=rate,
-                invoice_amount=(fob * rate * share).quantize(Decimal("0.01")) if invoiced else None,
-                has_purchase_voucher=invoiced,
-                is_recorded_on_zone_platform=True,
-                is_declared_at_zone_customs=True,
-                refund_rate=None if has_row else default_refund,
-            )
-        )
-    if not lines:
-        return {"lines": 0}
-    claim = ExportClaim(
-        kind=EnterpriseKind(raw["enterprise_kind"]), claim_on=day, lines=tuple(lines), is_zone_registered=True
-    )
-    out = export_assessment_dict(assess_export_refund(claim, tables))
-    treatments: dict[str, int] = {}
-    for line in out["lines"]:
-        treatments[line.get("treatment", "")] = treatments.get(line.get("treatment", ""), 0) + 1
-    return {
-        "assumption": "cbec/data/demo_refund_assumption.json",
-        "claim_lines": len(lines),
-        "refundable_cny": out["refundTotal"],
-        "cost_transfer_cny": out["costTransferTotal"],
-        "exempt_value_cny": out["exemptValueTotal"],
-        "flagged": len(out["flags"]),
-        "lines_by_treatment": treatments,
-    }
+        lines = customs.released_export_lines(uow.session)
+    day = (on or datetime.now(BEIJING)).date()
+    return position.refund_position(lines, position.RefundAssumption.demo(), tax_tables(), day)
 
 
 def run_demo(
@@ -323,8 +242,6 @@ def run_demo(
         )
     if fresh:
         _fresh(settings)
-    from cbec.db import migrate
-
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.database_url)
 
@@ -343,16 +260,7 @@ def run_demo(
     t = time.perf_counter()
     step("物流企业推送运单 logistics company pushes waybills")
     with UnitOfWork(settings) as uow:
-        rows = uow.session.execute(
-            select(Document.order_no, Document.head, Document.line_count)
-            .where(
-                Document.doc_type == DocType.EXPORT_ORDER.value,
-                Document.is_current.is_(True),
-                Document.seller_code == SELLER.code,
-            )
-            .order_by(Document.id)
-        ).all()
-        orders = [(r.order_no, r.head, r.line_count) for r in rows]
+        orders = intake.current_order_heads(uow.session, DocType.EXPORT_ORDER, SELLER.code)
     waybill_docs = waybills_for(orders, LOGISTICS)
     wctx = ParseContext(SELLER.code, SELLER.name, PLATFORM.code, PLATFORM.name, sender_code=LOGISTICS.code)
     payload = json.dumps(waybill_docs, ensure_ascii=False).encode()
@@ -379,15 +287,7 @@ def run_demo(
     customs_result = run_customs(settings, step=step, progress=progress, timings=timings) if customs else None
 
     with UnitOfWork(settings) as uow:
-        by_country = [
-            (c, n, v)
-            for c, n, v in uow.session.execute(
-                select(Document.country, func.count(), func.sum(Document.goods_value))
-                .where(Document.doc_type == DocType.EXPORT_ORDER.value, Document.is_current.is_(True))
-                .group_by(Document.country)
-                .order_by(func.sum(Document.goods_value).desc())
-            )
-        ]
+        by_country = intake.value_by_country(uow.session, DocType.EXPORT_ORDER)
         counts = catalogue.status_counts(uow.session, SELLER.code)
     status = pipeline.status(settings)
     p = orders_report["parser"]

@@ -6,20 +6,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cbec.catalogue import service as catalogue
 from cbec.config import Settings
+from cbec.customs import service as customs
+from cbec.customs.keys import signer_for
+from cbec.customs.schemas import DeclareReport
+from cbec.customs.service import declaring
+from cbec.customs.transport import FolderTransport
 from cbec.errors import InvalidInput
 from cbec.intake import service as intake
 from cbec.intake.documents import ParseContext
 from cbec.matching import service as matching
 from cbec.partners import service as partners
 from cbec.partners.rules import Role
+from cbec.risk.service import thresholds
 from cbec.unit_of_work import UnitOfWork
-
-if TYPE_CHECKING:
-    from cbec.customs.service import DeclareReport
 
 Progress = Callable[[int, int | None], None]
 
@@ -49,10 +52,9 @@ def context_for(
 
 
 #: Orders per declare transaction; None: one selection of the service's
-#: (``customs.service.SELECTION``), so that every order of a transaction is built (signed,
-#: XSD-checked) before the transaction's first write. With two selections a transaction (1,000
-#: orders until 2026-12-03), the second was built while holding SQLite's one write lock, and
-#: intake and the worker waited for it.
+#: (``customs.service.declaring.SELECTION``), so that every order of a transaction is built
+#: (signed, XSD-checked) before the transaction's first write: a selection built while the
+#: transaction holds SQLite's one write lock makes intake and the worker wait for it.
 DECLARE_CHUNK: int | None = None
 
 
@@ -97,26 +99,13 @@ def import_path(settings: Settings, path: Path, ctx: ParseContext, **kwargs: Any
 
 
 def status(settings: Settings, seller: str | None = None) -> dict[str, Any]:
-    from cbec.intake import repository as intake_repo
-    from cbec.matching import repository as match_repo
-
     with UnitOfWork(settings) as uow:
-        docs: dict[str, dict[str, int]] = {}
-        for t, valid, n in intake_repo.counts_by_type(uow.session, seller):
-            d = docs.setdefault(t, {"valid": 0, "invalid": 0})
-            d["valid" if valid else "invalid"] += n
-        match_states: dict[str, dict[str, int]] = {}
-        for kind, state, n in match_repo.state_counts(uow.session, seller):
-            match_states.setdefault(kind, {})[state] = n
-        reasons: dict[str, dict[str, int]] = {}
-        for state, reason, n in match_repo.reason_counts(uow.session, seller):
-            reasons.setdefault(state, {})[reason] = n
         return {
             "data_dir": str(settings.data_dir),
-            "submissions": intake_repo.inbox_count(uow.session),
-            "documents": docs,
-            "matching": match_states,
-            "not_matched_reasons": reasons,
+            "submissions": intake.submission_count(uow.session),
+            "documents": intake.document_counts(uow.session, seller),
+            "matching": matching.state_counts(uow.session, seller),
+            "not_matched_reasons": matching.reason_counts(uow.session, seller),
             "catalogue": catalogue.status_counts(uow.session, seller),
         }
 
@@ -158,10 +147,6 @@ def _declare(
     after: int = 0,
     count_already: bool = True,
 ) -> DeclareReport:
-    from cbec.customs import service as customs
-    from cbec.customs.keys import signer_for
-    from cbec.risk.service import thresholds
-
     signer = signer_for(settings)
     risk_limits = thresholds(settings.risk_thresholds)
     report: customs.DeclareReport | None = None
@@ -172,7 +157,7 @@ def _declare(
                 seller_code=seller,
                 trade_mode=trade_mode,
                 signer=signer,
-                limit=DECLARE_CHUNK or customs.SELECTION,
+                limit=DECLARE_CHUNK or declaring.SELECTION,
                 after=report.cursor if report else after,
                 count_already=count_already and report is None,
                 risk_limits=risk_limits,
@@ -200,9 +185,6 @@ def work_once(settings: Settings, *, limit: int | None = None, pace: float = 0.0
     Each message is sent in its own unit of work, so a crash loses at most the record of one
     send, and that message is then written again under the same file name (never doubled).
     Receipts are applied ``RECEIPT_CHUNK`` files a unit of work and archived after it commits."""
-    from cbec.customs import service as customs
-    from cbec.customs.transport import FolderTransport
-
     transport = FolderTransport(messages_dir(settings))
     sent = 0
     receipts = customs.ReceiptReport()
@@ -230,7 +212,5 @@ def work_once(settings: Settings, *, limit: int | None = None, pace: float = 0.0
 
 
 def customs_status(settings: Settings, seller: str | None = None) -> dict[str, Any]:
-    from cbec.customs import service as customs
-
     with UnitOfWork(settings) as uow:
         return customs.status_counts(uow.session, seller)

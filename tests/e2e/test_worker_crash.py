@@ -16,11 +16,11 @@ from sqlalchemy import select
 from cbec import pipeline
 from cbec.catalogue import service as catalogue
 from cbec.config import Settings
-from cbec.customs.lifecycle import State
 from cbec.customs.models import Declaration, OutboxMessage
-from cbec.customs.sandbox import SandboxCustoms
+from cbec.customs.rules import State
 from cbec.db import migrate
 from cbec.matching import service as matching
+from cbec.sandbox import SandboxCustoms
 from cbec.unit_of_work import UnitOfWork
 
 from ..integration.helpers import PLATFORM, SELLER, as_bytes, export_order, export_waybill, register_partners

@@ -20,12 +20,12 @@ from cbec.accounts import service as accounts
 from cbec.accounts.schemas import UserCreate
 from cbec.catalogue import service as catalogue
 from cbec.config import Settings
-from cbec.customs.sandbox import SandboxCustoms
 from cbec.db import migrate
 from cbec.demo import with_sandbox_signing
 from cbec.partners import service as partners
 from cbec.partners.schemas import EnterpriseCreate
 from cbec.risk.models import RiskHit
+from cbec.sandbox import SandboxCustoms
 from cbec.tax import schemas as tax_schemas
 from cbec.tax import service as tax
 from cbec.unit_of_work import UnitOfWork

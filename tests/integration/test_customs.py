@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from cbec import pipeline
 from cbec.catalogue import service as catalogue
 from cbec.ceb.messages import check_message, parse
-from cbec.customs.lifecycle import State
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage
+from cbec.customs.rules import State
 from cbec.unit_of_work import UnitOfWork
 
 from .helpers import PLATFORM, SELLER, as_bytes, export_order, export_waybill, register_partners
@@ -65,9 +65,9 @@ def test_declare_commits_chunk_by_chunk_and_a_worker_goes_on_from_its_cursor(mat
     """150 orders in chunks of 20 (selected and built 10 at a time): every order declared once,
     with its three declarations, the report the same as one transaction's; a worker's cursor
     then finds nothing new."""
-    from cbec.customs import service as customs
+    from cbec.customs.service import declaring
 
-    monkeypatch.setattr(customs, "SELECTION", 10)
+    monkeypatch.setattr(declaring, "SELECTION", 10)
     monkeypatch.setattr(pipeline, "DECLARE_CHUNK", 20)
     report = pipeline.declare(matched)
     assert report["orders"] == 150 and report["already_declared"] == 0 and report["refused"] == 0
@@ -96,11 +96,11 @@ def test_each_declare_transaction_builds_all_its_orders_before_its_first_write(m
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from cbec.customs import service as customs
+    from cbec.customs.service import declaring, outbox
 
-    monkeypatch.setattr(customs, "SELECTION", 10)
+    monkeypatch.setattr(declaring, "SELECTION", 10)
     trace: list[str] = []
-    real_build = customs.build
+    real_build = outbox.build
 
     def traced_build(*args, **kwargs):
         trace.append("build")
@@ -113,7 +113,7 @@ def test_each_declare_transaction_builds_all_its_orders_before_its_first_write(m
     def on_commit(conn) -> None:
         trace.append("commit")
 
-    monkeypatch.setattr(customs, "build", traced_build)
+    monkeypatch.setattr(outbox, "build", traced_build)
     event.listen(Engine, "before_cursor_execute", on_execute)
     event.listen(Engine, "commit", on_commit)
     try:
@@ -251,7 +251,7 @@ def _lists(settings) -> dict[str, str]:
 
 def test_sandbox_releases_then_a_cancellation_and_a_return_settle_lists(matched) -> None:
     from cbec.customs import service as customs
-    from cbec.customs.sandbox import SandboxCustoms
+    from cbec.sandbox import SandboxCustoms
 
     sandbox = SandboxCustoms(pipeline.messages_dir(matched), seed=7)
     pipeline.declare(matched)
@@ -286,7 +286,7 @@ def test_sandbox_releases_then_a_cancellation_and_a_return_settle_lists(matched)
     assert sum(1 for s in final.values() if s == "closed") == 148
     timeline = None
     with UnitOfWork(matched) as uow:
-        timeline = customs.timeline(uow.session, second)
+        timeline = customs.timeline(uow.session, second).model_dump()
     events = [e["after"] for d in timeline["declarations"] if d["message_type"] == "CEB603" for e in d["events"]]
     assert events[:4] == ["queued", "sent", "declaring", "stored"] and events[-1] == "returned"
 
@@ -325,7 +325,7 @@ def test_import_tax_is_assessed_and_a_buyer_over_the_annual_limit_is_refused_bef
     """6 × (4,800 + 10 freight) = 28,860 CNY in one year: the platform's tax step (the buyer's
     ledger, 财关税〔2018〕49号) declares five and refuses the sixth, which never reaches customs;
     each declared order's tax is the one ``cbec tax import`` computes, to the fen."""
-    from cbec.customs.sandbox import SandboxCustoms
+    from cbec.sandbox import SandboxCustoms
     from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 
     _import_orders(settings, 6)
@@ -367,7 +367,8 @@ def test_import_buyer_over_the_annual_limit_elsewhere_is_refused_by_customs_with
     with 22,000 CNY bought elsewhere this year passes the platform's ledger with a 4,810 order,
     and customs rejects the list (-621018) with the reason, shown in the timeline."""
     from cbec.customs import service as customs
-    from cbec.customs.sandbox import SandboxCustoms, _digest
+    from cbec.sandbox import SandboxCustoms
+    from cbec.sandbox.rules import digest
     from cbec.tax.models import TaxAssessment
 
     from .helpers import BUYER
@@ -375,7 +376,7 @@ def test_import_buyer_over_the_annual_limit_elsewhere_is_refused_by_customs_with
     _import_orders(settings, 1)
     sandbox = SandboxCustoms(pipeline.messages_dir(settings), seed=3)
     year = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).year
-    sandbox.state.count_quota("OTHERPLATFORM|OTHER-1", _digest(BUYER["buyerIdNumber"]), year, Decimal("22000"))
+    sandbox.state.count_quota("OTHERPLATFORM|OTHER-1", digest(BUYER["buyerIdNumber"]), year, Decimal("22000"))
     declared = pipeline.declare(settings)
     assert declared["declared"].get("CEB621") == 1, declared["refused_examples"]
     with UnitOfWork(settings) as uow:
@@ -385,7 +386,7 @@ def test_import_buyer_over_the_annual_limit_elsewhere_is_refused_by_customs_with
         status, return_status = uow.session.execute(
             select(Declaration.status, Declaration.return_status).where(Declaration.message_type == "CEB621")
         ).one()
-        refused = customs.timeline(uow.session, "IO20260000")
+        refused = customs.timeline(uow.session, "IO20260000").model_dump()
     assert (status, return_status) == ("rejected", -621018)
     shown = [
         e
@@ -409,8 +410,8 @@ def test_a_returned_import_gives_its_buyer_quota_back(settings) -> None:
     海关总署公告2020年第45号: the annual total is adjusted back), so a new 4,810 order that the
     ledger refused before (28,860 > 26,000, 财关税〔2018〕49号) is declared now."""
     from cbec.customs import service as customs
-    from cbec.customs.sandbox import SandboxCustoms
     from cbec.matching import service as matching
+    from cbec.sandbox import SandboxCustoms
 
     from .helpers import import_order, import_payment, import_waybill
 
@@ -453,14 +454,15 @@ def test_a_returned_import_gives_its_buyer_quota_back(settings) -> None:
 def test_a_list_customs_rejects_uses_none_of_the_buyer_quota(settings) -> None:
     """Customs rejects the list of a buyer over the annual limit on other platforms (-621018):
     the order's entry leaves the platform's ledger, which counts what the buyer bought here."""
-    from cbec.customs.sandbox import SandboxCustoms, _digest
+    from cbec.sandbox import SandboxCustoms
+    from cbec.sandbox.rules import digest
 
     from .helpers import BUYER
 
     _import_orders(settings, 2)
     sandbox = SandboxCustoms(pipeline.messages_dir(settings), seed=3)
     year = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).year
-    sandbox.state.count_quota("OTHERPLATFORM|OTHER-1", _digest(BUYER["buyerIdNumber"]), year, Decimal("19000"))
+    sandbox.state.count_quota("OTHERPLATFORM|OTHER-1", digest(BUYER["buyerIdNumber"]), year, Decimal("19000"))
     assert pipeline.declare(settings)["declared"]["CEB621"] == 2
     assert sum(_ledger(settings).values()) == Decimal("9620.00")
     _round(settings, sandbox, 4)
@@ -521,11 +523,12 @@ def test_an_unsigned_import_list_is_refused_and_a_signed_one_accepted(settings, 
     from datetime import UTC, datetime
 
     from cbec.customs import service as customs
-    from cbec.customs.declare import default_profile
+    from cbec.customs.builders import default_profile
     from cbec.customs.keys import sandbox_key, signer_for
-    from cbec.customs.sandbox import SandboxCustoms
+    from cbec.customs.service import declaring
     from cbec.matching import service as matching
     from cbec.matching.models import MatchResult
+    from cbec.sandbox import SandboxCustoms
 
     from .helpers import import_order, import_payment, import_waybill
 
@@ -550,14 +553,11 @@ def test_an_unsigned_import_list_is_refused_and_a_signed_one_accepted(settings, 
         first = uow.session.scalars(
             select(MatchResult).where(MatchResult.is_current.is_(True)).order_by(MatchResult.order_key)
         ).first()
-        customs._declare_batch(
+        declaring._declare_batch(
             uow.session,
             [first],
             customs.DeclareReport(),
-            trade_mode="9610",
-            agent_code=None,
-            profile=default_profile(),
-            at=datetime.now(UTC),
+            declaring.Options("9610", None, default_profile(), datetime.now(UTC), signer=None, risk_limits=None),
         )
         uow.commit()
     pipeline.declare(signed_settings)  # … the second signed
@@ -579,7 +579,7 @@ def test_an_order_goes_out_whole_or_not_at_all(matched) -> None:
     from dataclasses import replace
 
     from cbec.customs import service as customs
-    from cbec.customs.declare import default_profile
+    from cbec.customs.builders import default_profile
 
     bad = replace(default_profile(), port_code="29330")  # five characters: the XSD allows four
     with UnitOfWork(matched) as uow:

@@ -12,10 +12,10 @@ import sqlite3
 import pytest
 from sqlalchemy import event
 
-from cbec.customs import sandbox
 from cbec.db import engine_for
 from cbec.intake import repository as intake_repo
 from cbec.matching import repository as matching_repo
+from cbec.sandbox import repository as sandbox_store
 from cbec.unit_of_work import UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -54,7 +54,7 @@ def test_a_documents_current_version_and_an_orders_match_result_are_found_by_ind
 
 def test_the_sandbox_reads_its_open_walks_by_index() -> None:
     db = sqlite3.connect(":memory:")
-    db.executescript(sandbox._SCHEMA)
+    db.executescript(sandbox_store.SCHEMA)
     for query in (
         "SELECT * FROM walk WHERE open = 1 AND frozen = 0 AND born < 5 ORDER BY id",
         "SELECT count(*) FROM walk WHERE open = 1",

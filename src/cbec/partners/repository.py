@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from cbec.partners.models import ApiCredential, Enterprise
+from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
 
 
 def get_by_code(session: Session, code: str, *, with_roles: bool = False) -> Enterprise | None:
@@ -24,8 +24,6 @@ def get_by_id(session: Session, enterprise_id: int) -> Enterprise | None:
 def list_all(session: Session, *, role: str | None = None) -> Sequence[Enterprise]:
     stmt = select(Enterprise).options(selectinload(Enterprise.roles)).order_by(Enterprise.code)
     if role:
-        from cbec.partners.models import EnterpriseRole
-
         stmt = stmt.join(EnterpriseRole).where(EnterpriseRole.role == role)
     return session.scalars(stmt).all()
 

@@ -79,6 +79,12 @@ def get_enterprise(session: Session, code: str) -> EnterpriseRead:
     return to_read(e)
 
 
+def find_enterprise(session: Session, code: str) -> EnterpriseRead | None:
+    """The enterprise registered under ``code``, or None."""
+    e = repository.get_by_code(session, code, with_roles=True)
+    return None if e is None else to_read(e)
+
+
 def require_role(session: Session, code: str, role: Role) -> EnterpriseRead:
     e = get_enterprise(session, code)
     if role.value not in e.roles:

@@ -36,9 +36,12 @@ from cbec.tax.rules import (
     ONE,
     ZERO,
     Condition,
+    LimitBreach,
     RetailImportRuleSet,
     StatutoryTaxes,
     annual_period,
+    limit_breaches,
+    limit_value,
     retail_import_rules,
     statutory_import_taxes,
 )
@@ -271,14 +274,15 @@ def check_limits(
     A value exactly at a limit is within it ("不超过").
     """
     policy = tables.policy
-    value = order.dutiable_value if policy.limit_value == "dutiable" else order.goods_value
+    value = limit_value(order.goods_value, order.freight, order.insured_fee, basis=policy.limit_value)
     start, end = annual_period(order.on, policy.annual_period)
     after = prior_purchases + value
     items = order.item_count
     is_single_item = len(order.lines) == 1 and order.lines[0].qty == ONE
+    breaches = limit_breaches(rule_set, value, prior_purchases, is_single_item=is_single_item)
     src = "、".join(rule_set.sources)
     refusals: list[Condition] = []
-    over_annual = after > rule_set.annual_limit
+    over_annual = LimitBreach.ANNUAL in breaches
     if over_annual:
         refusals.append(
             Condition(
@@ -296,7 +300,7 @@ def check_limits(
     treatment: Treatment | None = None
     if value <= rule_set.single_limit:
         treatment = None if over_annual else Treatment.WITHIN_LIMITS
-    elif not is_single_item:
+    elif LimitBreach.SINGLE in breaches:
         refusals.append(
             Condition(
                 "single_limit",
@@ -309,7 +313,7 @@ def check_limits(
                 "at the goods rates); it falls under general trade",
             )
         )
-    elif not rule_set.single_item_over_limit_in_channel:
+    elif LimitBreach.SINGLE_ITEM in breaches:
         refusals.append(
             Condition(
                 "single_item_limit",

@@ -20,6 +20,11 @@ def add_assessment(session: Session, assessment: TaxAssessment) -> TaxAssessment
     return assessment
 
 
+def add_assessments(session: Session, assessments: list[TaxAssessment]) -> None:
+    session.add_all(assessments)
+    session.flush()
+
+
 def get_assessment(session: Session, assessment_id: int) -> TaxAssessment | None:
     return session.get(TaxAssessment, assessment_id)
 

@@ -127,6 +127,35 @@ def retail_import_rules(on: date) -> RetailImportRuleSet:
     )
 
 
+class LimitBreach(StrEnum):
+    ANNUAL = "annual_limit"  # the buyer's year including this order is over the annual limit
+    SINGLE = "single_limit"  # over the single limit with more than one item
+    SINGLE_ITEM = "single_item_limit"  # one item over the single limit where the rule set does not let it clear
+
+
+def limit_breaches(
+    rule_set: RetailImportRuleSet, value: Decimal, prior: Decimal, *, is_single_item: bool
+) -> tuple[LimitBreach, ...]:
+    """The limits of ``rule_set`` an order of ``value`` breaches after ``prior`` purchases in the
+    buyer's year (财关税〔2016〕18号, 〔2018〕49号; RULES.md §1.2). A value exactly at a limit is
+    within it ("不超过"). One definition for the platform's tax step and the sandbox customs."""
+    out = []
+    if prior + value > rule_set.annual_limit:
+        out.append(LimitBreach.ANNUAL)
+    if value > rule_set.single_limit:
+        if not is_single_item:
+            out.append(LimitBreach.SINGLE)
+        elif not rule_set.single_item_over_limit_in_channel:
+            out.append(LimitBreach.SINGLE_ITEM)
+    return tuple(out)
+
+
+def limit_value(goods: Decimal, freight: Decimal, insured_fee: Decimal, *, basis: str) -> Decimal:
+    """The value the limits are applied to: the order's 完税价格, goods + freight + insurance
+    (RULES.md §1.1 [C]), or the goods alone where the policy's ``limit_value`` says "goods"."""
+    return goods + freight + insured_fee if basis == "dutiable" else goods
+
+
 class AnnualPeriod(StrEnum):
     """How the "annual" of the annual limit is counted. RULES.md §1.2 marks calendar year [I]."""
 

@@ -328,6 +328,63 @@ class ImportRequest:
     date_source: str  # "on" or "appTime"
 
 
+def _check_buyer(reader: _Reader, buyer: str) -> None:
+    if buyer and not ric.is_valid(buyer):
+        reader.fail(
+            "format",
+            "buyerIdNumber",
+            "订购人身份证件号码无效（18位居民身份证，校验位不符或出生日期无效）",
+            "buyerIdNumber is not a valid 18-character resident identity card number (check character or birth date)",
+        )
+
+
+def _check_trade_mode(reader: _Reader, trade_mode: str) -> None:
+    if trade_mode and trade_mode not in IMPORT_TRADE_MODES:
+        reader.fail(
+            "code_list",
+            "tradeMode",
+            f"零售进口监管方式须为 1210 或 9610：{trade_mode}",
+            f"tradeMode must be 1210 or 9610: {trade_mode}",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportToAssess:
+    """A matched retail import order handed to tax by customs before it is declared: the order
+    as the tax rules read it, and whose it is (the seller, the platform that keys the ledger)."""
+
+    order: ImportOrder
+    seller_code: str
+    platform_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOrderVoided:
+    """An assessed import order that will not be bought after all: the declaration builder
+    refused it, customs rejected its list, or the list was cancelled or its goods returned. It
+    uses none of the buyer's annual quota (财关税〔2018〕49号 counts what a person bought); tax
+    takes it out of the ledger (``ebp_code`` + ``order_no`` key the ledger entry)."""
+
+    ebp_code: str
+    order_no: str
+
+
+def checked_import_request(order: ImportOrder) -> ImportRequest:
+    """An order built by another area, checked by the same rules as the JSON reader's for what
+    that reader checks of a typed order: the buyer's ID number (required, GB 11643 check
+    character), the trade mode, at least one line."""
+    reader = _Reader(f"import_order orderNo={order.order_no}" if order.order_no else "import_order")
+    if not order.buyer_id_number:
+        reader.fail("required", "buyerIdNumber", "缺少 buyerIdNumber", "buyerIdNumber is missing")
+    _check_buyer(reader, order.buyer_id_number)
+    _check_trade_mode(reader, order.trade_mode)
+    if not order.lines:
+        reader.fail("required", "OrderList", "OrderList 须为非空数组", "OrderList must be a non-empty array")
+    reader.unique_gnums([line.gnum for line in order.lines])
+    reader.done()
+    return ImportRequest(order=order, prior_purchases=Decimal(0), date_source="on")
+
+
 def parse_import_order(data: object) -> ImportRequest:
     """Read ``{"OrderHead": {...}, "OrderList": [...], "priorPurchases": "0"}`` (an ``Order``
     wrapper around OrderHead/OrderList is accepted too)."""
@@ -365,21 +422,9 @@ def parse_import_order(data: object) -> ImportRequest:
         )
         on, date_source = None, ""
     buyer = reader.text(head, "buyerIdNumber").upper()
-    if buyer and not ric.is_valid(buyer):
-        reader.fail(
-            "format",
-            "buyerIdNumber",
-            "订购人身份证件号码无效（18位居民身份证，校验位不符或出生日期无效）",
-            "buyerIdNumber is not a valid 18-character resident identity card number (check character or birth date)",
-        )
+    _check_buyer(reader, buyer)
     trade_mode = reader.trade_mode(head, required=False)
-    if trade_mode and trade_mode not in IMPORT_TRADE_MODES:
-        reader.fail(
-            "code_list",
-            "tradeMode",
-            f"零售进口监管方式须为 1210 或 9610：{trade_mode}",
-            f"tradeMode must be 1210 or 9610: {trade_mode}",
-        )
+    _check_trade_mode(reader, trade_mode)
     freight = reader.amount(head, "freight", required=False, default=Decimal(0))
     insured = reader.amount(head, "insuredFee", required=False, default=Decimal(0))
     discount = reader.amount(head, "discount", required=False, default=Decimal(0))

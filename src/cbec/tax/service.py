@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from cbec.accounts.rules import mask_personal
 from cbec.errors import CbecError, InvalidInput, NotFound, RuleViolation
+from cbec.kit import events
 from cbec.kit.money import to_ceb
 from cbec.kit.paging import PageRequest, page_of
 from cbec.partners import service as partners
@@ -308,23 +309,23 @@ class _InMemoryLedger:
 
 
 def assess_import_orders(
-    session: Session, orders: Sequence[tuple[Mapping[str, Any], str, str]]
+    session: Session, orders: Sequence[schemas.ImportToAssess]
 ) -> list[dict[str, Any] | CbecError]:
     """The batch path's assessment of a selection's matched import orders before they are
-    declared, in the given order: each ``(data, seller_code, ebp_code)``, with ``data`` the
-    order in CEB311 names (``OrderHead`` with ``on``, ``OrderList`` with each line's ``gcode``).
+    declared, in the given order.
 
-    The same reader, rules and stored records as ``cbec tax import --record`` and the API
+    The same checks, rules and stored records as ``cbec tax import --record`` and the API
     (:func:`assess_import`), with the buyers' ledger read once for the selection and the
     assessments and ledger entries written together. Returns, order by order, the result with
     ``assessmentId``, or the error: :class:`RuleViolation` for an order over the single or the
-    annual limit (财关税〔2018〕49号, its refusal stored), :class:`InvalidInput` for an input the
+    annual limit (财关税〔2018〕49号, its refusal stored), :class:`InvalidInput` for an order the
     tax rules cannot read (nothing stored)."""
     out: list[Any] = []  # order by order: the error, or what was assessed
     requests: list[tuple[int, schemas.ImportRequest, str, str]] = []
-    for i, (data, seller_code, ebp_code) in enumerate(orders):
+    for i, item in enumerate(orders):
         try:
-            requests.append((i, schemas.parse_import_order(data), seller_code, ebp_code or seller_code))
+            request = schemas.checked_import_request(item.order)
+            requests.append((i, request, item.seller_code, item.platform_code or item.seller_code))
             out.append(None)
         except CbecError as exc:
             out.append(exc)
@@ -359,8 +360,7 @@ def assess_import_orders(
         else:
             own.pop(key, None)
             touched[key] = None
-    session.add_all([o.row for o in out if isinstance(o, _Assessed)])
-    session.flush()
+    repository.add_assessments(session, [o.row for o in out if isinstance(o, _Assessed)])
     entries = [e for done in touched.values() if done is not None and (e := _ledger_entry(done)) is not None]
     repository.replace_ledger_entries(session, list(touched), entries)
     return [
@@ -843,3 +843,10 @@ def assessments_for_declaration(
     return [
         assessment_read(r) for r in repository.assessments_for_order(session, seller_code, order_no, declaration_id)
     ]
+
+
+def _on_import_order_voided(session: Session, event: schemas.ImportOrderVoided) -> None:
+    release_order(session, event.ebp_code, event.order_no)
+
+
+events.subscribe(schemas.ImportOrderVoided, _on_import_order_voided)

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cbec.accounts.rules import Unauthenticated
 from cbec.errors import CbecError
 from cbec.web.ratelimit import TooManyRequests
+from cbec.web.ui.pages import error_page
 
 
 def _wants_html(request: Request) -> bool:
@@ -31,8 +32,6 @@ def install(app: FastAPI) -> None:
         if _wants_html(request):
             if isinstance(exc, Unauthenticated) and request.method == "GET":
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-            from cbec.web.ui.pages import error_page
-
             return error_page(request, exc)
         if isinstance(exc, Unauthenticated):
             headers = {"WWW-Authenticate": 'Bearer realm="cbec"'}

@@ -39,6 +39,8 @@ from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import openpyxl
+
 from cbec.errors import FieldError, InvalidInput, UnknownCode
 from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.parsers.base import ParseResult
@@ -394,8 +396,6 @@ def _read_rows(data: bytes) -> tuple[list[Row], bool | None]:
 
 
 def _xlsx_rows(data: bytes) -> list[Row]:
-    import openpyxl
-
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, XML and KeyError types for broken files

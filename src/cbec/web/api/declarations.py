@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -14,6 +14,7 @@ from cbec.accounts import service as accounts
 from cbec.accounts.rules import Forbidden, Principal, may_open_personal_data, require_business_data, require_submitter
 from cbec.customs import service as customs
 from cbec.customs.repository import DeclarationFilter
+from cbec.customs.schemas import DeclarationDetailRead, DeclarationPage, DeclareReportRead, PersonalDataRead
 from cbec.statistics.service import day_bounds
 from cbec.web.deps import Caller, Id, Paging, Str20, Uow, settings_of
 from cbec.web.present import json_response
@@ -47,7 +48,7 @@ def declaration_filter(
     )
 
 
-@router.get("/declarations", summary="List declarations 申报单列表")
+@router.get("/declarations", summary="List declarations 申报单列表", response_model=DeclarationPage)
 def list_declarations(
     p: Caller,
     uow: Uow,
@@ -64,15 +65,17 @@ def list_declarations(
 ) -> Response:
     require_business_data(p)
     f = declaration_filter(message_type, status, direction, trade_mode, country, seller, q, date_from, date_to)
-    return json_response(customs.list_declarations(uow.session, p.scope(), paging, f))
+    return json_response(customs.list_declarations(uow.session, p.scope(), paging, f).model_dump())
 
 
 @router.get(
-    "/declarations/{declaration_id}", summary="A declaration with documents, match, tax and receipts 申报单详情"
+    "/declarations/{declaration_id}",
+    summary="A declaration with documents, match, tax and receipts 申报单详情",
+    response_model=DeclarationDetailRead,
 )
 def get_declaration(declaration_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
-    return json_response(customs.declaration_detail(uow.session, p.scope(), declaration_id))
+    return json_response(customs.declaration_detail(uow.session, p.scope(), declaration_id).model_dump())
 
 
 @router.get(
@@ -94,14 +97,16 @@ class PersonalDataOpen(BaseModel):
 
 
 @router.post(
-    "/declarations/{declaration_id}/personal-data", summary="Open a buyer's personal data (recorded) 查看个人信息"
+    "/declarations/{declaration_id}/personal-data",
+    summary="Open a buyer's personal data (recorded) 查看个人信息",
+    response_model=PersonalDataRead,
 )
 def open_personal_data(declaration_id: Id, body: PersonalDataOpen, p: Caller, uow: Uow) -> Response:
     detail = reveal_personal_data(uow, p, declaration_id, body.reason)
-    return json_response({"entity": detail["entity"], "documents": detail["documents"]})
+    return json_response(PersonalDataRead(entity=detail.entity, documents=detail.documents).model_dump())
 
 
-def reveal_personal_data(uow: Uow, p: Principal, declaration_id: int, reason: str) -> dict[str, Any]:
+def reveal_personal_data(uow: Uow, p: Principal, declaration_id: int, reason: str) -> DeclarationDetailRead:
     """The declaration unmasked, for the operator only, the opening recorded (API and page)."""
     if not may_open_personal_data(p):
         raise Forbidden("your role may not open personal data", "当前角色无权查看个人信息", field="role")
@@ -122,7 +127,9 @@ class DeclareRequest(BaseModel):
     trade_mode: str = Field(default="9610", pattern="^(9610|9710|9810|1210)$")
 
 
-@router.post("/declare", summary="Declare every matched order not declared yet 申报已对碰订单")
+@router.post(
+    "/declare", summary="Declare every matched order not declared yet 申报已对碰订单", response_model=DeclareReportRead
+)
 def declare(body: DeclareRequest, request: Request, p: Caller) -> Response:
     require_submitter(p)
     seller = body.seller if p.is_admin else p.enterprise_code

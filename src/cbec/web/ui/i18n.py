@@ -1,7 +1,7 @@
 """The UI's words in Chinese (the default) and English. Pure.
 
 A flat catalogue is enough for one UI in two languages. ``STATUS`` names every state of
-``customs.lifecycle.State`` and the match states (a unit test keeps it complete).
+``customs.rules.State`` and the match states (a unit test keeps it complete).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -34,7 +35,7 @@ from cbec.accounts.rules import (
 from cbec.accounts.schemas import UserCreate
 from cbec.ceb.messages.excerpt import pretty
 from cbec.customs import service as customs
-from cbec.customs.lifecycle import State
+from cbec.customs.rules import State
 from cbec.errors import CbecError, InvalidInput
 from cbec.kit.codes import code_lists
 from cbec.kit.paging import PageRequest
@@ -65,8 +66,6 @@ def _money(value: Any) -> str:
     if value is None or value == "":
         return ""
     try:
-        from decimal import Decimal
-
         return f"{Decimal(str(value)):,.2f}"
     except ArithmeticError:
         return str(value)
@@ -309,7 +308,7 @@ def declaration_page(request: Request, declaration_id: Id, p: Caller, uow: Uow) 
     require_business_data(p)
     detail = customs.declaration_detail(uow.session, p.scope(), declaration_id)
     xml_text, whole, xml_name = "", True, ""
-    if detail["message"]:
+    if detail.message:
         xml_name, data, whole = customs.declaration_xml(uow.session, p.scope(), declaration_id)
         xml_text = pretty(data)
     return render(
@@ -321,7 +320,7 @@ def declaration_page(request: Request, declaration_id: Id, p: Caller, uow: Uow) 
         xml_whole=whole,
         xml_name=xml_name,
         may_open=may_open_personal_data(p),
-        entity_json=json.dumps(detail["entity"], ensure_ascii=False, indent=2, default=str),
+        entity_json=json.dumps(detail.entity, ensure_ascii=False, indent=2, default=str),
     )
 
 
@@ -347,7 +346,7 @@ def open_personal(
         request,
         "_personal.html",
         p,
-        entity_json=json.dumps(detail["entity"], ensure_ascii=False, indent=2, default=str),
+        entity_json=json.dumps(detail.entity, ensure_ascii=False, indent=2, default=str),
     )
 
 

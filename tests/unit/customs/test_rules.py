@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cbec.customs.lifecycle import State, apply_receipt, apply_request_receipt
+from cbec.customs.rules import State, apply_receipt, apply_request_receipt
 
 
 def test_happy_path_of_a_list() -> None:

@@ -378,3 +378,128 @@ def import_declaration(
         head = {k: v for k, v in head.items() if v not in (None, "")}
         out.add("CEB621", str(head["copNo"]), Entity(head, tuple(list_lines)))
     return out
+
+
+# --- requests about a declared list and the summary: built from what was declared -----------
+
+
+def _request_reason(reason: str, max_len: int) -> str:
+    return reason.strip()[:max_len]
+
+
+def cancel_request(
+    list_message: str, cop_no: str, invt_no: str, pre_no: str, head: Mapping[str, Any], reason: str
+) -> tuple[str, Entity]:
+    """撤销申请 for a list: CEB605 (export, CEB603) or CEB623 (import, CEB621), from the list's
+    stored head; ``copNo`` is derived from the list's so a second request is the same request."""
+    common = {
+        "customsCode": head["customsCode"],
+        "invtNo": invt_no,
+        "reason": _request_reason(reason, 1000),
+        "agentCode": head["agentCode"],
+        "agentName": head["agentName"],
+        "ebcCode": head["ebcCode"],
+        "ebcName": head["ebcName"],
+    }
+    if list_message == "CEB603":
+        values = {**common, "copNo": f"{cop_no[:26]}-605", "preNo": pre_no or None}
+        return "CEB605", Entity({k: v for k, v in values.items() if v})
+    keys = ("orderNo", "ebpCode", "ebpName", "logisticsNo", "logisticsCode", "logisticsName",
+            "buyerIdType", "buyerIdNumber", "buyerName", "buyerTelephone")  # fmt: skip
+    return "CEB623", Entity({**common, **{k: head[k] for k in keys}, "copNo": f"{cop_no[:16]}-623"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnShipment:
+    """How returned export goods come back (CEB213 needs them): bill, voyage, conveyance."""
+
+    bill_no: str = ""
+    voyage_no: str = ""
+    traf_name: str = ""
+
+    def missing(self) -> list[str]:
+        given = (("billNo", self.bill_no), ("voyageNo", self.voyage_no), ("trafName", self.traf_name))
+        return [name for name, value in given if not value.strip()]
+
+
+def export_return_request(
+    cop_no: str, invt_no: str, trade_mode: str, entity: Mapping[str, Any], reason: str, shipment: ReturnShipment
+) -> Entity:
+    """退货申请 of an export retail list (CEB213), all lines; ieFlag I (CEB.md §4.1: export
+    returns, CEB213/215, use I)."""
+    head = entity["head"]
+    values = {
+        **{k: head[k] for k in ("customsCode", "ebpCode", "ebpName", "ebcCode", "ebcName", "logisticsNo",
+                                "logisticsCode", "logisticsName")},
+        "coElNo": f"{cop_no[:26]}-213",
+        "invtNo": invt_no,
+        "tradeMode": trade_mode,
+        "agentCode": head["agentCode"],
+        "agentName": head["agentName"],
+        "billNo": shipment.bill_no,
+        "ieFlag": "I",
+        "trafMode": head["trafMode"],
+        "trafName": shipment.traf_name,
+        "portCode": head["portCode"],
+        "reason": _request_reason(reason, 500),
+        "country": head["country"],
+        "voyageNo": shipment.voyage_no,
+    }  # fmt: skip
+    keys = ("gnum", "gcode", "gname", "gmodel", "qty", "qty1", "unit", "unit1", "qty2", "unit2")
+    lines = tuple(
+        {k: Decimal(ln[k]) if k in ("qty", "qty1", "qty2") else ln[k] for k in keys if k in ln}
+        for ln in entity["lines"]
+    )
+    return Entity(values, lines)
+
+
+def import_return_request(cop_no: str, invt_no: str, entity: Mapping[str, Any], reason: str) -> Entity:
+    """退货申请 of an import retail list (CEB625), all lines."""
+    head = entity["head"]
+    keys = ("customsCode", "orderNo", "ebpCode", "ebpName", "ebcCode", "ebcName", "logisticsNo", "logisticsCode",
+            "logisticsName", "buyerIdType", "buyerIdNumber", "buyerName", "buyerTelephone", "agentCode", "agentName")  # fmt: skip
+    values = {
+        **{k: head[k] for k in keys},
+        "copNo": f"{cop_no[:16]}-625",
+        "invtNo": invt_no,
+        "reason": _request_reason(reason, 1000),
+    }
+    lines = tuple(
+        {"gnum": ln["gnum"], "gcode": ln["gcode"], "gname": ln["gname"], "qty": Decimal(ln["qty"]), "unit": ln["unit"]}
+        for ln in entity["lines"]
+    )
+    return Entity(values, lines)
+
+
+def summary_cop_no(seller: str, period_start: str, period_end: str) -> str:
+    return f"S{seller[-8:]}{period_start}{period_end[-4:]}"
+
+
+def summary_application(
+    seller: str, first_list_head: Mapping[str, Any], invt_nos: Sequence[str], period_start: str, period_end: str
+) -> Entity:
+    """汇总申请 (CEB701) of one consignor's released 9610 lists with statisticsFlag B for a period
+    (YYYYMMDD, inclusive), the declaring agent that of its lists."""
+    agent = str(first_list_head.get("agentCode"))
+    head = {
+        "customsCode": first_list_head.get("customsCode"),
+        "copNo": summary_cop_no(seller, period_start, period_end),
+        "agentCode": agent,
+        "agentName": first_list_head.get("agentName"),
+        "ebcCode": seller,
+        "ebcName": first_list_head.get("ebcName"),
+        "declAgentCode": agent,
+        "declAgentName": first_list_head.get("agentName"),
+        "startTime": f"{period_start}000000",
+        "endTime": f"{period_end}235959",
+        "summaryFlag": "1",
+        "itemNameFlag": "1",
+        "msgCount": 1,
+        "msgSeqNo": 1,
+    }
+    return Entity(head, tuple({"invtNo": n} for n in invt_nos))
+
+
+def in_summary(list_head: Mapping[str, Any], period_start: str, period_end: str) -> bool:
+    """A list goes into the period's summary when it is statisticsFlag B and exported within it."""
+    return list_head.get("statisticsFlag") == "B" and period_start <= str(list_head.get("ieDate", "")) <= period_end

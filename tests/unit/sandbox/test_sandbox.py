@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
+from tests.unit.customs.samples import AT, DECLARATIONS, TRANSFER, export_list, import_list, import_order
 
 from cbec.ceb.envelope import unwrap, wrap
 from cbec.ceb.messages import (
@@ -31,17 +32,9 @@ from cbec.ceb.messages import (
 )
 from cbec.ceb.signing import SoftwareRsaSigner
 from cbec.ceb.xsd import DXP_NS
-from cbec.customs.lifecycle import State, apply_receipt, apply_request_receipt
-from cbec.customs.sandbox import (
-    ANNUAL_LIMIT,
-    SINGLE_LIMIT,
-    SandboxCustoms,
-    error_codes,
-    retail_limit,
-)
+from cbec.customs.rules import State, apply_receipt, apply_request_receipt
 from cbec.customs.transport import FolderTransport, ready_files
-
-from .samples import AT, DECLARATIONS, TRANSFER, export_list, import_list, import_order
+from cbec.sandbox import SandboxCustoms, error_codes, retail_limit
 
 NOW = datetime(2026, 11, 23, 12, 0, 0)
 
@@ -550,10 +543,11 @@ def test_a_cancelled_list_gives_its_amount_back_to_the_year(world: World) -> Non
 
 
 def test_limits_rule() -> None:
-    assert retail_limit(SINGLE_LIMIT, is_single_item=False, year_total=D(0)) is None
-    assert retail_limit(D("5000.01"), is_single_item=False, year_total=D(0)) is not None
-    assert retail_limit(D("2000"), is_single_item=False, year_total=ANNUAL_LIMIT - 2000) is None  # exactly 26,000
-    code, _ = retail_limit(D("3000"), is_single_item=False, year_total=D("24000")) or (0, "")
+    on = date(2026, 11, 23)
+    assert retail_limit(D(5000), is_single_item=False, year_total=D(0), on=on) is None
+    assert retail_limit(D("5000.01"), is_single_item=False, year_total=D(0), on=on) is not None
+    assert retail_limit(D("2000"), is_single_item=False, year_total=D(24000), on=on) is None  # exactly 26,000
+    code, _ = retail_limit(D("3000"), is_single_item=False, year_total=D("24000"), on=on) or (0, "")
     assert code == -621018
 
 

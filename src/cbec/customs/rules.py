@@ -161,3 +161,16 @@ def apply_receipt(current: State, return_status: int) -> Transition:
     if target is State.REJECTED or RANK[target] > RANK[current]:
         return Transition(current, target, True)
     return Transition(current, current, False)
+
+
+#: a list customs has accepted and not closed can be cancelled (撤销, CEB605/623)
+CANCELLABLE = frozenset({State.STORED, State.REVIEW, State.CONCLUDED, State.RELEASED})
+#: a released list can be returned (退货, CEB213/625)
+RETURNABLE = frozenset({State.RELEASED, State.CONCLUDED, State.CLOSED})
+
+#: An import list that ends in one of these states used none of its buyer's annual quota
+#: (财关税〔2018〕49号 counts what a person bought): customs rejected it (100 退单, or a negative
+#: code such as -621018 over the limit), it was cancelled (撤销, CEB623), or its goods were
+#: returned (退货, CEB625: "the consumer's annual total is adjusted back", 海关总署公告2020年第45号).
+#: 700 退运 (shipped back) is not here: no text says whether it gives the quota back [uncertain].
+QUOTA_GIVEN_BACK = frozenset({State.REJECTED, State.CANCELLED, State.RETURNED})

@@ -1,0 +1,189 @@
+"""Customs' typed results: what declaring and applying receipts report, and the read models of
+declarations (the API's ``response_model`` and the pages' input)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from cbec.customs.transport import Incoming
+
+
+@dataclass
+class DeclareReport:
+    orders: int = 0
+    declared: Counter[str] = field(default_factory=Counter)  # by message type
+    already: int = 0
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    #: import orders the tax rules refused before, unchanged since: not assessed again
+    held: int = 0
+    #: import orders with an open risk hit (waiting for a person), or one a reviewer refused
+    held_for_review: int = 0
+    refused_in_review: int = 0
+    risk_hits: int = 0  # new hits stored by this declare
+    messages: int = 0
+    cursor: int = 0  # the last match result examined: a later call goes on after it
+    more: bool = False  # stopped at ``limit`` with orders left to examine
+
+    def add(self, other: DeclareReport) -> None:
+        """Fold the report of a following chunk (``declare(after=cursor, count_already=False)``) in."""
+        self.orders += other.orders
+        self.declared.update(other.declared)
+        self.already += other.already
+        self.refused.extend(other.refused)
+        self.held += other.held
+        self.held_for_review += other.held_for_review
+        self.refused_in_review += other.refused_in_review
+        self.risk_hits += other.risk_hits
+        self.messages += other.messages
+        self.cursor, self.more = other.cursor, other.more
+
+    def read(self) -> DeclareReportRead:
+        return DeclareReportRead(
+            orders=self.orders,
+            declared=dict(self.declared),
+            already_declared=self.already,
+            refused=len(self.refused),
+            refused_examples=self.refused[:20],
+            refused_orders=[str(r.get("order")) for r in self.refused],
+            held=self.held,
+            held_for_review=self.held_for_review,
+            refused_in_review=self.refused_in_review,
+            risk_hits=self.risk_hits,
+            messages=self.messages,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.read().model_dump()
+
+
+class DeclareReportRead(BaseModel):
+    orders: int
+    declared: dict[str, int]
+    already_declared: int
+    refused: int
+    refused_examples: list[dict[str, Any]]
+    refused_orders: list[str]
+    held: int
+    held_for_review: int
+    refused_in_review: int
+    risk_hits: int
+    messages: int
+
+
+@dataclass
+class ReceiptReport:
+    files: int = 0
+    duplicates: int = 0
+    unreadable: int = 0
+    receipts: int = 0
+    unmatched: int = 0
+    transitions: Counter[str] = field(default_factory=Counter)
+    # files read, each with None (acknowledge) or the reason to reject it; settled by the caller
+    # once the unit of work that applied them has committed
+    settle: list[tuple[Incoming, str | None]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "duplicates": self.duplicates,
+            "unreadable": self.unreadable,
+            "receipts": self.receipts,
+            "unmatched": self.unmatched,
+            "transitions": dict(self.transitions),
+        }
+
+
+class DeclarationRead(BaseModel):
+    id: int
+    message_type: str
+    direction: str
+    trade_mode: str
+    cop_no: str
+    guid: str
+    seller_code: str
+    ebp_code: str
+    order_no: str
+    logistics_no: str
+    invt_no: str
+    pre_no: str
+    country: str
+    currency: str
+    total_value: Decimal | None
+    status: str
+    return_status: int | None
+    return_info: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class DeclarationPage(BaseModel):
+    items: list[DeclarationRead]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class DeclarationEventRead(BaseModel):
+    at: datetime
+    before: str
+    after: str
+    return_status: int | None
+    return_time: str
+    return_info: str
+    source: str
+
+
+class OutboxMessageRead(BaseModel):
+    filename: str
+    status: str
+    entities: int
+    sent_at: datetime | None
+
+
+class DeclarationDetailRead(DeclarationRead):
+    """A declaration with what a person needs beside it. The other areas' parts (documents, the
+    match, tax assessments) are their own read models as JSON."""
+
+    entity: dict[str, Any]
+    events: list[DeclarationEventRead]
+    documents: dict[str, Any]
+    match: dict[str, Any] | None
+    tax: list[Any]
+    related: list[DeclarationRead]
+    message: OutboxMessageRead | None
+
+
+class PersonalDataRead(BaseModel):
+    entity: dict[str, Any]
+    documents: dict[str, Any]
+
+
+class TimelineEventRead(BaseModel):
+    at: str
+    before: str
+    after: str
+    return_status: int | None
+    return_info: str
+    source: str
+
+
+class TimelineEntryRead(BaseModel):
+    id: int
+    message_type: str
+    cop_no: str
+    invt_no: str
+    order_no: str
+    status: str
+    events: list[TimelineEventRead]
+
+
+class TimelineRead(BaseModel):
+    ref: str
+    declarations: list[TimelineEntryRead]

@@ -1,0 +1,54 @@
+"""The declaration lifecycle on stored data, one module per use case:
+
+* ``declare``  — matched orders → declarations and their messages, with risk and tax before;
+* ``outbox``   — messages built and stored with their declarations, then handed to the transport;
+* ``receipts`` — customs' answers applied once each, through the state machine;
+* ``requests`` — cancellation and return of a declared list;
+* ``summary``  — the CEB701 summary declaration of released 9610 lists;
+* ``read``     — counts, pages, detail, XML and timeline for the API, the pages and the CLI.
+
+None of these commit; the caller's unit of work does.
+"""
+
+from cbec.customs.schemas import DeclareReport, ReceiptReport
+from cbec.customs.service.declaring import LIST_MESSAGES, declare
+from cbec.customs.service.outbox import send_pending
+from cbec.customs.service.read import (
+    declaration_detail,
+    declaration_read,
+    declaration_xml,
+    list_declarations,
+    lists_waiting,
+    message_count,
+    receipt_count,
+    released_export_lines,
+    status_counts,
+    timeline,
+)
+from cbec.customs.service.receipts import apply_receipt_bytes, apply_receipts, settle_receipts
+from cbec.customs.service.requests import request_cancel, request_return
+from cbec.customs.service.summary import summarise
+
+__all__ = [
+    "LIST_MESSAGES",
+    "DeclareReport",
+    "ReceiptReport",
+    "apply_receipt_bytes",
+    "apply_receipts",
+    "declaration_detail",
+    "declaration_read",
+    "declaration_xml",
+    "declare",
+    "list_declarations",
+    "lists_waiting",
+    "message_count",
+    "receipt_count",
+    "released_export_lines",
+    "request_cancel",
+    "request_return",
+    "send_pending",
+    "settle_receipts",
+    "status_counts",
+    "summarise",
+    "timeline",
+]

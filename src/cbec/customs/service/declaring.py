@@ -1,0 +1,417 @@
+"""Declaring: matched orders → declarations and their messages, in the caller's one transaction.
+
+A selection of matched, undeclared orders goes through four steps, each in the area that owns
+its rule: customs builds each order's declaration set (``customs.builders``, pure); risk screens
+the imports (RULES.md §7.1: an open hit holds the order for a person); tax assesses the imports
+against the buyers' annual ledger (财关税〔2018〕49号: over a limit the order is refused here,
+not sent); customs builds, signs and XSD-checks the messages and stores them with the
+declarations (the outbox, decision 0003). Declaring again finds what exists (unique message type
++ copNo), so nothing is declared twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from cbec.catalogue import service as catalogue
+from cbec.ceb.messages import Entity
+from cbec.ceb.signing import Signer
+from cbec.customs import builders, repository
+from cbec.customs.models import Declaration
+from cbec.customs.rules import State
+from cbec.customs.schemas import DeclareReport
+from cbec.customs.service.outbox import Built, Pending, store_messages, try_build
+from cbec.errors import CbecError, ValidationFailed
+from cbec.intake import service as intake
+from cbec.intake.models import Document
+from cbec.kit import events
+from cbec.matching.models import MatchResult
+from cbec.partners import service as partners
+from cbec.risk import service as risk
+from cbec.risk.rules import Thresholds as RiskThresholds
+from cbec.tax import schemas as tax_schemas
+from cbec.tax import service as tax
+from cbec.tax.import_tax import ImportLine, ImportOrder
+
+Progress = Callable[[int, int | None], None]
+BATCH = 100
+#: matched orders read, built and stored together by ``declare`` (one selection)
+SELECTION = BATCH * 5
+
+#: what each declared message is, for the state machine and the timeline
+LIST_MESSAGES = frozenset({"CEB603", "CEB621"})
+
+#: customs dates (ieDate, declTime) are China's calendar day (UTC+8), whatever the server's zone
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    trade_mode: str
+    agent_code: str | None
+    profile: builders.Profile
+    at: datetime
+    signer: Signer | None
+    risk_limits: RiskThresholds | None
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    """One order's declaration set, built and not stored yet."""
+
+    seller: str
+    order: Document
+    waybill: Document | None
+    payment: Document | None
+    declared: builders.Declared
+
+    @property
+    def platform(self) -> str:
+        return str(self.order.head.get("ebpCode") or self.seller)
+
+
+def declare(
+    session: Session,
+    *,
+    seller_code: str | None = None,
+    trade_mode: str = "9610",
+    agent_code: str | None = None,
+    profile: builders.Profile | None = None,
+    at: datetime | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    signer: Signer | None = None,
+    after: int = 0,
+    count_already: bool = True,
+    risk_limits: RiskThresholds | None = None,
+) -> DeclareReport:
+    """Declare every matched, not yet declared order (export and import); messages are signed
+    with ``signer`` when given (CEB.md §5.3).
+
+    With ``limit`` it stops once that many orders were examined (``report.more`` says whether
+    any are left, ``report.cursor`` where to go on: ``after=cursor, count_already=False``), so
+    that an edge can commit chunk by chunk instead of holding one write transaction for all."""
+    options = Options(
+        trade_mode, agent_code, profile or builders.default_profile(), at or datetime.now(UTC), signer, risk_limits
+    )
+    report = DeclareReport(cursor=after)
+    if count_already:
+        already = repository.count_matched_declared(session, seller_code)  # reported, not read again
+        report.orders += already
+        report.already += already
+    examined = 0
+    while True:
+        results = repository.matched_undeclared(session, after=report.cursor, limit=SELECTION, seller_code=seller_code)
+        if not results:
+            report.more = False
+            break
+        report.cursor = results[-1].id
+        examined += len(results)
+        _declare_batch(session, results, report, options)
+        if progress:
+            progress(report.orders, None)
+        if limit is not None and examined >= limit:
+            report.more = len(results) == SELECTION
+            break
+    return report
+
+
+def _declare_batch(session: Session, results: Sequence[MatchResult], report: DeclareReport, options: Options) -> None:
+    made = _build_sets(session, results, report, options)
+    fresh = _not_declared_before(session, made, report)
+    going = _screen(session, fresh, report, options.risk_limits)
+    taxed, assessed = _assess_imports(session, going, report, options.at)
+    held_back = _store_order_sets(session, _pending(taxed), report, at=options.at, signer=options.signer)
+    for made_set in taxed:  # assessed, then refused by the builder: it uses none of the quota
+        if made_set.order.id in held_back and made_set.order.id in assessed:
+            events.publish(
+                session, tax_schemas.ImportOrderVoided(made_set.platform, str(made_set.order.head.get("orderNo") or ""))
+            )
+
+
+def _build_sets(
+    session: Session, results: Sequence[MatchResult], report: DeclareReport, options: Options
+) -> list[Made]:
+    """Each matched order's declaration set by the pure builders; counted, skipped (declared, or
+    refused by tax before and unchanged) or refused with the builder's reason."""
+    ids = {i for r in results for i in (r.order_doc_id, r.waybill_doc_id, r.payment_doc_id) if i}
+    docs = intake.documents_by_ids(session, ids)
+    declared_orders = repository.declared_orders(session, [r.order_doc_id for r in results])
+    by_seller: dict[str, list[MatchResult]] = {}
+    for r in results:
+        by_seller.setdefault(r.seller_code, []).append(r)
+    parties: dict[str, builders.Party] = {}
+    out: list[Made] = []
+    for seller, group in by_seller.items():
+        out.extend(_build_seller_sets(session, seller, group, docs, declared_orders, parties, report, options))
+    return out
+
+
+def _party(session: Session, code: str, known: dict[str, builders.Party]) -> builders.Party:
+    if code not in known:
+        e = partners.find_enterprise(session, code)
+        known[code] = builders.Party(code, e.name if e else code)
+    return known[code]
+
+
+def _build_seller_sets(
+    session: Session,
+    seller: str,
+    group: list[MatchResult],
+    docs: dict[int, Document],
+    declared_orders: set[int],
+    parties: dict[str, builders.Party],
+    report: DeclareReport,
+    options: Options,
+) -> list[Made]:
+    skus = [str(ln.get("itemNo")) for r in group for ln in docs[r.order_doc_id].lines if "kind" not in ln]
+    products = {
+        sku: builders.ProductInfo(p.hs_code, p.name, p.unit1, p.unit2, p.origin_country)
+        for sku, p in catalogue.confirmed_products(session, seller, skus).items()
+    }
+    agent = _party(session, options.agent_code or seller, parties)
+    imports = {
+        str(docs[r.order_doc_id].order_no): docs[r.order_doc_id].received_at
+        for r in group
+        if r.kind == "import" and r.order_doc_id not in declared_orders
+    }
+    held = tax.refused_orders(session, seller, imports) if imports else set()
+    export_date = options.at.astimezone(CHINA).date().strftime("%Y%m%d")
+    out: list[Made] = []
+    for r in group:
+        report.orders += 1
+        order = docs[r.order_doc_id]
+        if r.order_doc_id in declared_orders:
+            report.already += 1
+            continue
+        if r.kind == "import" and str(order.order_no) in held:
+            report.held += 1
+            continue
+        waybill, payment = docs.get(r.waybill_doc_id or 0), docs.get(r.payment_doc_id or 0)
+        try:
+            made = _build_one(session, r.kind, order, waybill, payment, products, agent, parties, export_date, options)
+        except CbecError as exc:
+            report.refused.append({"order": order.doc_key, **exc.as_dict()})
+            continue
+        out.append(Made(seller, order, waybill, payment, made))
+    return out
+
+
+def _doc(d: Document) -> builders.DocIn:
+    return builders.DocIn(d.id, d.head, d.lines)
+
+
+def _build_one(
+    session: Session,
+    kind: str,
+    order: Document,
+    waybill: Document | None,
+    payment: Document | None,
+    products: dict[str, builders.ProductInfo],
+    agent: builders.Party,
+    parties: dict[str, builders.Party],
+    export_date: str,
+    options: Options,
+) -> builders.Declared:
+    assert waybill is not None  # a matched order has its waybill
+    if kind == "export":
+        logistics = _party(session, str(waybill.head.get("logisticsCode")), parties)
+        return builders.export_declaration(
+            _doc(order),
+            _doc(waybill),
+            products,
+            trade_mode=options.trade_mode,
+            agent=agent,
+            logistics=logistics,
+            profile=options.profile,
+            export_date=export_date,
+        )
+    assert payment is not None  # a matched import has its payment
+    return builders.import_declaration(
+        _doc(order),
+        _doc(payment),
+        _doc(waybill),
+        products,
+        trade_mode="9610" if options.trade_mode not in ("9610", "1210") else options.trade_mode,
+        agent=agent,
+        assure=agent,
+        profile=options.profile,
+        declared_on=export_date,
+    )
+
+
+def _not_declared_before(session: Session, made: list[Made], report: DeclareReport) -> list[Made]:
+    """A new version of an order already declared carries the same numbers (copNo): it is not
+    declared a second time here (a change to a declared order goes to customs as a modification
+    or a cancellation, a person's decision; see docs/customs-messages.md), and it is not assessed
+    either, so the buyer's ledger keeps the amount of the version declared."""
+    keys = {(m, key[:60]) for one in made for m, items in one.declared.entities.items() for key, _ in items}
+    existing = repository.existing_cop_nos(session, keys) if keys else set()
+    fresh = []
+    for one in made:
+        if any((m, key[:60]) in existing for m, items in one.declared.entities.items() for key, _ in items):
+            report.already += 1
+        else:
+            fresh.append(one)
+    return fresh
+
+
+def _screen(session: Session, made: list[Made], report: DeclareReport, limits: RiskThresholds | None) -> list[Made]:
+    """Risk rules before tax (RULES.md §7.1): an import with an open hit waits for a person."""
+    screening = risk.screen_imports(
+        session, [(m.seller, m.order, m.payment) for m in made if m.declared.direction == "import"], limits=limits
+    )
+    report.risk_hits += screening.hits
+    going = []
+    for m in made:
+        if m.order.id in screening.held:
+            report.held_for_review += 1
+        elif m.order.id in screening.refused:
+            report.refused_in_review += 1
+        else:
+            going.append(m)
+    return going
+
+
+def import_order_for_tax(order: Document, declared: builders.Declared, on: datetime) -> ImportOrder:
+    """The order as the tax rules read it: the head's amounts and buyer, and every goods line of
+    its list(s) with the HS code and units the declaration carries; a line's second quantity and
+    unit come from the order line when the list has none (the catalogue knows no second legal
+    unit, but the price-per-ml rule of high-end cosmetics needs the content, 财税〔2016〕103号)."""
+    head = order.head
+    given = {ln.get("gnum"): ln for ln in order.lines if ln.get("qty2") not in (None, "")}
+    lines = []
+    for _, entity in declared.entities.get("CEB621", []):
+        for ln in entity.lines:
+            source = given.get(ln.get("gnum"), {})
+            qty2, unit2 = ln.get("qty2"), ln.get("unit2")
+            if qty2 in (None, ""):
+                qty2, unit2 = source.get("qty2"), source.get("unit2")
+            lines.append(
+                ImportLine(
+                    gnum=int(ln["gnum"]),
+                    gcode=str(ln["gcode"]),
+                    qty=Decimal(str(ln["qty"])),
+                    unit=str(ln["unit"]),
+                    price=Decimal(str(ln["price"])),
+                    qty2=None if qty2 in (None, "") else Decimal(str(qty2)),
+                    unit2=None if unit2 in (None, "") else tax_schemas.unit_code(str(unit2)),
+                )
+            )
+    return ImportOrder(
+        order_no=str(head.get("orderNo") or ""),
+        on=on.astimezone(CHINA).date(),
+        buyer_id_number=str(head.get("buyerIdNumber") or "").upper(),
+        lines=tuple(lines),
+        freight=Decimal(str(head.get("freight") or 0)),
+        insured_fee=Decimal(str(head.get("insuredFee") or 0)),
+        discount=Decimal(str(head.get("discount") or 0)),
+        trade_mode=declared.trade_mode,
+    )
+
+
+def _assess_imports(
+    session: Session, made: list[Made], report: DeclareReport, at: datetime
+) -> tuple[list[Made], set[int]]:
+    """The imports' tax first: the tax rules and the buyer's annual ledger decide before customs
+    sees an order; over 5,000 an order or 26,000 a year it is refused here, not sent
+    (财关税〔2018〕49号); the assessment is stored beside the declarations. Returns the orders
+    that go on and the import orders assessed."""
+    imports = [m for m in made if m.declared.direction == "import"]
+    to_tax = [
+        tax_schemas.ImportToAssess(import_order_for_tax(m.order, m.declared, at), m.seller, m.platform) for m in imports
+    ]
+    outcomes = dict(
+        zip((m.order.id for m in imports), tax.assess_import_orders(session, to_tax) if to_tax else [], strict=True)
+    )
+    going, assessed = [], set()
+    for m in made:
+        outcome = outcomes.get(m.order.id)
+        if isinstance(outcome, CbecError):
+            report.refused.append({"order": m.order.doc_key, **outcome.as_dict()})
+            continue
+        if outcome is not None:
+            assessed.add(m.order.id)
+        going.append(m)
+    return going, assessed
+
+
+def _total(entity: Entity) -> Decimal | None:
+    totals = [t for ln in entity.lines if isinstance(t := ln.get("totalPrice"), Decimal)]
+    if totals and len(totals) == len(entity.lines):
+        return sum(totals, Decimal(0))
+    value = entity.head.get("goodsValue")
+    return value if isinstance(value, Decimal) else None
+
+
+def _pending(made: list[Made]) -> dict[str, Pending]:
+    """The declarations to build, by message type, each beside its entity."""
+    pending: dict[str, Pending] = {}
+    for m in made:
+        for message, items in m.declared.entities.items():
+            for key, entity in items:
+                d = Declaration(
+                    message_type=message,
+                    direction=m.declared.direction,
+                    trade_mode=m.declared.trade_mode if message in LIST_MESSAGES else "",
+                    cop_no=key[:60],
+                    guid="",
+                    seller_code=m.seller,
+                    ebp_code=str(m.order.head.get("ebpCode") or ""),
+                    order_no=str(m.order.order_no or ""),
+                    logistics_no=str((m.waybill.logistics_no if m.waybill else "") or ""),
+                    country=str(m.order.country or ""),
+                    currency=str(m.order.currency or ""),
+                    total_value=_total(entity),
+                    order_doc_id=m.order.id,
+                    waybill_doc_id=m.waybill.id if m.waybill else None,
+                    payment_doc_id=m.payment.id if m.payment else None,
+                    entity={},
+                    status=State.QUEUED.value,
+                )
+                pending.setdefault(message, []).append((d, Entity(entity.head, entity.lines)))
+    return pending
+
+
+def _store_order_sets(
+    session: Session, pending: dict[str, Pending], report: DeclareReport, *, at: datetime, signer: Signer | None
+) -> set[int | None]:
+    """An order's declarations go out together or not at all: when the builder refuses any one
+    of them (order, waybill, payment or list), the order's others are held back too. Returns the
+    order documents held back."""
+    refused_orders: dict[int | None, tuple[str, ValidationFailed]] = {}
+    attempts: dict[str, Built] = {}
+    for message, queued in pending.items():
+        built, refused = try_build(session, message, queued, at=at, signer=signer)
+        attempts[message] = built
+        for d, exc in refused:
+            refused_orders.setdefault(d.order_doc_id, (message, exc))
+    for doc_id, (message, exc) in refused_orders.items():
+        order_no = next((d.order_no for q in pending.values() for d, _ in q if d.order_doc_id == doc_id), "")
+        report.refused.append({"order": order_no, "message": message, **exc.as_dict()})
+    for message, built in attempts.items():
+        # only the messages that carried a held-back order's declaration are built again
+        to_store = (
+            _without(session, message, built, set(refused_orders), at=at, signer=signer) if refused_orders else built
+        )
+        store_messages(session, message, to_store, report, at=at)
+    return set(refused_orders)
+
+
+def _without(
+    session: Session, message: str, built: Built, held: set[int | None], *, at: datetime, signer: Signer | None
+) -> Built:
+    rebuilt: Built = []
+    for chunk, msg in built:
+        kept = [(d, e) for d, e in chunk if d.order_doc_id not in held]
+        if len(kept) == len(chunk):
+            rebuilt.append((chunk, msg))
+        elif kept:
+            rebuilt.extend(try_build(session, message, kept, at=at, signer=signer)[0])
+    return rebuilt

@@ -1,0 +1,243 @@
+"""Receipts: customs' answers applied to the declarations they concern.
+
+Each receipt file is applied once (by its sha256) and every transition goes through the state
+machine (``customs.rules.apply_receipt``) and is recorded with the receipt's text. The files are
+not moved here: the report lists them (``settle``), and the caller acknowledges them to the
+transport after its unit of work commits, so a crash in between leaves them waiting (read again,
+they are duplicates by sha256 and change nothing), never archived but unapplied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cbec.ceb.envelope import open_message
+from cbec.ceb.messages import Receipt, parse, parse_receipts
+from cbec.customs import repository
+from cbec.customs.models import DeclarationEvent, ReceiptLog
+from cbec.customs.rules import QUOTA_GIVEN_BACK, State, apply_receipt, apply_request_receipt, describe
+from cbec.customs.schemas import ReceiptReport
+from cbec.customs.transport import Transport
+from cbec.errors import CbecError
+from cbec.kit import events
+from cbec.orm import utcnow
+from cbec.tax.schemas import ImportOrderVoided
+
+CANCEL_MESSAGES = frozenset({"CEB605", "CEB623"})
+RETURN_MESSAGES = frozenset({"CEB213", "CEB625"})
+REQUEST_MESSAGES = CANCEL_MESSAGES | RETURN_MESSAGES
+
+
+@dataclass(frozen=True, slots=True)
+class _RequestAnswer:
+    """A receipt for a cancellation or return request, which also settles the list it concerns."""
+
+    list_id: int
+    request_type: str
+    status: int
+    info: str
+    return_time: str
+
+
+def apply_receipt_bytes(session: Session, data: bytes, name: str, report: ReceiptReport) -> dict[str, Any]:
+    """Apply one receipt file (once: a file seen before by its sha256 changes nothing)."""
+    digest = hashlib.sha256(data).hexdigest()
+    if repository.receipt_seen(session, digest):
+        report.duplicates += 1
+        return {"duplicate": True}
+    inner = open_message(data)
+    if b"CEB792Message" in inner[:400]:
+        return _apply_summary_result(session, inner, name, digest, report)
+    receipts = parse_receipts(inner, document=name)
+    targets = repository.targets_by_guid(session, [r.guid for r in receipts if r.guid])
+    outcome = _apply_receipts_in_bulk(session, receipts, targets, name, report)
+    repository.add(
+        session,
+        ReceiptLog(
+            sha256=digest,
+            filename=name[:255],
+            message_type=receipts[0].message if receipts else "",
+            outcome=dict(outcome),
+        ),
+    )
+    session.flush()
+    return dict(outcome)
+
+
+@dataclass
+class _Batch:
+    """What one receipt file changes, written with a few bulk statements."""
+
+    name: str
+    now: Any
+    status_of: dict[int, str]
+    events: list[dict[str, Any]]
+    updates: dict[int, dict[str, Any]]
+    requests: list[_RequestAnswer]
+    given_back: list[int]  # import lists whose buyer's quota comes back
+
+
+def _apply_receipts_in_bulk(
+    session: Session,
+    receipts: Sequence[Receipt],
+    targets: dict[str, repository.ReceiptTarget],
+    name: str,
+    report: ReceiptReport,
+) -> Counter[str]:
+    """The receipts of one file as two statements: the events inserted, the declarations updated.
+    A receipt for a cancellation or return request then also settles the list it concerns."""
+    outcome: Counter[str] = Counter()
+    batch = _Batch(name, utcnow(), {}, [], {}, [], [])
+    for r in receipts:
+        report.receipts += 1
+        t = targets.get(r.guid)
+        if t is None and r.keys.get("invtNo"):
+            t = repository.target_by_invt_no(session, str(r.keys["invtNo"]))
+        if t is None:
+            report.unmatched += 1
+            outcome["unmatched"] += 1
+            continue
+        outcome[_apply_one(r, t, batch, report)] += 1
+    repository.insert_events(session, batch.events)
+    repository.update_declarations(session, list(batch.updates.values()))
+    if batch.given_back:
+        _give_quota_back(session, batch.given_back)
+    for answer in batch.requests:
+        _apply_to_list(session, answer, name, report)
+    return outcome
+
+
+def _apply_one(r: Receipt, t: repository.ReceiptTarget, batch: _Batch, report: ReceiptReport) -> str:
+    """One receipt's event and update (in the batch); the state it leaves the declaration in."""
+    status = r.status if r.status is not None else 0
+    step = apply_receipt(State(batch.status_of.get(t.id, t.status)), status)
+    zh, en = describe(status)
+    info = (r.returnInfo or f"{zh} / {en}")[:4000]
+    batch.events.append(
+        {
+            "declaration_id": t.id,
+            "at": batch.now,
+            "before": step.before.value,
+            "after": step.after.value,
+            "return_status": status,
+            "return_time": r.returnTime[:17],
+            "return_info": info,
+            "source": batch.name[:255],
+        }
+    )
+    row = batch.updates.setdefault(t.id, {"id": t.id})
+    row.update(return_status=status, return_info=info)
+    for key, attr in (("invtNo", "invt_no"), ("preNo", "pre_no")):
+        if r.keys.get(key):
+            row[attr] = str(r.keys[key])
+    if step.changed:
+        batch.status_of[t.id] = step.after.value
+        row.update(status=step.after.value, updated_at=batch.now)
+        report.transitions[f"{step.before.value}->{step.after.value}"] += 1
+        if t.message_type == "CEB621" and step.after in QUOTA_GIVEN_BACK:
+            batch.given_back.append(t.id)
+    if t.message_type in REQUEST_MESSAGES and t.related_id:
+        batch.requests.append(_RequestAnswer(t.related_id, t.message_type, status, info, r.returnTime[:17]))
+    return step.after.value
+
+
+def _give_quota_back(session: Session, list_ids: Sequence[int]) -> None:
+    """These import lists were voided: their orders use none of their buyers' annual quota.
+    The ledger's platform is the order's ebpCode, the seller when the order named none."""
+    for ebp_code, seller_code, order_no in repository.import_list_orders(session, list_ids):
+        events.publish(session, ImportOrderVoided(ebp_code or seller_code, order_no))
+
+
+def _apply_summary_result(
+    session: Session, data: bytes, name: str, digest: str, report: ReceiptReport
+) -> dict[str, Any]:
+    """CEB792 汇总结果单: customs' declaration (报关单) for a summary; recorded on the summary and on
+    each of its lists (entryId, sumNo), which keep their own status."""
+    message = parse(data, document=name)
+    outcome: Counter[str] = Counter()
+    for entity in message.entities:
+        head = entity.head
+        info = f"汇总结果 sumNo={head.get('sumNo', '')} entryId={head.get('entryId', '')} decState={head.get('decState', '')}"
+        invt_nos = sorted({str(line.get("invtNo")) for line in entity.lines if line.get("invtNo")})
+        lists = repository.lists_by_invt_nos(session, invt_nos)
+        summaries = {d.summary_id for d in lists if d.summary_id}
+        targets = lists + [s for s in (repository.get(session, i) for i in summaries) if s is not None]
+        for d in targets:
+            report.receipts += 1
+            repository.add(
+                session,
+                DeclarationEvent(
+                    declaration_id=d.id, before=d.status, after=d.status, return_info=info, source=name[:255]
+                ),
+            )
+            outcome["summary_result"] += 1
+        report.unmatched += len(invt_nos) - len(lists)
+    repository.add(
+        session, ReceiptLog(sha256=digest, filename=name[:255], message_type="CEB792", outcome=dict(outcome))
+    )
+    session.flush()
+    return dict(outcome)
+
+
+def apply_receipts(
+    session: Session, transport: Transport, *, limit: int | None = None, report: ReceiptReport | None = None
+) -> ReceiptReport:
+    """Apply the receipts waiting in the transport (at most ``limit`` files). The files are
+    listed in ``report.settle``; call ``settle_receipts`` after the commit."""
+    report = report or ReceiptReport()
+    for item in transport.receive(limit):
+        report.files += 1
+        try:
+            apply_receipt_bytes(session, item.read(), item.name, report)
+        except CbecError as exc:
+            report.unreadable += 1
+            report.settle.append((item, f"{exc.message_en}\n{exc.message_zh}\n"))
+            continue
+        report.settle.append((item, None))
+    return report
+
+
+def settle_receipts(transport: Transport, report: ReceiptReport) -> int:
+    """Archive the receipt files applied (or reject the unreadable ones, with the reason) once
+    the unit of work that read them has committed; returns how many were settled."""
+    n = len(report.settle)
+    for item, reason in report.settle:
+        if reason is None:
+            transport.ack(item)
+        else:
+            transport.reject(item, reason)
+    report.settle.clear()
+    return n
+
+
+def _apply_to_list(session: Session, answer: _RequestAnswer, source: str, report: ReceiptReport) -> None:
+    """A receipt for a cancellation/return request also settles the list it concerns."""
+    target = repository.get(session, answer.list_id)
+    if target is None:
+        return
+    step = apply_request_receipt(State(target.status), answer.status)
+    if not step.changed:
+        return
+    target.status = step.after.value
+    target.updated_at = utcnow()
+    report.transitions[f"{step.before.value}->{step.after.value}"] += 1
+    if target.message_type == "CEB621" and step.after in QUOTA_GIVEN_BACK:
+        _give_quota_back(session, [target.id])
+    repository.add(
+        session,
+        DeclarationEvent(
+            declaration_id=target.id,
+            before=step.before.value,
+            after=step.after.value,
+            return_status=answer.status,
+            return_time=answer.return_time,
+            return_info=f"{answer.request_type}: {answer.info}"[:4000],
+            source=source[:255],
+        ),
+    )
