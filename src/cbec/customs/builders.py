@@ -179,6 +179,89 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
+@dataclass(frozen=True, slots=True)
+class _ListContext:
+    """What every line of one order's list(s) shares."""
+
+    products: Mapping[str, ProductInfo]
+    profile: Profile
+    document: str
+
+
+def _line_common(ctx: _ListContext, ln: Mapping[str, Any], n: int) -> tuple[ProductInfo, dict[str, Any]]:
+    """A list line's product and the fields export and import lists share."""
+    gnum = int(ln.get("gnum") or n)
+    info = _product(ctx.products, ln, ctx.document, gnum)
+    unit = str(ln.get("unit") or ctx.profile.default_legal_unit)
+    unit1 = info.unit1 or ctx.profile.default_legal_unit
+    qty = Decimal(str(ln["qty"]))
+    return info, {
+        "gnum": gnum,
+        "itemNo": str(ln.get("itemNo") or "")[:20],
+        "itemName": str(ln.get("itemName") or "")[:250],
+        "gcode": info.hs_code,
+        "gname": (info.name or str(ln.get("itemName") or ""))[:250],
+        "qty": qty,
+        "qty1": _legal_qty(ln, qty, unit, unit1, ctx.document),
+        "unit": unit,
+        "unit1": unit1,
+        "price": Decimal(str(ln["price"])),
+        "totalPrice": Decimal(str(ln["totalPrice"])),
+    }
+
+
+def _export_list_line(ctx: _ListContext, ln: Mapping[str, Any], n: int, country: str, currency: Any) -> dict[str, Any]:
+    info, common = _line_common(ctx, ln, n)
+    return {
+        **common,
+        "gmodel": str(ln.get("itemName") or info.name)[:250],
+        "barCode": str(ln.get("barCode") or "无"),
+        "country": country,
+        "currency": str(ln.get("currency") or currency),
+    }
+
+
+def _export_list_head(
+    oh: Mapping[str, Any], wh: Mapping[str, Any], *, cop: str, first: bool, trade_mode: str, agent: Party,
+    logistics: Party, profile: Profile, export_date: str,
+) -> dict[str, Any]:  # fmt: skip
+    gross = Decimal(str(wh.get("grossWeight") or "0"))
+    return {
+        "customsCode": profile.customs_code,
+        "ebpCode": oh.get("ebpCode"),
+        "ebpName": oh.get("ebpName") or oh.get("ebpCode"),
+        "orderNo": oh.get("orderNo"),
+        "logisticsCode": logistics.code,
+        "logisticsName": logistics.name,
+        "logisticsNo": wh.get("logisticsNo"),
+        "copNo": cop,
+        "ieFlag": "E",
+        "portCode": profile.port_code,
+        "ieDate": export_date,
+        "statisticsFlag": profile.statistics_flag if trade_mode == "9610" else "A",
+        "agentCode": agent.code,
+        "agentName": agent.name,
+        "ebcCode": oh.get("ebcCode"),
+        "ebcName": oh.get("ebcName") or oh.get("ebcCode"),
+        "ownerCode": oh.get("ebcCode"),
+        "ownerName": oh.get("ebcName") or oh.get("ebcCode"),
+        "tradeMode": trade_mode,
+        "trafMode": profile.traf_mode,
+        "country": str(oh.get("destinationCountry") or ""),
+        "POD": profile.pod,
+        "freight": Decimal(str(oh.get("freight") or 0)) if first else Decimal(0),
+        "fCurrency": oh.get("currency"),
+        "fFlag": "3",
+        "insuredFee": Decimal(str(wh.get("insuredFee") or 0)) if first else Decimal(0),
+        "iCurrency": oh.get("currency"),
+        "iFlag": "3",
+        "wrapType": profile.wrap_type,
+        "packNo": int(wh.get("packNo") or 1),
+        "grossWeight": gross,
+        "netWeight": (gross * profile.net_weight_share).quantize(Decimal("0.00001")),
+    }
+
+
 def export_declaration(
     order: DocIn,
     waybill: DocIn,
@@ -193,84 +276,91 @@ def export_declaration(
     """CEB303 + CEB505 + CEB603 list(s) for one matched export order."""
     oh, wh = order.head, waybill.head
     key = f"{oh.get('ebpCode')}|{oh.get('orderNo')}"
-    document = f"CEB603 orderNo={oh.get('orderNo')}"
+    ctx = _ListContext(products, profile, f"CEB603 orderNo={oh.get('orderNo')}")
     out = Declared("export", trade_mode)
     goods = _goods(order.lines)
-    _within_line_limit(goods, EXPORT_LIST_LINES, "CEB303", document)
+    _within_line_limit(goods, EXPORT_LIST_LINES, "CEB303", ctx.document)
     order_lines = [_only(EXPORT_XSD, "OrderList", ln) for ln in goods]
     # orderType follows the trade mode: E (9610/1210), B (9710 B2B), W (9810 overseas warehouse),
     # 海关总署公告2021年第47号 (CEB.md §7)
     order_head = {**_only(EXPORT_XSD, "OrderHead", oh), "orderType": export_order_type(trade_mode)}
     out.add("CEB303", key, Entity(order_head, tuple(order_lines)))
     out.add("CEB505", f"{wh.get('logisticsCode')}|{wh.get('logisticsNo')}", Entity(_only(EXPORT_XSD, "Logistics", wh)))
-
     destination = str(oh.get("destinationCountry") or "")
-    gross = Decimal(str(wh.get("grossWeight") or "0"))
     parts = _chunks(goods, EXPORT_LIST_LINES)
     for index, part in enumerate(parts, start=1):
-        list_lines = []
-        for n, ln in enumerate(part, start=1):
-            info = _product(products, ln, document, int(ln.get("gnum") or n))
-            unit = str(ln.get("unit") or profile.default_legal_unit)
-            unit1 = info.unit1 or profile.default_legal_unit
-            qty = Decimal(str(ln["qty"]))
-            item_no = str(ln.get("itemNo") or "")
-            list_lines.append(
-                {
-                    "gnum": int(ln.get("gnum") or n),
-                    "itemNo": item_no[:20],
-                    "itemName": str(ln.get("itemName") or "")[:250],
-                    "gcode": info.hs_code,
-                    "gname": (info.name or str(ln.get("itemName") or ""))[:250],
-                    "gmodel": str(ln.get("itemName") or info.name)[:250],
-                    "barCode": str(ln.get("barCode") or "无"),
-                    "country": destination,
-                    "currency": str(ln.get("currency") or oh.get("currency")),
-                    "qty": qty,
-                    "qty1": _legal_qty(ln, qty, unit, unit1, document),
-                    "unit": unit,
-                    "unit1": unit1,
-                    "price": Decimal(str(ln["price"])),
-                    "totalPrice": Decimal(str(ln["totalPrice"])),
-                }
-            )
-        part_no = index if len(parts) > 1 else None
-        head = {
-            "customsCode": profile.customs_code,
-            "ebpCode": oh.get("ebpCode"),
-            "ebpName": oh.get("ebpName") or oh.get("ebpCode"),
-            "orderNo": oh.get("orderNo"),
-            "logisticsCode": logistics.code,
-            "logisticsName": logistics.name,
-            "logisticsNo": wh.get("logisticsNo"),
-            "copNo": cop_no("E", key, part_no, 30),
-            "ieFlag": "E",
-            "portCode": profile.port_code,
-            "ieDate": export_date,
-            "statisticsFlag": profile.statistics_flag if trade_mode == "9610" else "A",
-            "agentCode": agent.code,
-            "agentName": agent.name,
-            "ebcCode": oh.get("ebcCode"),
-            "ebcName": oh.get("ebcName") or oh.get("ebcCode"),
-            "ownerCode": oh.get("ebcCode"),
-            "ownerName": oh.get("ebcName") or oh.get("ebcCode"),
-            "tradeMode": trade_mode,
-            "trafMode": profile.traf_mode,
-            "country": destination,
-            "POD": profile.pod,
-            "freight": Decimal(str(oh.get("freight") or 0)) if index == 1 else Decimal(0),
-            "fCurrency": oh.get("currency"),
-            "fFlag": "3",
-            "insuredFee": Decimal(str(wh.get("insuredFee") or 0)) if index == 1 else Decimal(0),
-            "iCurrency": oh.get("currency"),
-            "iFlag": "3",
-            "wrapType": profile.wrap_type,
-            "packNo": int(wh.get("packNo") or 1),
-            "grossWeight": gross,
-            "netWeight": (gross * profile.net_weight_share).quantize(Decimal("0.00001")),
-        }
-        out.add("CEB603", str(head["copNo"]), Entity(head, tuple(list_lines)))
+        lines = [_export_list_line(ctx, ln, n, destination, oh.get("currency")) for n, ln in enumerate(part, start=1)]
+        head = _export_list_head(
+            oh, wh, cop=cop_no("E", key, index if len(parts) > 1 else None, 30), first=index == 1,
+            trade_mode=trade_mode, agent=agent, logistics=logistics, profile=profile, export_date=export_date,
+        )  # fmt: skip
+        out.add("CEB603", str(head["copNo"]), Entity(head, tuple(lines)))
     return out
+
+
+def _import_list_line(ctx: _ListContext, ln: Mapping[str, Any], n: int) -> dict[str, Any]:
+    info, common = _line_common(ctx, ln, n)
+    line = {
+        **common,
+        "gmodel": str(ln.get("gmodel") or ln.get("itemName") or info.name)[:510],
+        "barCode": str(ln.get("barCode") or "无"),
+        "country": str(ln.get("country") or info.origin_country or ""),
+        "currency": "142",
+    }
+    if ln.get("itemRecordNo"):
+        line["itemRecordNo"] = str(ln["itemRecordNo"])
+    if info.unit2 and ln.get("qty2") not in (None, ""):
+        line["qty2"] = Decimal(str(ln["qty2"]))
+        line["unit2"] = info.unit2
+    return line
+
+
+def _import_list_head(
+    oh: Mapping[str, Any], wh: Mapping[str, Any], part: Sequence[Mapping[str, Any]], *, cop: str, first: bool,
+    trade_mode: str, agent: Party, assure: Party, profile: Profile, declared_on: str,
+) -> dict[str, Any]:  # fmt: skip
+    weight = Decimal(str(wh.get("weight") or "0"))
+    head = {
+        "orderNo": oh.get("orderNo"),
+        "ebpCode": oh.get("ebpCode"),
+        "ebpName": oh.get("ebpName"),
+        "ebcCode": oh.get("ebcCode"),
+        "ebcName": oh.get("ebcName"),
+        "logisticsNo": wh.get("logisticsNo"),
+        "logisticsCode": wh.get("logisticsCode"),
+        "logisticsName": wh.get("logisticsName"),
+        "copNo": cop,
+        "assureCode": assure.code,
+        "ieFlag": "I",
+        "declTime": declared_on,
+        "customsCode": profile.customs_code,
+        "portCode": profile.port_code,
+        "buyerIdType": "1",
+        "buyerIdNumber": oh.get("buyerIdNumber"),
+        "buyerName": oh.get("buyerName"),
+        "buyerTelephone": oh.get("buyerTelephone"),
+        "consigneeAddress": oh.get("consigneeAddress"),
+        "agentCode": agent.code,
+        "agentName": agent.name,
+        "tradeMode": trade_mode,
+        "trafMode": profile.traf_mode,
+        # 9610 direct purchase: the shipment's conveyance, voyage and bill (from the waybill);
+        # 1210 bonded: the zone's account book and enterprise (profile)
+        "trafNo": wh.get("trafNo"),
+        "voyageNo": wh.get("voyageNo"),
+        "billNo": wh.get("billNo"),
+        "emsNo": profile.ems_no if trade_mode == "1210" else None,
+        "areaCode": profile.area_code if trade_mode == "1210" else None,
+        "areaName": profile.area_name if trade_mode == "1210" else None,
+        "country": str(part[0].get("country") or "") if part else "",
+        "freight": Decimal(str(oh.get("freight") or 0)) if first else Decimal(0),
+        "insuredFee": Decimal(0),
+        "currency": "142",
+        "packNo": 1,  # CEB.md §5.1 rule 7: packNo fixed 1 in the import waybill and list
+        "grossWeight": weight,
+        "netWeight": (weight * profile.net_weight_share).quantize(Decimal("0.00001")),
+    }
+    return {k: v for k, v in head.items() if v not in (None, "")}
 
 
 def import_declaration(
@@ -288,10 +378,10 @@ def import_declaration(
     """CEB311 + CEB411 + CEB511 + CEB621 list(s) for one matched retail-import order."""
     oh, ph, wh = order.head, payment.head, waybill.head
     key = f"{oh.get('ebpCode')}|{oh.get('orderNo')}"
-    document = f"CEB621 orderNo={oh.get('orderNo')}"
+    ctx = _ListContext(products, profile, f"CEB621 orderNo={oh.get('orderNo')}")
     out = Declared("import", trade_mode)
     goods = _goods(order.lines)
-    _within_line_limit(goods, IMPORT_LIST_LINES, "CEB311", document)
+    _within_line_limit(goods, IMPORT_LIST_LINES, "CEB311", ctx.document)
     out.add(
         "CEB311",
         key,
@@ -302,81 +392,13 @@ def import_declaration(
         "CEB511", f"{wh.get('logisticsCode')}|{wh.get('logisticsNo')}", Entity(_only(IMPORT_XSD, "LogisticsHead", wh))
     )
     parts = _chunks(goods, IMPORT_LIST_LINES)
-    weight = Decimal(str(wh.get("weight") or "0"))
     for index, part in enumerate(parts, start=1):
-        list_lines = []
-        for n, ln in enumerate(part, start=1):
-            info = _product(products, ln, document, int(ln.get("gnum") or n))
-            unit = str(ln.get("unit") or profile.default_legal_unit)
-            unit1 = info.unit1 or profile.default_legal_unit
-            qty = Decimal(str(ln["qty"]))
-            qty1 = _legal_qty(ln, qty, unit, unit1, document)
-            line = {
-                "gnum": int(ln.get("gnum") or n),
-                "itemNo": str(ln.get("itemNo") or "")[:20],
-                "itemName": str(ln.get("itemName") or "")[:250],
-                "gcode": info.hs_code,
-                "gname": (info.name or str(ln.get("itemName") or ""))[:250],
-                "gmodel": str(ln.get("gmodel") or ln.get("itemName") or info.name)[:510],
-                "barCode": str(ln.get("barCode") or "无"),
-                "country": str(ln.get("country") or info.origin_country or ""),
-                "currency": "142",
-                "qty": qty,
-                "unit": unit,
-                "qty1": qty1,
-                "unit1": unit1,
-                "price": Decimal(str(ln["price"])),
-                "totalPrice": Decimal(str(ln["totalPrice"])),
-            }
-            if ln.get("itemRecordNo"):
-                line["itemRecordNo"] = str(ln["itemRecordNo"])
-            if info.unit2 and ln.get("qty2") not in (None, ""):
-                line["qty2"] = Decimal(str(ln["qty2"]))
-                line["unit2"] = info.unit2
-            list_lines.append(line)
-        part_no = index if len(parts) > 1 else None
-        head = {
-            "orderNo": oh.get("orderNo"),
-            "ebpCode": oh.get("ebpCode"),
-            "ebpName": oh.get("ebpName"),
-            "ebcCode": oh.get("ebcCode"),
-            "ebcName": oh.get("ebcName"),
-            "logisticsNo": wh.get("logisticsNo"),
-            "logisticsCode": wh.get("logisticsCode"),
-            "logisticsName": wh.get("logisticsName"),
-            "copNo": cop_no("I", key, part_no, 20),
-            "assureCode": assure.code,
-            "ieFlag": "I",
-            "declTime": declared_on,
-            "customsCode": profile.customs_code,
-            "portCode": profile.port_code,
-            "buyerIdType": "1",
-            "buyerIdNumber": oh.get("buyerIdNumber"),
-            "buyerName": oh.get("buyerName"),
-            "buyerTelephone": oh.get("buyerTelephone"),
-            "consigneeAddress": oh.get("consigneeAddress"),
-            "agentCode": agent.code,
-            "agentName": agent.name,
-            "tradeMode": trade_mode,
-            "trafMode": profile.traf_mode,
-            # 9610 direct purchase: the shipment's conveyance, voyage and bill (from the waybill);
-            # 1210 bonded: the zone's account book and enterprise (profile)
-            "trafNo": wh.get("trafNo"),
-            "voyageNo": wh.get("voyageNo"),
-            "billNo": wh.get("billNo"),
-            "emsNo": profile.ems_no if trade_mode == "1210" else None,
-            "areaCode": profile.area_code if trade_mode == "1210" else None,
-            "areaName": profile.area_name if trade_mode == "1210" else None,
-            "country": str(part[0].get("country") or "") if part else "",
-            "freight": Decimal(str(oh.get("freight") or 0)) if index == 1 else Decimal(0),
-            "insuredFee": Decimal(0),
-            "currency": "142",
-            "packNo": 1,  # CEB.md §5.1 rule 7: packNo fixed 1 in the import waybill and list
-            "grossWeight": weight,
-            "netWeight": (weight * profile.net_weight_share).quantize(Decimal("0.00001")),
-        }
-        head = {k: v for k, v in head.items() if v not in (None, "")}
-        out.add("CEB621", str(head["copNo"]), Entity(head, tuple(list_lines)))
+        lines = [_import_list_line(ctx, ln, n) for n, ln in enumerate(part, start=1)]
+        head = _import_list_head(
+            oh, wh, part, cop=cop_no("I", key, index if len(parts) > 1 else None, 20), first=index == 1,
+            trade_mode=trade_mode, agent=agent, assure=assure, profile=profile, declared_on=declared_on,
+        )  # fmt: skip
+        out.add("CEB621", str(head["copNo"]), Entity(head, tuple(lines)))
     return out
 
 
