@@ -12,9 +12,12 @@ import json
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -223,16 +226,26 @@ def refund_position(settings: Settings, *, on: datetime | None = None) -> dict[s
     return position.refund_position(lines, position.RefundAssumption.demo(), tax_tables(), day)
 
 
-def run_demo(
-    settings: Settings,
-    *,
-    fresh: bool = True,
-    customs: bool = True,
-    step: Step = lambda s: None,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
+@dataclass
+class _Run:
+    """One demo run: its settings, how it reports, and the seconds each stage took."""
+
+    settings: Settings
+    step: Step
+    progress: Progress | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str, label: str) -> Iterator[None]:
+        self.step(label)
+        t = time.perf_counter()
+        yield
+        self.timings[name] = time.perf_counter() - t
+
+
+def _prepare(settings: Settings, *, fresh: bool) -> Path:
+    """A database at the newest schema (emptied first when ``fresh``), the demo's enterprises
+    registered; the Online Retail file to read."""
     source = settings.online_retail_path
     if source is None:
         raise InvalidInput(
@@ -244,52 +257,62 @@ def run_demo(
         _fresh(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.database_url)
-
-    step("登记企业 registering enterprises")
     with UnitOfWork(settings) as uow:
         for e in (PLATFORM, SELLER, LOGISTICS):
             partners.ensure_enterprise(uow.session, e)
         uow.commit()
+    return source
 
-    t = time.perf_counter()
-    step("导入订单 importing Online Retail orders")
-    ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
-    orders_report = pipeline.import_path(settings, source, ctx, fmt="online-retail", progress=progress, rematch=False)
-    timings["import_orders"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    step("物流企业推送运单 logistics company pushes waybills")
-    with UnitOfWork(settings) as uow:
+def _push_waybills(run: _Run) -> dict[str, Any]:
+    """The logistics company's waybills for the orders it picked up, pushed as JSON."""
+    with UnitOfWork(run.settings) as uow:
         orders = intake.current_order_heads(uow.session, DocType.EXPORT_ORDER, SELLER.code)
-    waybill_docs = waybills_for(orders, LOGISTICS)
     wctx = ParseContext(SELLER.code, SELLER.name, PLATFORM.code, PLATFORM.name, sender_code=LOGISTICS.code)
-    payload = json.dumps(waybill_docs, ensure_ascii=False).encode()
-    waybill_report = pipeline.import_bytes(
-        settings, payload, wctx, fmt="json", filename="waybills.json", channel="api", progress=progress, rematch=False
-    )
-    timings["import_waybills"] = time.perf_counter() - t
+    payload = json.dumps(waybills_for(orders, LOGISTICS), ensure_ascii=False).encode()
+    return pipeline.import_bytes(
+        run.settings, payload, wctx, fmt="json", filename="waybills.json", channel="api", progress=run.progress,
+        rematch=False,
+    )  # fmt: skip
 
-    t = time.perf_counter()
-    step("HS 编码建议 suggesting HS codes")
-    with UnitOfWork(settings) as uow:
-        suggested = catalogue.suggest_codes(uow.session, SELLER.code, progress=progress)
+
+def _confirm_codes(run: _Run) -> tuple[int, int]:
+    """HS codes suggested for every SKU, the confident ones confirmed as the seller would."""
+    with UnitOfWork(run.settings) as uow:
+        suggested = catalogue.suggest_codes(uow.session, SELLER.code, progress=run.progress)
         confirmed = catalogue.confirm_suggestions(uow.session, SELLER.code, min_score=CONFIRM_SCORE, by="demo-seller")
         uow.commit()
-    timings["catalogue"] = time.perf_counter() - t
+    return suggested, confirmed
 
-    t = time.perf_counter()
-    step("三单对碰 matching")
-    with UnitOfWork(settings) as uow:
+
+def run_demo(
+    settings: Settings,
+    *,
+    fresh: bool = True,
+    customs: bool = True,
+    step: Step = lambda s: None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    step("登记企业 registering enterprises")
+    source = _prepare(settings, fresh=fresh)
+    run = _Run(settings, step, progress)
+    with run.stage("import_orders", "导入订单 importing Online Retail orders"):
+        ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
+        orders_report = pipeline.import_path(
+            settings, source, ctx, fmt="online-retail", progress=progress, rematch=False
+        )
+    with run.stage("import_waybills", "物流企业推送运单 logistics company pushes waybills"):
+        waybill_report = _push_waybills(run)
+    with run.stage("catalogue", "HS 编码建议 suggesting HS codes"):
+        suggested, confirmed = _confirm_codes(run)
+    with run.stage("matching", "三单对碰 matching"), UnitOfWork(settings) as uow:
         summary = matching.run_matching(uow.session, progress=progress)
         uow.commit()
-    timings["matching"] = time.perf_counter() - t
-
-    customs_result = run_customs(settings, step=step, progress=progress, timings=timings) if customs else None
-
+    customs_result = run_customs(settings, step=step, progress=progress, timings=run.timings) if customs else None
     with UnitOfWork(settings) as uow:
         by_country = intake.value_by_country(uow.session, DocType.EXPORT_ORDER)
         counts = catalogue.status_counts(uow.session, SELLER.code)
-    status = pipeline.status(settings)
     p = orders_report["parser"]
     return {
         "data_dir": str(settings.data_dir),
@@ -309,12 +332,12 @@ def run_demo(
         "waybills": waybill_report["documents"],
         "catalogue": {"skus_suggested": suggested, "confirmed_by_seller": confirmed, "by_status": counts},
         "matching": summary.as_dict(),
-        "status": status,
+        "status": pipeline.status(settings),
         "customs": customs_result,
         "value_by_destination": [
             {"country": c, "orders": n, "goods_value": format(v, "f") if v is not None else "0", "currency": "303 GBP"}
             for c, n, v in by_country
         ],
         "seconds": round(time.perf_counter() - started, 2),
-        "timings": {k: round(v, 2) for k, v in timings.items()},
+        "timings": {k: round(v, 2) for k, v in run.timings.items()},
     }

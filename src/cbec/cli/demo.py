@@ -10,6 +10,65 @@ from cbec.demo import ensure_demo_users, run_demo, with_sandbox_signing
 from cbec.kit.codes import code_lists
 
 
+def _render_counts(r: dict[str, Any]) -> None:
+    t = Table("", "count 数量")
+    t.add_row("invoices read 读取发票", str(r["invoices_read"]))
+    t.add_row("export orders 出口订单", str(r["orders"]))
+    t.add_row("order lines 订单行 (goods 商品行)", f"{r['order_lines']} ({r['goods_lines']})")
+    t.add_row("cancellations 取消单 (lines 行)", f"{r['cancellations']} ({r['cancellation_lines']})")
+    for k, v in r["not_orders"].items():
+        t.add_row(f"not an order 非订单: {k}", str(v))
+    t.add_row("invalid orders 不合规订单", str(r["invalid_orders"]))
+    t.add_row("waybills 运单", str(r["waybills"]))
+    for k, v in r["matching"]["by_state"].items():
+        t.add_row(f"match 对碰: {k}", str(v))
+    for k, v in r["matching"]["by_reason"].items():
+        t.add_row(f"  not matched because 原因: {k}", str(v))
+    c = r["catalogue"]
+    t.add_row("SKUs 商品 (confirmed 已确认)", f"{sum(c['by_status'].values())} ({c['by_status'].get('confirmed', 0)})")
+    console.print(t)
+
+
+def _render_destinations(r: dict[str, Any]) -> None:
+    codes = code_lists()
+    t = Table("destination 运抵国", "orders 订单", "goods value 货值 (GBP)")
+    for row in r["value_by_destination"][:15]:
+        name = codes.countries.get(row["country"] or "")
+        label = f"{row['country']} {name.name_zh} {name.name_en}" if name else str(row["country"])
+        t.add_row(label, str(row["orders"]), row["goods_value"])
+    console.print(t)
+
+
+def _render_customs(cu: dict[str, Any]) -> None:
+    t = Table("message 报文", "status 状态", "count 数量")
+    for message, by in sorted(cu["declarations"].items()):
+        for status, n in sorted(by.items(), key=lambda kv: -kv[1]):
+            t.add_row(message, status, str(n))
+    console.print(t)
+    console.print(
+        f"declared 申报: {cu['declare']['declared']} · refused 未申报: {cu['declare']['refused']} · "
+        f"messages built and XSD-checked 报文（均通过 XSD 校验）: {cu['messages_built_and_xsd_checked']} · "
+        f"lists in the summary 汇总清单: {cu['summary_lists']}"
+    )
+    rp = cu.get("refund_position") or {}
+    if rp.get("claim_lines"):
+        console.print(
+            f"export refund position 出口退(免)税 (CNY, assumption 假设: {rp['assumption']}): "
+            f"refundable 应退 {rp['refundable_cny']} · exempt 免税货值 {rp['exempt_value_cny']} · "
+            f"flagged 需关注 {rp['flagged']}"
+        )
+
+
+def render_summary(r: dict[str, Any]) -> None:
+    """The demo's summary as tables: what was read, matched and declared."""
+    console.print(f"[bold]cbec demo[/] — data in {r['data_dir']} ({r['seconds']} s)")
+    _render_counts(r)
+    _render_destinations(r)
+    if r.get("customs"):
+        _render_customs(r["customs"])
+    console.print(f"timings 用时 (s): {r['timings']}")
+
+
 def demo(
     fresh: Annotated[bool, typer.Option("--fresh/--keep", help="start from an empty database / 从空库开始")] = True,
     customs: Annotated[
@@ -38,55 +97,7 @@ def demo(
                 progress=bar,
             )
 
-    def render(r: dict[str, Any]) -> None:
-        codes = code_lists()
-        console.print(f"[bold]cbec demo[/] — data in {r['data_dir']} ({r['seconds']} s)")
-        t = Table("", "count 数量")
-        t.add_row("invoices read 读取发票", str(r["invoices_read"]))
-        t.add_row("export orders 出口订单", str(r["orders"]))
-        t.add_row("order lines 订单行 (goods 商品行)", f"{r['order_lines']} ({r['goods_lines']})")
-        t.add_row("cancellations 取消单 (lines 行)", f"{r['cancellations']} ({r['cancellation_lines']})")
-        for k, v in r["not_orders"].items():
-            t.add_row(f"not an order 非订单: {k}", str(v))
-        t.add_row("invalid orders 不合规订单", str(r["invalid_orders"]))
-        t.add_row("waybills 运单", str(r["waybills"]))
-        for k, v in r["matching"]["by_state"].items():
-            t.add_row(f"match 对碰: {k}", str(v))
-        for k, v in r["matching"]["by_reason"].items():
-            t.add_row(f"  not matched because 原因: {k}", str(v))
-        c = r["catalogue"]
-        t.add_row(
-            "SKUs 商品 (confirmed 已确认)", f"{sum(c['by_status'].values())} ({c['by_status'].get('confirmed', 0)})"
-        )
-        console.print(t)
-        t = Table("destination 运抵国", "orders 订单", "goods value 货值 (GBP)")
-        for row in r["value_by_destination"][:15]:
-            name = codes.countries.get(row["country"] or "")
-            label = f"{row['country']} {name.name_zh} {name.name_en}" if name else str(row["country"])
-            t.add_row(label, str(row["orders"]), row["goods_value"])
-        console.print(t)
-        if r.get("customs"):
-            cu = r["customs"]
-            t = Table("message 报文", "status 状态", "count 数量")
-            for message, by in sorted(cu["declarations"].items()):
-                for status, n in sorted(by.items(), key=lambda kv: -kv[1]):
-                    t.add_row(message, status, str(n))
-            console.print(t)
-            console.print(
-                f"declared 申报: {cu['declare']['declared']} · refused 未申报: {cu['declare']['refused']} · "
-                f"messages built and XSD-checked 报文（均通过 XSD 校验）: {cu['messages_built_and_xsd_checked']} · "
-                f"lists in the summary 汇总清单: {cu['summary_lists']}"
-            )
-            rp = cu.get("refund_position") or {}
-            if rp.get("claim_lines"):
-                console.print(
-                    f"export refund position 出口退(免)税 (CNY, assumption 假设: {rp['assumption']}): "
-                    f"refundable 应退 {rp['refundable_cny']} · exempt 免税货值 {rp['exempt_value_cny']} · "
-                    f"flagged 需关注 {rp['flagged']}"
-                )
-        console.print(f"timings 用时 (s): {r['timings']}")
-
-    result = run(json_out, action, render)
+    result = run(json_out, action, render_summary)
     users = ensure_demo_users(settings)
     if not serve:
         return
