@@ -330,6 +330,67 @@ _TOTAL = attrgetter("total")
 _PRODUCT = attrgetter("product")
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcomes:
+    """How an export order ends: cancelled, invalid, a deliberate mismatch or matched, by the
+    shares of the run, drawn from the run's one ``Random``."""
+
+    rng: Random
+    cancel: float
+    invalid_edge: float
+    mismatch_edge: float
+
+    def of(self, u: float, is_marketplace: bool) -> ExportOutcome:
+        if u < self.cancel:
+            return ExportOutcome.CANCELLED
+        if u < self.invalid_edge:
+            # a marketplace report is read by the platform, which adds up the lines itself
+            return ExportOutcome.MATCHED if is_marketplace else ExportOutcome.INVALID
+        if u < self.mismatch_edge:
+            return EXPORT_MISMATCHES.draw(self.rng)
+        return ExportOutcome.MATCHED
+
+
+@dataclass(frozen=True, slots=True)
+class _Purchase:
+    """One customer's purchase as drawn, before it becomes one order or several."""
+
+    index: int
+    order_no: str
+    seconds: int
+    destination: Destination
+    lines: list[ExportLine]
+    freight: int
+    buyer_ref: str
+    outcome: ExportOutcome
+
+
+def _split_cases(p: _Purchase, parts: int, outcomes: _Outcomes, clock: Clock, serial0: int) -> Iterator[ExportCase]:
+    """A purchase too long for one order as ``parts`` orders of nearly equal length, seconds
+    apart, the postage with the first; each part after the first draws its own outcome, given
+    that the purchase was not cancelled."""
+    outcome = p.outcome
+    for k, part in enumerate(split_lines(p.lines[: parts * EXPORT_ORDER_LINES], parts)):
+        if k and outcome is not ExportOutcome.CANCELLED:
+            outcome = outcomes.of(outcomes.cancel + outcomes.rng.random() * (1 - outcomes.cancel), False)
+        at = p.seconds + 7 * k
+        yield ExportCase(
+            index=p.index + k,
+            order_no=f"{p.order_no}-S{k + 1}",
+            seconds=at,
+            order_time=clock.stamp(at),
+            destination=p.destination,
+            lines=part,
+            goods=sum(map(_TOTAL, part)),
+            freight=0 if k else p.freight,
+            buyer_ref=p.buyer_ref,
+            is_marketplace=False,
+            outcome=outcome,
+            logistics_no=make_s10("LP", (serial0 + p.index + k) % 10**8, "CN"),
+            purchase=p.order_no,
+        )
+
+
 def export_cases(
     options: GenerateOptions, catalogue: ExportCatalogue, tally: ExportTally | None = None
 ) -> Iterator[ExportCase]:
@@ -348,28 +409,15 @@ def export_cases(
     count = options.export_orders
     clock = Clock(options.start, options.days, count, catalogue.hours, shift=8)
     cancel = catalogue.cancel_share if options.cancel_share is None else options.cancel_share
-    invalid_edge = cancel + options.invalid_share
-    mismatch_edge = invalid_edge + options.mismatch_share
-    draw_lines = catalogue.lines.draw
-    per_order = catalogue.lines_per_order
-    places = catalogue.destinations
+    outcomes = _Outcomes(
+        rng, cancel, cancel + options.invalid_share, cancel + options.invalid_share + options.mismatch_share
+    )
+    draw_lines, per_order, places = catalogue.lines.draw, catalogue.lines_per_order, catalogue.destinations
     serial0 = options.seed * 2_654_435_761 % 10**8
-    tag, marketplace_share = options.tag, options.marketplace_share
-    most = EXPORT_ORDER_LINES
+    tag, marketplace_share, most = options.tag, options.marketplace_share, EXPORT_ORDER_LINES
     # SKUs sent with their HS code in a JSON order so far: a marketplace report has no HS codes,
     # so an order goes there only when all its SKUs are already in the seller's catalogue
     listed: set[ExportProduct] = set()
-
-    def outcome_of(u: float, is_marketplace: bool) -> ExportOutcome:
-        if u < cancel:
-            return ExportOutcome.CANCELLED
-        if u < invalid_edge:
-            # a marketplace report is read by the platform, which adds up the lines itself
-            return ExportOutcome.MATCHED if is_marketplace else ExportOutcome.INVALID
-        if u < mismatch_edge:
-            return EXPORT_MISMATCHES.draw(rng)
-        return ExportOutcome.MATCHED
-
     i = 0
     while i < count:
         seconds = clock.seconds(i)
@@ -384,54 +432,36 @@ def export_cases(
             is_marketplace = all(line.product in listed for line in lines)
         elif marketplace_share:
             listed.update(map(_PRODUCT, lines))
-        u = random()
-        outcome = outcome_of(u, is_marketplace)
+        outcome = outcomes.of(random(), is_marketplace)
         buyer_ref = str(12_346 + int(random() * 5_942))  # the data set's CustomerID range
         order_no = (
             amazon_order_id(options.seed, i) if is_marketplace else f"SO{clock.compact[seconds // 86_400]}{tag}{i:07d}"
         )
         parts = min(-(-len(lines) // most), count - i) if too_long else 1
-        if parts == 1:
-            if too_long:  # the run ends here: the lines that would have gone in later orders are dropped
-                lines = lines[:most]
-            yield ExportCase(
-                index=i,
-                order_no=order_no,
-                seconds=seconds,
-                order_time=clock.stamp(seconds),
-                destination=destination,
-                lines=lines,
-                goods=sum(map(_TOTAL, lines)),
-                freight=freight,
-                buyer_ref=buyer_ref,
-                is_marketplace=is_marketplace,
-                outcome=outcome,
-                logistics_no=make_s10("LP", (serial0 + i) % 10**8, "CN"),
-                purchase_utc=clock.utc_iso(seconds) if is_marketplace else "",
-                updated_utc=clock.utc_iso(seconds + 26 * 3600) if is_marketplace else "",
-            )
-            i += 1
+        if parts > 1:
+            purchase = _Purchase(i, order_no, seconds, destination, lines, freight, buyer_ref, outcome)
+            yield from _split_cases(purchase, parts, outcomes, clock, serial0)
+            if tally is not None:
+                tally.split_purchases += 1
+                tally.split_orders += parts
+            i += parts
             continue
-        for k, part in enumerate(split_lines(lines[: parts * most], parts)):
-            if k and outcome is not ExportOutcome.CANCELLED:  # drawn given the purchase was not cancelled
-                outcome = outcome_of(cancel + random() * (1 - cancel), False)
-            at = seconds + 7 * k  # the orders of a split purchase are seconds apart
-            yield ExportCase(
-                index=i + k,
-                order_no=f"{order_no}-S{k + 1}",
-                seconds=at,
-                order_time=clock.stamp(at),
-                destination=destination,
-                lines=part,
-                goods=sum(map(_TOTAL, part)),
-                freight=0 if k else freight,
-                buyer_ref=buyer_ref,
-                is_marketplace=False,
-                outcome=outcome,
-                logistics_no=make_s10("LP", (serial0 + i + k) % 10**8, "CN"),
-                purchase=order_no,
-            )
-        if tally is not None:
-            tally.split_purchases += 1
-            tally.split_orders += parts
-        i += parts
+        if too_long:  # the run ends here: the lines that would have gone in later orders are dropped
+            lines = lines[:most]
+        yield ExportCase(
+            index=i,
+            order_no=order_no,
+            seconds=seconds,
+            order_time=clock.stamp(seconds),
+            destination=destination,
+            lines=lines,
+            goods=sum(map(_TOTAL, lines)),
+            freight=freight,
+            buyer_ref=buyer_ref,
+            is_marketplace=is_marketplace,
+            outcome=outcome,
+            logistics_no=make_s10("LP", (serial0 + i) % 10**8, "CN"),
+            purchase_utc=clock.utc_iso(seconds) if is_marketplace else "",
+            updated_utc=clock.utc_iso(seconds + 26 * 3600) if is_marketplace else "",
+        )
+        i += 1

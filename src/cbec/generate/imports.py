@@ -448,6 +448,110 @@ class ImportTally:
             self.over_limit_buyers += buyer.over_limit
 
 
+@dataclass
+class _ImportRun:
+    """What every purchase of one run draws from and counts into."""
+
+    options: GenerateOptions
+    tally: ImportTally
+    rng: Random
+    clock: Clock
+    ids: IdentityAllocator
+    serial0: int
+    bills: dict[tuple[str, str], str] = field(default_factory=dict)  # (origin, day) → master air waybill
+
+    @classmethod
+    def start(cls, options: GenerateOptions, tally: ImportTally) -> _ImportRun:
+        rng = Random(f"cbec-generate:{options.seed}:import")  # noqa: S311 - test data, not secrets
+        clock = Clock(options.start, options.days, options.import_orders, IMPORT_HOURS)
+        serial0 = (options.seed * 40_503 + 12_345) % 10**8
+        return cls(options, tally, rng, clock, IdentityAllocator(options.seed), serial0)
+
+    def bill(self, origin: str, day: str) -> str:
+        """The day's master air waybill from ``origin``."""
+        bill = self.bills.get((origin, day))
+        if bill is None:
+            serial = zlib.crc32(f"{self.options.seed}:{origin}:{day}".encode()) % 10**7
+            bill = self.bills[origin, day] = air_waybill_no(IMPORT_FLIGHTS[origin][1], serial)
+        return bill
+
+    def outcome(self) -> ImportOutcome:
+        u = self.rng.random()
+        if u < self.options.invalid_share:
+            return ImportOutcome.INVALID
+        if u < self.options.invalid_share + self.options.mismatch_share:
+            return IMPORT_MISMATCHES.draw(self.rng)
+        return ImportOutcome.MATCHED
+
+
+@dataclass(frozen=True, slots=True)
+class _Purchase:
+    """One buyer's purchase: one order, or several split across warehouses."""
+
+    j: int
+    buyer: Buyer
+    seconds: int
+    year: int
+    day: str
+    freight: int
+    is_split: bool
+    base: str
+
+
+def _draw_parts(run: _ImportRun, buyer: Buyer, left: int) -> tuple[bool, list[list[tuple[ImportProduct, int]]]]:
+    """Whether the purchase is split (one order a warehouse, a line each) and its orders' lines."""
+    random = run.rng.random
+    is_split = left >= 2 and random() < run.options.split_share
+    if is_split:
+        cart = _cart(run.rng, min(2 + int(random() * 3), left), heavy=buyer.is_heavy)
+        return True, [[line] for line in cart]
+    n = 2 + int(random() * 3) if buyer.is_heavy else _IMPORT_LINES.draw(run.rng)
+    return False, [_cart(run.rng, n, heavy=buyer.is_heavy)]
+
+
+def _order_case(
+    run: _ImportRun, p: _Purchase, k: int, part: list[tuple[ImportProduct, int]], goods: int, annual_limit: int
+) -> ImportCase:
+    """The ``k``-th order of a purchase, counted into its buyer's year."""
+    random, buyer, freight, j = run.rng.random, p.buyer, p.freight, p.j + k
+    discount = min(_COUPONS[int(random() * 5)], goods // 2) if random() < 0.15 else 0
+    tax = withheld_tax(part, freight)
+    outcome = run.outcome()
+    total = buyer.year_totals.get(p.year, 0) + goods + freight
+    buyer.year_totals[p.year] = total
+    buyer.orders += 1
+    beyond = total > annual_limit
+    buyer.beyond_limit += beyond
+    payer = None
+    if outcome is ImportOutcome.PAYER:  # the buyer's partner paid
+        payer = new_person(run.rng, run.ids, run.options.start.year, is_male=not buyer.person.is_male)
+        run.tally.payers_not_buyers += 1
+    order_seconds = p.seconds + 7 * k  # the parts of a split purchase are seconds apart
+    origin = part[0][0].origin_iso2
+    return ImportCase(
+        index=j,
+        order_no=f"{p.base}-{k + 1}" if p.is_split else p.base,
+        order_time=run.clock.stamp(order_seconds),
+        pay_time=run.clock.stamp(order_seconds + 20 + int(random() * 580)),
+        year=p.year,
+        buyer=buyer,
+        lines=part,
+        goods=goods,
+        freight=freight,
+        discount=discount,
+        tax=tax,
+        paid=goods + freight + tax - discount,
+        pay_transaction_id=f"{p.day}2200{run.options.tag}{j:010d}",
+        logistics_no=make_s10("EE", (run.serial0 + j) % 10**8, origin),
+        flight=IMPORT_FLIGHTS[origin][0],
+        bill_no=run.bill(origin, p.day),
+        outcome=outcome,
+        purchase=p.base if p.is_split else "",
+        beyond_limit=beyond,
+        payer=payer,
+    )
+
+
 def import_cases(options: GenerateOptions, tally: ImportTally) -> Iterator[ImportCase]:
     """The import orders.
 
@@ -456,39 +560,22 @@ def import_cases(options: GenerateOptions, tally: ImportTally) -> Iterator[Impor
     memory does not grow with the number of orders. A heavy buyer (``over_quota_share`` of
     buyers) buys until the year's total is over the annual limit, then 0–3 orders more; a normal
     buyer places 1–8 orders and never crosses the limit (a purchase that would make it cross
-    goes to another buyer).
+    goes to another buyer). The limits are those in force on the purchase's day.
     """
-    rng = Random(f"cbec-generate:{options.seed}:import")  # noqa: S311 - test data, not secrets
-    random = rng.random
-    count = options.import_orders
-    clock = Clock(options.start, options.days, count, IMPORT_HOURS)
-    ids = IdentityAllocator(options.seed)
+    run = _ImportRun.start(options, tally)
+    random, count, clock = run.rng.random, options.import_orders, run.clock
     slots: list[Buyer | None] = [None] * max(1, min(32, count // 200))
-    serial0 = (options.seed * 40_503 + 12_345) % 10**8
-    tag, start_year = options.tag, options.start.year
-    bills: dict[tuple[str, str], str] = {}  # (origin, day) → the day's master air waybill from there
-    split_share, invalid_share = options.split_share, options.invalid_share
-    mismatch_edge = options.invalid_share + options.mismatch_share
-    lines_per_order, freights = _IMPORT_LINES, _IMPORT_FREIGHT
-    buyers = 0
-    j = 0
+    buyers = j = 0
     while j < count:
         slot = int(random() * len(slots))
         buyer = slots[slot]
         if buyer is None:
             buyers += 1
-            buyer = new_buyer(rng, ids, buyers, options)
+            buyer = new_buyer(run.rng, run.ids, buyers, options)
         seconds = clock.seconds(j)
-        year = clock.year(seconds)
-        day = clock.compact[seconds // 86_400]
-        freight = freights.draw(rng)
-        is_split = count - j >= 2 and random() < split_share
-        if is_split:  # one order a warehouse: a line each
-            cart = _cart(rng, min(2 + int(random() * 3), count - j), heavy=buyer.is_heavy)
-            parts = [[line] for line in cart]
-        else:
-            n = 2 + int(random() * 3) if buyer.is_heavy else lines_per_order.draw(rng)
-            parts = [_cart(rng, n, heavy=buyer.is_heavy)]
+        year, day = clock.year(seconds), clock.compact[seconds // 86_400]
+        freight = _IMPORT_FREIGHT.draw(run.rng)
+        is_split, parts = _draw_parts(run, buyer, count - j)
         single_limit, annual_limit = retail_limits_fen(day)
         values = [sum(q * p.price for p, q in part) for part in parts]  # goods of each order
         for k, goods in enumerate(values):
@@ -499,56 +586,10 @@ def import_cases(options: GenerateOptions, tally: ImportTally) -> Iterator[Impor
             tally.retire(buyer)  # only heavy buyers cross the limit: this one has stopped
             slots[slot] = None
             continue
-        base = f"IO{day}{tag}{j:07d}"
+        purchase = _Purchase(j, buyer, seconds, year, day, freight, is_split, f"IO{day}{options.tag}{j:07d}")
         for k, part in enumerate(parts):
-            goods = values[k]
-            discount = min(_COUPONS[int(random() * 5)], goods // 2) if random() < 0.15 else 0
-            tax = withheld_tax(part, freight)
-            u = random()
-            if u < invalid_share:
-                outcome = ImportOutcome.INVALID
-            elif u < mismatch_edge:
-                outcome = IMPORT_MISMATCHES.draw(rng)
-            else:
-                outcome = ImportOutcome.MATCHED
-            total = buyer.year_totals.get(year, 0) + goods + freight
-            buyer.year_totals[year] = total
-            buyer.orders += 1
-            beyond = total > annual_limit
-            buyer.beyond_limit += beyond
-            payer = None
-            if outcome is ImportOutcome.PAYER:  # the buyer's partner paid
-                payer = new_person(rng, ids, start_year, is_male=not buyer.person.is_male)
-                tally.payers_not_buyers += 1
-            order_seconds = seconds + 7 * k  # the parts of a split purchase are seconds apart
-            origin = part[0][0].origin_iso2
-            bill = bills.get((origin, day))
-            if bill is None:
-                serial = zlib.crc32(f"{options.seed}:{origin}:{day}".encode()) % 10**7
-                bill = bills[origin, day] = air_waybill_no(IMPORT_FLIGHTS[origin][1], serial)
-            yield ImportCase(
-                index=j,
-                order_no=f"{base}-{k + 1}" if is_split else base,
-                order_time=clock.stamp(order_seconds),
-                pay_time=clock.stamp(order_seconds + 20 + int(random() * 580)),
-                year=year,
-                buyer=buyer,
-                lines=part,
-                goods=goods,
-                freight=freight,
-                discount=discount,
-                tax=tax,
-                paid=goods + freight + tax - discount,
-                pay_transaction_id=f"{day}2200{tag}{j:010d}",
-                logistics_no=make_s10("EE", (serial0 + j) % 10**8, origin),
-                flight=IMPORT_FLIGHTS[origin][0],
-                bill_no=bill,
-                outcome=outcome,
-                purchase=base if is_split else "",
-                beyond_limit=beyond,
-                payer=payer,
-            )
-            j += 1
+            yield _order_case(run, purchase, k, part, values[k], annual_limit)
+        j += len(parts)
         if is_split:
             tally.split_purchases += 1
             tally.split_orders += len(parts)
@@ -556,11 +597,9 @@ def import_cases(options: GenerateOptions, tally: ImportTally) -> Iterator[Impor
             # screening holds when the orders reach it (docs/risk.md)
             if sum(values) + freight * len(parts) > single_limit:
                 tally.split_over_single_limit += 1
+        slots[slot] = None if buyer.is_done else buyer
         if buyer.is_done:
             tally.retire(buyer)
-            slots[slot] = None
-        else:
-            slots[slot] = buyer
     for b in slots:
         if b is not None:
             tally.retire(b)
