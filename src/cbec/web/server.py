@@ -12,6 +12,8 @@ import uvicorn
 
 from cbec import pipeline
 from cbec.config import Settings
+from cbec.customs.sandbox import SandboxCustoms
+from cbec.web.app import create_app
 
 log = logging.getLogger("cbec.serve")
 
@@ -30,8 +32,6 @@ class PlatformWorker(threading.Thread):
 
     def run(self) -> None:
         if self.sandbox:  # made here: the sandbox's own SQLite state belongs to this thread
-            from cbec.customs.sandbox import SandboxCustoms
-
             self.customs = SandboxCustoms(
                 pipeline.messages_dir(self.settings), seed=self.seed, inspection_rate=0.02, require_signatures=True
             )
@@ -51,8 +51,6 @@ class PlatformWorker(threading.Thread):
 
 def serve(settings: Settings, *, host: str, port: int, worker: bool, sandbox: bool) -> None:
     """Serve until Ctrl-C (SIGINT) or SIGTERM; Uvicorn finishes the requests in flight."""
-    from cbec.web.app import create_app
-
     loop: PlatformWorker | None = PlatformWorker(settings, sandbox=sandbox) if worker else None
     if loop is not None:
         loop.start()
