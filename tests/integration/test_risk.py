@@ -60,7 +60,10 @@ def _orders(settings, orders: list[dict[str, Any]]) -> None:
 
 def _hits(settings, status: str | None = None) -> list[dict[str, Any]]:
     with UnitOfWork(settings) as uow:
-        return risk.list_hits(uow.session, None, PageRequest(1, 200), status=status)["items"]
+        return [
+            h.model_dump(mode="json")
+            for h in risk.list_hits(uow.session, None, PageRequest(1, 200), status=status).items
+        ]
 
 
 def _decide(settings, hit_id: int, decision: str, note: str = "checked with the buyer / 已与订购人核实") -> None:

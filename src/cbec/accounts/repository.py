@@ -41,3 +41,23 @@ def get_idempotency(session: Session, principal: str, key: str) -> IdempotencyRe
 
 def personal_data_accesses(session: Session, limit: int = 100) -> Sequence[PersonalDataAccess]:
     return session.scalars(select(PersonalDataAccess).order_by(PersonalDataAccess.id.desc()).limit(limit)).all()
+
+
+def get_user_by_id(session: Session, user_id: int) -> UserAccount | None:
+    return session.get(UserAccount, user_id)
+
+
+def add_user(session: Session, user: UserAccount) -> None:
+    session.add(user)
+
+
+def add_session(session: Session, user_session: UserSession) -> None:
+    session.add(user_session)
+
+
+def add_personal_access(session: Session, access: PersonalDataAccess) -> None:
+    session.add(access)
+
+
+def add_idempotency(session: Session, record: IdempotencyRecord) -> None:
+    session.add(record)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import JsonValue
 from sqlalchemy.orm import Session
 
 from cbec.accounts import repository
@@ -21,7 +21,7 @@ from cbec.accounts.rules import (
     parse_user_role,
     password_problem,
 )
-from cbec.accounts.schemas import UserCreate, UserRead
+from cbec.accounts.schemas import MeRead, PersonalDataAccessRead, UserCreate, UserRead
 from cbec.errors import Conflict, InvalidInput, NotFound
 from cbec.orm import utcnow
 from cbec.partners import repository as partner_repo
@@ -89,7 +89,7 @@ def create_user(session: Session, data: UserCreate) -> UserRead:
         enterprise_id=enterprise.id if enterprise else None,
         language=data.language,
     )
-    session.add(u)
+    repository.add_user(session, u)
     session.flush()
     return _read(u, enterprise.code if enterprise else None)
 
@@ -124,14 +124,15 @@ def open_session(session: Session, user: UserAccount, *, hours: float, now: date
     """A new session for the user; returns the cookie token (kept only hashed)."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    session.add(
+    repository.add_session(
+        session,
         UserSession(
             token_hash=_sha256(token),
             user_id=user.id,
             csrf_token=secrets.token_urlsafe(32),
             created_at=now,
             expires_at=now + timedelta(hours=hours),
-        )
+        ),
     )
     session.flush()
     return token
@@ -187,13 +188,13 @@ def principal_for_api_key(session: Session, api_key: str) -> Principal:
 def set_language(session: Session, user_id: int, language: str) -> None:
     if language not in LANGUAGES:
         raise InvalidInput("language is zh or en", "语言为 zh 或 en", field="language")
-    u = session.get(UserAccount, user_id)
+    u = repository.get_user_by_id(session, user_id)
     if u is not None:
         u.language = language
 
 
 def change_password(session: Session, user_id: int, current: str, new: str) -> None:
-    u = session.get(UserAccount, user_id)
+    u = repository.get_user_by_id(session, user_id)
     if u is None:
         raise NotFound("user not found", "用户不存在")
     try:
@@ -208,16 +209,27 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> N
 
 def record_personal_access(session: Session, p: Principal, subject: str, fields: list[str], reason: str) -> None:
     """Keep who opened which buyer's personal data, when and why (PIPL Art. 51, audit)."""
-    session.add(
-        PersonalDataAccess(user_id=p.user_id, actor=p.name, subject=subject, fields=fields, reason=reason[:200])
+    repository.add_personal_access(
+        session,
+        PersonalDataAccess(user_id=p.user_id, actor=p.name, subject=subject, fields=fields, reason=reason[:200]),
     )
 
 
-def personal_data_accesses(session: Session, limit: int = 100) -> list[dict[str, Any]]:
+def personal_data_accesses(session: Session, limit: int = 100) -> list[PersonalDataAccessRead]:
     return [
-        {"at": a.at, "actor": a.actor, "subject": a.subject, "fields": a.fields, "reason": a.reason}
+        PersonalDataAccessRead(at=a.at, actor=a.actor, subject=a.subject, fields=a.fields, reason=a.reason)
         for a in repository.personal_data_accesses(session, limit)
     ]
+
+
+def me(p: Principal) -> MeRead:
+    return MeRead(
+        kind=p.kind,
+        name=p.name,
+        role=p.role,
+        enterprise_code=p.enterprise_code,
+        enterprise_roles=sorted(p.enterprise_roles),
+    )
 
 
 # --- idempotency -----------------------------------------------------------------------------
@@ -244,11 +256,12 @@ def replay(session: Session, principal: str, key: str, digest: str) -> Idempoten
 
 
 def remember(
-    session: Session, principal: str, key: str, digest: str, status_code: int, response: dict[str, Any]
+    session: Session, principal: str, key: str, digest: str, status_code: int, response: dict[str, JsonValue]
 ) -> None:
-    session.add(
+    repository.add_idempotency(
+        session,
         IdempotencyRecord(
             principal=principal, key=key, request_sha256=digest, status_code=status_code, response=response
-        )
+        ),
     )
     session.flush()

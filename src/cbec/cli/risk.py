@@ -41,7 +41,8 @@ def hits(
     def action() -> dict[str, Any]:
         ensure_database(settings)
         with UnitOfWork(settings) as uow:
-            return risk.list_hits(uow.session, None, PageRequest(page, page_size), status=status, seller_code=seller)
+            hits = risk.list_hits(uow.session, None, PageRequest(page, page_size), status=status, seller_code=seller)
+            return hits.model_dump(mode="json")
 
     def render(r: dict[str, Any]) -> None:
         t = Table("id", "order 订单", "rule 规则", "why 原因", "status 状态", "decided 审核")
@@ -66,7 +67,7 @@ def _decide(decision: str, hit_id: int, note: str, by: str, data_dir: Any, json_
         with UnitOfWork(settings) as uow:
             out = risk.decide(uow.session, hit_id, decision, by=by, note=note)
             uow.commit()
-            return out
+            return out.model_dump(mode="json")
 
     def render(h: dict[str, Any]) -> None:
         console.print(

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from cbec.errors import NotFound
 from cbec.intake.documents import DocType
-from cbec.kit.paging import PageRequest, page_of
+from cbec.kit.paging import PageRequest
+from cbec.kit.read import Page
 from cbec.matching import repository
 from cbec.matching.engine import EXPORT, IMPORT, Doc, MatchInput, match
 from cbec.matching.models import MatchResult
+from cbec.matching.schemas import MatchRead, RuleResultRead
 from cbec.orm import utcnow
 
 Progress = Callable[[int, int | None], None]
@@ -171,20 +173,20 @@ def reason_counts(session: Session, seller_code: str | None = None) -> dict[str,
     return out
 
 
-def match_read(r: MatchResult) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "kind": r.kind,
-        "order_key": r.order_key,
-        "seller_code": r.seller_code,
-        "order_doc_id": r.order_doc_id,
-        "waybill_doc_id": r.waybill_doc_id,
-        "payment_doc_id": r.payment_doc_id,
-        "state": r.state,
-        "reason": r.reason,
-        "rules": r.rules,
-        "created_at": r.created_at,
-    }
+def match_read(r: MatchResult) -> MatchRead:
+    return MatchRead(
+        id=r.id,
+        kind=r.kind,
+        order_key=r.order_key,
+        seller_code=r.seller_code,
+        order_doc_id=r.order_doc_id,
+        waybill_doc_id=r.waybill_doc_id,
+        payment_doc_id=r.payment_doc_id,
+        state=r.state,
+        reason=r.reason,
+        rules=[RuleResultRead.model_validate(x) for x in r.rules],
+        created_at=r.created_at,
+    )
 
 
 def list_matches(
@@ -195,14 +197,14 @@ def list_matches(
     state: str | None = None,
     kind: str | None = None,
     reason: str | None = None,
-) -> dict[str, Any]:
+) -> Page[MatchRead]:
     total, rows = repository.list_results(
         session, scope, state=state, kind=kind, reason=reason, offset=req.offset, limit=req.page_size
     )
-    return page_of([match_read(r) for r in rows], total, req)
+    return Page[MatchRead].of([match_read(r) for r in rows], total, req)
 
 
-def get_match(session: Session, scope: frozenset[str] | None, result_id: int) -> dict[str, Any]:
+def get_match(session: Session, scope: frozenset[str] | None, result_id: int) -> MatchRead:
     r = repository.get_result(session, scope, result_id)
     if r is None:
         raise NotFound(f"match result {result_id} not found", f"对碰结果 {result_id} 不存在", field="id")
@@ -211,4 +213,4 @@ def get_match(session: Session, scope: frozenset[str] | None, result_id: int) ->
 
 def current_match_for_order(session: Session, order_doc_id: int) -> dict[str, Any] | None:
     r = repository.current_for_order_doc(session, order_doc_id)
-    return match_read(r) if r else None
+    return match_read(r).model_dump() if r else None

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from cbec.kit.read import Timestamp
+
 
 class EnterpriseCreate(BaseModel):
     code: str
@@ -27,3 +29,17 @@ class CredentialIssued(BaseModel):
     enterprise_code: str
     key_id: str
     api_key: str
+
+
+class CredentialRead(BaseModel):
+    """An API key as listed: public id, label, dates; never a secret."""
+
+    key_id: str
+    label: str
+    created_at: Timestamp
+    revoked_at: Timestamp | None
+
+
+class CredentialRevoked(BaseModel):
+    key_id: str
+    revoked: bool

@@ -13,7 +13,7 @@ from cbec.orm import utcnow
 from cbec.partners import repository
 from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
 from cbec.partners.rules import Role, check_enterprise_code, parse_role
-from cbec.partners.schemas import CredentialIssued, EnterpriseCreate, EnterpriseRead
+from cbec.partners.schemas import CredentialIssued, CredentialRead, EnterpriseCreate, EnterpriseRead
 
 
 def to_read(e: Enterprise) -> EnterpriseRead:
@@ -146,12 +146,12 @@ def revoke_credential(session: Session, key_id: str) -> None:
         cred.revoked_at = utcnow()
 
 
-def list_credentials(session: Session, code: str) -> list[dict[str, object]]:
+def list_credentials(session: Session, code: str) -> list[CredentialRead]:
     """An enterprise's keys: public id, label, dates; never a secret."""
     e = repository.get_by_code(session, code)
     if e is None:
         raise NotFound(f"enterprise {code} is not registered", f"企业 {code} 未登记", field="code")
     return [
-        {"key_id": c.key_id, "label": c.label, "created_at": c.created_at, "revoked_at": c.revoked_at}
+        CredentialRead(key_id=c.key_id, label=c.label, created_at=c.created_at, revoked_at=c.revoked_at)
         for c in repository.credentials_of(session, e.id)
     ]

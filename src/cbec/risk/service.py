@@ -24,10 +24,12 @@ from sqlalchemy.orm import Session
 
 from cbec.errors import InvalidInput, NotFound, RuleViolation
 from cbec.intake.models import Document
-from cbec.kit.paging import PageRequest, page_of
+from cbec.kit.paging import PageRequest
+from cbec.kit.read import Page
 from cbec.orm import utcnow
 from cbec.risk import repository, rules
 from cbec.risk.models import RiskHit, RiskTrace
+from cbec.risk.schemas import RiskHitRead
 
 THRESHOLDS_FILE = Path(__file__).parent / "data" / "thresholds.json"
 DECISIONS = {"clear": "cleared", "refuse": "refused"}
@@ -169,23 +171,23 @@ def screen_imports(
     return out
 
 
-def hit_read(h: RiskHit) -> dict[str, Any]:
-    return {
-        "id": h.id,
-        "order_no": h.order_no,
-        "seller_code": h.seller_code,
-        "ebp_code": h.ebp_code,
-        "rule": h.rule,
-        "field": h.field,
-        "message_zh": h.message_zh,
-        "message_en": h.message_en,
-        "detail": h.detail,
-        "status": h.status,
-        "decided_by": h.decided_by,
-        "decided_at": h.decided_at.isoformat() if h.decided_at else None,
-        "note": h.note,
-        "created_at": h.created_at.isoformat() if h.created_at else None,
-    }
+def hit_read(h: RiskHit) -> RiskHitRead:
+    return RiskHitRead(
+        id=h.id,
+        order_no=h.order_no,
+        seller_code=h.seller_code,
+        ebp_code=h.ebp_code,
+        rule=h.rule,
+        field=h.field,
+        message_zh=h.message_zh,
+        message_en=h.message_en,
+        detail=h.detail,
+        status=h.status,
+        decided_by=h.decided_by,
+        decided_at=h.decided_at,
+        note=h.note,
+        created_at=h.created_at,
+    )
 
 
 def list_hits(
@@ -195,7 +197,7 @@ def list_hits(
     *,
     status: str | None = None,
     seller_code: str | None = None,
-) -> dict[str, Any]:
+) -> Page[RiskHitRead]:
     if status and status not in ("open", "cleared", "refused"):
         raise InvalidInput(
             f"status must be open, cleared or refused, not {status!r}",
@@ -205,7 +207,7 @@ def list_hits(
     total, rows = repository.list_hits(
         session, scope, status=status, seller_code=seller_code, offset=req.offset, limit=req.page_size
     )
-    return page_of([hit_read(h) for h in rows], total, req)
+    return Page[RiskHitRead].of([hit_read(h) for h in rows], total, req)
 
 
 def decide(
@@ -217,7 +219,7 @@ def decide(
     note: str,
     scope: frozenset[str] | None = None,
     at: datetime | None = None,
-) -> dict[str, Any]:
+) -> RiskHitRead:
     """Clear (``clear``: the order may be declared once none of its hits is open) or refuse
     (``refuse``: it is not declared) one open hit, with who decided and why."""
     if decision not in DECISIONS:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -16,6 +15,16 @@ from cbec.errors import InvalidInput
 from cbec.kit.codes import code_lists
 from cbec.statistics import repository
 from cbec.statistics.repository import Scope
+from cbec.statistics.schemas import (
+    DashboardRead,
+    DayRead,
+    DestinationRead,
+    MatchingFiguresRead,
+    PeriodRead,
+    ReasonCountRead,
+    RejectionRead,
+    TradeModeRead,
+)
 
 #: the customs day is Beijing time (receipts' returnTime are in UTC+8, CEB.md §3)
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -48,74 +57,83 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return since, until
 
 
-def dashboard(session: Session, scope: Scope, start: date, end: date, *, today: date) -> dict[str, Any]:
-    since, until = day_bounds(start, end)
-    day_since, day_until = day_bounds(today, today)
-    codes = code_lists()
+def _iso_currency(code: str) -> str:
+    """A CEB currency code (502) as ISO 4217 (USD)."""
+    c = code_lists().currencies.get(code)
+    return (c.iso or code) if c else code
 
-    today_status = dict(repository.status_counts(session, scope, day_since, day_until))
-    period_status = dict(repository.status_counts(session, scope, since, until))
 
-    countries: dict[str, dict[str, Any]] = {}
+def _add_value(values: dict[str, Decimal], code: str, value: Decimal | None) -> None:
+    currency = _iso_currency(code)
+    values[currency] = values.get(currency, Decimal(0)) + (value or Decimal(0))
 
-    def iso(code: str) -> str:  # CEB currency codes (502) shown as ISO 4217 (USD)
-        c = codes.currencies.get(code)
-        return (c.iso or code) if c else code
 
-    def add(row: dict[str, Any], code: str, n: int, value: Decimal | None) -> None:
-        currency = iso(code)
-        row["lists"] += n
-        row["value"][currency] = str(Decimal(row["value"].get(currency, "0")) + (value or Decimal(0)))
-
+def _by_destination(session: Session, scope: Scope, since: datetime, until: datetime) -> list[DestinationRead]:
+    countries = code_lists().countries
+    rows: dict[str, DestinationRead] = {}
     for key, code, n, value in repository.value_by(session, scope, since, until, "country"):
-        c = codes.countries.get(key)
-        row = countries.setdefault(
+        c = countries.get(key)
+        row = rows.setdefault(
             key,
-            {
-                "code": key,
-                "name_zh": c.name_zh if c else key,
-                "name_en": c.name_en if c else key,
-                "lists": 0,
-                "value": {},
-            },
+            DestinationRead(
+                code=key, name_zh=c.name_zh if c else key, name_en=c.name_en if c else key, lists=0, value={}
+            ),
         )
-        add(row, code, n, value)
-    by_country = sorted(countries.values(), key=lambda r: -r["lists"])
+        row.lists += n
+        _add_value(row.value, code, value)
+    return sorted(rows.values(), key=lambda r: -r.lists)
 
-    modes: dict[str, dict[str, Any]] = {}
+
+def _by_trade_mode(session: Session, scope: Scope, since: datetime, until: datetime) -> list[TradeModeRead]:
+    rows: dict[str, TradeModeRead] = {}
     for key, code, n, value in repository.value_by(session, scope, since, until, "trade_mode"):
-        add(modes.setdefault(key, {"trade_mode": key, "lists": 0, "value": {}}), code, n, value)
+        row = rows.setdefault(key, TradeModeRead(trade_mode=key, lists=0, value={}))
+        row.lists += n
+        _add_value(row.value, code, value)
+    return sorted(rows.values(), key=lambda r: -r.lists)
 
-    days: dict[str, Counter[str]] = defaultdict(Counter)
+
+def _daily(session: Session, scope: Scope, start: date, end: date) -> list[DayRead]:
+    since, until = day_bounds(start, end)
+    days: dict[date, Counter[str]] = defaultdict(Counter)
     for created, status in repository.list_times(session, scope, since, until):
-        days[created.astimezone(BEIJING).date().isoformat()][status] += 1
+        days[created.astimezone(BEIJING).date()][status] += 1
     trend = []
     d = start
     while d <= end:
-        day = days.get(d.isoformat(), Counter())
-        trend.append({"day": d.isoformat(), "lists": sum(day.values()), "by_status": dict(day)})
+        day = days.get(d, Counter())
+        trend.append(DayRead(day=d, lists=sum(day.values()), by_status=dict(day)))
         d += timedelta(days=1)
+    return trend
 
+
+def _matching(session: Session, scope: Scope) -> MatchingFiguresRead:
     states = dict(repository.match_state_counts(session, scope))
-    total_matches = sum(states.values())
-    rejections = [
-        {"return_status": rs, "info": info, "count": n}
-        for rs, info, n in repository.rejection_reasons(session, scope, since, until)
-    ]
-    return {
-        "period": {"from": start.isoformat(), "to": end.isoformat(), "today": today.isoformat()},
-        "today_by_status": today_status,
-        "period_by_status": period_status,
-        "lists": sum(period_status.values()),
-        "by_destination": by_country,
-        "by_trade_mode": sorted(modes.values(), key=lambda r: -r["lists"]),
-        "daily": trend,
-        "matching": {
-            "by_state": states,
-            "rate": round(states.get("matched", 0) / total_matches, 4) if total_matches else None,
-            "not_matched_reasons": [
-                {"reason": r, "count": n} for r, n in repository.not_matched_reasons(session, scope)
-            ],
-        },
-        "top_rejections": rejections,
-    }
+    total = sum(states.values())
+    return MatchingFiguresRead(
+        by_state=states,
+        rate=round(states.get("matched", 0) / total, 4) if total else None,
+        not_matched_reasons=[
+            ReasonCountRead(reason=r, count=n) for r, n in repository.not_matched_reasons(session, scope)
+        ],
+    )
+
+
+def dashboard(session: Session, scope: Scope, start: date, end: date, *, today: date) -> DashboardRead:
+    since, until = day_bounds(start, end)
+    day_since, day_until = day_bounds(today, today)
+    period_status = dict(repository.status_counts(session, scope, since, until))
+    return DashboardRead(
+        period=PeriodRead.model_validate({"from": start, "to": end, "today": today}),
+        today_by_status=dict(repository.status_counts(session, scope, day_since, day_until)),
+        period_by_status=period_status,
+        lists=sum(period_status.values()),
+        by_destination=_by_destination(session, scope, since, until),
+        by_trade_mode=_by_trade_mode(session, scope, since, until),
+        daily=_daily(session, scope, start, end),
+        matching=_matching(session, scope),
+        top_rejections=[
+            RejectionRead(return_status=rs, info=info, count=n)
+            for rs, info, n in repository.rejection_reasons(session, scope, since, until)
+        ],
+    )

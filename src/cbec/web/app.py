@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.api_rate_per_minute)
-    errors.install(app)
+    errors.install(app, pages.error_page)
     for router in (documents.router, declarations.router, others.router, admin.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(pages.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,7 +13,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cbec.accounts.rules import Unauthenticated
 from cbec.errors import CbecError
 from cbec.web.ratelimit import TooManyRequests
-from cbec.web.ui.pages import error_page
 
 
 def _wants_html(request: Request) -> bool:
@@ -25,7 +25,11 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def install(app: FastAPI) -> None:
+#: renders a typed error as a page for a person (the web UI's, handed in by the app)
+ErrorPage = Callable[[Request, CbecError], Response]
+
+
+def install(app: FastAPI, error_page: ErrorPage) -> None:
     @app.exception_handler(CbecError)
     async def cbec_error(request: Request, exc: CbecError) -> Response:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None

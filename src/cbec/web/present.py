@@ -8,9 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 
 def _default(value: Any) -> Any:
+    if isinstance(value, BaseModel):  # a typed read model, in its own JSON form
+        return value.model_dump(mode="json", by_alias=True)
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime | date):

@@ -10,10 +10,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from cbec.accounts import service as accounts
 from cbec.accounts.rules import require_business_data, require_risk_reviewer
+from cbec.accounts.schemas import MeRead
+from cbec.kit.read import Page
 from cbec.matching import service as matching
+from cbec.matching.schemas import MatchRead
 from cbec.risk import service as risk
+from cbec.risk.schemas import RiskHitRead
 from cbec.statistics import service as statistics
+from cbec.statistics.schemas import DashboardRead
 from cbec.statistics.service import BEIJING
 from cbec.tax import service as tax
 from cbec.web.deps import Caller, Id, Paging, Str20, Uow
@@ -22,20 +28,14 @@ from cbec.web.present import json_response
 router = APIRouter()
 
 
-@router.get("/me", tags=["account 账户"], summary="Who is calling 当前身份")
-def me(p: Caller) -> Response:
-    return json_response(
-        {
-            "kind": p.kind,
-            "name": p.name,
-            "role": p.role,
-            "enterprise_code": p.enterprise_code,
-            "enterprise_roles": sorted(p.enterprise_roles),
-        }
-    )
+@router.get("/me", response_model=MeRead, tags=["account 账户"], summary="Who is calling 当前身份")
+def me(p: Caller) -> MeRead:
+    return accounts.me(p)
 
 
-@router.get("/matches", tags=["matching 对碰"], summary="Current match results 对碰结果")
+@router.get(
+    "/matches", response_model=Page[MatchRead], tags=["matching 对碰"], summary="Current match results 对碰结果"
+)
 def list_matches(
     p: Caller,
     uow: Uow,
@@ -43,15 +43,20 @@ def list_matches(
     state: Str20 = None,
     kind: Str20 = None,
     reason: Annotated[str | None, Query(max_length=40)] = None,
-) -> Response:
+) -> Page[MatchRead]:
     require_business_data(p)
-    return json_response(matching.list_matches(uow.session, p.scope(), paging, state=state, kind=kind, reason=reason))
+    return matching.list_matches(uow.session, p.scope(), paging, state=state, kind=kind, reason=reason)
 
 
-@router.get("/matches/{result_id}", tags=["matching 对碰"], summary="A match result with each rule 对碰详情")
-def get_match(result_id: Id, p: Caller, uow: Uow) -> Response:
+@router.get(
+    "/matches/{result_id}",
+    response_model=MatchRead,
+    tags=["matching 对碰"],
+    summary="A match result with each rule 对碰详情",
+)
+def get_match(result_id: Id, p: Caller, uow: Uow) -> MatchRead:
     require_business_data(p)
-    return json_response(matching.get_match(uow.session, p.scope(), result_id))
+    return matching.get_match(uow.session, p.scope(), result_id)
 
 
 @router.get("/tax/assessments", tags=["tax 税款"], summary="Tax assessments 税款计算记录")
@@ -72,15 +77,20 @@ def get_assessment(assessment_id: Id, p: Caller, uow: Uow) -> Response:
     return json_response(tax.explain_scoped(uow.session, p.scope(), assessment_id))
 
 
-@router.get("/risk/hits", tags=["risk 风险"], summary="Risk hits held for review, each explained 风险命中")
+@router.get(
+    "/risk/hits",
+    response_model=Page[RiskHitRead],
+    tags=["risk 风险"],
+    summary="Risk hits held for review, each explained 风险命中",
+)
 def list_risk_hits(
     p: Caller,
     uow: Uow,
     paging: Paging,
     status: Annotated[Literal["open", "cleared", "refused"] | None, Query()] = None,
-) -> Response:
+) -> Page[RiskHitRead]:
     require_business_data(p)
-    return json_response(risk.list_hits(uow.session, p.scope(), paging, status=status))
+    return risk.list_hits(uow.session, p.scope(), paging, status=status)
 
 
 class RiskDecision(BaseModel):
@@ -89,22 +99,30 @@ class RiskDecision(BaseModel):
 
 
 @router.post(
-    "/risk/hits/{hit_id}/decision", tags=["risk 风险"], summary="Clear or refuse a risk hit (operator) 审核风险命中"
+    "/risk/hits/{hit_id}/decision",
+    response_model=RiskHitRead,
+    tags=["risk 风险"],
+    summary="Clear or refuse a risk hit (operator) 审核风险命中",
 )
-def decide_risk_hit(hit_id: Id, body: RiskDecision, p: Caller, uow: Uow) -> Response:
+def decide_risk_hit(hit_id: Id, body: RiskDecision, p: Caller, uow: Uow) -> RiskHitRead:
     require_risk_reviewer(p)
     out = risk.decide(uow.session, hit_id, body.decision, by=p.name, note=body.note)
     uow.commit()
-    return json_response(out)
+    return out
 
 
-@router.get("/statistics/dashboard", tags=["statistics 统计"], summary="Dashboard figures 统计看板")
+@router.get(
+    "/statistics/dashboard",
+    response_model=DashboardRead,
+    tags=["statistics 统计"],
+    summary="Dashboard figures 统计看板",
+)
 def dashboard(
     p: Caller,
     uow: Uow,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
-) -> Response:
+) -> DashboardRead:
     today = datetime.now(BEIJING).date()
     start, end = statistics.period(date_from, date_to, today=today)
-    return json_response(statistics.dashboard(uow.session, p.scope(), start, end, today=today))
+    return statistics.dashboard(uow.session, p.scope(), start, end, today=today)

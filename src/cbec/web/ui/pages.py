@@ -48,7 +48,6 @@ from cbec.web import submit
 from cbec.web.api.declarations import declaration_filter, reveal_personal_data
 from cbec.web.api.documents import get_upload_errors
 from cbec.web.deps import LANG_COOKIE, SESSION_COOKIE, Caller, Id, Uow, settings_of
-from cbec.web.present import dumps
 from cbec.web.ui.i18n import status_label, translate
 
 router = APIRouter(include_in_schema=False)
@@ -220,7 +219,7 @@ def dashboard(
         "dashboard.html",
         p,
         figures=figures,
-        figures_json=dumps(figures),
+        figures_json=json.dumps(figures.model_dump(mode="json", by_alias=True), ensure_ascii=False),
         labels_json=json.dumps(labels, ensure_ascii=False),
     )
 
