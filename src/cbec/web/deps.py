@@ -77,6 +77,11 @@ async def current_principal(request: Request, uow: Uow) -> Principal:
                 field="csrf_token",
             )
     request.state.principal = p
+    # the caller is known: end the read and give its connection back to the pool. A route that
+    # uses the database takes one again; one that opens units of work of its own (intake) must
+    # not wait for connections held by requests that wait for it (16 concurrent submissions
+    # exhausted the pool and stood still until its timeout)
+    uow.rollback()
     return p
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from cbec.accounts.rules import require_business_data
 from cbec.accounts.service import request_digest
@@ -60,7 +61,11 @@ async def submit_documents(
     settings = settings_of(request)
     data = await request.body()
     digest = request_digest(data, str(request.url.path) + "?" + str(request.url.query))
-    status, body, replayed = submit.idempotent(
+    # intake is blocking work (parsing, the database): it runs in the thread pool, not on the event
+    # loop, where it held every other request and, waiting for a pooled connection that only
+    # those requests could give back, deadlocked the server under 16 concurrent submissions
+    status, body, replayed = await run_in_threadpool(
+        submit.idempotent,
         settings,
         p,
         idempotency_key,
@@ -85,8 +90,16 @@ async def upload_file(
 ) -> Response:
     settings = settings_of(request)
     data = await file.read(submit.MAX_BYTES + 1)
-    out = submit.submit(
-        settings, p, data, seller=seller, platform=platform, fmt=format, filename=file.filename or "", channel="upload"
+    out = await run_in_threadpool(
+        submit.submit,
+        settings,
+        p,
+        data,
+        seller=seller,
+        platform=platform,
+        fmt=format,
+        filename=file.filename or "",
+        channel="upload",
     )
     return json_response(out, 201)
 

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from cbec import pipeline
 from cbec.accounts import service as accounts
@@ -411,7 +412,9 @@ async def upload(
     settings = settings_of(request)
     data = await file.read(submit.MAX_BYTES + 1)
     try:
-        out = submit.submit(
+        # the import is blocking work: off the event loop, or one upload holds every request
+        out = await run_in_threadpool(
+            submit.submit,
             settings,
             p,
             data,
