@@ -588,3 +588,39 @@ def test_an_order_goes_out_whole_or_not_at_all(matched) -> None:
     assert report.declared == {} and len(report.refused) == 150  # not even the order or waybill went out
     assert "portCode" in str(report.refused[0])
     assert pipeline.declare(matched)["declared"] == {"CEB303": 150, "CEB505": 150, "CEB603": 150}
+
+
+def test_a_summary_takes_each_released_list_once_and_its_result_reaches_them(matched) -> None:
+    """汇总申报 (CEB701) of the released 9610 lists of the day: every list names its summary, a
+    second summary of the same period finds none left, and customs' 汇总结果单 (CEB792) is
+    recorded on the summary and on each of its lists."""
+    from cbec.customs import service as customs
+    from cbec.sandbox import SandboxCustoms
+
+    sandbox = SandboxCustoms(pipeline.messages_dir(matched), seed=7)
+    pipeline.declare(matched)
+    _round(matched, sandbox, 3)  # released
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d")
+    with UnitOfWork(matched) as uow:
+        first = customs.summarise(uow.session, period_start=today, period_end=today)
+        uow.commit()
+    with UnitOfWork(matched) as uow:
+        again = customs.summarise(uow.session, period_start=today, period_end=today)
+        summary_ids = set(
+            uow.session.scalars(select(Declaration.summary_id).where(Declaration.message_type == "CEB603"))
+        )
+        [summary] = uow.session.scalars(select(Declaration).where(Declaration.message_type == "CEB701")).all()
+    assert first.orders == 150 and first.declared["CEB701"] == 1
+    assert again.orders == 0 and not again.declared
+    assert summary_ids == {summary.id}
+    _round(matched, sandbox, 4)  # 2 → 120 (sumNo) → CEB792
+    with UnitOfWork(matched) as uow:
+        results = {
+            d: info
+            for d, info in uow.session.execute(
+                select(DeclarationEvent.declaration_id, DeclarationEvent.return_info).where(
+                    DeclarationEvent.return_info.startswith("汇总结果")
+                )
+            )
+        }
+    assert summary.id in results and len(results) == 151
