@@ -1,7 +1,10 @@
-"""Read models of the risk review, as the API and the review page show them."""
+"""Typed inputs of the risk area (what another area hands it to screen) and the read models of the
+risk review, as the API and the review page show them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -27,3 +30,25 @@ class RiskHitRead(BaseModel):
     decided_at: Timestamp | None
     note: str
     created_at: Timestamp | None
+
+
+@dataclass(frozen=True)
+class ImportToScreen:
+    """One matched import order version as the risk rules read it (CEB311 names in comments).
+
+    ``order_time``/``pay_time`` are the texts as received (YYYYMMDDhhmmss, China time), read by
+    ``rules.order_time``; amounts stay text too, read leniently (an unreadable one counts 0)."""
+
+    order_doc_id: int
+    seller_code: str
+    ebp_code: str  # ebpCode
+    order_no: str  # orderNo
+    buyer_id_number: str  # buyerIdNumber
+    telephone: str  # consigneeTelephone
+    address: str  # consigneeAddress
+    order_time: str  # orderTime
+    pay_time: str  # the payment's payTime
+    received_at: datetime
+    goods_value: object = None  # goodsValue
+    freight: object = None
+    insured_fee: object = None  # insuredFee

@@ -23,13 +23,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cbec.errors import InvalidInput, NotFound, RuleViolation
-from cbec.intake.models import Document
 from cbec.kit.paging import PageRequest
 from cbec.kit.read import Page
 from cbec.orm import utcnow
 from cbec.risk import repository, rules
 from cbec.risk.models import RiskHit, RiskTrace
-from cbec.risk.schemas import RiskHitRead
+from cbec.risk.schemas import ImportToScreen, RiskHitRead
 
 THRESHOLDS_FILE = Path(__file__).parent / "data" / "thresholds.json"
 DECISIONS = {"clear": "cleared", "refuse": "refused"}
@@ -70,15 +69,14 @@ def _amount(value: Any) -> Decimal:
         return Decimal(0)
 
 
-def facts_of(order: Document, payment: Document | None) -> rules.OrderFacts:
-    head = order.head
+def facts_of(order: ImportToScreen) -> rules.OrderFacts:
     return rules.OrderFacts(
-        order_no=str(order.order_no or head.get("orderNo") or ""),
-        buyer=rules.digest("id", str(head.get("buyerIdNumber") or "").strip().upper()),
-        phone=rules.digest("phone", rules.normalise_phone(str(head.get("consigneeTelephone") or ""))),
-        address=rules.digest("address", rules.normalise_address(str(head.get("consigneeAddress") or ""))),
-        at=rules.order_time(head, payment.head if payment is not None else None, order.received_at),
-        value=_amount(head.get("goodsValue")) + _amount(head.get("freight")) + _amount(head.get("insuredFee")),
+        order_no=order.order_no,
+        buyer=rules.digest("id", order.buyer_id_number.strip().upper()),
+        phone=rules.digest("phone", rules.normalise_phone(order.telephone)),
+        address=rules.digest("address", rules.normalise_address(order.address)),
+        at=rules.order_time({"orderTime": order.order_time}, {"payTime": order.pay_time}, order.received_at),
+        value=_amount(order.goods_value) + _amount(order.freight) + _amount(order.insured_fee),
     )
 
 
@@ -86,58 +84,29 @@ def _facts_of_trace(t: RiskTrace) -> rules.OrderFacts:
     return rules.OrderFacts(t.order_no, t.buyer_key, t.phone_key, t.address_key, t.ordered_at, t.value)
 
 
+Pools = dict[str, dict[str, list[rules.OrderFacts]]]
+
+
 def screen_imports(
-    session: Session,
-    orders: Sequence[tuple[str, Document, Document | None]],
-    *,
-    limits: rules.Thresholds | None = None,
+    session: Session, orders: Sequence[ImportToScreen], *, limits: rules.Thresholds | None = None
 ) -> Screening:
-    """Screen matched import orders (seller, order, payment), each version once. Returns the
-    versions held (open hits) and refused (a reviewer refused a hit)."""
+    """Screen matched import orders, each version once. Returns the versions held (open hits)
+    and refused (a reviewer refused a hit)."""
     limits = limits or thresholds()
     out = Screening()
     if not orders:
         return out
-    ids = [o.id for _, o, _ in orders]
-    before = repository.screened(session, ids)
-    if before:
-        for doc_id, states in repository.hit_states(session, before).items():
-            if "refused" in states:
-                out.refused.add(doc_id)
-            elif "open" in states:
-                out.held.add(doc_id)
-    fresh = [(seller, o, facts_of(o, p)) for seller, o, p in orders if o.id not in before]
+    before = _screened_before(session, [o.order_doc_id for o in orders], out)
+    fresh = [(o, facts_of(o)) for o in orders if o.order_doc_id not in before]
     if not fresh:
         return out
-    start = min(f.at for *_, f in fresh) - limits.look_back
-    end = max(f.at for *_, f in fresh) + limits.look_back
-    pools: dict[str, dict[str, list[rules.OrderFacts]]] = {"buyer": {}, "phone": {}, "address": {}}
-    for kind, pool in pools.items():
-        keys = {getattr(f, kind) for *_, f in fresh} - {""}
-        for t in repository.traces_near(session, f"{kind}_key", keys, start, end):
-            facts = _facts_of_trace(t)
-            pool.setdefault(getattr(facts, kind), []).append(facts)
-    for *_, f in fresh:  # the orders of this batch see each other, in either order
-        for kind, pool in pools.items():
-            pool.setdefault(getattr(f, kind), []).append(f)
+    pools = _pools(session, [f for _, f in fresh], limits)
     traces: list[dict[str, Any]] = []
     hits: list[dict[str, Any]] = []
     now = utcnow()
-    for seller, order, f in fresh:
+    for order, f in fresh:
         out.screened += 1
-        traces.append(
-            {
-                "order_doc_id": order.id,
-                "seller_code": seller,
-                "order_no": f.order_no[:60],
-                "buyer_key": f.buyer,
-                "phone_key": f.phone,
-                "address_key": f.address,
-                "ordered_at": f.at,
-                "value": f.value,
-                "created_at": now,
-            }
-        )
+        traces.append(_trace_row(order, f, now))
         found = rules.screen(
             f,
             pools["buyer"].get(f.buyer, []),
@@ -145,30 +114,74 @@ def screen_imports(
             pools["address"].get(f.address, []),
             limits,
         )
-        for hit in found:
-            hits.append(
-                {
-                    "order_doc_id": order.id,
-                    "seller_code": seller,
-                    "ebp_code": str(order.head.get("ebpCode") or "")[:18],
-                    "order_no": f.order_no[:60],
-                    "rule": hit.rule,
-                    "field": hit.field,
-                    "message_zh": hit.message_zh[:1000],
-                    "message_en": hit.message_en[:1000],
-                    "detail": hit.detail,
-                    "status": "open",
-                    "decided_by": "",
-                    "note": "",
-                    "created_at": now,
-                }
-            )
+        hits.extend(_hit_row(order, f, hit, now) for hit in found)
         if found:
-            out.held.add(order.id)
+            out.held.add(order.order_doc_id)
     repository.add_traces(session, traces)
     repository.add_hits(session, hits)
     out.hits += len(hits)
     return out
+
+
+def _screened_before(session: Session, ids: list[int], out: Screening) -> set[int]:
+    """The versions screened before; their stored hits decide whether they are held or refused."""
+    before = repository.screened(session, ids)
+    if before:
+        for doc_id, states in repository.hit_states(session, before).items():
+            if "refused" in states:
+                out.refused.add(doc_id)
+            elif "open" in states:
+                out.held.add(doc_id)
+    return before
+
+
+def _pools(session: Session, fresh: list[rules.OrderFacts], limits: rules.Thresholds) -> Pools:
+    """The orders near in time sharing a buyer, phone or address with one of ``fresh``: those
+    stored, and the orders of this batch, which see each other in either order."""
+    start = min(f.at for f in fresh) - limits.look_back
+    end = max(f.at for f in fresh) + limits.look_back
+    pools: Pools = {"buyer": {}, "phone": {}, "address": {}}
+    for kind, pool in pools.items():
+        keys = {getattr(f, kind) for f in fresh} - {""}
+        for t in repository.traces_near(session, f"{kind}_key", keys, start, end):
+            facts = _facts_of_trace(t)
+            pool.setdefault(getattr(facts, kind), []).append(facts)
+    for f in fresh:
+        for kind, pool in pools.items():
+            pool.setdefault(getattr(f, kind), []).append(f)
+    return pools
+
+
+def _trace_row(order: ImportToScreen, f: rules.OrderFacts, now: datetime) -> dict[str, Any]:
+    return {
+        "order_doc_id": order.order_doc_id,
+        "seller_code": order.seller_code,
+        "order_no": f.order_no[:60],
+        "buyer_key": f.buyer,
+        "phone_key": f.phone,
+        "address_key": f.address,
+        "ordered_at": f.at,
+        "value": f.value,
+        "created_at": now,
+    }
+
+
+def _hit_row(order: ImportToScreen, f: rules.OrderFacts, hit: rules.Hit, now: datetime) -> dict[str, Any]:
+    return {
+        "order_doc_id": order.order_doc_id,
+        "seller_code": order.seller_code,
+        "ebp_code": order.ebp_code[:18],
+        "order_no": f.order_no[:60],
+        "rule": hit.rule,
+        "field": hit.field,
+        "message_zh": hit.message_zh[:1000],
+        "message_en": hit.message_en[:1000],
+        "detail": hit.detail,
+        "status": "open",
+        "decided_by": "",
+        "note": "",
+        "created_at": now,
+    }
 
 
 def hit_read(h: RiskHit) -> RiskHitRead:

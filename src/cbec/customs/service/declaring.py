@@ -35,6 +35,7 @@ from cbec.matching.models import MatchResult
 from cbec.partners import service as partners
 from cbec.risk import service as risk
 from cbec.risk.rules import Thresholds as RiskThresholds
+from cbec.risk.schemas import ImportToScreen
 from cbec.tax import schemas as tax_schemas
 from cbec.tax import service as tax
 from cbec.tax.import_tax import ImportLine, ImportOrder
@@ -265,7 +266,7 @@ def _not_declared_before(session: Session, made: list[Made], report: DeclareRepo
 def _screen(session: Session, made: list[Made], report: DeclareReport, limits: RiskThresholds | None) -> list[Made]:
     """Risk rules before tax (RULES.md §7.1): an import with an open hit waits for a person."""
     screening = risk.screen_imports(
-        session, [(m.seller, m.order, m.payment) for m in made if m.declared.direction == "import"], limits=limits
+        session, [_to_screen(m) for m in made if m.declared.direction == "import"], limits=limits
     )
     report.risk_hits += screening.hits
     going = []
@@ -277,6 +278,26 @@ def _screen(session: Session, made: list[Made], report: DeclareReport, limits: R
         else:
             going.append(m)
     return going
+
+
+def _to_screen(m: Made) -> ImportToScreen:
+    """An import order as the risk rules read it."""
+    head, pay_head = m.order.head, m.payment.head if m.payment is not None else {}
+    return ImportToScreen(
+        order_doc_id=m.order.id,
+        seller_code=m.seller,
+        ebp_code=str(head.get("ebpCode") or ""),
+        order_no=str(m.order.order_no or head.get("orderNo") or ""),
+        buyer_id_number=str(head.get("buyerIdNumber") or ""),
+        telephone=str(head.get("consigneeTelephone") or ""),
+        address=str(head.get("consigneeAddress") or ""),
+        order_time=str(head.get("orderTime") or ""),
+        pay_time=str(pay_head.get("payTime") or ""),
+        received_at=m.order.received_at,
+        goods_value=head.get("goodsValue"),
+        freight=head.get("freight"),
+        insured_fee=head.get("insuredFee"),
+    )
 
 
 def import_order_for_tax(order: Document, declared: builders.Declared, on: datetime) -> ImportOrder:
