@@ -8,7 +8,8 @@ from typing import TypeVar
 
 from cbec.generate.basics import OTHER_SELLER_CODE, Parties, fen_text, grams_text, json_text
 from cbec.generate.exports import ExportCase, ExportCatalogue, ExportOutcome
-from cbec.generate.imports import ImportCase, ImportOutcome, consignee_json, import_line_json
+from cbec.generate.imports import ImportCase, ImportOutcome, import_line_json
+from cbec.generate.people import consignee_json
 
 T = TypeVar("T")
 

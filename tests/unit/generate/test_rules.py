@@ -43,13 +43,12 @@ from cbec.generate.exports import (
 from cbec.generate.imports import (
     IMPORT_FLIGHTS,
     IMPORT_UNIT,
-    IdentityAllocator,
     ImportOutcome,
     ImportTally,
     import_cases,
-    new_person,
     withheld_tax,
 )
+from cbec.generate.people import IdentityAllocator, new_person
 from cbec.generate.profile import derive_profile, load_profile
 from cbec.intake.documents import DocType, ParseContext
 from cbec.intake.parsers import amazon_orders, json_docs

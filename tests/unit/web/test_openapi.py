@@ -56,7 +56,7 @@ def test_every_json_route_declares_its_response_schema(tmp_path: Path) -> None:
     assert len(routes) >= 20
     missing = {(m, p) for m, p in routes if not _success_schema(doc, m, p)}
     assert missing - PENDING == set(), "routes without a response_model"
-    assert PENDING <= missing, "a pending route has its response_model now: take it off PENDING"
+    assert missing >= PENDING, "a pending route has its response_model now: take it off PENDING"
 
 
 def test_pending_routes_are_still_routes(tmp_path: Path) -> None:
