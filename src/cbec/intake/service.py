@@ -28,7 +28,7 @@ from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.formats import Format, detect, parse_format, parser_for
 from cbec.intake.models import Document, InboxItem
 from cbec.intake.parsers.base import ParseResult
-from cbec.intake.validation import validate
+from cbec.intake.rules import StoredVersion, VersionOutcome, decide_version, validate
 from cbec.kit.codes import code_lists
 from cbec.kit.money import fits_n19_5
 from cbec.kit.paging import PageRequest, page_of
@@ -233,6 +233,42 @@ def process(
     return report
 
 
+def _another_sellers(row: dict[str, Any]) -> Conflict:
+    """Refused, nothing of the file stored: one tenant never replaces another's document under the
+    same platform order or waybill number."""
+    return Conflict(
+        f"{row['doc_type']} {row['doc_key']} ({row['source_ref']}) belongs to another seller; "
+        "it cannot be replaced by this submission",
+        f"{row['doc_type']} {row['doc_key']}（{row['source_ref']}）属于其他电商企业，本次提交不能替换它",
+        document=f"{row['doc_type']} {row['doc_key']}",
+        field="doc_key",
+    )
+
+
+def _count_stored(report: ImportReport, row: dict[str, Any]) -> None:
+    """What the report says about a stored document: invalid ones, order numbers, SKUs seen."""
+    if not row["is_valid"]:
+        report.invalid += 1
+        if len(report.invalid_documents) < 200:
+            report.invalid_documents.append(
+                {
+                    "document": row["doc_key"],
+                    "type": row["doc_type"],
+                    "source": row["source_ref"],
+                    "errors": row["errors"][:10],
+                }
+            )
+    if row["order_no"] and row["doc_type"] != DocType.ORDER_CANCEL.value:
+        report.stored_order_nos.add(row["order_no"])
+    if row["doc_type"] in _ORDER_TYPES:
+        for line in row["lines"]:
+            if "kind" not in line and line.get("itemNo"):
+                report.skus.setdefault(
+                    (row["seller_code"], str(line["itemNo"])),
+                    (str(line.get("itemName") or ""), str(line.get("hsCode") or line.get("gcode") or "")),
+                )
+
+
 def store_documents(
     session: Session,
     documents: Iterable[ParsedDocument],
@@ -275,58 +311,34 @@ def store_documents(
             key = (row["doc_type"], row["doc_key"])
             report.documents += 1
             report.by_type[row["doc_type"]] += 1
-            same_batch = pending.get(key)
-            if same_batch is not None:
-                if same_batch["content_sha256"] == row["content_sha256"]:
-                    report.duplicates += 1
-                    continue
-                same_batch["is_current"] = False
-                row["version"] = same_batch["version"] + 1
-                report.new_versions += 1
-            elif key in existing:
-                old_id, old_version, old_hash, old_seller = existing[key]
-                if old_seller != row["seller_code"]:
-                    # the same platform order or waybill number, but another seller's: never let
-                    # one tenant replace another's document (refused, nothing of the file stored)
-                    raise Conflict(
-                        f"{row['doc_type']} {row['doc_key']} ({row['source_ref']}) belongs to another seller; "
-                        "it cannot be replaced by this submission",
-                        f"{row['doc_type']} {row['doc_key']}（{row['source_ref']}）属于其他电商企业，本次提交不能替换它",
-                        document=f"{row['doc_type']} {row['doc_key']}",
-                        field="doc_key",
-                    )
-                if old_hash == row["content_sha256"]:
-                    report.duplicates += 1
-                    continue
-                superseded.append(old_id)
-                row["version"] = old_version + 1
-                report.new_versions += 1
-            else:
-                row["version"] = 1
+            earlier = pending.get(key)
+            old = existing.get(key)
+            decision = decide_version(
+                row["content_sha256"],
+                row["seller_code"],
+                earlier_in_batch=StoredVersion(None, earlier["version"], earlier["content_sha256"], row["seller_code"])
+                if earlier is not None
+                else None,
+                stored=StoredVersion(*old) if old is not None else None,
+            )
+            if decision.outcome is VersionOutcome.CONFLICT:
+                raise _another_sellers(row)
+            if decision.outcome is VersionOutcome.DUPLICATE:
+                report.duplicates += 1
+                continue
+            if earlier is not None:
+                earlier["is_current"] = False
+            if decision.supersedes is not None:
+                superseded.append(decision.supersedes)
+            if decision.outcome is VersionOutcome.NEW:
                 report.new += 1
+            else:
+                report.new_versions += 1
+            row["version"] = decision.version
             row["is_current"] = True
             pending[key] = row
             to_insert.append(row)
-            if not row["is_valid"]:
-                report.invalid += 1
-                if len(report.invalid_documents) < 200:
-                    report.invalid_documents.append(
-                        {
-                            "document": row["doc_key"],
-                            "type": row["doc_type"],
-                            "source": row["source_ref"],
-                            "errors": row["errors"][:10],
-                        }
-                    )
-            if row["order_no"] and row["doc_type"] != DocType.ORDER_CANCEL.value:
-                report.stored_order_nos.add(row["order_no"])
-            if row["doc_type"] in _ORDER_TYPES:
-                for line in row["lines"]:
-                    if "kind" not in line and line.get("itemNo"):
-                        report.skus.setdefault(
-                            (row["seller_code"], str(line["itemNo"])),
-                            (str(line.get("itemName") or ""), str(line.get("hsCode") or line.get("gcode") or "")),
-                        )
+            _count_stored(report, row)
         if superseded:
             repository.supersede(session, superseded)
         repository.insert_documents(session, to_insert)

@@ -51,7 +51,7 @@ from cbec.generate.rules import (
 )
 from cbec.intake.documents import DocType, ParseContext
 from cbec.intake.parsers import amazon_orders, json_docs
-from cbec.intake.validation import validate
+from cbec.intake.rules import validate
 from cbec.kit.codes import code_lists
 from cbec.kit.tracking import is_valid_s10, make_s10
 
