@@ -29,7 +29,7 @@ from cbec.intake.formats import Format, detect, parse_format, parser_for
 from cbec.intake.models import Document, InboxItem
 from cbec.intake.parsers.base import ParseResult
 from cbec.intake.rules import StoredVersion, VersionOutcome, decide_version, validate
-from cbec.kit.codes import code_lists
+from cbec.kit.codes import CodeLists, code_lists
 from cbec.kit.money import fits_n19_5
 from cbec.kit.paging import PageRequest, page_of
 from cbec.orm import utcnow
@@ -269,6 +269,21 @@ def _count_stored(report: ImportReport, row: dict[str, Any]) -> None:
                 )
 
 
+def _checked_row(
+    doc: ParsedDocument, codes: CodeLists, admit: Admit | None, *, inbox_id: int, ctx: ParseContext, now: Any
+) -> dict[str, Any]:
+    """The row of one admitted, validated document; one the sender may not send stops the file."""
+    if admit is not None and (reason := admit(doc)) is not None:
+        raise NotPermitted(
+            f"{doc.label}: not accepted from this sender: {reason}",
+            f"{doc.label}：提交方无权提交此单证：{reason}",
+            document=doc.label,
+            field="sender",
+        )
+    checked, errors = validate(doc, codes)
+    return _row_for(checked, errors, inbox_id=inbox_id, ctx=ctx, now=now)
+
+
 def store_documents(
     session: Session,
     documents: Iterable[ParsedDocument],
@@ -292,17 +307,7 @@ def store_documents(
     done = 0
     while chunk := list(islice(stream, batch)):
         done += len(chunk)
-        rows: list[dict[str, Any]] = []
-        for doc in chunk:
-            if admit is not None and (reason := admit(doc)) is not None:
-                raise NotPermitted(
-                    f"{doc.label}: not accepted from this sender: {reason}",
-                    f"{doc.label}：提交方无权提交此单证：{reason}",
-                    document=doc.label,
-                    field="sender",
-                )
-            checked, errors = validate(doc, codes)
-            rows.append(_row_for(checked, errors, inbox_id=inbox_id, ctx=ctx, now=now))
+        rows = [_checked_row(doc, codes, admit, inbox_id=inbox_id, ctx=ctx, now=now) for doc in chunk]
         existing = repository.current_by_keys(session, {(r["doc_type"], r["doc_key"]) for r in rows})
         to_insert: list[dict[str, Any]] = []
         superseded: list[int] = []
