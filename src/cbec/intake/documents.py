@@ -4,7 +4,7 @@ A document is a head and lines keyed by the CEB field names exactly as the XSD s
 (``orderNo``, ``goodsValue``, ``acturalPaid`` …), one document type per CEB business entity a
 partner sends us. Values are ``str`` for text, ``Decimal`` for N19,5 amounts and quantities and
 ``int`` for ``gnum``/``packNo``; parsers may leave numbers as text and the validation step
-(``intake.validation``) coerces them and reports what it cannot read, naming the field.
+(``intake.rules``) coerces them and reports what it cannot read, naming the field.
 
 Fields the CEB entity does not carry but the platform needs are *extension fields*, listed in
 ``EXTENSION_FIELDS``; they are never written into a CEB message.

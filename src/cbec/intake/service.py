@@ -28,8 +28,8 @@ from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.formats import Format, detect, parse_format, parser_for
 from cbec.intake.models import Document, InboxItem
 from cbec.intake.parsers.base import ParseResult
-from cbec.intake.validation import validate
-from cbec.kit.codes import code_lists
+from cbec.intake.rules import StoredVersion, VersionOutcome, decide_version, validate
+from cbec.kit.codes import CodeLists, code_lists
 from cbec.kit.money import fits_n19_5
 from cbec.kit.paging import PageRequest, page_of
 from cbec.orm import utcnow
@@ -233,6 +233,57 @@ def process(
     return report
 
 
+def _another_sellers(row: dict[str, Any]) -> Conflict:
+    """Refused, nothing of the file stored: one tenant never replaces another's document under the
+    same platform order or waybill number."""
+    return Conflict(
+        f"{row['doc_type']} {row['doc_key']} ({row['source_ref']}) belongs to another seller; "
+        "it cannot be replaced by this submission",
+        f"{row['doc_type']} {row['doc_key']}（{row['source_ref']}）属于其他电商企业，本次提交不能替换它",
+        document=f"{row['doc_type']} {row['doc_key']}",
+        field="doc_key",
+    )
+
+
+def _count_stored(report: ImportReport, row: dict[str, Any]) -> None:
+    """What the report says about a stored document: invalid ones, order numbers, SKUs seen."""
+    if not row["is_valid"]:
+        report.invalid += 1
+        if len(report.invalid_documents) < 200:
+            report.invalid_documents.append(
+                {
+                    "document": row["doc_key"],
+                    "type": row["doc_type"],
+                    "source": row["source_ref"],
+                    "errors": row["errors"][:10],
+                }
+            )
+    if row["order_no"] and row["doc_type"] != DocType.ORDER_CANCEL.value:
+        report.stored_order_nos.add(row["order_no"])
+    if row["doc_type"] in _ORDER_TYPES:
+        for line in row["lines"]:
+            if "kind" not in line and line.get("itemNo"):
+                report.skus.setdefault(
+                    (row["seller_code"], str(line["itemNo"])),
+                    (str(line.get("itemName") or ""), str(line.get("hsCode") or line.get("gcode") or "")),
+                )
+
+
+def _checked_row(
+    doc: ParsedDocument, codes: CodeLists, admit: Admit | None, *, inbox_id: int, ctx: ParseContext, now: Any
+) -> dict[str, Any]:
+    """The row of one admitted, validated document; one the sender may not send stops the file."""
+    if admit is not None and (reason := admit(doc)) is not None:
+        raise NotPermitted(
+            f"{doc.label}: not accepted from this sender: {reason}",
+            f"{doc.label}：提交方无权提交此单证：{reason}",
+            document=doc.label,
+            field="sender",
+        )
+    checked, errors = validate(doc, codes)
+    return _row_for(checked, errors, inbox_id=inbox_id, ctx=ctx, now=now)
+
+
 def store_documents(
     session: Session,
     documents: Iterable[ParsedDocument],
@@ -256,17 +307,7 @@ def store_documents(
     done = 0
     while chunk := list(islice(stream, batch)):
         done += len(chunk)
-        rows: list[dict[str, Any]] = []
-        for doc in chunk:
-            if admit is not None and (reason := admit(doc)) is not None:
-                raise NotPermitted(
-                    f"{doc.label}: not accepted from this sender: {reason}",
-                    f"{doc.label}：提交方无权提交此单证：{reason}",
-                    document=doc.label,
-                    field="sender",
-                )
-            checked, errors = validate(doc, codes)
-            rows.append(_row_for(checked, errors, inbox_id=inbox_id, ctx=ctx, now=now))
+        rows = [_checked_row(doc, codes, admit, inbox_id=inbox_id, ctx=ctx, now=now) for doc in chunk]
         existing = repository.current_by_keys(session, {(r["doc_type"], r["doc_key"]) for r in rows})
         to_insert: list[dict[str, Any]] = []
         superseded: list[int] = []
@@ -275,58 +316,34 @@ def store_documents(
             key = (row["doc_type"], row["doc_key"])
             report.documents += 1
             report.by_type[row["doc_type"]] += 1
-            same_batch = pending.get(key)
-            if same_batch is not None:
-                if same_batch["content_sha256"] == row["content_sha256"]:
-                    report.duplicates += 1
-                    continue
-                same_batch["is_current"] = False
-                row["version"] = same_batch["version"] + 1
-                report.new_versions += 1
-            elif key in existing:
-                old_id, old_version, old_hash, old_seller = existing[key]
-                if old_seller != row["seller_code"]:
-                    # the same platform order or waybill number, but another seller's: never let
-                    # one tenant replace another's document (refused, nothing of the file stored)
-                    raise Conflict(
-                        f"{row['doc_type']} {row['doc_key']} ({row['source_ref']}) belongs to another seller; "
-                        "it cannot be replaced by this submission",
-                        f"{row['doc_type']} {row['doc_key']}（{row['source_ref']}）属于其他电商企业，本次提交不能替换它",
-                        document=f"{row['doc_type']} {row['doc_key']}",
-                        field="doc_key",
-                    )
-                if old_hash == row["content_sha256"]:
-                    report.duplicates += 1
-                    continue
-                superseded.append(old_id)
-                row["version"] = old_version + 1
-                report.new_versions += 1
-            else:
-                row["version"] = 1
+            earlier = pending.get(key)
+            old = existing.get(key)
+            decision = decide_version(
+                row["content_sha256"],
+                row["seller_code"],
+                earlier_in_batch=StoredVersion(None, earlier["version"], earlier["content_sha256"], row["seller_code"])
+                if earlier is not None
+                else None,
+                stored=StoredVersion(*old) if old is not None else None,
+            )
+            if decision.outcome is VersionOutcome.CONFLICT:
+                raise _another_sellers(row)
+            if decision.outcome is VersionOutcome.DUPLICATE:
+                report.duplicates += 1
+                continue
+            if earlier is not None:
+                earlier["is_current"] = False
+            if decision.supersedes is not None:
+                superseded.append(decision.supersedes)
+            if decision.outcome is VersionOutcome.NEW:
                 report.new += 1
+            else:
+                report.new_versions += 1
+            row["version"] = decision.version
             row["is_current"] = True
             pending[key] = row
             to_insert.append(row)
-            if not row["is_valid"]:
-                report.invalid += 1
-                if len(report.invalid_documents) < 200:
-                    report.invalid_documents.append(
-                        {
-                            "document": row["doc_key"],
-                            "type": row["doc_type"],
-                            "source": row["source_ref"],
-                            "errors": row["errors"][:10],
-                        }
-                    )
-            if row["order_no"] and row["doc_type"] != DocType.ORDER_CANCEL.value:
-                report.stored_order_nos.add(row["order_no"])
-            if row["doc_type"] in _ORDER_TYPES:
-                for line in row["lines"]:
-                    if "kind" not in line and line.get("itemNo"):
-                        report.skus.setdefault(
-                            (row["seller_code"], str(line["itemNo"])),
-                            (str(line.get("itemName") or ""), str(line.get("hsCode") or line.get("gcode") or "")),
-                        )
+            _count_stored(report, row)
         if superseded:
             repository.supersede(session, superseded)
         repository.insert_documents(session, to_insert)

@@ -14,8 +14,8 @@ from cbec.intake.documents import DocType
 from cbec.kit.paging import PageRequest
 from cbec.kit.read import Page
 from cbec.matching import repository
-from cbec.matching.engine import EXPORT, IMPORT, Doc, MatchInput, match
 from cbec.matching.models import MatchResult
+from cbec.matching.rules import EXPORT, IMPORT, Doc, MatchInput, match, pick_candidate
 from cbec.matching.schemas import MatchRead, RuleResultRead
 from cbec.orm import utcnow
 
@@ -35,20 +35,6 @@ class MatchSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {"orders": self.orders, "by_state": dict(self.by_state), "by_reason": dict(self.by_reason)}
-
-
-def _pick(candidates: list[Any], ebp_code: str, seller_code: str) -> Any | None:
-    """The newest candidate of the same platform (or one that names no platform), the order's
-    own seller's first; another seller's is passed on only for the rules to refuse it."""
-    own = other = None
-    for c in candidates:
-        c_ebp = c.head.get("ebpCode")
-        if not c_ebp or c_ebp == ebp_code:
-            if c.seller_code == seller_code:
-                own = c
-            else:
-                other = c
-    return own or other
 
 
 def _as_doc(d: Any) -> Doc:
@@ -121,8 +107,8 @@ def _match_batch(session: Session, orders: Sequence[Any], summary: MatchSummary)
             ebp = o.head.get("ebpCode", "")
             w = by_logistics.get(o.logistics_no) if o.logistics_no else None
             if w is None:
-                w = _pick(waybills.get(o.order_no, []), ebp, o.seller_code)
-            p = _pick(payments.get(o.order_no, []), ebp, o.seller_code)
+                w = pick_candidate(waybills.get(o.order_no, []), ebp, o.seller_code)
+            p = pick_candidate(payments.get(o.order_no, []), ebp, o.seller_code)
             outcome = match(
                 MatchInput(
                     order=Doc(o.id, o.head, o.lines, o.is_valid),

@@ -36,3 +36,8 @@ def credentials_of(session: Session, enterprise_id: int) -> Sequence[ApiCredenti
     return session.scalars(
         select(ApiCredential).where(ApiCredential.enterprise_id == enterprise_id).order_by(ApiCredential.id)
     ).all()
+
+
+def add(session: Session, row: Enterprise | ApiCredential) -> None:
+    """A new enterprise (with its roles) or API credential, inserted at the next flush."""
+    session.add(row)

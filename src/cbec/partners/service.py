@@ -48,7 +48,7 @@ def register_enterprise(session: Session, data: EnterpriseCreate) -> EnterpriseR
         raise Conflict(f"enterprise {code} is already registered", f"企业 {code} 已登记", field="code")
     e = Enterprise(code=code, code_kind=kind, name=name, name_en=data.name_en.strip(), dxp_id=data.dxp_id)
     e.roles = [EnterpriseRole(role=r.value) for r in roles]
-    session.add(e)
+    repository.add(session, e)
     session.flush()
     return to_read(e)
 
@@ -109,7 +109,9 @@ def issue_credential(session: Session, code: str, *, label: str = "") -> Credent
         raise NotFound(f"enterprise {code} is not registered", f"企业 {code} 未登记", field="code")
     key_id = "ck_" + secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
-    session.add(ApiCredential(enterprise_id=e.id, key_id=key_id, secret_hash=_hash_secret(secret), label=label))
+    repository.add(
+        session, ApiCredential(enterprise_id=e.id, key_id=key_id, secret_hash=_hash_secret(secret), label=label)
+    )
     session.flush()
     return CredentialIssued(enterprise_code=code, key_id=key_id, api_key=f"{key_id}.{secret}")
 

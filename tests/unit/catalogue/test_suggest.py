@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cbec.catalogue.hs import validate_cn_hs_code
-from cbec.catalogue.suggest import HsSuggester, words
+from cbec.catalogue.suggest import HsSuggester, load_hints, words
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,6 @@ def test_deterministic(suggester: HsSuggester) -> None:
 
 
 def suggester_hints():  # type: ignore[no-untyped-def]
-    from cbec.catalogue.suggest import load_hints
 
     return load_hints()
 

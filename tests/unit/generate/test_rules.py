@@ -52,7 +52,7 @@ from cbec.generate.people import IdentityAllocator, new_person
 from cbec.generate.profile import derive_profile, load_profile
 from cbec.intake.documents import DocType, ParseContext
 from cbec.intake.parsers import amazon_orders, json_docs
-from cbec.intake.validation import validate
+from cbec.intake.rules import validate
 from cbec.kit.codes import code_lists
 from cbec.kit.tracking import is_valid_s10, make_s10
 from cbec.tax.rules import retail_import_rules

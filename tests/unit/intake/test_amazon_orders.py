@@ -15,7 +15,7 @@ from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.formats import Format, detect
 from cbec.intake.parsers.amazon_orders import parse
 from cbec.intake.parsers.base import ParseResult
-from cbec.intake.validation import validate
+from cbec.intake.rules import validate
 from cbec.kit.codes import code_lists
 
 DATA = Path(__file__).resolve().parents[2] / "data"

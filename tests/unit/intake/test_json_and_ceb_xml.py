@@ -15,7 +15,7 @@ from cbec.ceb.messages import BaseTransfer, Entity, build
 from cbec.errors import HostileInput, InvalidInput
 from cbec.intake.documents import DocType, ParseContext
 from cbec.intake.parsers import ceb_xml, json_docs
-from cbec.intake.validation import validate
+from cbec.intake.rules import validate
 from cbec.kit.codes import code_lists
 
 CTX = ParseContext(

@@ -16,7 +16,7 @@ from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.formats import Format, detect
 from cbec.intake.parsers.base import ParseResult
 from cbec.intake.parsers.shopify_orders import parse
-from cbec.intake.validation import validate
+from cbec.intake.rules import validate
 from cbec.kit.codes import code_lists
 
 FILE = Path(__file__).resolve().parents[2] / "data" / "shopify-orders.csv"

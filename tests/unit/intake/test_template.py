@@ -17,7 +17,7 @@ from cbec.intake.documents import ParseContext, ParsedDocument
 from cbec.intake.formats import Format, detect
 from cbec.intake.parsers.base import ParseResult
 from cbec.intake.parsers.template import COLUMNS, parse
-from cbec.intake.validation import validate
+from cbec.intake.rules import validate
 from cbec.kit.codes import code_lists
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "seller-template.csv"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cbec.customs.rules import State
-from cbec.matching.engine import MatchState
+from cbec.matching.rules import MatchState
 from cbec.web.ui.i18n import STATUS, status_label, translate
 
 

@@ -16,7 +16,7 @@ class ParseResult:
 
     ``errors`` are problems that stop a row/element from being read (e.g. an unreadable number
     in a marketplace file); documents that were read but break field rules are reported later
-    by ``intake.validation`` and still kept.
+    by ``intake.rules`` and still kept.
 
     A parser of large files may give ``documents`` as a generator, so that intake stores them in
     batches while they are read and memory stays flat in the file's size; ``errors`` and

@@ -7,7 +7,7 @@ refused outright, no entity expansion, no network), so billion-laughs and extern
 attacks are refused with a clear error before anything is read.
 
 Schema conformance of what a partner sends is not required here: field rules are checked by
-``intake.validation`` per document, so one bad order does not lose the other 99. The
+``intake.rules`` per document, so one bad order does not lose the other 99. The
 message's ``BaseTransfer`` (who transmitted it) is kept as a note on each document.
 """
 

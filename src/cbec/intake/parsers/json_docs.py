@@ -10,7 +10,7 @@ import_order (CEB311), import_payment (CEB411), import_waybill (CEB511). For fla
 CEB element name carries the head (``Receipts``, ``Logistics``, ``PaymentHead``, ``LogisticsHead``).
 
 Numbers are read with ``parse_float=Decimal``, so an amount is never a binary float; numbers
-given as strings are coerced later by ``intake.validation``. Orders without ``ebpCode``/
+given as strings are coerced later by ``intake.rules``. Orders without ``ebpCode``/
 ``ebcCode`` (and their names) take them from the submission's context. An item that is not
 an object or has an unknown ``type`` is reported with its position ("item 3"); the other items
 are still read. Pure: bytes in, documents out.

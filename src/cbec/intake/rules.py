@@ -21,8 +21,9 @@ Pure: no database, no I/O beyond the cached XSD field tables.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
 from cbec.catalogue.hs import validate_cn_hs_code
@@ -348,3 +349,65 @@ def _validate_cancel(doc: ParsedDocument) -> tuple[ParsedDocument, list[FieldErr
         if not str(doc.head.get(name) or "").strip()
     ]
     return doc, errors
+
+
+# --- versions ---------------------------------------------------------------------------------
+
+
+class VersionOutcome(StrEnum):
+    NEW = "new"  # no document under this key yet
+    DUPLICATE = "duplicate"  # the same content again: nothing is stored
+    NEW_VERSION = "new_version"  # changed content: stored as the next version, the earlier one superseded
+    CONFLICT = "conflict"  # the key is another seller's: refused
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """The current version of a document under one (type, key): stored, or earlier in the batch."""
+
+    id: int | None
+    version: int
+    content_sha256: str
+    seller_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDecision:
+    outcome: VersionOutcome
+    version: int = 0  # the incoming document's version (0 when it is not stored)
+    supersedes: int | None = None  # the stored document it replaces as current
+    reason: str = ""
+    reason_zh: str = ""
+
+
+def decide_version(
+    content_sha256: str,
+    seller_code: str,
+    *,
+    earlier_in_batch: StoredVersion | None,
+    stored: StoredVersion | None,
+) -> VersionDecision:
+    """New, duplicate, new version or conflict for an incoming document (the corrected submission
+    of a document becomes its next version; the same content twice is stored once).
+
+    A document earlier in the same batch under the same key is the one compared against (the batch
+    is stored together, so it is not yet in the database). A stored document of another seller under
+    the same key is never replaced: one tenant must not overwrite another's order or waybill.
+    """
+    if earlier_in_batch is not None:
+        if earlier_in_batch.content_sha256 == content_sha256:
+            return VersionDecision(VersionOutcome.DUPLICATE, reason="same content", reason_zh="内容相同")
+        return VersionDecision(
+            VersionOutcome.NEW_VERSION, earlier_in_batch.version + 1, reason="content changed", reason_zh="内容已变更"
+        )
+    if stored is None:
+        return VersionDecision(VersionOutcome.NEW, 1, reason="first version", reason_zh="首个版本")
+    if stored.seller_code != seller_code:
+        return VersionDecision(
+            VersionOutcome.CONFLICT, reason="belongs to another seller", reason_zh="属于其他电商企业"
+        )
+    if stored.content_sha256 == content_sha256:
+        return VersionDecision(VersionOutcome.DUPLICATE, reason="same content", reason_zh="内容相同")
+    return VersionDecision(
+        VersionOutcome.NEW_VERSION, stored.version + 1, stored.id, reason="content changed", reason_zh="内容已变更"
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cbec.matching.engine import EXPORT, IMPORT, Doc, MatchInput, MatchState, match
+from cbec.matching.rules import EXPORT, IMPORT, Doc, MatchInput, MatchState, match
 
 EXPORT_ORDER = {
     "orderNo": "536365",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 
 class MatchState(StrEnum):
@@ -322,3 +322,37 @@ def match(m: MatchInput, table: RuleTable) -> MatchOutcome:
     if holding is not None:
         return MatchOutcome(MatchState.HELD, outcomes, holding.rule)
     return MatchOutcome(MatchState.MATCHED, outcomes)
+
+
+class Candidate(Protocol):
+    """A stored waybill or payment that may pair with an order."""
+
+    @property
+    def head(self) -> Mapping[str, Any]: ...
+
+    @property
+    def seller_code(self) -> str: ...
+
+
+C = TypeVar("C", bound=Candidate)
+
+
+def pick_candidate(candidates: Sequence[C], ebp_code: str, seller_code: str) -> C | None:
+    """Which waybill (or payment) pairs with an order (CEB.md §5.1: same order number, same
+    platform). ``candidates`` are the current documents under the order's number, oldest first.
+
+    The newest one of the order's platform (or one that names no platform) wins, the order's own
+    seller's before another seller's; another seller's is still passed on so that the rules refuse
+    it with a reason (waybill_seller / payment rules) instead of reporting it missing. A candidate
+    of another platform never pairs.
+    """
+    own: C | None = None
+    other: C | None = None
+    for c in candidates:
+        c_ebp = c.head.get("ebpCode")
+        if not c_ebp or c_ebp == ebp_code:
+            if c.seller_code == seller_code:
+                own = c
+            else:
+                other = c
+    return own or other
