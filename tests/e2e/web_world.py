@@ -26,7 +26,7 @@ from cbec.partners import service as partners
 from cbec.partners.schemas import EnterpriseCreate
 from cbec.risk.models import RiskHit
 from cbec.sandbox import SandboxCustoms
-from cbec.tax import schemas as tax_schemas
+from cbec.tax import reader as tax_reader
 from cbec.tax import service as tax
 from cbec.unit_of_work import UnitOfWork
 from cbec.web.app import create_app
@@ -181,7 +181,7 @@ def build_world(root: Path) -> World:
                 ],
             }
             tax.assess_import(
-                uow.session, tax_schemas.parse_import_order(data), seller_code=seller.code, ebp_code=PLATFORM.code
+                uow.session, tax_reader.parse_import_order(data), seller_code=seller.code, ebp_code=PLATFORM.code
             )
             uow.commit()
 

@@ -17,7 +17,7 @@ from cbec.cli.report import write_refund_report
 from cbec.config import Settings
 from cbec.db import migrate
 from cbec.errors import InvalidInput, RuleViolation
-from cbec.tax import schemas, service
+from cbec.tax import reader, schemas, service
 from cbec.tax.import_tax import ImportOrder
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 from cbec.unit_of_work import UnitOfWork
@@ -53,7 +53,7 @@ def assess(settings: Settings, data: dict[str, Any], **kwargs: Any) -> dict[str,
     with UnitOfWork(settings) as uow:
         try:
             out = service.assess_import(
-                uow.session, schemas.parse_import_order(data), seller_code=SELLER.code, ebp_code=PLATFORM.code, **kwargs
+                uow.session, reader.parse_import_order(data), seller_code=SELLER.code, ebp_code=PLATFORM.code, **kwargs
             )
         except RuleViolation:
             uow.commit()
@@ -139,7 +139,7 @@ def typed(data: dict[str, Any]) -> ImportOrder:
     order without one is read with a placeholder, then given none)."""
     buyer = data["OrderHead"].get("buyerIdNumber")
     readable = {**data, "OrderHead": {**data["OrderHead"], "buyerIdNumber": buyer or BUYER_ID}}
-    return dataclasses.replace(schemas.parse_import_order(readable).order, buyer_id_number=buyer or "")
+    return dataclasses.replace(reader.parse_import_order(readable).order, buyer_id_number=buyer or "")
 
 
 def test_a_selection_assessed_together_decides_as_order_by_order(registered: Settings, tmp_path: Path) -> None:
@@ -268,8 +268,8 @@ LATE_LINE = {
 
 
 def test_refund_report_totals_to_the_fen_and_flags_a_late_claim(registered: Settings, tmp_path: Path) -> None:
-    example = schemas.parse_export_claim(json.loads((EXAMPLES / "exports.json").read_text(encoding="utf-8")))
-    late = schemas.parse_export_claim(refund_claim("2026-05-20", "2026-04", [LATE_LINE]))
+    example = reader.parse_export_claim(json.loads((EXAMPLES / "exports.json").read_text(encoding="utf-8")))
+    late = reader.parse_export_claim(refund_claim("2026-05-20", "2026-04", [LATE_LINE]))
     with UnitOfWork(registered) as uow:
         service.assess_refund(uow.session, example, seller_code=SELLER.code)
         service.assess_refund(uow.session, example, seller_code=SELLER.code)  # a re-run replaces, not doubles
@@ -314,8 +314,8 @@ def test_refund_report_totals_to_the_fen_and_flags_a_late_claim(registered: Sett
 
 
 def test_refund_and_return_relief_explain_from_the_stored_rates(registered: Settings) -> None:
-    claim = schemas.parse_export_claim(json.loads((EXAMPLES / "exports.json").read_text(encoding="utf-8")))
-    goods = schemas.parse_returned_goods(json.loads((EXAMPLES / "return.json").read_text(encoding="utf-8")))
+    claim = reader.parse_export_claim(json.loads((EXAMPLES / "exports.json").read_text(encoding="utf-8")))
+    goods = reader.parse_returned_goods(json.loads((EXAMPLES / "return.json").read_text(encoding="utf-8")))
     with UnitOfWork(registered) as uow:
         refund = service.assess_refund(uow.session, claim, seller_code=SELLER.code)
         relief = service.assess_return_relief(uow.session, goods, seller_code=SELLER.code)

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from cbec.cli.common import DataDir, JsonOut, console, ensure_database, run, settings_for
 from cbec.errors import InvalidInput, RuleViolation
-from cbec.tax import schemas, service
+from cbec.tax import present, reader, service
 from cbec.tax.export_refund import assess_export_refund
 from cbec.tax.import_tax import StaticLedger, assess_with_ledger
 from cbec.tax.rates import tax_tables
@@ -103,9 +103,9 @@ def import_(
         seller_code = _seller_for(record, seller)
         data = _read_json(file)
         if seller_code is None:
-            request = schemas.parse_import_order(data)
+            request = reader.parse_import_order(data)
             assessment = assess_with_ledger(request.order, tax_tables(tables), StaticLedger(request.prior_purchases))
-            return schemas.import_assessment_dict(assessment, date_source=request.date_source)
+            return present.import_assessment_dict(assessment, date_source=request.date_source)
         if isinstance(data, dict) and "priorPurchases" in data:
             raise InvalidInput(
                 "with --record the buyer's annual total comes from the database ledger: remove priorPurchases "
@@ -115,7 +115,7 @@ def import_(
                 field="priorPurchases",
                 document=str(file),
             )
-        request = schemas.parse_import_order(data)
+        request = reader.parse_import_order(data)
         body = data.get("Order", data) if isinstance(data, dict) else {}
         head = body.get("OrderHead") if isinstance(body, dict) else None
         ebp = str(head.get("ebpCode") or "") if isinstance(head, dict) else ""
@@ -188,9 +188,9 @@ def refund(
 
     def action() -> dict[str, Any]:
         seller_code = _seller_for(record, seller)
-        claim = schemas.parse_export_claim(_read_json(file))
+        claim = reader.parse_export_claim(_read_json(file))
         if seller_code is None:
-            return schemas.export_assessment_dict(assess_export_refund(claim, tax_tables(tables)))
+            return present.export_assessment_dict(assess_export_refund(claim, tax_tables(tables)))
         settings = settings_for(data_dir)
         ensure_database(settings)
         with UnitOfWork(settings) as uow:
@@ -254,9 +254,9 @@ def return_relief(
 
     def action() -> dict[str, Any]:
         seller_code = _seller_for(record, seller)
-        goods = schemas.parse_returned_goods(_read_json(file))
+        goods = reader.parse_returned_goods(_read_json(file))
         if seller_code is None:
-            return schemas.return_assessment_dict(assess_return_relief(goods, tax_tables(tables)))
+            return present.return_assessment_dict(assess_return_relief(goods, tax_tables(tables)))
         settings = settings_for(data_dir)
         ensure_database(settings)
         with UnitOfWork(settings) as uow:

@@ -18,8 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cbec.tax.export_refund import EnterpriseKind, ExportClaim, ExportLine, assess_export_refund
+from cbec.tax.present import export_assessment_dict
 from cbec.tax.rates import TaxTables
-from cbec.tax.schemas import export_assessment_dict
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

@@ -25,7 +25,7 @@ from cbec.kit import events
 from cbec.kit.money import to_ceb
 from cbec.kit.paging import PageRequest, page_of
 from cbec.partners import service as partners
-from cbec.tax import repository, schemas
+from cbec.tax import present, reader, repository, schemas
 from cbec.tax.export_refund import CreditPosition, ExportClaim, assess_export_refund, manufacturer_settlement
 from cbec.tax.import_tax import BuyerLedger, ImportOrder, assess_with_ledger, check_limits
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
@@ -129,7 +129,7 @@ def _refused_import_result(
         "orderNo": order.order_no,
         "on": order.on.isoformat(),
         "tradeMode": order.trade_mode or None,
-        "buyerIdNumber": schemas.mask_id_number(order.buyer_id_number),
+        "buyerIdNumber": present.mask_id_number(order.buyer_id_number),
         "refused": True,
         "error": error.as_dict(),
         "taxTotal": "0.00",
@@ -204,7 +204,7 @@ def _assess_one(
         result = _refused_import_result(order, tables, prior, exc, request.date_source)
         rule_set, tax_total, error = retail_import_rules(order.on).id, ZERO, exc
     else:
-        result = schemas.import_assessment_dict(assessment, date_source=request.date_source)
+        result = present.import_assessment_dict(assessment, date_source=request.date_source)
         rule_set, tax_total = assessment.rule_set.id, assessment.tax_total
         if assessment.limits.counts_toward_annual:
             counted, period_start = to_ceb(assessment.limits.order_value), assessment.limits.period_start
@@ -324,7 +324,7 @@ def assess_import_orders(
     requests: list[tuple[int, schemas.ImportRequest, str, str]] = []
     for i, item in enumerate(orders):
         try:
-            request = schemas.checked_import_request(item.order)
+            request = reader.checked_import_request(item.order)
             requests.append((i, request, item.seller_code, item.platform_code or item.seller_code))
             out.append(None)
         except CbecError as exc:
@@ -401,7 +401,7 @@ def assess_refund(
     if record:
         partners.get_enterprise(session, seller_code)
     assessment = assess_export_refund(claim, tax_tables(tables_dir))
-    result = schemas.export_assessment_dict(assessment)
+    result = present.export_assessment_dict(assessment)
     if not record:
         return {**result, "assessmentId": None}
     row = _store(
@@ -434,7 +434,7 @@ def assess_return_relief(
     if record:
         partners.get_enterprise(session, seller_code)
     assessment = compute_return_relief(goods, tax_tables(tables_dir))
-    result = schemas.return_assessment_dict(assessment)
+    result = present.return_assessment_dict(assessment)
     if not record:
         return {**result, "assessmentId": None}
     row = _store(

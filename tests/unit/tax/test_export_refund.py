@@ -23,8 +23,9 @@ from cbec.tax.export_refund import (
     assess_deemed_profit_tax,
     assess_export_refund,
 )
+from cbec.tax.present import export_assessment_dict
 from cbec.tax.rates import tax_tables
-from cbec.tax.schemas import export_assessment_dict, parse_export_claim
+from cbec.tax.reader import parse_export_claim
 
 D = Decimal
 TABLES = tax_tables()

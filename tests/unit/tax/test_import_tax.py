@@ -24,8 +24,9 @@ from cbec.tax.import_tax import (
     assess_retail_import,
     assess_with_ledger,
 )
+from cbec.tax.present import import_assessment_dict
 from cbec.tax.rates import FILES, load_tables, tax_tables
-from cbec.tax.schemas import import_assessment_dict, parse_import_order
+from cbec.tax.reader import parse_import_order
 
 D = Decimal
 TABLES = tax_tables()

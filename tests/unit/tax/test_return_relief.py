@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 
 from cbec.cli.tax import app
 from cbec.errors import InvalidInput
+from cbec.tax.present import return_assessment_dict
 from cbec.tax.rates import tax_tables
+from cbec.tax.reader import parse_returned_goods
 from cbec.tax.return_relief import ReturnedGoods, ReturnLine, assess_return_relief
-from cbec.tax.schemas import parse_returned_goods, return_assessment_dict
 
 D = Decimal
 TABLES = tax_tables()

@@ -39,6 +39,7 @@ from cbec.risk.schemas import ImportToScreen
 from cbec.tax import schemas as tax_schemas
 from cbec.tax import service as tax
 from cbec.tax.import_tax import ImportLine, ImportOrder
+from cbec.tax.reader import unit_code
 
 Progress = Callable[[int, int | None], None]
 BATCH = 100
@@ -322,7 +323,7 @@ def import_order_for_tax(order: Document, declared: builders.Declared, on: datet
                     unit=str(ln["unit"]),
                     price=Decimal(str(ln["price"])),
                     qty2=None if qty2 in (None, "") else Decimal(str(qty2)),
-                    unit2=None if unit2 in (None, "") else tax_schemas.unit_code(str(unit2)),
+                    unit2=None if unit2 in (None, "") else unit_code(str(unit2)),
                 )
             )
     return ImportOrder(
