@@ -29,9 +29,10 @@ from cbec.intake.formats import Format, detect, parse_format, parser_for
 from cbec.intake.models import Document, InboxItem
 from cbec.intake.parsers.base import ParseResult
 from cbec.intake.rules import StoredVersion, VersionOutcome, decide_version, validate
+from cbec.intake.schemas import DocumentPage, DocumentRead, DocumentSummaryRead, SubmissionRead
 from cbec.kit.codes import CodeLists, code_lists
 from cbec.kit.money import fits_n19_5
-from cbec.kit.paging import PageRequest, page_of
+from cbec.kit.paging import PageRequest
 from cbec.orm import utcnow
 
 Progress = Callable[[int, int], None]
@@ -390,7 +391,7 @@ def list_documents(
     is_valid: bool | None = None,
     q: str | None = None,
     current_only: bool = True,
-) -> dict[str, Any]:
+) -> DocumentPage:
     if doc_type and doc_type not in {t.value for t in DocType}:
         allowed = ", ".join(t.value for t in DocType)
         raise InvalidInput(
@@ -408,8 +409,10 @@ def list_documents(
         offset=req.offset,
         limit=req.page_size,
     )
-    items = [{k: v for k, v in document_read(d).items() if k not in ("head", "lines")} for d in rows]
-    return page_of(items, total, req)
+    items = [DocumentSummaryRead.model_validate(document_read(d)) for d in rows]
+    return DocumentPage(
+        items=items, total=total, page=req.page, page_size=req.page_size, pages=max(1, -(-total // req.page_size))
+    )
 
 
 def document_counts(session: Session, seller_code: str | None = None) -> dict[str, dict[str, int]]:
@@ -441,9 +444,7 @@ def documents_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Document
     return repository.documents_by_ids(session, ids)
 
 
-def get_document(
-    session: Session, scope: frozenset[str] | None, doc_id: int, *, reveal: bool = False
-) -> dict[str, Any]:
+def get_document(session: Session, scope: frozenset[str] | None, doc_id: int, *, reveal: bool = False) -> DocumentRead:
     d = repository.get_scoped_document(session, scope, doc_id)
     if d is None:
         raise NotFound(f"document {doc_id} not found", f"单证 {doc_id} 不存在", field="id")
@@ -458,26 +459,28 @@ def get_document(
         }
         for v in repository.history(session, d.doc_type, d.doc_key)
     ]
-    return out
+    return DocumentRead.model_validate(out)
 
 
-def submission_report(session: Session, scope: frozenset[str] | None, inbox_id: int) -> dict[str, Any]:
+def submission_report(session: Session, scope: frozenset[str] | None, inbox_id: int) -> SubmissionRead:
     """What became of one submission: its format, counts and per-row errors."""
     item = repository.get_inbox_item(session, scope, inbox_id)
     if item is None:
         raise NotFound(f"submission {inbox_id} not found", f"提交 {inbox_id} 不存在", field="id")
     run = repository.last_run(session, inbox_id)
-    return {
-        "inbox_id": item.id,
-        "filename": item.filename,
-        "format": item.format,
-        "sha256": item.sha256,
-        "size": item.size,
-        "channel": item.channel,
-        "received_at": item.received_at,
-        "seller_code": item.seller_code,
-        "sender_code": item.sender_code,
-        "status": run.status if run else "received",
-        "stats": run.stats if run else {},
-        "errors": mask_personal(run.errors) if run else [],
-    }
+    return SubmissionRead.model_validate(
+        {
+            "inbox_id": item.id,
+            "filename": item.filename,
+            "format": item.format,
+            "sha256": item.sha256,
+            "size": item.size,
+            "channel": item.channel,
+            "received_at": item.received_at,
+            "seller_code": item.seller_code,
+            "sender_code": item.sender_code,
+            "status": run.status if run else "received",
+            "stats": run.stats if run else {},
+            "errors": mask_personal(run.errors) if run else [],
+        }
+    )

@@ -18,9 +18,6 @@ from cbec.web.app import create_app
 PENDING = {
     ("POST", "/api/v1/documents"),
     ("POST", "/api/v1/uploads"),
-    ("GET", "/api/v1/uploads/{inbox_id}"),
-    ("GET", "/api/v1/documents"),
-    ("GET", "/api/v1/documents/{doc_id}"),
     ("GET", "/api/v1/tax/assessments"),
     ("GET", "/api/v1/tax/assessments/{assessment_id}"),
 }

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from cbec.accounts.rules import require_business_data
 from cbec.accounts.service import request_digest
 from cbec.intake import service as intake
+from cbec.intake.schemas import DocumentPage, DocumentRead, SubmissionRead
 from cbec.web import submit
 from cbec.web.deps import Caller, Id, Paging, Uow, settings_of
 from cbec.web.present import json_response
@@ -104,18 +105,18 @@ async def upload_file(
     return json_response(out, 201)
 
 
-@router.get("/uploads/{inbox_id}", summary="A submission and its errors 提交记录")
+@router.get("/uploads/{inbox_id}", summary="A submission and its errors 提交记录", response_model=SubmissionRead)
 def get_upload(inbox_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
-    return json_response(intake.submission_report(uow.session, p.scope(), inbox_id))
+    return json_response(intake.submission_report(uow.session, p.scope(), inbox_id).model_dump())
 
 
-def errors_csv(report: dict[str, object]) -> bytes:
+def errors_csv(report: SubmissionRead) -> bytes:
     """Per-row errors of a submission as a CSV a spreadsheet opens (UTF-8 with BOM)."""
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["document 单证", "line 行", "field 字段", "code 代码", "message_zh 说明", "message_en message"])
-    for e in report.get("errors") or []:  # type: ignore[attr-defined]
+    for e in report.errors:
         w.writerow(
             [
                 e.get("document", ""),
@@ -140,7 +141,7 @@ def get_upload_errors(inbox_id: Id, p: Caller, uow: Uow) -> Response:
     )
 
 
-@router.get("/documents", summary="List documents 单证列表")
+@router.get("/documents", summary="List documents 单证列表", response_model=DocumentPage)
 def list_documents(
     p: Caller,
     uow: Uow,
@@ -151,12 +152,13 @@ def list_documents(
     current: bool = True,
 ) -> Response:
     require_business_data(p)
-    return json_response(
-        intake.list_documents(uow.session, p.scope(), paging, doc_type=type, is_valid=valid, q=q, current_only=current)
+    page = intake.list_documents(
+        uow.session, p.scope(), paging, doc_type=type, is_valid=valid, q=q, current_only=current
     )
+    return json_response(page.model_dump())
 
 
-@router.get("/documents/{doc_id}", summary="A document with its versions 单证详情")
+@router.get("/documents/{doc_id}", summary="A document with its versions 单证详情", response_model=DocumentRead)
 def get_document(doc_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
-    return json_response(intake.get_document(uow.session, p.scope(), doc_id))
+    return json_response(intake.get_document(uow.session, p.scope(), doc_id).model_dump())
