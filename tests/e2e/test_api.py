@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from cbec.ceb.messages import check_message
 from cbec.ceb.signing import verify
+from cbec.intake.schemas import ImportReportRead
 from cbec.web.app import create_app
 from tests.e2e.web_world import BUYER_ID, PASSWORDS, World, build_world
 from tests.integration.helpers import PLATFORM, SELLER, export_order, export_waybill
@@ -81,6 +82,7 @@ def test_submission_returns_the_import_report_and_a_resubmission_only_duplicates
     assert report["by_type"] == {"export_order": 1, "export_waybill": 1}
     assert report["matching"]["by_state"] == {"matched": 1}
     assert isinstance(report["inbox_id"], int)
+    assert ImportReportRead.model_validate(report).new == 2  # the answer is what OpenAPI says it is
 
     listed = client.get("/api/v1/documents", params={"q": "SO-A-0101"}, headers=_auth(world)).json()
     again = _post_docs(client, world, body)

@@ -70,3 +70,33 @@ class SubmissionRead(BaseModel):
     status: str
     stats: dict[str, Any]
     errors: list[dict[str, Any]]
+
+
+class MatchSummaryRead(BaseModel):
+    orders: int
+    by_state: dict[str, int]
+    by_reason: dict[str, int]
+
+
+class ImportReportRead(BaseModel):
+    """What one submission made: documents stored, new, duplicate, new versions, invalid (each
+    with its errors), the SKUs it registered and the re-matching of the orders it touched."""
+
+    status: str
+    error: dict[str, Any] | None
+    inbox_id: int | None
+    format: str
+    sha256: str
+    documents: int
+    new: int
+    duplicates: int
+    new_versions: int
+    invalid: int
+    by_type: dict[str, int]
+    parser: dict[str, Any]
+    row_errors: list[dict[str, Any]]
+    row_error_count: int
+    invalid_documents: list[dict[str, Any]]
+    seconds: float
+    new_skus: int | None = None
+    matching: MatchSummaryRead | None = None

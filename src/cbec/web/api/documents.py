@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from cbec.accounts.rules import require_business_data
 from cbec.accounts.service import request_digest
 from cbec.intake import service as intake
-from cbec.intake.schemas import DocumentPage, DocumentRead, SubmissionRead
+from cbec.intake.schemas import DocumentPage, DocumentRead, ImportReportRead, SubmissionRead
 from cbec.web import submit
 from cbec.web.deps import Caller, Id, Paging, Uow, settings_of
 from cbec.web.present import json_response
@@ -42,7 +42,8 @@ _BODY = {
     openapi_extra=_BODY,
     status_code=201,
     summary="Submit documents (JSON or CEB XML) 提交单证",
-    responses={201: {"description": "the import report"}, 403: {"description": "not within the key's roles"}},
+    response_model=ImportReportRead,
+    responses={403: {"description": "not within the key's roles"}},
 )
 async def submit_documents(
     request: Request,
@@ -78,9 +79,7 @@ async def submit_documents(
     return json_response(body, status, {"Idempotent-Replayed": "true"} if replayed else None)
 
 
-@router.post(
-    "/uploads", status_code=201, summary="Upload a file 上传文件", responses={201: {"description": "the import report"}}
-)
+@router.post("/uploads", status_code=201, summary="Upload a file 上传文件", response_model=ImportReportRead)
 async def upload_file(
     request: Request,
     p: Caller,
