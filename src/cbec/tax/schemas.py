@@ -1,14 +1,16 @@
-"""Tax's typed contracts: what another area hands it (an import order to assess, one voided) and
-what a request to the tax engine is once read."""
+"""Tax's typed contracts: what another area hands it (an import order to assess, one voided),
+what a request to the tax engine is once read, and the read models of stored assessments."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from cbec.tax.import_tax import (
-    ImportOrder,
-)
+from pydantic import BaseModel
+
+from cbec.kit.read import Timestamp
+from cbec.tax.import_tax import ImportOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +39,54 @@ class ImportOrderVoided:
 
     ebp_code: str
     order_no: str
+
+
+class AssessmentRead(BaseModel):
+    """The headline of a stored assessment; its explanation gives the whole basis."""
+
+    id: int
+    kind: str
+    seller_code: str
+    reference: str
+    declaration_id: int | None
+    tax_on: str
+    rule_set: str | None
+    is_refused: bool
+    tax_total: str
+    reason: dict[str, Any] | None
+    created_at: Timestamp
+
+
+class AssessmentPage(BaseModel):
+    items: list[AssessmentRead]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class ReproducedRead(BaseModel):
+    method: str
+    matches: bool
+    figures: list[dict[str, Any]]
+
+
+class ExplanationRead(BaseModel):
+    """A stored assessment's basis and its figures recomputed from the rates stored with it (the
+    field names are the tax engine's JSON, as ``cbec tax explain`` prints them)."""
+
+    kind: str
+    assessmentId: int
+    assessmentKind: str
+    sellerCode: str
+    reference: str
+    declarationId: int | None
+    on: str
+    ruleSet: str | None
+    refused: bool
+    createdAt: str
+    taxTotal: str
+    reason: dict[str, Any] | None
+    basis: dict[str, Any] | None
+    reproduced: ReproducedRead
+    result: dict[str, Any]

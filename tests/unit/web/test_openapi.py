@@ -15,10 +15,8 @@ from cbec.web.app import create_app
 
 #: routes whose areas type their answers on their own branches (documents, declarations, tax);
 #: each is removed here as its response_model arrives, and the set is meant to end empty
-PENDING = {
-    ("GET", "/api/v1/tax/assessments"),
-    ("GET", "/api/v1/tax/assessments/{assessment_id}"),
-}
+#: routes still without a response_model: none; a new one must declare its model
+PENDING: set[tuple[str, str]] = set()
 
 
 def _json_routes(tmp_path: Path) -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from cbec.accounts.rules import mask_personal
 from cbec.errors import NotFound
-from cbec.kit.paging import PageRequest, page_of
+from cbec.kit.paging import PageRequest
 from cbec.tax import repository
 from cbec.tax.models import TaxAssessment
+from cbec.tax.schemas import AssessmentPage, AssessmentRead, ExplanationRead
 from cbec.tax.service.common import _fen
 from cbec.tax.service.explain import explain
 
 # --- read side -------------------------------------------------------------------------------
 
 
-def assessment_read(row: TaxAssessment) -> dict[str, Any]:
+def assessment_read(row: TaxAssessment) -> AssessmentRead:
     """The headline of a stored assessment; ``explain`` gives the whole basis."""
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "seller_code": row.seller_code,
-        "reference": row.reference,
-        "declaration_id": row.declaration_id,
-        "tax_on": row.tax_on.isoformat(),
-        "rule_set": row.rule_set,
-        "is_refused": row.is_refused,
-        "tax_total": _fen(row.tax_total),
-        "reason": row.result.get("error") if row.is_refused else None,
-        "created_at": row.created_at,
-    }
+    return AssessmentRead.model_validate(
+        {
+            "id": row.id,
+            "kind": row.kind,
+            "seller_code": row.seller_code,
+            "reference": row.reference,
+            "declaration_id": row.declaration_id,
+            "tax_on": row.tax_on.isoformat(),
+            "rule_set": row.rule_set,
+            "is_refused": row.is_refused,
+            "tax_total": _fen(row.tax_total),
+            "reason": row.result.get("error") if row.is_refused else None,
+            "created_at": row.created_at,
+        }
+    )
 
 
 def list_assessments(
@@ -41,14 +42,20 @@ def list_assessments(
     *,
     kind: str | None = None,
     reference: str | None = None,
-) -> dict[str, Any]:
+) -> AssessmentPage:
     total, rows = repository.list_assessments(
         session, scope, kind=kind, reference=reference, offset=req.offset, limit=req.page_size
     )
-    return page_of([assessment_read(r) for r in rows], total, req)
+    return AssessmentPage(
+        items=[assessment_read(r) for r in rows],
+        total=total,
+        page=req.page,
+        page_size=req.page_size,
+        pages=max(1, -(-total // req.page_size)),
+    )
 
 
-def explain_scoped(session: Session, scope: frozenset[str] | None, assessment_id: int) -> dict[str, Any]:
+def explain_scoped(session: Session, scope: frozenset[str] | None, assessment_id: int) -> ExplanationRead:
     """``explain`` for a caller who may see only some enterprises' assessments; personal data
     in the stored input is masked."""
     row = repository.get_assessment(session, assessment_id)
@@ -57,12 +64,12 @@ def explain_scoped(session: Session, scope: frozenset[str] | None, assessment_id
             f"tax assessment {assessment_id} does not exist", f"税款计算记录 {assessment_id} 不存在", field="id"
         )
     out = explain(session, assessment_id)
-    return mask_personal(out)  # type: ignore[no-any-return]
+    return ExplanationRead.model_validate(mask_personal(out))
 
 
 def assessments_for_declaration(
     session: Session, seller_code: str, order_no: str, declaration_id: int
-) -> list[dict[str, Any]]:
+) -> list[AssessmentRead]:
     return [
         assessment_read(r) for r in repository.assessments_for_order(session, seller_code, order_no, declaration_id)
     ]

@@ -22,6 +22,7 @@ from cbec.statistics import service as statistics
 from cbec.statistics.schemas import DashboardRead
 from cbec.statistics.service import BEIJING
 from cbec.tax import service as tax
+from cbec.tax.schemas import AssessmentPage, ExplanationRead
 from cbec.web.deps import Caller, Id, Paging, Str20, Uow
 from cbec.web.present import json_response
 
@@ -59,7 +60,9 @@ def get_match(result_id: Id, p: Caller, uow: Uow) -> MatchRead:
     return matching.get_match(uow.session, p.scope(), result_id)
 
 
-@router.get("/tax/assessments", tags=["tax 税款"], summary="Tax assessments 税款计算记录")
+@router.get(
+    "/tax/assessments", response_model=AssessmentPage, tags=["tax 税款"], summary="Tax assessments 税款计算记录"
+)
 def list_assessments(
     p: Caller,
     uow: Uow,
@@ -68,13 +71,20 @@ def list_assessments(
     reference: Annotated[str | None, Query(max_length=60)] = None,
 ) -> Response:
     require_business_data(p)
-    return json_response(tax.list_assessments(uow.session, p.scope(), paging, kind=kind, reference=reference))
+    return json_response(
+        tax.list_assessments(uow.session, p.scope(), paging, kind=kind, reference=reference).model_dump()
+    )
 
 
-@router.get("/tax/assessments/{assessment_id}", tags=["tax 税款"], summary="An assessment explained 税款计算依据")
+@router.get(
+    "/tax/assessments/{assessment_id}",
+    response_model=ExplanationRead,
+    tags=["tax 税款"],
+    summary="An assessment explained 税款计算依据",
+)
 def get_assessment(assessment_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
-    return json_response(tax.explain_scoped(uow.session, p.scope(), assessment_id))
+    return json_response(tax.explain_scoped(uow.session, p.scope(), assessment_id).model_dump())
 
 
 @router.get(
