@@ -17,14 +17,21 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cbec.errors import InvalidInput
 from cbec.generate.basics import GenerateOptions
 from cbec.generate.encoder import AMAZON_HEADER, Encoder
-from cbec.generate.exports import EXPORT_EXPECTED, ExportOutcome, ExportTally, export_cases, export_catalogue
+from cbec.generate.exports import (
+    EXPORT_EXPECTED,
+    ExportCatalogue,
+    ExportOutcome,
+    ExportTally,
+    export_cases,
+    export_catalogue,
+)
 from cbec.generate.imports import IMPORT_EXPECTED, ImportOutcome, ImportTally, import_cases
 from cbec.generate.profile import load_profile
 
@@ -112,6 +119,133 @@ def _prepare(out: Path, overwrite: bool) -> None:
         p.unlink()
 
 
+@dataclass
+class _Exports:
+    """The export files of a run and what was written into them."""
+
+    orders: BatchFiles
+    waybills: BatchFiles
+    amazon: BatchFiles
+    outcomes: Counter[tuple[bool, ExportOutcome]] = field(default_factory=Counter)  # (is_marketplace, outcome)
+    tally: ExportTally = field(default_factory=ExportTally)
+
+
+@dataclass
+class _Imports:
+    """The import files of a run and what was written into them."""
+
+    orders: BatchFiles
+    payments: BatchFiles
+    waybills: BatchFiles
+    outcomes: Counter[ImportOutcome] = field(default_factory=Counter)
+    tally: ImportTally = field(default_factory=ImportTally)
+    beyond_limit: int = 0
+
+
+def _write_exports(
+    options: GenerateOptions,
+    catalogue: ExportCatalogue,
+    encoder: Encoder,
+    out: Path,
+    batch_size: int,
+    tick: Callable[[], None],
+) -> _Exports:
+    amazon = BatchFiles(
+        out, "amazon-orders", "amazon_order_report", batch_size, suffix=".txt",
+        opening=AMAZON_HEADER.encode() + b"\n", separator=b"\n", closing=b"\n",
+    )  # fmt: skip
+    w = _Exports(
+        BatchFiles(out, "export-orders", "export_order", batch_size),
+        BatchFiles(out, "export-waybills", "export_waybill", batch_size),
+        amazon,
+    )
+    for case in export_cases(options, catalogue, w.tally):
+        w.outcomes[case.is_marketplace, case.outcome] += 1
+        if case.is_marketplace:
+            w.amazon.add(encoder.amazon_rows(case))
+        else:
+            w.orders.add(encoder.export_order(case))
+        waybill = encoder.export_waybill(case)
+        if waybill is not None:
+            w.waybills.add(waybill)
+        tick()
+    for writer in (w.orders, w.waybills, w.amazon):
+        writer.close()
+    return w
+
+
+def _write_imports(
+    options: GenerateOptions, encoder: Encoder, out: Path, batch_size: int, tick: Callable[[], None]
+) -> _Imports:
+    w = _Imports(
+        BatchFiles(out, "import-orders", "import_order", batch_size),
+        BatchFiles(out, "import-payments", "import_payment", batch_size),
+        BatchFiles(out, "import-waybills", "import_waybill", batch_size),
+    )
+    for item in import_cases(options, w.tally):
+        w.outcomes[item.outcome] += 1
+        w.beyond_limit += item.beyond_limit
+        w.orders.add(encoder.import_order(item))
+        payment = encoder.import_payment(item)
+        if payment is not None:
+            w.payments.add(payment)
+        waybill = encoder.import_waybill(item)
+        if waybill is not None:
+            w.waybills.add(waybill)
+        tick()
+    for writer in (w.orders, w.payments, w.waybills):
+        writer.close()
+    return w
+
+
+def _documents(ex: _Exports, im: _Imports) -> dict[str, int]:
+    """The documents intake will read from the files (an Amazon report's rows become export
+    orders, a cancelled one an order_cancel)."""
+    writers = (ex.orders, ex.waybills, ex.amazon, im.orders, im.payments, im.waybills)
+    documents = Counter({w.doc_type: sum(f["documents"] for f in w.files) for w in writers if w.files})
+    documents.pop("amazon_order_report", None)
+    cancelled_on_marketplace = ex.outcomes[True, ExportOutcome.CANCELLED]
+    documents["export_order"] += sum(n for (m, _), n in ex.outcomes.items() if m) - cancelled_on_marketplace
+    documents["order_cancel"] += cancelled_on_marketplace
+    return {k: n for k, n in sorted(documents.items()) if n}
+
+
+def _export_manifest(options: GenerateOptions, ex: _Exports) -> dict[str, Any]:
+    export_outcomes: Counter[str] = Counter()
+    export_by_outcome: Counter[ExportOutcome] = Counter()  # of what intake reads as export orders
+    for (is_marketplace, outcome), n in ex.outcomes.items():
+        export_outcomes[outcome.value] += n
+        if not (is_marketplace and outcome is ExportOutcome.CANCELLED):
+            export_by_outcome[outcome] += n
+    marketplace = sum(n for (m, _), n in ex.outcomes.items() if m)
+    return {
+        "orders": options.export_orders,
+        "json_orders": options.export_orders - marketplace,
+        "marketplace_orders": marketplace,
+        "split_purchases": ex.tally.split_purchases,
+        "split_orders": ex.tally.split_orders,
+        "outcomes": dict(sorted(export_outcomes.items())),
+        "expected_matching": _expected(export_by_outcome, EXPORT_EXPECTED),
+    }
+
+
+def _import_manifest(options: GenerateOptions, im: _Imports) -> dict[str, Any]:
+    tally = im.tally
+    return {
+        "orders": options.import_orders,
+        "buyers": tally.buyers,
+        "heavy_buyers": tally.heavy_buyers,
+        "over_limit_buyers": tally.over_limit_buyers,
+        "orders_beyond_limit": im.beyond_limit,
+        "split_purchases": tally.split_purchases,
+        "split_orders": tally.split_orders,
+        "split_over_single_limit": tally.split_over_single_limit,
+        "payers_not_buyers": tally.payers_not_buyers,
+        "outcomes": {k.value: n for k, n in sorted(im.outcomes.items())},
+        "expected_matching": _expected(im.outcomes, IMPORT_EXPECTED),
+    }
+
+
 def generate(
     options: GenerateOptions,
     out: Path,
@@ -132,73 +266,17 @@ def generate(
     encoder = Encoder(options.parties, catalogue)
     done = 0
 
-    export_orders = BatchFiles(out, "export-orders", "export_order", batch_size)
-    export_waybills = BatchFiles(out, "export-waybills", "export_waybill", batch_size)
-    amazon = BatchFiles(
-        out,
-        "amazon-orders",
-        "amazon_order_report",
-        batch_size,
-        suffix=".txt",
-        opening=AMAZON_HEADER.encode() + b"\n",
-        separator=b"\n",
-        closing=b"\n",
-    )
-    exports: Counter[tuple[bool, ExportOutcome]] = Counter()  # (is_marketplace, outcome)
-    export_tally = ExportTally()
-    for case in export_cases(options, catalogue, export_tally):
-        exports[case.is_marketplace, case.outcome] += 1
-        if case.is_marketplace:
-            amazon.add(encoder.amazon_rows(case))
-        else:
-            export_orders.add(encoder.export_order(case))
-        waybill = encoder.export_waybill(case)
-        if waybill is not None:
-            export_waybills.add(waybill)
+    def tick() -> None:
+        nonlocal done
         done += 1
         if progress and done % 1000 == 0:
             progress(done, options.orders)
-    for writer in (export_orders, export_waybills, amazon):
-        writer.close()
 
-    import_orders = BatchFiles(out, "import-orders", "import_order", batch_size)
-    import_payments = BatchFiles(out, "import-payments", "import_payment", batch_size)
-    import_waybills = BatchFiles(out, "import-waybills", "import_waybill", batch_size)
-    tally = ImportTally()
-    imports: Counter[ImportOutcome] = Counter()
-    beyond_limit = 0
-    for item in import_cases(options, tally):
-        imports[item.outcome] += 1
-        beyond_limit += item.beyond_limit
-        import_orders.add(encoder.import_order(item))
-        payment = encoder.import_payment(item)
-        if payment is not None:
-            import_payments.add(payment)
-        waybill = encoder.import_waybill(item)
-        if waybill is not None:
-            import_waybills.add(waybill)
-        done += 1
-        if progress and done % 1000 == 0:
-            progress(done, options.orders)
-    for writer in (import_orders, import_payments, import_waybills):
-        writer.close()
+    ex = _write_exports(options, catalogue, encoder, out, batch_size, tick)
+    im = _write_imports(options, encoder, out, batch_size, tick)
     if progress:
         progress(done, options.orders)
-
-    writers = (export_orders, export_waybills, amazon, import_orders, import_payments, import_waybills)
-    documents = Counter({w.doc_type: sum(f["documents"] for f in w.files) for w in writers if w.files})
-    documents.pop("amazon_order_report", None)
-    # an Amazon report is read into documents by intake: a cancelled order becomes an order_cancel
-    cancelled_on_marketplace = exports[True, ExportOutcome.CANCELLED]
-    documents["export_order"] += sum(n for (m, _), n in exports.items() if m) - cancelled_on_marketplace
-    documents["order_cancel"] += cancelled_on_marketplace
-    export_outcomes: Counter[str] = Counter()
-    export_by_outcome: Counter[ExportOutcome] = Counter()  # of what intake reads as export orders
-    for (is_marketplace, outcome), n in exports.items():
-        export_outcomes[outcome.value] += n
-        if not (is_marketplace and outcome is ExportOutcome.CANCELLED):
-            export_by_outcome[outcome] += n
-    marketplace = sum(n for (m, _), n in exports.items() if m)
+    writers = (ex.orders, ex.waybills, ex.amazon, im.orders, im.payments, im.waybills)
     manifest: dict[str, Any] = {
         "generator": "cbec generate",
         "seed": options.seed,
@@ -212,37 +290,17 @@ def generate(
         "profile": {"version": profile["version"], "source": profile["source"]},
         "parties": options.parties.as_dict(),
         "files": [f for w in writers for f in w.files],
-        "documents": {k: n for k, n in sorted(documents.items()) if n},
+        "documents": _documents(ex, im),
         "invalid_documents": {
             k: n
             for k, n in (
-                ("export_order", exports[False, ExportOutcome.INVALID]),
-                ("import_order", imports[ImportOutcome.INVALID]),
+                ("export_order", ex.outcomes[False, ExportOutcome.INVALID]),
+                ("import_order", im.outcomes[ImportOutcome.INVALID]),
             )
             if n
         },
-        "export": {
-            "orders": options.export_orders,
-            "json_orders": options.export_orders - marketplace,
-            "marketplace_orders": marketplace,
-            "split_purchases": export_tally.split_purchases,
-            "split_orders": export_tally.split_orders,
-            "outcomes": dict(sorted(export_outcomes.items())),
-            "expected_matching": _expected(export_by_outcome, EXPORT_EXPECTED),
-        },
-        "import": {
-            "orders": options.import_orders,
-            "buyers": tally.buyers,
-            "heavy_buyers": tally.heavy_buyers,
-            "over_limit_buyers": tally.over_limit_buyers,
-            "orders_beyond_limit": beyond_limit,
-            "split_purchases": tally.split_purchases,
-            "split_orders": tally.split_orders,
-            "split_over_single_limit": tally.split_over_single_limit,
-            "payers_not_buyers": tally.payers_not_buyers,
-            "outcomes": {k.value: n for k, n in sorted(imports.items())},
-            "expected_matching": _expected(imports, IMPORT_EXPECTED),
-        },
+        "export": _export_manifest(options, ex),
+        "import": _import_manifest(options, im),
     }
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     seconds = time.perf_counter() - started
