@@ -57,17 +57,10 @@ def _pennies(value: float) -> int:
     return int((Decimal(repr(value)) / _PENNY).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def derive_profile(path: Path, *, products: int = 1000) -> dict[str, Any]:
-    """The profile of the Online Retail file at ``path`` (see the module docstring)."""
-    data = path.read_bytes()
-    frame = pl.read_parquet(data).with_columns(pl.col("InvoiceNo").cast(pl.Utf8))
-    kinds = {code: line_kind(code).value for code in frame.get_column("StockCode").unique().to_list() if code}
-    frame = frame.with_columns(
-        pl.col("StockCode").replace_strict(kinds, default=LineKind.GOODS.value).alias("kind"),
-        pl.col("InvoiceNo").str.contains(r"^\d+$").alias("is_sale"),
-    )
+def _sales(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(invoices kept as sales, their lines, their goods lines) by the parser's rules: an invoice
+    of only stock corrections or only zero prices is no sale."""
     sales = frame.filter(pl.col("is_sale"))
-    # the parser's rules: an invoice of only stock corrections or only zero prices is no sale
     kept = (
         sales.group_by("InvoiceNo")
         .agg(
@@ -82,11 +75,11 @@ def derive_profile(path: Path, *, products: int = 1000) -> dict[str, Any]:
     goods = sales.filter(
         (pl.col("kind") == LineKind.GOODS.value) & (pl.col("Quantity") > 0) & (pl.col("UnitPrice") > 0)
     )
-    credit_notes = frame.filter(pl.col("InvoiceNo").str.starts_with("C")).get_column("InvoiceNo").n_unique()
+    return kept, sales, goods
 
-    per_invoice = goods.group_by("InvoiceNo").len()
-    lines_per_order = per_invoice.group_by("len").len(name="invoices").sort("len")
 
+def _products(goods: pl.DataFrame, products: int) -> tuple[pl.DataFrame, list[list[Any]]]:
+    """The ``products`` SKUs on most goods lines, each with its description and median price."""
     top = (
         goods.group_by("StockCode")
         .agg(
@@ -97,11 +90,15 @@ def derive_profile(path: Path, *, products: int = 1000) -> dict[str, Any]:
         .sort(["lines", "StockCode"], descending=[True, False])
         .head(products)
     )
-    product_rows = [
+    rows = [
         [code, (description or code).strip(), lines, _price_text(median)]
         for code, description, lines, median in top.select("StockCode", "description", "lines", "median").iter_rows()
     ]
+    return top, rows
 
+
+def _quantity_bands(goods: pl.DataFrame) -> list[list[list[int]]]:
+    """Per price band, how often each quantity (up to ``MAX_QTY``) is bought."""
     edges = [float(e) for e in PRICE_BANDS]
     band = pl.lit(len(edges))
     for i, edge in reversed(list(enumerate(edges))):
@@ -113,10 +110,15 @@ def derive_profile(path: Path, *, products: int = 1000) -> dict[str, Any]:
         .len()
         .sort("band", "qty")
     )
-    quantity_bands: list[list[list[int]]] = [[] for _ in range(len(edges) + 1)]
+    bands: list[list[list[int]]] = [[] for _ in range(len(edges) + 1)]
     for b, qty, n in quantities.iter_rows():
-        quantity_bands[b].append([qty, n])
+        bands[b].append([qty, n])
+    return bands
 
+
+def _destinations(kept: pl.DataFrame, sales: pl.DataFrame) -> list[dict[str, Any]]:
+    """The destinations with a customs code, by orders: their share of orders with postage and
+    the postage amounts charged."""
     freight_lines = sales.filter(pl.col("kind") == LineKind.FREIGHT.value).with_columns(
         pl.struct("Quantity", "UnitPrice")
         .map_elements(lambda r: int(r["Quantity"]) * _pennies(r["UnitPrice"]), return_dtype=pl.Int64)
@@ -154,9 +156,23 @@ def derive_profile(path: Path, *, products: int = 1000) -> dict[str, Any]:
                 "postage": [[_fen_text(p), n] for p, n in amounts.iter_rows()],
             }
         )
-    hours = kept.group_by(pl.col("at").dt.hour().alias("hour")).len().sort("hour")
-    hour_counts = dict(hours.iter_rows())
+    return destinations
 
+
+def derive_profile(path: Path, *, products: int = 1000) -> dict[str, Any]:
+    """The profile of the Online Retail file at ``path`` (see the module docstring)."""
+    data = path.read_bytes()
+    frame = pl.read_parquet(data).with_columns(pl.col("InvoiceNo").cast(pl.Utf8))
+    kinds = {code: line_kind(code).value for code in frame.get_column("StockCode").unique().to_list() if code}
+    frame = frame.with_columns(
+        pl.col("StockCode").replace_strict(kinds, default=LineKind.GOODS.value).alias("kind"),
+        pl.col("InvoiceNo").str.contains(r"^\d+$").alias("is_sale"),
+    )
+    kept, sales, goods = _sales(frame)
+    credit_notes = frame.filter(pl.col("InvoiceNo").str.starts_with("C")).get_column("InvoiceNo").n_unique()
+    lines_per_order = goods.group_by("InvoiceNo").len().group_by("len").len(name="invoices").sort("len")
+    top, product_rows = _products(goods, products)
+    hour_counts = dict(kept.group_by(pl.col("at").dt.hour().alias("hour")).len().sort("hour").iter_rows())
     return {
         "version": PROFILE_VERSION,
         "source": {
@@ -171,9 +187,9 @@ def derive_profile(path: Path, *, products: int = 1000) -> dict[str, Any]:
         "currency": {"code": "303", "iso": "GBP"},
         "lines_per_order": [list(r) for r in lines_per_order.iter_rows()],
         "price_bands": list(PRICE_BANDS),
-        "quantity_bands": quantity_bands,
+        "quantity_bands": _quantity_bands(goods),
         "hours": [hour_counts.get(h, 0) for h in range(24)],
-        "destinations": destinations,
+        "destinations": _destinations(kept, sales),
         "products_covered_share": round(top.get_column("lines").sum() / goods.height, 4),
         "products": product_rows,
     }
