@@ -23,6 +23,30 @@ from cbec.generate.service import generate as generate_files
 _DEFAULTS = Parties()
 
 
+def _render(r: dict[str, Any]) -> None:
+    t = Table("file 文件", "documents 单证")
+    for f in r["files"]:
+        t.add_row(f["name"], str(f["documents"]))
+    console.print(t)
+    t = Table("", "export 出口", "import 进口")
+    ex, im = r["export"], r["import"]
+    t.add_row("orders 订单", str(ex["orders"]), str(im["orders"]))
+    t.add_row(
+        "expected matched 预期对碰成功",
+        str(ex["expected_matching"]["by_state"].get("matched", 0)),
+        str(im["expected_matching"]["by_state"].get("matched", 0)),
+    )
+    for side, data in (("export", ex), ("import", im)):
+        for reason, n in data["expected_matching"]["by_reason"].items():
+            t.add_row(f"  unmatched 未对碰: {reason}", *((str(n), "") if side == "export" else ("", str(n))))
+    t.add_row("buyers 订购人 (over the annual limit 超年度限值)", "", f"{im['buyers']} ({im['over_limit_buyers']})")
+    t.add_row("split purchases 拆单 (orders 订单)", "", f"{im['split_purchases']} ({im['split_orders']})")
+    console.print(t)
+    err_console.print(
+        f"{r['orders']} orders in {r['seconds']} s ({r['orders_per_second']} orders/s) → {r['out']}/manifest.json"
+    )
+
+
 def generate(
     orders: Annotated[int, typer.Option("--orders", min=1, help="orders to generate, half export and half import")],
     out: Annotated[Path, typer.Option("--out", help="folder to write the files into / 输出目录")],
@@ -87,27 +111,4 @@ def generate(
         with progress_bar("生成 generating", not json_out) as bar:
             return generate_files(options, out, batch_size=batch_size, overwrite=force, progress=bar)
 
-    def render(r: dict[str, Any]) -> None:
-        t = Table("file 文件", "documents 单证")
-        for f in r["files"]:
-            t.add_row(f["name"], str(f["documents"]))
-        console.print(t)
-        t = Table("", "export 出口", "import 进口")
-        ex, im = r["export"], r["import"]
-        t.add_row("orders 订单", str(ex["orders"]), str(im["orders"]))
-        t.add_row(
-            "expected matched 预期对碰成功",
-            str(ex["expected_matching"]["by_state"].get("matched", 0)),
-            str(im["expected_matching"]["by_state"].get("matched", 0)),
-        )
-        for side, data in (("export", ex), ("import", im)):
-            for reason, n in data["expected_matching"]["by_reason"].items():
-                t.add_row(f"  unmatched 未对碰: {reason}", *((str(n), "") if side == "export" else ("", str(n))))
-        t.add_row("buyers 订购人 (over the annual limit 超年度限值)", "", f"{im['buyers']} ({im['over_limit_buyers']})")
-        t.add_row("split purchases 拆单 (orders 订单)", "", f"{im['split_purchases']} ({im['split_orders']})")
-        console.print(t)
-        err_console.print(
-            f"{r['orders']} orders in {r['seconds']} s ({r['orders_per_second']} orders/s) → {r['out']}/manifest.json"
-        )
-
-    run(json_out, action, render)
+    run(json_out, action, _render)

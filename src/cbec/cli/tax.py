@@ -88,6 +88,48 @@ def _read_json(path: Path) -> Any:
         ) from None
 
 
+def _render_import(out: dict[str, Any]) -> None:
+    """An import assessment as a table of its lines, its treatment and the buyer's year."""
+    t = Table(
+        "gnum 项号",
+        "gcode 商品编码",
+        "taxPrice 完税价格",
+        "customsTax 关税",
+        "valueAddedTax 增值税",
+        "consumptionTax 消费税",
+        "taxTotal 合计",
+        title=f"订单 Order {out['orderNo']} · {out['on']}",
+    )
+    for line in out["lines"]:
+        t.add_row(
+            str(line["gnum"]),
+            line["gcode"],
+            line["taxPrice"],
+            line["customsTax"],
+            line["valueAddedTax"],
+            line["consumptionTax"],
+            line["taxTotal"],
+        )
+    t.add_row(
+        "",
+        "合计 Total",
+        out["taxPrice"],
+        out["customsTax"],
+        out["valueAddedTax"],
+        out["consumptionTax"],
+        out["taxTotal"],
+        style="bold",
+    )
+    console.print(t)
+    limits = out["limits"]
+    console.print(f"{out['treatmentZh']}\n{out['treatmentEn']}")
+    console.print(
+        f"年度额度 Annual: {limits['afterOrder']} / {limits['annualLimit']} "
+        f"(剩余 remaining {limits['remaining']}) · 规则 rule set {out['basis']['ruleSet']['id']}"
+    )
+    _print_recorded(out)
+
+
 @app.command("import")
 def import_(
     file: InputFile,
@@ -132,47 +174,7 @@ def import_(
             uow.commit()
             return out
 
-    def render(out: dict[str, Any]) -> None:
-        t = Table(
-            "gnum 项号",
-            "gcode 商品编码",
-            "taxPrice 完税价格",
-            "customsTax 关税",
-            "valueAddedTax 增值税",
-            "consumptionTax 消费税",
-            "taxTotal 合计",
-            title=f"订单 Order {out['orderNo']} · {out['on']}",
-        )
-        for line in out["lines"]:
-            t.add_row(
-                str(line["gnum"]),
-                line["gcode"],
-                line["taxPrice"],
-                line["customsTax"],
-                line["valueAddedTax"],
-                line["consumptionTax"],
-                line["taxTotal"],
-            )
-        t.add_row(
-            "",
-            "合计 Total",
-            out["taxPrice"],
-            out["customsTax"],
-            out["valueAddedTax"],
-            out["consumptionTax"],
-            out["taxTotal"],
-            style="bold",
-        )
-        console.print(t)
-        limits = out["limits"]
-        console.print(f"{out['treatmentZh']}\n{out['treatmentEn']}")
-        console.print(
-            f"年度额度 Annual: {limits['afterOrder']} / {limits['annualLimit']} "
-            f"(剩余 remaining {limits['remaining']}) · 规则 rule set {out['basis']['ruleSet']['id']}"
-        )
-        _print_recorded(out)
-
-    run(json_out, action, render)
+    run(json_out, action, _render_import)
 
 
 @app.command("refund")
