@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -45,6 +46,65 @@ def parse_period(period: str) -> tuple[date, date]:
 _REPORT_AMOUNTS = ("fobCny", "invoiceAmount", "refund", "exemptCreditRefund", "nonCreditable", "costTransfer")
 
 
+def _report_row(a: Any, line: Mapping[str, Any], gname: str, b: Mapping[str, Any]) -> dict[str, Any]:
+    """One exported line of a stored refund assessment, with its rates as stored."""
+    refund_rate = b.get("refundRate")
+    result = a.result
+    return {
+        "assessmentId": a.id,
+        "claimDate": result["claimDate"],
+        "claimPeriod": result.get("period"),
+        "enterpriseKind": result["enterpriseKind"],
+        "gnum": int(line["gnum"]),
+        "invtNo": line.get("invtNo"),
+        "exportDate": line["exportDate"],
+        "gcode": line["gcode"],
+        "gname": gname,
+        "treatment": line["treatment"],
+        "treatmentZh": line["treatmentZh"],
+        "fobCny": line["fobCny"],
+        "invoiceAmount": line.get("invoiceAmount"),
+        "vatRate": b["vatRate"]["rate"] if b.get("vatRate") else None,
+        "refundRate": refund_rate["rate"] if refund_rate else None,
+        "refundRateSource": refund_rate["source"] if refund_rate else None,
+        "refund": line["refund"],
+        "exemptCreditRefund": line["exemptCreditRefund"],
+        "nonCreditable": line["nonCreditable"],
+        "costTransfer": line["costTransfer"],
+        "deadline": line["deadline"],
+        "late": bool(line["pastDeadline"]),
+    }
+
+
+def _basis_rows(a: Any, line: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The refund and VAT rates a line was assessed with: table, row, source, validity."""
+    out = []
+    for name in ("refundRate", "vatRate"):
+        applied = b.get(name)
+        if applied:
+            out.append(
+                {
+                    "assessmentId": a.id,
+                    "invtNo": line.get("invtNo"),
+                    "gnum": int(line["gnum"]),
+                    "gcode": line["gcode"],
+                    "exportDate": line["exportDate"],
+                    "rateKind": name,
+                    "rate": applied["rate"],
+                    "origin": applied.get("origin"),
+                    "source": applied.get("source"),
+                    "status": applied.get("status"),
+                    "table": applied.get("table"),
+                    "row": applied.get("row"),
+                    "hsPrefix": applied.get("hsPrefix"),
+                    "validFrom": applied.get("validFrom"),
+                    "validTo": applied.get("validTo"),
+                    "tablesSha256": a.result["basis"]["tables"]["sha256"],
+                }
+            )
+    return out
+
+
 def refund_report(session: Session, seller_code: str, period: str) -> dict[str, Any]:
     """The seller's export lines exported in ``period``, from the stored refund assessments.
 
@@ -58,65 +118,15 @@ def refund_report(session: Session, seller_code: str, period: str) -> dict[str, 
     rows: list[dict[str, Any]] = []
     basis: list[dict[str, Any]] = []
     for a in repository.latest_assessments(session, seller_code, REFUND):
-        result = a.result
         inputs = _by_gnum(a.input.get("lines", []))
-        bases = _by_gnum(result["basis"]["lines"])
-        for line in result["lines"]:
-            exported = date.fromisoformat(line["exportDate"])
-            if not start <= exported <= end:
+        bases = _by_gnum(a.result["basis"]["lines"])
+        for line in a.result["lines"]:
+            if not start <= date.fromisoformat(line["exportDate"]) <= end:
                 continue
             gnum = int(line["gnum"])
             b = bases.get(gnum, {})
-            refund_rate = b.get("refundRate")
-            rows.append(
-                {
-                    "assessmentId": a.id,
-                    "claimDate": result["claimDate"],
-                    "claimPeriod": result.get("period"),
-                    "enterpriseKind": result["enterpriseKind"],
-                    "gnum": gnum,
-                    "invtNo": line.get("invtNo"),
-                    "exportDate": line["exportDate"],
-                    "gcode": line["gcode"],
-                    "gname": inputs.get(gnum, {}).get("gname", ""),
-                    "treatment": line["treatment"],
-                    "treatmentZh": line["treatmentZh"],
-                    "fobCny": line["fobCny"],
-                    "invoiceAmount": line.get("invoiceAmount"),
-                    "vatRate": b["vatRate"]["rate"] if b.get("vatRate") else None,
-                    "refundRate": refund_rate["rate"] if refund_rate else None,
-                    "refundRateSource": refund_rate["source"] if refund_rate else None,
-                    "refund": line["refund"],
-                    "exemptCreditRefund": line["exemptCreditRefund"],
-                    "nonCreditable": line["nonCreditable"],
-                    "costTransfer": line["costTransfer"],
-                    "deadline": line["deadline"],
-                    "late": bool(line["pastDeadline"]),
-                }
-            )
-            for name in ("refundRate", "vatRate"):
-                applied = b.get(name)
-                if applied:
-                    basis.append(
-                        {
-                            "assessmentId": a.id,
-                            "invtNo": line.get("invtNo"),
-                            "gnum": gnum,
-                            "gcode": line["gcode"],
-                            "exportDate": line["exportDate"],
-                            "rateKind": name,
-                            "rate": applied["rate"],
-                            "origin": applied.get("origin"),
-                            "source": applied.get("source"),
-                            "status": applied.get("status"),
-                            "table": applied.get("table"),
-                            "row": applied.get("row"),
-                            "hsPrefix": applied.get("hsPrefix"),
-                            "validFrom": applied.get("validFrom"),
-                            "validTo": applied.get("validTo"),
-                            "tablesSha256": result["basis"]["tables"]["sha256"],
-                        }
-                    )
+            rows.append(_report_row(a, line, inputs.get(gnum, {}).get("gname", ""), b))
+            basis.extend(_basis_rows(a, line, b))
     rows.sort(key=lambda r: (r["exportDate"], r["invtNo"] or "", r["assessmentId"], r["gnum"]))
     totals: dict[str, Any] = {
         key: _fen(sum((Decimal(r[key]) for r in rows if r[key] is not None), ZERO)) for key in _REPORT_AMOUNTS
