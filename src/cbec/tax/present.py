@@ -226,8 +226,8 @@ def _export_line_dict(r: ExportLineResult) -> dict[str, Any]:
     return out
 
 
-def export_assessment_dict(a: ExportRefundAssessment) -> dict[str, Any]:
-    claim = a.claim
+def _refund_flags(a: ExportRefundAssessment) -> list[dict[str, Any]]:
+    """Each line's late claim and failed conditions, as flags for a person."""
     flags: list[dict[str, Any]] = []
     for r in a.lines:
         if r.deadline_note:
@@ -240,55 +240,79 @@ def export_assessment_dict(a: ExportRefundAssessment) -> dict[str, Any]:
                 }
             )
         flags.extend({"gnum": r.line.gnum, **c.as_dict()} for c in r.failed_conditions)
-    manufacturer = None
-    if a.manufacturer is not None:
-        m = a.manufacturer
-        assert claim.credit is not None
-        manufacturer = {
-            "domesticOutputVat": _amt(claim.credit.domestic_output_vat),
-            "inputVat": _amt(claim.credit.input_vat),
-            "priorCredit": _amt(claim.credit.prior_credit),
-            "nonCreditable": _amt(m.non_creditable),
-            "payable": _amt(m.payable),
-            "taxPayable": _amt(m.tax_payable),
-            "endingCredit": _amt(m.ending_credit),
-            "exemptCreditRefund": _amt(m.exempt_credit_refund),
-            "refund": _amt(m.refund),
-            "offset": _amt(m.offset),
-            "carryForwardCredit": _amt(m.carry_forward),
-        }
-    income = None
-    if a.income_tax is not None:
-        it = a.income_tax
-        income = {
-            "year": it.year,
-            "applicable": it.is_applicable,
-            "conditions": _conditions(it.conditions),
-            "revenue": _amt(it.revenue),
-            "taxableIncomeRate": _rate(it.rule.taxable_income_rate) if it.rule else None,
-            "taxableIncome": _amt(it.taxable_income),
-            "standardRate": _rate(it.standard_rate),
-            "taxAtStandardRate": _amt(it.tax_at_standard_rate),
-            "smallLowProfitClaimed": it.is_small_low_profit_claimed,
-            "smallLowProfitApplied": it.is_small_low_profit_applied,
-            "smallLowProfitNote": {
-                "message_zh": it.small_low_profit_note[0],
-                "message_en": it.small_low_profit_note[1],
-            },
-            "bands": [
-                {
-                    "from": _amt(b.band_from),
-                    "to": _amt(b.band_to),
-                    "taxableShare": _rate(b.taxable_share),
-                    "rate": _rate(b.rate),
-                    "source": b.source,
-                    "status": b.status,
-                }
-                for b in it.bands
-            ],
-            "incomeTax": _amt(it.tax),
-            "source": it.rule.source if it.rule else None,
-        }
+    return flags
+
+
+def _manufacturer_dict(a: ExportRefundAssessment) -> dict[str, Any] | None:
+    """A manufacturer's 免抵退 settlement with its VAT credit (None for a trading company)."""
+    if a.manufacturer is None:
+        return None
+    m, credit = a.manufacturer, a.claim.credit
+    assert credit is not None
+    return {
+        "domesticOutputVat": _amt(credit.domestic_output_vat),
+        "inputVat": _amt(credit.input_vat),
+        "priorCredit": _amt(credit.prior_credit),
+        "nonCreditable": _amt(m.non_creditable),
+        "payable": _amt(m.payable),
+        "taxPayable": _amt(m.tax_payable),
+        "endingCredit": _amt(m.ending_credit),
+        "exemptCreditRefund": _amt(m.exempt_credit_refund),
+        "refund": _amt(m.refund),
+        "offset": _amt(m.offset),
+        "carryForwardCredit": _amt(m.carry_forward),
+    }
+
+
+def _income_tax_dict(a: ExportRefundAssessment) -> dict[str, Any] | None:
+    """The deemed-profit income tax of the zone's exporters, when asked for."""
+    if a.income_tax is None:
+        return None
+    it = a.income_tax
+    return {
+        "year": it.year,
+        "applicable": it.is_applicable,
+        "conditions": _conditions(it.conditions),
+        "revenue": _amt(it.revenue),
+        "taxableIncomeRate": _rate(it.rule.taxable_income_rate) if it.rule else None,
+        "taxableIncome": _amt(it.taxable_income),
+        "standardRate": _rate(it.standard_rate),
+        "taxAtStandardRate": _amt(it.tax_at_standard_rate),
+        "smallLowProfitClaimed": it.is_small_low_profit_claimed,
+        "smallLowProfitApplied": it.is_small_low_profit_applied,
+        "smallLowProfitNote": {
+            "message_zh": it.small_low_profit_note[0],
+            "message_en": it.small_low_profit_note[1],
+        },
+        "bands": [
+            {
+                "from": _amt(b.band_from),
+                "to": _amt(b.band_to),
+                "taxableShare": _rate(b.taxable_share),
+                "rate": _rate(b.rate),
+                "source": b.source,
+                "status": b.status,
+            }
+            for b in it.bands
+        ],
+        "incomeTax": _amt(it.tax),
+        "source": it.rule.source if it.rule else None,
+    }
+
+
+#: what the refund of a claim rests on (RULES.md §2)
+REFUND_SOURCES = (
+    "财税〔2012〕39号",
+    "财税〔2013〕96号",
+    "国家税务总局公告2012年第24号",
+    "财政部 税务总局公告2020年第2号",
+    "财税〔2018〕103号",
+    "国家税务总局公告2019年第36号",
+)
+
+
+def export_assessment_dict(a: ExportRefundAssessment) -> dict[str, Any]:
+    claim = a.claim
     return {
         "kind": "cbec.tax.refund",
         "enterpriseKind": claim.kind.value,
@@ -299,22 +323,15 @@ def export_assessment_dict(a: ExportRefundAssessment) -> dict[str, Any]:
         "costTransferTotal": _amt(a.cost_transfer_total),
         "exemptValueTotal": _amt(a.exempt_value_total),
         "lines": [_export_line_dict(r) for r in a.lines],
-        "manufacturer": manufacturer,
-        "incomeTax": income,
-        "flags": flags,
+        "manufacturer": _manufacturer_dict(a),
+        "incomeTax": _income_tax_dict(a),
+        "flags": _refund_flags(a),
         "basis": {
             "claimDate": claim.claim_on.isoformat(),
             "method": "免退税 (trading: invoice × refund rate)"
             if claim.kind is EnterpriseKind.TRADING
             else "免抵退税 (manufacturer: FOB × (VAT − refund) non-creditable; refund limited by the credit)",
-            "sources": [
-                "财税〔2012〕39号",
-                "财税〔2013〕96号",
-                "国家税务总局公告2012年第24号",
-                "财政部 税务总局公告2020年第2号",
-                "财税〔2018〕103号",
-                "国家税务总局公告2019年第36号",
-            ],
+            "sources": list(REFUND_SOURCES),
             "lines": [
                 {
                     "gnum": r.line.gnum,
@@ -330,8 +347,9 @@ def export_assessment_dict(a: ExportRefundAssessment) -> dict[str, Any]:
     }
 
 
-def return_assessment_dict(a: ReturnReliefAssessment) -> dict[str, Any]:
-    g = a.goods
+def _return_steps(a: ReturnReliefAssessment) -> list[dict[str, str]]:
+    """What the seller does next, in order (repay the refund, declare the re-import, claim the
+    export duty back; pay for what does not qualify)."""
     steps: list[dict[str, str]] = []
     if any(t.is_relieved for t in a.lines):
         if a.export_refund_to_repay > 0:
@@ -363,6 +381,11 @@ def return_assessment_dict(a: ReturnReliefAssessment) -> dict[str, Any]:
                 "message_en": f"goods that do not qualify pay the import taxes ({_amt(a.due_total)})",
             }
         )
+    return steps
+
+
+def return_assessment_dict(a: ReturnReliefAssessment) -> dict[str, Any]:
+    g = a.goods
     return {
         "kind": "cbec.tax.return-relief",
         "invtNo": g.invt_no or None,
@@ -387,7 +410,7 @@ def return_assessment_dict(a: ReturnReliefAssessment) -> dict[str, Any]:
         "due": _taxes(a.due.customs_tax, a.due.value_added_tax, a.due.consumption_tax),
         "exportRefundToRepay": _amt(a.export_refund_to_repay),
         "exportDutyRefundable": _amt(a.export_duty_refundable),
-        "steps": steps,
+        "steps": _return_steps(a),
         "evidence": [{"message_zh": zh, "message_en": en} for zh, en in a.evidence],
         "lines": [
             {
