@@ -431,99 +431,121 @@ def parse_import_order(data: object) -> ImportRequest:
 # --------------------------------------------------------------------------------------------
 
 
+def _enterprise_kind(reader: _Reader, data: Mapping[str, Any]) -> EnterpriseKind | None:
+    kind_text = reader.text(data, "enterpriseKind")
+    if not kind_text:
+        return None
+    try:
+        return EnterpriseKind(kind_text)
+    except ValueError:
+        reader.fail(
+            "code_list",
+            "enterpriseKind",
+            f"enterpriseKind 须为 trading（外贸企业）或 manufacturer（生产企业）：{kind_text!r}",
+            f"enterpriseKind must be trading or manufacturer: {kind_text!r}",
+        )
+        return None
+
+
+def _claim_currency(reader: _Reader, item: Mapping[str, Any], n: int) -> tuple[str, Decimal | None]:
+    """A line's customs currency code and its exchange rate (1 for CNY, required otherwise)."""
+    currency_text = reader.text(item, "currency", line=n, required=False) or CNY
+    currency = CNY
+    try:
+        currency = code_lists().currency(currency_text)
+    except InvalidInput:
+        reader.fail("code_list", "currency", f"未知币制：{currency_text!r}", f"unknown currency: {currency_text!r}", n)
+    rate = reader.amount(item, "exchangeRate", line=n, required=currency != CNY, positive=True)
+    if currency == CNY and rate is not None and rate != 1:
+        reader.fail("range", "exchangeRate", "人民币金额的折合率须为1", "exchangeRate must be 1 for CNY amounts", n)
+    return currency, rate
+
+
+def _export_line(reader: _Reader, item: Mapping[str, Any], i: int) -> ExportLine | None:
+    """One exported line of a claim; None when a value it cannot do without is missing (the
+    problem is recorded)."""
+    gnum = reader.integer(item, "gnum", line=i)
+    n = gnum or i
+    export_on = reader.day(
+        item, "ieDate" if _given(item, "ieDate") and not _given(item, "exportDate") else "exportDate", line=n
+    )
+    trade_mode = reader.trade_mode(item)
+    gcode = reader.gcode(item, line=n)
+    qty = reader.amount(item, "qty", line=n, required=False, positive=True)
+    price = reader.amount(item, "price", line=n, required=False)
+    fob = reader.amount(item, "totalPrice", line=n, positive=True)
+    if fob is not None and qty is not None and price is not None:
+        _check_total(reader, item, "totalPrice", qty * price, n)
+    currency, rate = _claim_currency(reader, item, n)
+    voucher = reader.flag(item, "hasPurchaseVoucher", line=n, default=True)
+    invoice = reader.amount(item, "invoiceAmount", line=n, required=False)
+    materials = reader.amount(item, "dutyFreeMaterials", line=n, required=False, default=Decimal(0))
+    extra: dict[str, Any] = {  # read before a missing value skips the line, so every problem is reported
+        "gname": reader.text(item, "gname", line=n, required=False),
+        "unit": reader.unit(item, "unit", line=n, required=False),
+        "invt_no": reader.text(item, "invtNo", line=n, required=False),
+        "is_recorded_on_zone_platform": bool(reader.flag(item, "recordedOnZonePlatform", line=n)),
+        "is_declared_at_zone_customs": bool(reader.flag(item, "declaredAtZoneCustoms", line=n)),
+        "vat_rate": reader.rate(item, "vatRate", line=n),
+        "refund_rate": reader.rate(item, "refundRate", line=n),
+    }
+    if export_on is None or fob is None:
+        return None
+    return ExportLine(
+        gnum=n,
+        gcode=gcode,
+        export_on=export_on,
+        trade_mode=trade_mode,
+        fob=fob,
+        currency=currency,
+        exchange_rate=rate if rate is not None else Decimal(1),
+        qty=qty,
+        price=price,
+        invoice_amount=invoice,
+        has_purchase_voucher=bool(voucher),
+        duty_free_materials=materials or Decimal(0),
+        **extra,
+    )
+
+
+def _credit(reader: _Reader, data: Mapping[str, Any]) -> CreditPosition | None:
+    """A manufacturer's VAT credit position, when given."""
+    credit_in = reader.mapping(data, "credit", required=False)
+    if credit_in is None:
+        return None
+    output = reader.amount(credit_in, "domesticOutputVat")
+    input_vat = reader.amount(credit_in, "inputVat")
+    prior = reader.amount(credit_in, "priorCredit", required=False, default=Decimal(0))
+    if output is not None and input_vat is not None and prior is not None:
+        return CreditPosition(output, input_vat, prior)
+    return None
+
+
+def _income(reader: _Reader, data: Mapping[str, Any]) -> IncomeTaxInput | None:
+    """The deemed-profit income tax question, when asked."""
+    income_in = reader.mapping(data, "incomeTax", required=False)
+    if income_in is None:
+        return None
+    year = reader.integer(income_in, "year")
+    revenue = reader.amount(income_in, "revenue")
+    small = reader.flag(income_in, "smallLowProfit") or False
+    enjoyed = reader.flag(income_in, "noInvoiceExemption", default=None)
+    return IncomeTaxInput(year, revenue, small, enjoyed) if revenue is not None and year else None
+
+
 def parse_export_claim(data: object) -> ExportClaim:
     """Read ``{"enterpriseKind", "claimDate", "zoneRegistered", "exports": [...], "credit", "incomeTax"}``."""
     reader = _Reader("export_refund_claim")
     if not isinstance(data, Mapping):
         raise InvalidInput("the input must be a JSON object", "输入须为 JSON 对象", document=reader.document)
-    kind_text = reader.text(data, "enterpriseKind")
-    kind: EnterpriseKind | None = None
-    if kind_text:
-        try:
-            kind = EnterpriseKind(kind_text)
-        except ValueError:
-            reader.fail(
-                "code_list",
-                "enterpriseKind",
-                f"enterpriseKind 须为 trading（外贸企业）或 manufacturer（生产企业）：{kind_text!r}",
-                f"enterpriseKind must be trading or manufacturer: {kind_text!r}",
-            )
+    kind = _enterprise_kind(reader, data)
     claim_on = reader.day(data, "claimDate")
     zone = reader.flag(data, "zoneRegistered") or False
-    lines: list[ExportLine] = []
-    for i, item in enumerate(reader.items(data, "exports"), start=1):
-        gnum = reader.integer(item, "gnum", line=i)
-        n = gnum or i
-        export_on = reader.day(
-            item, "ieDate" if _given(item, "ieDate") and not _given(item, "exportDate") else "exportDate", line=n
-        )
-        trade_mode = reader.trade_mode(item)
-        gcode = reader.gcode(item, line=n)
-        qty = reader.amount(item, "qty", line=n, required=False, positive=True)
-        price = reader.amount(item, "price", line=n, required=False)
-        fob = reader.amount(item, "totalPrice", line=n, positive=True)
-        if fob is not None and qty is not None and price is not None:
-            _check_total(reader, item, "totalPrice", qty * price, n)
-        currency_text = reader.text(item, "currency", line=n, required=False) or CNY
-        currency = CNY
-        try:
-            currency = code_lists().currency(currency_text)
-        except InvalidInput:
-            reader.fail(
-                "code_list", "currency", f"未知币制：{currency_text!r}", f"unknown currency: {currency_text!r}", n
-            )
-        rate = reader.amount(item, "exchangeRate", line=n, required=currency != CNY, positive=True)
-        if currency == CNY and rate is not None and rate != 1:
-            reader.fail("range", "exchangeRate", "人民币金额的折合率须为1", "exchangeRate must be 1 for CNY amounts", n)
-        voucher = reader.flag(item, "hasPurchaseVoucher", line=n, default=True)
-        invoice = reader.amount(item, "invoiceAmount", line=n, required=False)
-        materials = reader.amount(item, "dutyFreeMaterials", line=n, required=False, default=Decimal(0))
-        extra: dict[str, Any] = {  # read before a missing value skips the line, so every problem is reported
-            "gname": reader.text(item, "gname", line=n, required=False),
-            "unit": reader.unit(item, "unit", line=n, required=False),
-            "invt_no": reader.text(item, "invtNo", line=n, required=False),
-            "is_recorded_on_zone_platform": bool(reader.flag(item, "recordedOnZonePlatform", line=n)),
-            "is_declared_at_zone_customs": bool(reader.flag(item, "declaredAtZoneCustoms", line=n)),
-            "vat_rate": reader.rate(item, "vatRate", line=n),
-            "refund_rate": reader.rate(item, "refundRate", line=n),
-        }
-        if export_on is None or fob is None:
-            continue
-        lines.append(
-            ExportLine(
-                gnum=n,
-                gcode=gcode,
-                export_on=export_on,
-                trade_mode=trade_mode,
-                fob=fob,
-                currency=currency,
-                exchange_rate=rate if rate is not None else Decimal(1),
-                qty=qty,
-                price=price,
-                invoice_amount=invoice,
-                has_purchase_voucher=bool(voucher),
-                duty_free_materials=materials or Decimal(0),
-                **extra,
-            )
-        )
+    read = (_export_line(reader, item, i) for i, item in enumerate(reader.items(data, "exports"), start=1))
+    lines = [line for line in read if line is not None]
     reader.unique_gnums([line.gnum for line in lines])
-    credit: CreditPosition | None = None
-    credit_in = reader.mapping(data, "credit", required=False)
-    if credit_in is not None:
-        output = reader.amount(credit_in, "domesticOutputVat")
-        input_vat = reader.amount(credit_in, "inputVat")
-        prior = reader.amount(credit_in, "priorCredit", required=False, default=Decimal(0))
-        if output is not None and input_vat is not None and prior is not None:
-            credit = CreditPosition(output, input_vat, prior)
-    income: IncomeTaxInput | None = None
-    income_in = reader.mapping(data, "incomeTax", required=False)
-    if income_in is not None:
-        year = reader.integer(income_in, "year")
-        revenue = reader.amount(income_in, "revenue")
-        small = reader.flag(income_in, "smallLowProfit") or False
-        enjoyed = reader.flag(income_in, "noInvoiceExemption", default=None)
-        if revenue is not None and year:
-            income = IncomeTaxInput(year, revenue, small, enjoyed)
+    credit = _credit(reader, data)
+    income = _income(reader, data)
     reader.done()
     assert kind is not None and claim_on is not None
     return ExportClaim(
