@@ -38,8 +38,8 @@ from cbec.risk.rules import Thresholds as RiskThresholds
 from cbec.risk.schemas import ImportToScreen
 from cbec.tax import schemas as tax_schemas
 from cbec.tax import service as tax
+from cbec.tax.fields import unit_code
 from cbec.tax.import_tax import ImportLine, ImportOrder
-from cbec.tax.reader import unit_code
 
 Progress = Callable[[int, int | None], None]
 BATCH = 100
