@@ -259,6 +259,51 @@ def _money(value: Decimal) -> str:
     return format(value.quantize(Decimal("0.01")), ",f")
 
 
+def _annual_refusal(
+    rule_set: RetailImportRuleSet, prior: Decimal, value: Decimal, period: tuple[date, date]
+) -> Condition:
+    src, (start, end), after = "、".join(rule_set.sources), period, prior + value
+    return Condition(
+        "annual_limit",
+        False,
+        f"超出个人年度交易限值：{start.isoformat()}至{end.isoformat()}已用 {_money(prior)} 元"
+        f" + 本单 {_money(value)} 元 = {_money(after)} 元，超过 {_money(rule_set.annual_limit)} 元（{src}）；"
+        "不能按跨境电商零售进口通关，应按一般贸易管理",
+        f"over the buyer's annual limit: {_money(prior)} used from {start.isoformat()} to "
+        f"{end.isoformat()} + this order {_money(value)} = {_money(after)} > "
+        f"{_money(rule_set.annual_limit)} ({src}); the order cannot clear as a CBEC retail import "
+        "and falls under general trade",
+    )
+
+
+def _single_refusal(rule_set: RetailImportRuleSet, value: Decimal, lines: int, items: Decimal) -> Condition:
+    src = "、".join(rule_set.sources)
+    return Condition(
+        "single_limit",
+        False,
+        f"本单 {_money(value)} 元超过单次交易限值 {_money(rule_set.single_limit)} 元，且含 {lines} 项、"
+        f"{format(items.normalize(), 'f')} 件商品（{src}：仅一件商品的订单方可按货物税率全额征税）；应按一般贸易办理",
+        f"this order ({_money(value)}) is over the single-transaction limit of "
+        f"{_money(rule_set.single_limit)} and holds {lines} line(s), "
+        f"{format(items.normalize(), 'f')} item(s) ({src}: only an order of one item may clear in full "
+        "at the goods rates); it falls under general trade",
+    )
+
+
+def _single_item_refusal(rule_set: RetailImportRuleSet, value: Decimal) -> Condition:
+    src = "、".join(rule_set.sources)
+    return Condition(
+        "single_item_limit",
+        False,
+        f"单个不可分割商品完税价格 {_money(value)} 元超过单次限值 {_money(rule_set.single_limit)} 元"
+        f"（{src}，{rule_set.valid_from.isoformat()}至{_iso(rule_set.valid_to)}）：按一般贸易方式全额征税，"
+        "不能按跨境电商零售进口通关",
+        f"a single indivisible item of {_money(value)} is over the single limit of "
+        f"{_money(rule_set.single_limit)} ({src}, in force {rule_set.valid_from.isoformat()} to "
+        f"{_iso(rule_set.valid_to)}): taxed in full as general trade, not as a CBEC retail import",
+    )
+
+
 def check_limits(
     order: ImportOrder, rule_set: RetailImportRuleSet, *, prior_purchases: Decimal, tables: TaxTables
 ) -> LimitCheck:
@@ -280,52 +325,17 @@ def check_limits(
     items = order.item_count
     is_single_item = len(order.lines) == 1 and order.lines[0].qty == ONE
     breaches = limit_breaches(rule_set, value, prior_purchases, is_single_item=is_single_item)
-    src = "、".join(rule_set.sources)
     refusals: list[Condition] = []
     over_annual = LimitBreach.ANNUAL in breaches
     if over_annual:
-        refusals.append(
-            Condition(
-                "annual_limit",
-                False,
-                f"超出个人年度交易限值：{start.isoformat()}至{end.isoformat()}已用 {_money(prior_purchases)} 元"
-                f" + 本单 {_money(value)} 元 = {_money(after)} 元，超过 {_money(rule_set.annual_limit)} 元（{src}）；"
-                "不能按跨境电商零售进口通关，应按一般贸易管理",
-                f"over the buyer's annual limit: {_money(prior_purchases)} used from {start.isoformat()} to "
-                f"{end.isoformat()} + this order {_money(value)} = {_money(after)} > "
-                f"{_money(rule_set.annual_limit)} ({src}); the order cannot clear as a CBEC retail import "
-                "and falls under general trade",
-            )
-        )
+        refusals.append(_annual_refusal(rule_set, prior_purchases, value, (start, end)))
     treatment: Treatment | None = None
     if value <= rule_set.single_limit:
         treatment = None if over_annual else Treatment.WITHIN_LIMITS
     elif LimitBreach.SINGLE in breaches:
-        refusals.append(
-            Condition(
-                "single_limit",
-                False,
-                f"本单 {_money(value)} 元超过单次交易限值 {_money(rule_set.single_limit)} 元，且含 {len(order.lines)} 项、"
-                f"{format(items.normalize(), 'f')} 件商品（{src}：仅一件商品的订单方可按货物税率全额征税）；应按一般贸易办理",
-                f"this order ({_money(value)}) is over the single-transaction limit of "
-                f"{_money(rule_set.single_limit)} and holds {len(order.lines)} line(s), "
-                f"{format(items.normalize(), 'f')} item(s) ({src}: only an order of one item may clear in full "
-                "at the goods rates); it falls under general trade",
-            )
-        )
+        refusals.append(_single_refusal(rule_set, value, len(order.lines), items))
     elif LimitBreach.SINGLE_ITEM in breaches:
-        refusals.append(
-            Condition(
-                "single_item_limit",
-                False,
-                f"单个不可分割商品完税价格 {_money(value)} 元超过单次限值 {_money(rule_set.single_limit)} 元"
-                f"（{src}，{rule_set.valid_from.isoformat()}至{_iso(rule_set.valid_to)}）：按一般贸易方式全额征税，"
-                "不能按跨境电商零售进口通关",
-                f"a single indivisible item of {_money(value)} is over the single limit of "
-                f"{_money(rule_set.single_limit)} ({src}, in force {rule_set.valid_from.isoformat()} to "
-                f"{_iso(rule_set.valid_to)}): taxed in full as general trade, not as a CBEC retail import",
-            )
-        )
+        refusals.append(_single_item_refusal(rule_set, value))
     elif not over_annual:
         treatment = Treatment.SINGLE_ITEM_OVER_LIMIT
     return LimitCheck(
