@@ -43,6 +43,7 @@ import contextlib
 import csv
 import io
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
@@ -137,12 +138,21 @@ def _cancellation(
     return ParsedDocument(DocType.ORDER_CANCEL, head, tuple(lines), rows_ref(rows))
 
 
-def _order(
-    order_id: str, rows: list[Row], table: Table, ctx: ParseContext, codes: CodeLists, stats: Counter[str]
-) -> tuple[ParsedDocument | None, list[CellError]]:
-    """The export order of one Amazon order (None when every item was cancelled), or every cell
-    of it that cannot be read."""
-    errors: list[CellError] = []
+@dataclass
+class _Sums:
+    """What an order's item rows add up to, promotions apart."""
+
+    goods: Decimal = ZERO
+    freight: Decimal = ZERO
+    item_promotions: Decimal = ZERO
+    ship_promotions: Decimal = ZERO
+
+
+def _order_cells(
+    rows: list[Row], table: Table, codes: CodeLists, errors: list[CellError]
+) -> tuple[str, bool, str, str]:
+    """(purchase time, whether it had no UTC offset, currency, destination) of an order: every
+    row must agree, the first row is read."""
     for column in ("purchase-date", "currency", "ship-country"):
         errors += table.same(rows, column)
     number, first = rows[0]
@@ -160,59 +170,82 @@ def _order(
         country = table.code(first, "ship-country", codes.country)
     except CellError as err:
         errors.append(err.at(number))
+    return order_time, naive, currency, country
 
-    lines: list[dict[str, Any]] = []
-    goods_value = freight = item_promotions = ship_promotions = ZERO
-    for number, cells in rows:
-        try:
-            shipping = table.number(cells, "shipping-price", required=False)
-            ship_promotion = abs(table.number(cells, "ship-promotion-discount", required=False))
-            qty = table.number(cells, "quantity", required=True)
-            if table.text(cells, "item-status").lower() == "cancelled" or qty == 0:
-                stats["cancelled_items"] += 1
-                continue
-            if qty < 0:
-                raise table.error("quantity", "negative", f"为负数 {qty}", f"{qty} is negative")
-            item_price = table.number(cells, "item-price", required=True)
-            promotion = abs(table.number(cells, "item-promotion-discount", required=False))
-            total = item_price - promotion
-            if total < 0:
-                raise table.error(
-                    "item-promotion-discount",
-                    "negative",
-                    f"的促销折扣 {promotion} 大于商品金额 item-price {item_price}",
-                    f"the promotion {promotion} exceeds the item-price {item_price}",
-                )
-            line = {
-                "gnum": len(lines) + 1,
-                "itemNo": table.required(cells, "sku"),
-                "itemName": table.required(cells, "product-name"),
-                "unit": UNIT,
-                "currency": currency,
-                "qty": qty,
-                "price": unit_price(total, qty),
-                "totalPrice": total,
-            }
-        except CellError as err:
-            errors.append(err.at(number))
-            continue
-        lines.append(line)
-        goods_value += total
-        item_promotions += promotion
-        freight += shipping
-        ship_promotions += ship_promotion
-    if errors or not lines:
-        return None, errors
-    notes: list[str] = []
-    if naive:
-        notes.append("purchase-date has no UTC offset; read as UTC")
-    if ship_promotions:
-        notes.append(f"shipping promotions {ship_promotions} deducted from freight")
-        freight -= ship_promotions
+
+def _item_line(
+    cells: Any, table: Table, gnum: int, currency: str, sums: _Sums, stats: Counter[str]
+) -> dict[str, Any] | None:
+    """One item row as a goods line, its amounts added to ``sums``; None for a cancelled item."""
+    shipping = table.number(cells, "shipping-price", required=False)
+    ship_promotion = abs(table.number(cells, "ship-promotion-discount", required=False))
+    qty = table.number(cells, "quantity", required=True)
+    if table.text(cells, "item-status").lower() == "cancelled" or qty == 0:
+        stats["cancelled_items"] += 1
+        return None
+    if qty < 0:
+        raise table.error("quantity", "negative", f"为负数 {qty}", f"{qty} is negative")
+    item_price = table.number(cells, "item-price", required=True)
+    promotion = abs(table.number(cells, "item-promotion-discount", required=False))
+    total = item_price - promotion
+    if total < 0:
+        raise table.error(
+            "item-promotion-discount",
+            "negative",
+            f"的促销折扣 {promotion} 大于商品金额 item-price {item_price}",
+            f"the promotion {promotion} exceeds the item-price {item_price}",
+        )
+    line = {
+        "gnum": gnum,
+        "itemNo": table.required(cells, "sku"),
+        "itemName": table.required(cells, "product-name"),
+        "unit": UNIT,
+        "currency": currency,
+        "qty": qty,
+        "price": unit_price(total, qty),
+        "totalPrice": total,
+    }
+    sums.goods += total
+    sums.item_promotions += promotion
+    sums.freight += shipping
+    sums.ship_promotions += ship_promotion
+    return line
+
+
+def _net_freight(sums: _Sums, notes: list[str]) -> Decimal:
+    """Freight less the shipping promotions, never below zero; each adjustment noted."""
+    freight = sums.freight
+    if sums.ship_promotions:
+        notes.append(f"shipping promotions {sums.ship_promotions} deducted from freight")
+        freight -= sums.ship_promotions
         if freight < 0:
             notes.append(f"shipping promotions exceed the shipping charged by {-freight}; freight set to 0")
             freight = ZERO
-    if item_promotions:
+    return freight
+
+
+def _order(
+    order_id: str, rows: list[Row], table: Table, ctx: ParseContext, codes: CodeLists, stats: Counter[str]
+) -> tuple[ParsedDocument | None, list[CellError]]:
+    """The export order of one Amazon order (None when every item was cancelled), or every cell
+    of it that cannot be read."""
+    errors: list[CellError] = []
+    order_time, naive, currency, country = _order_cells(rows, table, codes, errors)
+    lines: list[dict[str, Any]] = []
+    sums = _Sums()
+    for number, cells in rows:
+        try:
+            line = _item_line(cells, table, len(lines) + 1, currency, sums, stats)
+        except CellError as err:
+            errors.append(err.at(number))
+            continue
+        if line is not None:
+            lines.append(line)
+    if errors or not lines:
+        return None, errors
+    notes: list[str] = ["purchase-date has no UTC offset; read as UTC"] if naive else []
+    freight = _net_freight(sums, notes)
+    if sums.item_promotions:
         lines.append(
             {
                 "itemNo": "item-promotion-discount",
@@ -220,8 +253,8 @@ def _order(
                 "unit": UNIT,
                 "currency": currency,
                 "qty": Decimal(1),
-                "price": item_promotions,
-                "totalPrice": item_promotions,
+                "price": sums.item_promotions,
+                "totalPrice": sums.item_promotions,
                 "kind": LineKind.DISCOUNT.value,
             }
         )
@@ -233,7 +266,7 @@ def _order(
         "ebpName": ctx.platform_name,
         "ebcCode": ctx.seller_code,
         "ebcName": ctx.seller_name,
-        "goodsValue": goods_value,
+        "goodsValue": sums.goods,
         "freight": freight,
         "currency": currency,
         "orderTime": order_time,
