@@ -442,6 +442,29 @@ def assess_export_refund(claim: ExportClaim, tables: TaxTables) -> ExportRefundA
     )
 
 
+def _line_rates(line: ExportLine, tables: TaxTables, document: str) -> tuple[AppliedRate, AppliedRate]:
+    """The line's VAT and refund rates: as given, else the tables' rows for its HS code and export
+    day; a refund rate above the VAT rate is refused."""
+    vat = (
+        AppliedRate.from_input(line.vat_rate, "vatRate")
+        if line.vat_rate is not None
+        else AppliedRate.from_row(tables.vat_rate(line.gcode, line.export_on))
+    )
+    refund = (
+        AppliedRate.from_input(line.refund_rate, "refundRate")
+        if line.refund_rate is not None
+        else AppliedRate.from_row(tables.refund_rate(line.gcode, line.export_on))
+    )
+    if refund.rate > vat.rate:
+        raise InvalidInput(
+            f"line {line.gnum}: refund rate {refund.rate} is above the VAT rate {vat.rate}",
+            f"第 {line.gnum} 项：退税率 {refund.rate} 高于征税率 {vat.rate}",
+            field="refundRate",
+            document=document,
+        )
+    return vat, refund
+
+
 def _assess_line(line: ExportLine, claim: ExportClaim, tables: TaxTables, document: str) -> ExportLineResult:
     policy = tables.policy
     fob_cny = policy.round(line.fob_cny)
@@ -467,23 +490,7 @@ def _assess_line(line: ExportLine, claim: ExportClaim, tables: TaxTables, docume
             deadline_note=note,
             conditions=conditions,
         )
-    vat = (
-        AppliedRate.from_input(line.vat_rate, "vatRate")
-        if line.vat_rate is not None
-        else AppliedRate.from_row(tables.vat_rate(line.gcode, line.export_on))
-    )
-    refund = (
-        AppliedRate.from_input(line.refund_rate, "refundRate")
-        if line.refund_rate is not None
-        else AppliedRate.from_row(tables.refund_rate(line.gcode, line.export_on))
-    )
-    if refund.rate > vat.rate:
-        raise InvalidInput(
-            f"line {line.gnum}: refund rate {refund.rate} is above the VAT rate {vat.rate}",
-            f"第 {line.gnum} 项：退税率 {refund.rate} 高于征税率 {vat.rate}",
-            field="refundRate",
-            document=document,
-        )
+    vat, refund = _line_rates(line, tables, document)
     treatment = ExportTreatment.REFUND
     if past and not late_refund_claim_allowed(claim.claim_on):
         treatment = ExportTreatment.LATE
