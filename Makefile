@@ -24,6 +24,7 @@ check: setup
 	$(UV_RUN) ruff format --check src tests bench
 	$(UV_RUN) mypy
 	$(UV_RUN) lint-imports
+	$(UV_RUN) pytest -q tests/unit/test_house.py
 
 bench: setup-test
 	$(UV_RUN) python bench/intake.py
