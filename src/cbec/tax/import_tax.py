@@ -31,7 +31,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from cbec.errors import FieldError, InvalidInput, RuleViolation
-from cbec.tax.rates import AppliedRate, PolicyValue, TaxTables
+from cbec.tax.rates import AppliedRate, PolicyValue, RateRow, TaxTables
 from cbec.tax.rules import (
     ONE,
     ZERO,
@@ -412,41 +412,8 @@ def consumption_rate(
     if not row.has_price_threshold:
         return AppliedRate.from_row(row), None
     if qty2 is None or unit2 is None or qty2 <= 0:
-        raise InvalidInput(
-            f"line {gnum}: HS {gcode} is a consumption-tax item with a price threshold ({row.category}); "
-            "give qty2 and unit2 (ml, g or 片/张) so the price per unit can be checked, "
-            "or give consumptionTaxRate",
-            f"第 {gnum} 项：商品编码 {gcode} 为有价格标准的消费税品目（{row.category}），"
-            "请填写第二数量 qty2 和第二单位 unit2（毫升、克或片/张）以判断单价，或直接填写 consumptionTaxRate",
-            field="qty2",
-            document=document,
-            details=[
-                FieldError(
-                    "required",
-                    "qty2",
-                    "需填写第二数量及单位以判断消费税价格标准",
-                    "qty2/unit2 needed for the consumption-tax price threshold",
-                    document=document,
-                    line=gnum,
-                )
-            ],
-        )
-    if unit2 in SECOND_UNIT_ML_OR_G and row.min_price_per_ml_or_g is not None:
-        per, factor, minimum = "ml_or_g", SECOND_UNIT_ML_OR_G[unit2], row.min_price_per_ml_or_g
-    elif unit2 in SECOND_UNIT_PIECE and row.min_price_per_piece is not None:
-        per, factor, minimum = "piece", SECOND_UNIT_PIECE[unit2], row.min_price_per_piece
-    else:
-        raise InvalidInput(
-            f"line {gnum}: unit2 {unit2!r} cannot be used for the price threshold of {row.category}; "
-            "use ml (096), L (095), g (036), kg (035), 片 (020), 张 (010) or 百片 (044)",
-            f"第 {gnum} 项：第二单位 {unit2!r} 不能用于判断{row.category}的价格标准；"
-            "请用毫升(096)、升(095)、克(036)、千克(035)、片(020)、张(010)或百片(044)",
-            field="unit2",
-            document=document,
-            details=[
-                FieldError("code_list", "unit2", "第二单位不适用", "unit2 not usable", document=document, line=gnum)
-            ],
-        )
+        raise _no_second_quantity(gnum, gcode, row.category, document)
+    per, factor, minimum = _threshold_unit(row, unit2, gnum, document)
     quantity = qty2 * factor
     check = ThresholdCheck(
         unit_price=threshold_basis / quantity,
@@ -475,6 +442,46 @@ def consumption_rate(
             note=note,
         ),
         check,
+    )
+
+
+def _no_second_quantity(gnum: int, gcode: str, category: str, document: str) -> InvalidInput:
+    return InvalidInput(
+        f"line {gnum}: HS {gcode} is a consumption-tax item with a price threshold ({category}); "
+        "give qty2 and unit2 (ml, g or 片/张) so the price per unit can be checked, "
+        "or give consumptionTaxRate",
+        f"第 {gnum} 项：商品编码 {gcode} 为有价格标准的消费税品目（{category}），"
+        "请填写第二数量 qty2 和第二单位 unit2（毫升、克或片/张）以判断单价，或直接填写 consumptionTaxRate",
+        field="qty2",
+        document=document,
+        details=[
+            FieldError(
+                "required",
+                "qty2",
+                "需填写第二数量及单位以判断消费税价格标准",
+                "qty2/unit2 needed for the consumption-tax price threshold",
+                document=document,
+                line=gnum,
+            )
+        ],
+    )
+
+
+def _threshold_unit(row: RateRow, unit2: str, gnum: int, document: str) -> tuple[str, Decimal, Decimal]:
+    """What the second unit measures for the price threshold (per ml or g, or per piece), the
+    factor to that measure and the minimum price per it; another unit is refused."""
+    if unit2 in SECOND_UNIT_ML_OR_G and row.min_price_per_ml_or_g is not None:
+        return "ml_or_g", SECOND_UNIT_ML_OR_G[unit2], row.min_price_per_ml_or_g
+    elif unit2 in SECOND_UNIT_PIECE and row.min_price_per_piece is not None:
+        return "piece", SECOND_UNIT_PIECE[unit2], row.min_price_per_piece
+    raise InvalidInput(
+        f"line {gnum}: unit2 {unit2!r} cannot be used for the price threshold of {row.category}; "
+        "use ml (096), L (095), g (036), kg (035), 片 (020), 张 (010) or 百片 (044)",
+        f"第 {gnum} 项：第二单位 {unit2!r} 不能用于判断{row.category}的价格标准；"
+        "请用毫升(096)、升(095)、克(036)、千克(035)、片(020)、张(010)或百片(044)",
+        field="unit2",
+        document=document,
+        details=[FieldError("code_list", "unit2", "第二单位不适用", "unit2 not usable", document=document, line=gnum)],
     )
 
 
