@@ -237,6 +237,51 @@ def return_conditions(goods: ReturnedGoods) -> tuple[tuple[Condition, ...], Retu
     return tuple(out), window, deadline
 
 
+def _line_tax(line: ReturnLine, tables: TaxTables, on: date, *, head_ok: bool, document: str) -> ReturnLineTax:
+    """One returned line: relieved when every condition of the return holds and it is not food
+    (食品 are excluded), with the import taxes it would otherwise pay."""
+    food = check(
+        "not_food",
+        not line.is_food,
+        ok=(f"第 {line.gnum} 项不是食品", f"line {line.gnum} is not food"),
+        failed=(
+            f"第 {line.gnum} 项为食品，不适用退货税收政策",
+            f"line {line.gnum} is food, which the policy excludes",
+        ),
+        line=line.gnum,
+    )
+    tariff = tariff_rate(line.gcode, line.tariff_rate, tables, on)
+    vat = vat_rate(line.gcode, line.vat_rate, tables, on)
+    consumption, threshold = consumption_rate(
+        gnum=line.gnum,
+        gcode=line.gcode,
+        override=line.consumption_tax_rate,
+        qty2=line.qty2,
+        unit2=line.unit2,
+        threshold_basis=line.value,
+        tables=tables,
+        on=on,
+        document=document,
+    )
+    statutory = statutory_import_taxes(
+        line.value, tariff_rate=tariff.rate, vat_rate=vat.rate, consumption_tax_rate=consumption.rate
+    )
+    policy = tables.policy
+    return ReturnLineTax(
+        line=line,
+        is_relieved=head_ok and food.passed,
+        conditions=(food,),
+        tariff=tariff,
+        vat=vat,
+        consumption=consumption,
+        threshold=threshold,
+        statutory=statutory,
+        customs_tax=policy.round(statutory.customs_tax),
+        value_added_tax=policy.round(statutory.value_added_tax),
+        consumption_tax=policy.round(statutory.consumption_tax),
+    )
+
+
 def assess_return_relief(goods: ReturnedGoods, tables: TaxTables) -> ReturnReliefAssessment:
     """Check every condition and compute the import taxes relieved (or due) per line."""
     document = "returned_goods" + (f" invtNo={goods.invt_no}" if goods.invt_no else "")
@@ -254,49 +299,7 @@ def assess_return_relief(goods: ReturnedGoods, tables: TaxTables) -> ReturnRelie
     head_ok = all(c.passed for c in head)
     policy = tables.policy
     on = goods.return_on
-    taxed: list[ReturnLineTax] = []
-    for line in goods.lines:
-        food = check(
-            "not_food",
-            not line.is_food,
-            ok=(f"第 {line.gnum} 项不是食品", f"line {line.gnum} is not food"),
-            failed=(
-                f"第 {line.gnum} 项为食品，不适用退货税收政策",
-                f"line {line.gnum} is food, which the policy excludes",
-            ),
-            line=line.gnum,
-        )
-        tariff = tariff_rate(line.gcode, line.tariff_rate, tables, on)
-        vat = vat_rate(line.gcode, line.vat_rate, tables, on)
-        consumption, threshold = consumption_rate(
-            gnum=line.gnum,
-            gcode=line.gcode,
-            override=line.consumption_tax_rate,
-            qty2=line.qty2,
-            unit2=line.unit2,
-            threshold_basis=line.value,
-            tables=tables,
-            on=on,
-            document=document,
-        )
-        statutory = statutory_import_taxes(
-            line.value, tariff_rate=tariff.rate, vat_rate=vat.rate, consumption_tax_rate=consumption.rate
-        )
-        taxed.append(
-            ReturnLineTax(
-                line=line,
-                is_relieved=head_ok and food.passed,
-                conditions=(food,),
-                tariff=tariff,
-                vat=vat,
-                consumption=consumption,
-                threshold=threshold,
-                statutory=statutory,
-                customs_tax=policy.round(statutory.customs_tax),
-                value_added_tax=policy.round(statutory.value_added_tax),
-                consumption_tax=policy.round(statutory.consumption_tax),
-            )
-        )
+    taxed = [_line_tax(line, tables, on, head_ok=head_ok, document=document) for line in goods.lines]
     relieved_lines = [t for t in taxed if t.is_relieved]
     due_lines = [t for t in taxed if not t.is_relieved]
     conditions = head + tuple(c for t in taxed for c in t.conditions)
