@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from cbec.customs.transport import Incoming
+from cbec.matching.schemas import MatchRead
 
 
 @dataclass
@@ -154,7 +155,7 @@ class DeclarationDetailRead(DeclarationRead):
     entity: dict[str, Any]
     events: list[DeclarationEventRead]
     documents: dict[str, Any]
-    match: dict[str, Any] | None
+    match: MatchRead | None
     tax: list[Any]
     related: list[DeclarationRead]
     message: OutboxMessageRead | None

@@ -355,7 +355,7 @@ def store_documents(
 # --- read side -------------------------------------------------------------------------------
 
 
-def document_read(d: Document, *, reveal: bool = False) -> dict[str, Any]:
+def _document_dict(d: Document, *, reveal: bool = False) -> dict[str, Any]:
     """A stored document as partners and people see it; personal data masked unless revealed."""
     out = {
         "id": d.id,
@@ -409,7 +409,7 @@ def list_documents(
         offset=req.offset,
         limit=req.page_size,
     )
-    items = [DocumentSummaryRead.model_validate(document_read(d)) for d in rows]
+    items = [DocumentSummaryRead.model_validate(_document_dict(d)) for d in rows]
     return DocumentPage(
         items=items, total=total, page=req.page, page_size=req.page_size, pages=max(1, -(-total // req.page_size))
     )
@@ -448,7 +448,7 @@ def get_document(session: Session, scope: frozenset[str] | None, doc_id: int, *,
     d = repository.get_scoped_document(session, scope, doc_id)
     if d is None:
         raise NotFound(f"document {doc_id} not found", f"单证 {doc_id} 不存在", field="id")
-    out = document_read(d, reveal=reveal)
+    out = _document_dict(d, reveal=reveal)
     out["versions"] = [
         {
             "id": v.id,

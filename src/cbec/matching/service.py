@@ -197,6 +197,7 @@ def get_match(session: Session, scope: frozenset[str] | None, result_id: int) ->
     return match_read(r)
 
 
-def current_match_for_order(session: Session, order_doc_id: int) -> dict[str, Any] | None:
+def current_match_for_order(session: Session, order_doc_id: int) -> MatchRead | None:
+    """The order's current match result, each rule with its reason."""
     r = repository.current_for_order_doc(session, order_doc_id)
-    return match_read(r).model_dump() if r else None
+    return match_read(r) if r else None
