@@ -99,7 +99,7 @@ def test_second_order_over_the_annual_limit_is_refused_and_kept(registered: Sett
 
 def assess_explain(settings: Settings, assessment_id: int) -> dict[str, Any]:
     with UnitOfWork(settings) as uow:
-        return service.explain(uow.session, assessment_id)
+        return service.explain(uow.session, assessment_id).model_dump()
 
 
 def test_another_year_starts_fresh(registered: Settings) -> None:

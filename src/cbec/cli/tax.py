@@ -318,7 +318,7 @@ def explain(
     def action() -> dict[str, Any]:
         ensure_database(settings)
         with UnitOfWork(settings) as uow:
-            return service.explain(uow.session, assessment_id)
+            return service.explain(uow.session, assessment_id).model_dump()
 
     def render(out: dict[str, Any]) -> None:
         state = "[red]拒绝 Refused[/]" if out["refused"] else f"税额 Total {out['taxTotal']}"

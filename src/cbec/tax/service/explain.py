@@ -13,6 +13,7 @@ from cbec.tax import repository
 from cbec.tax.export_refund import CreditPosition, manufacturer_settlement
 from cbec.tax.models import TaxAssessment
 from cbec.tax.rules import statutory_import_taxes
+from cbec.tax.schemas import ExplanationRead
 from cbec.tax.service.common import IMPORT, REFUND, RETURN_RELIEF, ZERO, _fen
 
 # --------------------------------------------------------------------------------------------
@@ -164,7 +165,7 @@ def _check_return(row: TaxAssessment, checks: _Checks) -> str:
     return "duty = P × t; CT = (P + duty) / (1 − c) × c; VAT = (P + duty + CT) × v; P = the stored line value"
 
 
-def explain(session: Session, assessment_id: int) -> dict[str, Any]:
+def explain(session: Session, assessment_id: int) -> ExplanationRead:
     """A stored assessment's basis, and its figures recomputed from the stored rates alone.
 
     Nothing is read from today's rate tables: the figures are recomputed from the rates, values
@@ -189,23 +190,25 @@ def explain(session: Session, assessment_id: int) -> dict[str, Any]:
     elif row.kind == RETURN_RELIEF:
         method = _check_return(row, checks)
     checks.add("taxTotal (stored column)", _fen(row.tax_total), _headline(row))
-    return {
-        "kind": "cbec.tax.explain",
-        "assessmentId": row.id,
-        "assessmentKind": row.kind,
-        "sellerCode": row.seller_code,
-        "reference": row.reference,
-        "declarationId": row.declaration_id,
-        "on": row.tax_on.isoformat(),
-        "ruleSet": row.rule_set or None,
-        "refused": row.is_refused,
-        "createdAt": row.created_at.isoformat(),
-        "taxTotal": _fen(row.tax_total),
-        "reason": row.result.get("error") if row.is_refused else None,
-        "basis": row.result.get("basis"),
-        "reproduced": {"method": method, "matches": checks.matches, "figures": checks.items},
-        "result": row.result,
-    }
+    return ExplanationRead.model_validate(
+        {
+            "kind": "cbec.tax.explain",
+            "assessmentId": row.id,
+            "assessmentKind": row.kind,
+            "sellerCode": row.seller_code,
+            "reference": row.reference,
+            "declarationId": row.declaration_id,
+            "on": row.tax_on.isoformat(),
+            "ruleSet": row.rule_set or None,
+            "refused": row.is_refused,
+            "createdAt": row.created_at.isoformat(),
+            "taxTotal": _fen(row.tax_total),
+            "reason": row.result.get("error") if row.is_refused else None,
+            "basis": row.result.get("basis"),
+            "reproduced": {"method": method, "matches": checks.matches, "figures": checks.items},
+            "result": row.result,
+        }
+    )
 
 
 def _headline(row: TaxAssessment) -> Decimal:

@@ -63,8 +63,7 @@ def explain_scoped(session: Session, scope: frozenset[str] | None, assessment_id
         raise NotFound(
             f"tax assessment {assessment_id} does not exist", f"税款计算记录 {assessment_id} 不存在", field="id"
         )
-    out = explain(session, assessment_id)
-    return ExplanationRead.model_validate(mask_personal(out))
+    return ExplanationRead.model_validate(mask_personal(explain(session, assessment_id).model_dump()))
 
 
 def assessments_for_declaration(
