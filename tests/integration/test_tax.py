@@ -59,7 +59,7 @@ def assess(settings: Settings, data: dict[str, Any], **kwargs: Any) -> dict[str,
             uow.commit()
             raise
         uow.commit()
-        return out
+        return out.as_dict()
 
 
 def ledger_total(settings: Settings, year: int) -> Decimal:
@@ -181,18 +181,20 @@ def test_a_selection_assessed_together_decides_as_order_by_order(registered: Set
             one_by_one.append(assess(alone, o))
         except (RuleViolation, InvalidInput) as exc:
             one_by_one.append(exc)
-    assert [type(t).__name__ for t in together] == [type(a).__name__ for a in one_by_one]
-    assert [type(t).__name__ for t in together] == ["dict"] * 3 + ["RuleViolation"] * 2 + ["InvalidInput", "dict"]
+    kinds = ["Recorded"] * 3 + ["RuleViolation"] * 2 + ["InvalidInput", "Recorded"]
+    assert [type(t).__name__ for t in together] == kinds
+    assert [type(a).__name__ for a in one_by_one] == [k.replace("Recorded", "dict") for k in kinds]
     for t, a in zip(together, one_by_one, strict=True):
-        if isinstance(t, dict):
-            assert {k: v for k, v in t.items() if k != "assessmentId"} == {
+        if isinstance(t, schemas.Recorded):
+            assert not t.refused and t.assessment_id is not None
+            assert {k: v for k, v in t.as_dict().items() if k != "assessmentId"} == {
                 k: v for k, v in a.items() if k != "assessmentId"
             }
         else:
             assert [d.code for d in t.details] == [d.code for d in a.details]
             assert t.message_en.split(" assessmentId")[0] == a.message_en.split(" assessmentId")[0]
     assert together[3].details[0].code == "annual_limit" and together[4].details[0].code == "single_limit"
-    assert together[6]["limits"]["afterOrder"] == "26000.00"
+    assert isinstance(together[6], schemas.Recorded) and together[6].document["limits"]["afterOrder"] == "26000.00"
     assert "assessmentId=" in (together[3].document or "")
     assert ledger_together == _ledger_rows(alone)
     assert [(no, amount) for no, amount, _ in ledger_together] == [
@@ -317,8 +319,8 @@ def test_refund_and_return_relief_explain_from_the_stored_rates(registered: Sett
     claim = reader.parse_export_claim(json.loads((EXAMPLES / "exports.json").read_text(encoding="utf-8")))
     goods = reader.parse_returned_goods(json.loads((EXAMPLES / "return.json").read_text(encoding="utf-8")))
     with UnitOfWork(registered) as uow:
-        refund = service.assess_refund(uow.session, claim, seller_code=SELLER.code)
-        relief = service.assess_return_relief(uow.session, goods, seller_code=SELLER.code)
+        refund = service.assess_refund(uow.session, claim, seller_code=SELLER.code).as_dict()
+        relief = service.assess_return_relief(uow.session, goods, seller_code=SELLER.code).as_dict()
         uow.commit()
     refund_explained = assess_explain(registered, refund["assessmentId"])
     relief_explained = assess_explain(registered, relief["assessmentId"])

@@ -167,7 +167,7 @@ def import_(
             try:
                 out = service.assess_import(
                     uow.session, request, seller_code=seller_code, ebp_code=ebp or None, tables_dir=tables
-                )
+                ).as_dict()
             except RuleViolation:
                 uow.commit()  # keep the record of the refusal
                 raise
@@ -196,7 +196,7 @@ def refund(
         settings = settings_for(data_dir)
         ensure_database(settings)
         with UnitOfWork(settings) as uow:
-            out = service.assess_refund(uow.session, claim, seller_code=seller_code, tables_dir=tables)
+            out = service.assess_refund(uow.session, claim, seller_code=seller_code, tables_dir=tables).as_dict()
             uow.commit()
             return out
 
@@ -262,7 +262,7 @@ def return_relief(
         settings = settings_for(data_dir)
         ensure_database(settings)
         with UnitOfWork(settings) as uow:
-            out = service.assess_return_relief(uow.session, goods, seller_code=seller_code, tables_dir=tables)
+            out = service.assess_return_relief(uow.session, goods, seller_code=seller_code, tables_dir=tables).as_dict()
             uow.commit()
             return out
 

@@ -3,6 +3,7 @@ what a request to the tax engine is once read, and the read models of stored ass
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,23 @@ class ImportToAssess:
     order: ImportOrder
     seller_code: str
     platform_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An assessment as the tax service stored it: its row's id (None when not recorded), whether
+    it was refused, the tax it comes to, and its result document (the JSON that is stored in
+    ``tax_assessment.result`` and printed by ``cbec tax … --json``). Callers decide on the typed
+    fields; the document is for display and export only."""
+
+    assessment_id: int | None
+    refused: bool
+    tax_total: Decimal
+    document: Mapping[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON body: the result document with its ``assessmentId``."""
+        return {**self.document, "assessmentId": self.assessment_id}
 
 
 @dataclass(frozen=True, slots=True)

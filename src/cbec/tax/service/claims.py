@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +12,7 @@ from cbec.tax.export_refund import ExportClaim, assess_export_refund
 from cbec.tax.rates import tax_tables
 from cbec.tax.return_relief import ReturnedGoods
 from cbec.tax.return_relief import assess_return_relief as compute_return_relief
+from cbec.tax.schemas import Recorded
 from cbec.tax.service.common import REFUND, RETURN_RELIEF, _jsonable, _store
 
 
@@ -24,7 +24,7 @@ def assess_refund(
     record: bool = True,
     declaration_id: int | None = None,
     tables_dir: Path | None = None,
-) -> dict[str, Any]:
+) -> Recorded:
     """Assess an export refund claim and store it (reference: the claim's period, else its date).
 
     Re-assessing a claim of the same reference stores a new assessment that replaces the earlier
@@ -35,7 +35,7 @@ def assess_refund(
     assessment = assess_export_refund(claim, tax_tables(tables_dir))
     result = present.export_assessment_dict(assessment)
     if not record:
-        return {**result, "assessmentId": None}
+        return Recorded(None, False, assessment.refund_total, result)
     row = _store(
         session,
         kind=REFUND,
@@ -49,7 +49,7 @@ def assess_refund(
         result=result,
         tax_total=assessment.refund_total,
     )
-    return {**result, "assessmentId": row.id}
+    return Recorded(row.id, False, assessment.refund_total, result)
 
 
 def assess_return_relief(
@@ -60,7 +60,7 @@ def assess_return_relief(
     record: bool = True,
     declaration_id: int | None = None,
     tables_dir: Path | None = None,
-) -> dict[str, Any]:
+) -> Recorded:
     """Assess the relief of a return and store it (reference: the export list number;
     ``tax_total``: the taxes relieved)."""
     if record:
@@ -68,7 +68,7 @@ def assess_return_relief(
     assessment = compute_return_relief(goods, tax_tables(tables_dir))
     result = present.return_assessment_dict(assessment)
     if not record:
-        return {**result, "assessmentId": None}
+        return Recorded(None, False, assessment.relieved_total, result)
     row = _store(
         session,
         kind=RETURN_RELIEF,
@@ -82,4 +82,4 @@ def assess_return_relief(
         result=result,
         tax_total=assessment.relieved_total,
     )
-    return {**result, "assessmentId": row.id}
+    return Recorded(row.id, False, assessment.relieved_total, result)

@@ -101,6 +101,9 @@ class _Assessed:
     period_start: date | None = None
     error: RuleViolation | None = None
 
+    def recorded(self, assessment_id: int | None) -> schemas.Recorded:
+        return schemas.Recorded(assessment_id, self.error is not None, self.row.tax_total, self.result)
+
 
 def _assess_one(
     request: schemas.ImportRequest,
@@ -181,7 +184,7 @@ def assess_import(
     declaration_id: int | None = None,
     ebp_code: str | None = None,
     tables_dir: Path | None = None,
-) -> dict[str, Any]:
+) -> schemas.Recorded:
     """Assess a retail import order against the buyer's ledger in the database, and store it.
 
     The buyer's earlier total this year comes from ``buyer_ledger_entry`` (the input's
@@ -193,7 +196,7 @@ def assess_import(
     A refused order (over a limit) is stored as refused, with its reasons and where it stood,
     its ledger entry removed, flushed, and the :class:`RuleViolation` re-raised. **The caller
     commits before reporting the error to keep the record of the refusal**; rolling back
-    forgets it. Returns the result with ``assessmentId`` (None when ``record`` is False).
+    forgets it. Returns what was recorded (its ``assessment_id`` None when ``record`` is False).
     """
     if record:
         partners.get_enterprise(session, seller_code)
@@ -209,13 +212,13 @@ def assess_import(
     if not record:
         if done.error is not None:
             raise done.error
-        return {**done.result, "assessmentId": None}
+        return done.recorded(None)
     repository.add_assessment(session, done.row)
     entry = _ledger_entry(done)
     repository.replace_ledger_entries(session, [(platform, done.order.order_no)], [entry] if entry else [])
     if done.error is not None:
         raise _refusal(done)
-    return {**done.result, "assessmentId": done.row.id}
+    return done.recorded(done.row.id)
 
 
 @dataclasses.dataclass(slots=True)
@@ -239,14 +242,13 @@ class _InMemoryLedger:
 
 def assess_import_orders(
     session: Session, orders: Sequence[schemas.ImportToAssess]
-) -> list[dict[str, Any] | CbecError]:
+) -> list[schemas.Recorded | CbecError]:
     """The batch path's assessment of a selection's matched import orders before they are
     declared, in the given order.
 
     The same checks, rules and stored records as ``cbec tax import --record`` and the API
     (:func:`assess_import`), with the buyers' ledger read once for the selection and the
-    assessments and ledger entries written together. Returns, order by order, the result with
-    ``assessmentId``, or the error: :class:`RuleViolation` for an order over the single or the
+    assessments and ledger entries written together. Returns, order by order, what was recorded, or the error: :class:`RuleViolation` for an order over the single or the
     annual limit (财关税〔2018〕49号, its refusal stored), :class:`InvalidInput` for an order the
     tax rules cannot read (nothing stored)."""
     out: list[Any] = []  # order by order: the error, or what was assessed
@@ -292,10 +294,7 @@ def assess_import_orders(
     repository.add_assessments(session, [o.row for o in out if isinstance(o, _Assessed)])
     entries = [e for done in touched.values() if done is not None and (e := _ledger_entry(done)) is not None]
     repository.replace_ledger_entries(session, list(touched), entries)
-    return [
-        o if not isinstance(o, _Assessed) else (_refusal(o) if o.error else {**o.result, "assessmentId": o.row.id})
-        for o in out
-    ]
+    return [o if not isinstance(o, _Assessed) else (_refusal(o) if o.error else o.recorded(o.row.id)) for o in out]
 
 
 def refused_orders(session: Session, seller_code: str, received: Mapping[str, datetime]) -> set[str]:
