@@ -154,36 +154,12 @@ def _cancellation(order_no: str, rows: list[Row], table: Table, ctx: ParseContex
     return ParsedDocument(DocType.ORDER_CANCEL, head, tuple(lines), rows_ref(rows))
 
 
-def _order(
-    order_no: str, rows: list[Row], table: Table, ctx: ParseContext, codes: CodeLists, stats: Counter[str]
-) -> tuple[ParsedDocument | None, list[CellError]]:
-    """The export order of one Shopify order, or every cell of it that cannot be read."""
-    errors: list[CellError] = []
-    for column in ORDER_COLUMNS:
-        errors += table.same(rows, column)
-    notes: list[str] = []
+_Item = tuple[int, Sequence[Any], Decimal, Decimal, Decimal]  # row, cells, qty, price, own discount
 
-    def value(column: str, read: Callable[[Sequence[Any]], T], *, required: bool) -> T | None:
-        return table.order_value(rows, column, read, errors, required=required)
 
-    def amount(column: str, *, required: bool) -> Decimal | None:
-        return value(column, partial(table.number, column=column, required=True), required=required)
-
-    # Created at is when the buyer ordered; an order without it (imported by an app) has Paid at
-    time_column = "created at" if table.first(rows, "created at") or not table.first(rows, "paid at") else "paid at"
-    moment = value(time_column, lambda c: table.moment(c, time_column, UTC), required=True)
-    if moment and moment[1]:
-        notes.append(f"{table.label(time_column)} has no UTC offset; read as UTC")
-    currency = value("currency", lambda c: table.code(c, "currency", codes.currency), required=True) or ""
-    country = value("shipping country", lambda c: table.code(c, "shipping country", codes.country), required=True)
-    subtotal = amount("subtotal", required=True)
-    shipping = amount("shipping", required=False) or ZERO
-    discount_amount = abs(amount("discount amount", required=False) or ZERO)
-    taxes = amount("taxes", required=False) or ZERO
-    duties = amount("duties", required=False) or ZERO
-    total = amount("total", required=False)
-
-    items: list[tuple[int, Sequence[Any], Decimal, Decimal, Decimal]] = []  # row, cells, qty, price, own discount
+def _items(rows: list[Row], table: Table, errors: list[CellError], stats: Counter[str]) -> list[_Item]:
+    """The order's line items with a quantity; a line an order edit removed (quantity 0) is left out."""
+    items: list[_Item] = []
     for number, cells in rows:
         try:
             qty = table.number(cells, "lineitem quantity", required=True)
@@ -201,12 +177,14 @@ def _order(
             errors.append(err.at(number))
             continue
         items.append((number, cells, qty, price, line_discount))
-    if errors or subtotal is None:
-        return None, errors
-    if not items:
-        zh, en = "：订单没有数量大于 0 的商品行", "the order has no line with a quantity above 0"
-        return None, [table.error("lineitem quantity", "required", zh, en, rows[0][0])]
+    return items
 
+
+def _goods_lines(
+    items: list[_Item], subtotal: Decimal, currency: str, table: Table, rows: list[Row]
+) -> tuple[list[dict[str, Any]], Decimal] | CellError:
+    """The goods lines net of the order's goods discount (Subtotal is after it), and the discount
+    as an informational line; or why the amounts do not add up."""
     gross = [qty * price for _, _, qty, price, _ in items]
     goods_discount = sum(gross, ZERO) - subtotal
     if goods_discount < 0:
@@ -214,7 +192,7 @@ def _order(
             f"的值 {subtotal} 大于各商品行合计 {sum(gross, ZERO)}",
             f"{subtotal} exceeds the line items' {sum(gross, ZERO)}",
         )
-        return None, [table.error("subtotal", "inconsistent", zh, en, rows[0][0])]
+        return table.error("subtotal", "inconsistent", zh, en, rows[0][0])
     own = [min(item[4], g) for item, g in zip(items, gross, strict=True)]
     if sum(own, ZERO) > goods_discount:  # line discounts not inside Subtotal: share it all out
         own = [ZERO] * len(items)
@@ -222,7 +200,7 @@ def _order(
     after_own = [g - d for g, d in zip(gross, own, strict=True)]
     if rest and not sum(after_own, ZERO):
         zh, en = "：商品行金额为 0，无法分摊折扣", "the lines are free: there is no value to take the discount from"
-        return None, [table.error("subtotal", "inconsistent", zh, en, rows[0][0])]
+        return table.error("subtotal", "inconsistent", zh, en, rows[0][0])
     shares = _allocate(rest, after_own) if rest else [ZERO] * len(items)
 
     lines: list[dict[str, Any]] = []
@@ -255,8 +233,20 @@ def _order(
                 "kind": LineKind.DISCOUNT.value,
             }
         )
+    return lines, goods_discount
 
-    shipping_discount = max(discount_amount - goods_discount, ZERO)
+
+def _freight(
+    shipping: Decimal,
+    shipping_discount: Decimal,
+    subtotal: Decimal,
+    taxes: Decimal,
+    duties: Decimal,
+    total: Decimal | None,
+    notes: list[str],
+) -> Decimal:
+    """Freight as paid: Shipping less the part of the discount that was not on the goods, unless
+    Total shows Shipping is already net of it."""
     freight = shipping - shipping_discount
     if shipping_discount:
         fits = {subtotal + freight + taxes + duties, subtotal + freight + duties}  # taxes added / included
@@ -273,7 +263,50 @@ def _order(
         notes.append(
             f"Total {total} is not Subtotal + freight + Taxes + Duties = {subtotal + freight + taxes + duties}"
         )
+    return freight
 
+
+def _order(
+    order_no: str, rows: list[Row], table: Table, ctx: ParseContext, codes: CodeLists, stats: Counter[str]
+) -> tuple[ParsedDocument | None, list[CellError]]:
+    """The export order of one Shopify order, or every cell of it that cannot be read."""
+    errors: list[CellError] = []
+    for column in ORDER_COLUMNS:
+        errors += table.same(rows, column)
+    notes: list[str] = []
+
+    def value(column: str, read: Callable[[Sequence[Any]], T], *, required: bool) -> T | None:
+        return table.order_value(rows, column, read, errors, required=required)
+
+    def amount(column: str, *, required: bool) -> Decimal | None:
+        return value(column, partial(table.number, column=column, required=True), required=required)
+
+    # Created at is when the buyer ordered; an order without it (imported by an app) has Paid at
+    time_column = "created at" if table.first(rows, "created at") or not table.first(rows, "paid at") else "paid at"
+    moment = value(time_column, lambda c: table.moment(c, time_column, UTC), required=True)
+    if moment and moment[1]:
+        notes.append(f"{table.label(time_column)} has no UTC offset; read as UTC")
+    currency = value("currency", lambda c: table.code(c, "currency", codes.currency), required=True) or ""
+    country = value("shipping country", lambda c: table.code(c, "shipping country", codes.country), required=True)
+    subtotal = amount("subtotal", required=True)
+    shipping = amount("shipping", required=False) or ZERO
+    discount_amount = abs(amount("discount amount", required=False) or ZERO)
+    taxes = amount("taxes", required=False) or ZERO
+    duties = amount("duties", required=False) or ZERO
+    total = amount("total", required=False)
+
+    items = _items(rows, table, errors, stats)
+    if errors or subtotal is None:
+        return None, errors
+    if not items:
+        zh, en = "：订单没有数量大于 0 的商品行", "the order has no line with a quantity above 0"
+        return None, [table.error("lineitem quantity", "required", zh, en, rows[0][0])]
+
+    found = _goods_lines(items, subtotal, currency, table, rows)
+    if isinstance(found, CellError):
+        return None, [found]
+    lines, goods_discount = found
+    freight = _freight(shipping, max(discount_amount - goods_discount, ZERO), subtotal, taxes, duties, total, notes)
     head: dict[str, Any] = {
         "orderType": "E",
         "orderNo": order_no,
