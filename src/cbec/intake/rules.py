@@ -21,8 +21,9 @@ Pure: no database, no I/O beyond the cached XSD field tables.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +32,7 @@ from cbec.ceb.schema import EXPORT_XSD, IMPORT_XSD, EntitySpec, FieldSpec, entit
 from cbec.errors import FieldError
 from cbec.intake.documents import EXTENSION_FIELDS, LINE_EXTENSION_FIELDS, DocType, ParsedDocument
 from cbec.kit.codes import CodeLists
+from cbec.kit.money import to_ceb
 
 #: Filled by the platform when it builds a message; never asked of a partner.
 PLUMBING_FIELDS = frozenset({"guid", "appType", "appTime", "appStatus"})
@@ -411,3 +413,36 @@ def decide_version(
     return VersionDecision(
         VersionOutcome.NEW_VERSION, stored.version + 1, stored.id, reason="content changed", reason_zh="内容已变更"
     )
+
+
+def net_of_discount(discount: Decimal, totals: Sequence[Decimal]) -> list[Decimal]:
+    """The goods lines' totals after a goods discount: the one rule every order parser applies.
+
+    A promotion or discount is a price reduction, so it comes off the goods value: CEB303
+    ``goodsValue`` is the actual transaction price (XSD: "商品实际成交价…含非现金抵扣金额"; a
+    non-cash payment such as a gift card is not a discount). A discount of one line (Amazon's
+    ``item-promotion-discount``) is this rule on that line alone; an order's discount (Shopify's
+    Subtotal below its lines, an Online Retail ``D`` line) is shared among the goods lines in
+    proportion to their value, to the fen, the largest line taking the rounding remainder so the
+    nets add up to Σ totals − discount exactly. The parsers keep the discount as a ``discount``
+    line without ``gnum`` for the record: already deducted, never to be deducted again.
+
+    Raises ValueError when the discount is negative or larger than the lines' value (the caller
+    reports it on the document's field).
+    """
+    whole = sum(totals, Decimal(0))
+    if discount < 0 or discount > whole:
+        raise ValueError(f"discount {discount} is not between 0 and the goods value {whole}")
+    if not discount:
+        return list(totals)
+    shares = [(discount * t / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) for t in totals]
+    largest = max(range(len(totals)), key=totals.__getitem__)
+    shares[largest] += discount - sum(shares, Decimal(0))
+    return [t - s for t, s in zip(totals, shares, strict=True)]
+
+
+def unit_price(total: Decimal, qty: Decimal) -> Decimal:
+    """total / qty, kept exact when it fits CEB's five decimals, else rounded half up to them."""
+    exact = total / qty
+    rounded = to_ceb(exact)
+    return exact if exact == rounded else rounded

@@ -20,13 +20,13 @@ from cbec.tax.export_refund import (
     EnterpriseKind,
     ExportClaim,
     ExportLine,
-    IncomeTaxInput,
 )
 from cbec.tax.fields import IMPORT_TRADE_MODES, _check_total, _day, _given, _Reader
 from cbec.tax.import_tax import (
     ImportLine,
     ImportOrder,
 )
+from cbec.tax.income_tax import IncomeTaxInput
 from cbec.tax.return_relief import ReturnedGoods, ReturnLine
 from cbec.tax.schemas import ImportRequest
 

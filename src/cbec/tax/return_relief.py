@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from cbec.errors import InvalidInput
-from cbec.tax.import_tax import ThresholdCheck, consumption_rate, tariff_rate, vat_rate
+from cbec.tax.line_rates import ThresholdCheck, consumption_rate, tariff_rate, vat_rate
 from cbec.tax.rates import AppliedRate, PolicyValue, TaxTables
 from cbec.tax.rules import (
     RETURN_EVIDENCE,
@@ -144,71 +144,21 @@ def parse_reason(text: str) -> ReturnReason | None:
 
 def return_conditions(goods: ReturnedGoods) -> tuple[tuple[Condition, ...], ReturnPolicyWindow | None, date | None]:
     """The conditions that concern the whole return, checked; plus the window and deadline found."""
-    out: list[Condition] = []
     mode = goods.trade_mode
     modes = "/".join(sorted(RETURN_TRADE_MODES))
-    out.append(
+    window = return_policy_window(goods.export_on)
+    timing, deadline = _in_time(goods)
+    reason = parse_reason(goods.reason)
+    allowed_zh = "或".join(RETURN_REASONS_ZH.values())
+    out = (
         check(
             "trade_mode",
             mode in RETURN_TRADE_MODES,
             ok=(f"监管方式 {mode} 适用", f"trade mode {mode} is covered"),
             failed=(f"监管方式 {mode} 不在 {modes} 之列", f"trade mode {mode} is not one of {modes}"),
-        )
-    )
-    window = return_policy_window(goods.export_on)
-    day = goods.export_on.isoformat()
-    windows_zh = "；".join(
-        f"{w.exports_from.isoformat()}至{w.exports_to.isoformat()}（{'、'.join(w.sources)}）"
-        for w in RETURN_POLICY_WINDOWS
-    )
-    windows_en = "; ".join(
-        f"{w.exports_from.isoformat()} to {w.exports_to.isoformat()} ({', '.join(w.sources)})"
-        for w in RETURN_POLICY_WINDOWS
-    )
-    out.append(
-        check(
-            "policy_window",
-            window is not None,
-            ok=(
-                f"出口日期 {day} 在政策期间内（{'、'.join(window.sources)}）" if window else "",
-                f"export date {day} is within the policy window ({', '.join(window.sources)})" if window else "",
-            ),
-            failed=(
-                f"出口日期 {day} 不在政策适用期间内：{windows_zh}",
-                f"export date {day} is outside the policy windows: {windows_en}",
-            ),
-        )
-    )
-    deadline: date | None = None
-    if mode == "1210" and goods.left_area_on is None:
-        out.append(
-            Condition(
-                "within_6_months",
-                False,
-                "1210 须填写出区日期 leftAreaDate：6个月自货物出特殊区域或保税物流中心(B型)之日起算",
-                "1210 needs leftAreaDate: the 6 months run from the day the goods left the special area "
-                "or B-type bonded logistics centre",
-            )
-        )
-    else:
-        start = goods.left_area_on if mode == "1210" and goods.left_area_on else goods.export_on
-        deadline = return_deadline(start)
-        what_zh = "出区" if mode == "1210" else "出口"
-        what_en = "leaving the special area" if mode == "1210" else "export"
-        back = goods.return_on.isoformat()
-        span_zh = f"自{what_zh}之日 {start.isoformat()} 起{RETURN_WINDOW_MONTHS}个月，期限 {deadline.isoformat()}"
-        span_en = f"{RETURN_WINDOW_MONTHS} months from {what_en} on {start.isoformat()}: by {deadline.isoformat()}"
-        out.append(
-            check(
-                "within_6_months",
-                goods.return_on <= deadline,
-                ok=(f"退运日期 {back} 在期限内（{span_zh}）", f"returned on {back}, in time ({span_en})"),
-                failed=(f"退运日期 {back} 超过期限（{span_zh}）", f"returned on {back}, too late ({span_en})"),
-            )
-        )
-    reason = parse_reason(goods.reason)
-    allowed_zh = "或".join(RETURN_REASONS_ZH.values())
-    out.append(
+        ),
+        _in_window(goods.export_on, window),
+        timing,
         check(
             "reason",
             reason is not None,
@@ -220,9 +170,7 @@ def return_conditions(goods: ReturnedGoods) -> tuple[tuple[Condition, ...], Retu
                 f"退运原因须为{allowed_zh}，实为 {goods.reason!r}",
                 f"the reason must be unsold or customer return, not {goods.reason!r}",
             ),
-        )
-    )
-    out.append(
+        ),
         check(
             "original_state",
             goods.is_original_state,
@@ -232,9 +180,65 @@ def return_conditions(goods: ReturnedGoods) -> tuple[tuple[Condition, ...], Retu
                 "the goods are not in their original state (smallest commercial unit as exported, no parts "
                 "added, no processing or modification)",
             ),
-        )
+        ),
     )
-    return tuple(out), window, deadline
+    return out, window, deadline
+
+
+def _in_window(export_on: date, window: ReturnPolicyWindow | None) -> Condition:
+    """The export date within one of the policy's windows."""
+    day = export_on.isoformat()
+    windows_zh = "；".join(
+        f"{w.exports_from.isoformat()}至{w.exports_to.isoformat()}（{'、'.join(w.sources)}）"
+        for w in RETURN_POLICY_WINDOWS
+    )
+    windows_en = "; ".join(
+        f"{w.exports_from.isoformat()} to {w.exports_to.isoformat()} ({', '.join(w.sources)})"
+        for w in RETURN_POLICY_WINDOWS
+    )
+    return check(
+        "policy_window",
+        window is not None,
+        ok=(
+            f"出口日期 {day} 在政策期间内（{'、'.join(window.sources)}）" if window else "",
+            f"export date {day} is within the policy window ({', '.join(window.sources)})" if window else "",
+        ),
+        failed=(
+            f"出口日期 {day} 不在政策适用期间内：{windows_zh}",
+            f"export date {day} is outside the policy windows: {windows_en}",
+        ),
+    )
+
+
+def _in_time(goods: ReturnedGoods) -> tuple[Condition, date | None]:
+    """Returned within the months allowed from export (1210: from leaving the special area), and
+    the deadline; a 1210 return without its leftAreaDate cannot be timed."""
+    mode = goods.trade_mode
+    if mode == "1210" and goods.left_area_on is None:
+        return (
+            Condition(
+                "within_6_months",
+                False,
+                "1210 须填写出区日期 leftAreaDate：6个月自货物出特殊区域或保税物流中心(B型)之日起算",
+                "1210 needs leftAreaDate: the 6 months run from the day the goods left the special area "
+                "or B-type bonded logistics centre",
+            ),
+            None,
+        )
+    start = goods.left_area_on if mode == "1210" and goods.left_area_on else goods.export_on
+    deadline = return_deadline(start)
+    what_zh = "出区" if mode == "1210" else "出口"
+    what_en = "leaving the special area" if mode == "1210" else "export"
+    back = goods.return_on.isoformat()
+    span_zh = f"自{what_zh}之日 {start.isoformat()} 起{RETURN_WINDOW_MONTHS}个月，期限 {deadline.isoformat()}"
+    span_en = f"{RETURN_WINDOW_MONTHS} months from {what_en} on {start.isoformat()}: by {deadline.isoformat()}"
+    condition = check(
+        "within_6_months",
+        goods.return_on <= deadline,
+        ok=(f"退运日期 {back} 在期限内（{span_zh}）", f"returned on {back}, in time ({span_en})"),
+        failed=(f"退运日期 {back} 超过期限（{span_zh}）", f"returned on {back}, too late ({span_en})"),
+    )
+    return condition, deadline
 
 
 def _line_tax(line: ReturnLine, tables: TaxTables, on: date, *, head_ok: bool, document: str) -> ReturnLineTax:

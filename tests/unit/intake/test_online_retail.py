@@ -106,3 +106,36 @@ def test_sum_over_all_lines_matches_the_published_total(parsed) -> None:  # type
     )
     bad_debt = Decimal("11062.06")  # A563185 (+11062.06) and A563186/A563187 (−11062.06 each)
     assert (total - bad_debt).quantize(Decimal("0.01")) == Decimal("9747747.93")
+
+
+def _csv(*rows: str) -> bytes:
+    head = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+    return "\n".join((head, *rows)).encode()
+
+
+def test_a_discount_line_reduces_the_goods_value_as_shopify_and_amazon_do() -> None:
+    """One rule (intake.rules.net_of_discount): the D line's 10.00 comes off the two goods lines
+    in proportion (30.00 : 10.00 → 7.50 : 2.50), to the fen, and stays as a line already deducted."""
+    data = _csv(
+        "600001,22423,REGENCY CAKESTAND 3 TIER,2,2011-01-05 10:00:00,15.00,12345,Jersey",
+        "600001,85123A,WHITE HANGING HEART T-LIGHT HOLDER,4,2011-01-05 10:00:00,2.50,12345,Jersey",
+        "600001,D,Discount,-1,2011-01-05 10:00:00,10.00,12345,Jersey",
+        "600001,POST,POSTAGE,1,2011-01-05 10:00:00,5.00,12345,Jersey",
+    )
+    (doc,) = [d for d in parse(data, CTX).materialize().documents if d.doc_type is DocType.EXPORT_ORDER]
+    goods = [ln for ln in doc.lines if "gnum" in ln]
+    assert [ln["totalPrice"] for ln in goods] == [Decimal("22.50"), Decimal("7.50")]
+    assert [ln["price"] for ln in goods] == [Decimal("11.25"), Decimal("1.875")]
+    assert doc.head["goodsValue"] == Decimal("30.00")
+    assert doc.head["freight"] == Decimal("5.00")
+    (discount,) = [ln for ln in doc.lines if ln.get("kind") == "discount"]
+    assert discount["totalPrice"] == Decimal("10.00") and "gnum" not in discount
+
+
+def test_a_discount_larger_than_the_goods_is_an_error_of_the_invoice() -> None:
+    data = _csv(
+        "600002,22423,REGENCY CAKESTAND 3 TIER,1,2011-01-05 10:00:00,15.00,12345,Guernsey",
+        "600002,D,Discount,-1,2011-01-05 10:00:00,20.00,12345,Guernsey",
+    )
+    result = parse(data, CTX).materialize()
+    assert [(e.field, e.document) for e in result.errors] == [("discount", "invoice 600002")]

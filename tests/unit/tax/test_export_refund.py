@@ -19,10 +19,9 @@ from cbec.tax.export_refund import (
     ExportClaim,
     ExportLine,
     ExportTreatment,
-    IncomeTaxInput,
-    assess_deemed_profit_tax,
     assess_export_refund,
 )
+from cbec.tax.income_tax import IncomeTaxInput, assess_deemed_profit_tax
 from cbec.tax.present import export_assessment_dict
 from cbec.tax.rates import tax_tables
 from cbec.tax.reader import parse_export_claim

@@ -60,8 +60,8 @@ from cbec.intake.parsers.template import (
     group_orders,
     missing_columns,
     rows_ref,
-    unit_price,
 )
+from cbec.intake.rules import net_of_discount, unit_price
 from cbec.kit.codes import CodeLists, code_lists
 from cbec.kit.money import ZERO
 
@@ -187,14 +187,15 @@ def _item_line(
         raise table.error("quantity", "negative", f"为负数 {qty}", f"{qty} is negative")
     item_price = table.number(cells, "item-price", required=True)
     promotion = abs(table.number(cells, "item-promotion-discount", required=False))
-    total = item_price - promotion
-    if total < 0:
+    try:
+        (total,) = net_of_discount(promotion, [item_price])  # the item's own promotion, on its line
+    except ValueError:
         raise table.error(
             "item-promotion-discount",
             "negative",
             f"的促销折扣 {promotion} 大于商品金额 item-price {item_price}",
             f"the promotion {promotion} exceeds the item-price {item_price}",
-        )
+        ) from None
     line = {
         "gnum": gnum,
         "itemNo": table.required(cells, "sku"),

@@ -39,6 +39,7 @@ import polars as pl
 from cbec.errors import FieldError, InvalidInput, UnknownCode
 from cbec.intake.documents import DocType, LineKind, ParseContext, ParsedDocument
 from cbec.intake.parsers.base import ParseResult
+from cbec.intake.rules import net_of_discount, unit_price
 from cbec.kit.codes import CodeLists, code_lists
 
 REQUIRED_COLUMNS = (
@@ -89,6 +90,10 @@ def _read_frame(data: bytes) -> Any:
             frame = pl.read_parquet(io.BytesIO(data))
         else:
             frame = pl.read_csv(io.BytesIO(data), infer_schema_length=0, try_parse_dates=False)
+            # read as text, numbers as the parquet has them; a cell that is no number becomes
+            # null and is reported on its line ("quantity or unit price is not a number")
+            numeric = [c for c in ("Quantity", "UnitPrice", "CustomerID") if c in frame.columns]
+            frame = frame.with_columns(pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in numeric)
     except Exception as exc:  # polars raises many types for unreadable files
         raise InvalidInput(
             f"the Online Retail file cannot be read: {exc}",
@@ -162,112 +167,157 @@ def _invoices(frame: pl.DataFrame, slice_rows: int = 50_000) -> Iterator[tuple[s
         yield current, rows
 
 
+def _skipped(invoice_no: str, rows: list[tuple[Any, ...]], stats: Counter[str]) -> bool:
+    """Invoices that are not sales: adjustments (A…), stock corrections (every quantity below 0)
+    and zero-value invoices; counted in ``stats``."""
+    if invoice_no.startswith("A"):
+        kind = "adjustment"
+    elif invoice_no.startswith("C"):
+        return False
+    elif all(r[3] is not None and r[3] < 0 for r in rows):
+        kind = "stock_correction"
+    elif all(r[5] == 0 for r in rows):
+        kind = "zero_value"
+    else:
+        return False
+    stats[f"{kind}_invoices"] += 1
+    stats[f"{kind}_lines"] += len(rows)
+    return True
+
+
+class _Countries:
+    """Country names → customs codes, each name looked up once; an unknown name is an error of
+    the invoice's ``destinationCountry`` (the order is kept, invalid)."""
+
+    def __init__(self, codes: CodeLists, result: ParseResult) -> None:
+        self.codes, self.result, self.cache = codes, result, dict[str, str]()
+
+    def __call__(self, name: str, ref: str) -> str:
+        if name not in self.cache:
+            try:
+                self.cache[name] = self.codes.country(name)
+            except UnknownCode:
+                self.result.errors.append(
+                    FieldError(
+                        "unknown_code",
+                        "destinationCountry",
+                        f"未知国家名称 {name!r}",
+                        f"unknown country name {name!r}",
+                        document=ref,
+                    )
+                )
+                self.cache[name] = ""
+        return self.cache[name]
+
+
+def _lines(rows: list[tuple[Any, ...]], ref: str, result: ParseResult) -> tuple[list[dict[str, Any]], bool]:
+    """The invoice's lines as read (goods lines numbered), and whether a line could not be read."""
+    lines: list[dict[str, Any]] = []
+    gnum = 0
+    bad = False
+    for r in rows:
+        stock_code = str(r[1])
+        kind = line_kind(stock_code)
+        try:
+            qty = _decimal(r[3])
+            price = _decimal(r[5])
+        except Exception:
+            result.errors.append(
+                FieldError(
+                    "not_a_number",
+                    "qty" if r[3] is None else "price",
+                    "数量或单价不是数字",
+                    "quantity or unit price is not a number",
+                    document=ref,
+                )
+            )
+            bad = True
+            continue
+        line: dict[str, Any] = {
+            "itemNo": stock_code,
+            "itemName": (r[2] or "").strip(),
+            "unit": UNIT,
+            "currency": CURRENCY,
+            "qty": qty,
+            "price": price,
+            "totalPrice": qty * price,
+        }
+        if kind is LineKind.GOODS:
+            gnum += 1
+            line = {"gnum": gnum, **line}
+        else:
+            line["kind"] = kind.value
+            result.stats[f"{kind.value}_lines"] += 1
+        lines.append(line)
+    return lines, bad
+
+
+def _net_goods(lines: list[dict[str, Any]], ref: str, result: ParseResult) -> list[dict[str, Any]]:
+    """A sale's ``D`` (Discount) lines taken off its goods lines (:func:`net_of_discount`, the rule
+    the Amazon and Shopify parsers apply); the discount line stays, as a positive amount already
+    deducted. A discount larger than the goods is an error of the invoice's ``discount``."""
+    goods = [ln for ln in lines if "gnum" in ln]
+    discounts = [ln for ln in lines if ln.get("kind") == LineKind.DISCOUNT.value]
+    amount = abs(sum((ln["totalPrice"] for ln in discounts), Decimal(0)))
+    if not amount or not goods:
+        return lines
+    try:
+        nets = net_of_discount(amount, [ln["totalPrice"] for ln in goods])
+    except ValueError:
+        result.errors.append(
+            FieldError(
+                "inconsistent",
+                "discount",
+                f"折扣 {amount} 大于商品金额",
+                f"the discount {amount} exceeds the goods value",
+                document=ref,
+            )
+        )
+        return lines
+    netted = {id(ln): net for ln, net in zip(goods, nets, strict=True)}
+    out = []
+    for ln in lines:
+        if id(ln) in netted:
+            net = netted[id(ln)]
+            out.append({**ln, "price": unit_price(net, ln["qty"]), "totalPrice": net})
+        elif ln.get("kind") == LineKind.DISCOUNT.value:
+            magnitude = abs(ln["totalPrice"])
+            out.append({**ln, "qty": Decimal(1), "price": magnitude, "totalPrice": magnitude})
+        else:
+            out.append(ln)
+    return out
+
+
 def _documents(
     invoices: Iterator[tuple[str, list[tuple[Any, ...]]]], ctx: ParseContext, codes: CodeLists, result: ParseResult
 ) -> Iterator[ParsedDocument]:
     """The invoices as documents, one at a time (memory stays flat in the file's size)."""
     stats = result.stats
-    country_cache: dict[str, str] = {}
+    country_of = _Countries(codes, result)
     for invoice_no, rows in invoices:
+        if _skipped(invoice_no, rows, stats):
+            continue
         first = rows[0]
         ref = f"invoice {invoice_no}"
-        if invoice_no.startswith("A"):
-            stats["adjustment_invoices"] += 1
-            stats["adjustment_lines"] += len(rows)
-            continue
-        is_cancel = invoice_no.startswith("C")
-        if not is_cancel:
-            if all(r[3] is not None and r[3] < 0 for r in rows):
-                stats["stock_correction_invoices"] += 1
-                stats["stock_correction_lines"] += len(rows)
-                continue
-            if all(r[5] == 0 for r in rows):
-                stats["zero_value_invoices"] += 1
-                stats["zero_value_lines"] += len(rows)
-                continue
-        country_name = first[7] or "Unspecified"
-        country = country_cache.get(country_name)
-        if country is None:
-            try:
-                country = codes.country(country_name)
-            except UnknownCode:
-                result.errors.append(
-                    FieldError(
-                        "unknown_code",
-                        "destinationCountry",
-                        f"未知国家名称 {country_name!r}",
-                        f"unknown country name {country_name!r}",
-                        document=ref,
-                    )
-                )
-                country = ""
-            country_cache[country_name] = country
-        lines: list[dict[str, Any]] = []
-        goods_value = Decimal(0)
-        freight = Decimal(0)
-        gnum = 0
-        bad = False
-        for r in rows:
-            stock_code = str(r[1])
-            kind = line_kind(stock_code)
-            try:
-                qty = _decimal(r[3])
-                price = _decimal(r[5])
-            except Exception:
-                result.errors.append(
-                    FieldError(
-                        "not_a_number",
-                        "qty" if r[3] is None else "price",
-                        "数量或单价不是数字",
-                        "quantity or unit price is not a number",
-                        document=ref,
-                    )
-                )
-                bad = True
-                continue
-            total = qty * price
-            line: dict[str, Any] = {
-                "itemNo": stock_code,
-                "itemName": (r[2] or "").strip(),
-                "unit": UNIT,
-                "currency": CURRENCY,
-                "qty": qty,
-                "price": price,
-                "totalPrice": total,
-            }
-            if kind is LineKind.GOODS:
-                gnum += 1
-                line = {"gnum": gnum, **line}
-                goods_value += total
-            else:
-                line["kind"] = kind.value
-                stats[f"{kind.value}_lines"] += 1
-                if kind is LineKind.FREIGHT:
-                    freight += total
-            lines.append(line)
+        country = country_of(first[7] or "Unspecified", ref)
+        lines, bad = _lines(rows, ref, result)
         if bad and not lines:
             continue
         customer = first[6]
         buyer_ref = "" if customer is None else str(int(customer))
         order_time = _beijing_time(first[4])
-        if is_cancel:
+        if invoice_no.startswith("C"):
             stats["cancellations"] += 1
             stats["cancellation_lines"] += len(rows)
-            head: dict[str, Any] = {
-                "cancelNo": invoice_no,
-                "orderNo": "",  # the credit note does not name the invoice it cancels
-                "ebpCode": ctx.platform_code,
-                "ebcCode": ctx.seller_code,
-                "cancelTime": order_time,
-                "buyerRef": buyer_ref,
-                "currency": CURRENCY,
-                "reason": "credit note",
-            }
-            yield ParsedDocument(DocType.ORDER_CANCEL, head, tuple(lines), ref)
+            yield ParsedDocument(
+                DocType.ORDER_CANCEL, _cancel_head(invoice_no, ctx, order_time, buyer_ref), tuple(lines), ref
+            )
             continue
+        lines = _net_goods(lines, ref, result)
         stats["orders"] += 1
         stats["order_lines"] += len(rows)
-        stats["goods_lines"] += gnum
+        stats["goods_lines"] += sum(1 for ln in lines if "gnum" in ln)
+        freight = sum((ln["totalPrice"] for ln in lines if ln.get("kind") == LineKind.FREIGHT.value), Decimal(0))
         head = {
             "orderType": "E",
             "orderNo": invoice_no,
@@ -275,7 +325,7 @@ def _documents(
             "ebpName": ctx.platform_name,
             "ebcCode": ctx.seller_code,
             "ebcName": ctx.seller_name,
-            "goodsValue": goods_value,
+            "goodsValue": sum((ln["totalPrice"] for ln in lines if "gnum" in ln), Decimal(0)),
             "freight": freight if freight > 0 else Decimal(0),
             "currency": CURRENCY,
             "orderTime": order_time,
@@ -283,3 +333,17 @@ def _documents(
             "buyerRef": buyer_ref,
         }
         yield ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), ref)
+
+
+def _cancel_head(invoice_no: str, ctx: ParseContext, at: str, buyer_ref: str) -> dict[str, Any]:
+    """A credit note (C…): it does not name the invoice it cancels."""
+    return {
+        "cancelNo": invoice_no,
+        "orderNo": "",
+        "ebpCode": ctx.platform_code,
+        "ebcCode": ctx.seller_code,
+        "cancelTime": at,
+        "buyerRef": buyer_ref,
+        "currency": CURRENCY,
+        "reason": "credit note",
+    }

@@ -40,7 +40,7 @@ import io
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -56,10 +56,10 @@ from cbec.intake.parsers.template import (
     group_orders,
     missing_columns,
     rows_ref,
-    unit_price,
 )
+from cbec.intake.rules import net_of_discount, unit_price
 from cbec.kit.codes import CodeLists, code_lists
-from cbec.kit.money import FEN, ZERO
+from cbec.kit.money import ZERO
 
 REQUIRED_COLUMNS = (
     "Name",
@@ -112,16 +112,6 @@ def _read_table(data: bytes) -> tuple[Table, list[Row]]:
     amounts = [columns[c] for c in MONEY_COLUMNS if c in columns]
     comma = decimal_comma([cells[i] for _, cells in data_rows for i in amounts if i < len(cells)])
     return Table(columns, labels, comma), data_rows
-
-
-def _allocate(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
-    """``amount`` shared in proportion to ``weights`` to the fen; the largest weight takes the
-    rounding remainder, so the shares add up to the amount exactly."""
-    whole = sum(weights, ZERO)
-    shares = [(amount * w / whole).quantize(FEN, rounding=ROUND_HALF_UP) for w in weights]
-    largest = max(range(len(weights)), key=weights.__getitem__)
-    shares[largest] += amount - sum(shares, ZERO)
-    return shares
 
 
 def _cancellation(order_no: str, rows: list[Row], table: Table, ctx: ParseContext, codes: CodeLists) -> ParsedDocument:
@@ -201,11 +191,10 @@ def _goods_lines(
     if rest and not sum(after_own, ZERO):
         zh, en = "：商品行金额为 0，无法分摊折扣", "the lines are free: there is no value to take the discount from"
         return table.error("subtotal", "inconsistent", zh, en, rows[0][0])
-    shares = _allocate(rest, after_own) if rest else [ZERO] * len(items)
+    nets = net_of_discount(rest, after_own)
 
     lines: list[dict[str, Any]] = []
-    for (_, cells, qty, _, _), before_share, share in zip(items, after_own, shares, strict=True):
-        net = before_share - share
+    for (_, cells, qty, _, _), net in zip(items, nets, strict=True):
         lines.append(
             {
                 "gnum": len(lines) + 1,

@@ -45,7 +45,7 @@ from cbec.errors import FieldError, InvalidInput, UnknownCode
 from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.parsers.base import ParseResult
 from cbec.kit.codes import CodeLists, code_lists
-from cbec.kit.money import ZERO, parse_decimal, to_ceb
+from cbec.kit.money import ZERO, parse_decimal
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -164,13 +164,6 @@ def beijing_time(value: Any, naive_zone: tzinfo) -> tuple[str, bool]:
     if naive:
         moment = moment.replace(tzinfo=naive_zone)
     return moment.astimezone(BEIJING).strftime("%Y%m%d%H%M%S"), naive
-
-
-def unit_price(total: Decimal, qty: Decimal) -> Decimal:
-    """total / qty, kept exact when it fits CEB's five decimals, else rounded half up to them."""
-    exact = total / qty
-    rounded = to_ceb(exact)
-    return exact if exact == rounded else rounded
 
 
 def rows_ref(rows: Sequence[Row]) -> str:
