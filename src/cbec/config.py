@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     ceb_schema_dir: Path | None = None
     #: shared reference folder (data sets, reference docs) for demos
     shared_dir: Path | None = None
-    #: replacement customs code lists (see src/cbec/kit/data/README.md)
+    #: folder of the customs code tables (default: <shared>/reference/codes; see cbec.kit.codes)
     code_list_dir: Path | None = None
     #: PEM private key and certificate of the transmitting enterprise, for the software signer
     #: (sandbox, tests, pilots); production signs through a UKey/HSM bridge (docs/customs-messages.md)

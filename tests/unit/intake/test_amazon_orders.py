@@ -185,3 +185,23 @@ def test_orders_read_pass_the_intake_field_rules(us: ParseResult) -> None:
     codes = code_lists()
     for doc in [*us.documents, *parse(DE_FILE.read_bytes(), CTX).documents]:
         assert validate(doc, codes)[1] == [], doc.label
+
+
+def test_orders_to_jersey_and_guernsey_are_read_with_the_suggested_code_shown() -> None:
+    """The customs numeric table has no code for the Crown Dependencies: the order is kept, valid,
+    declared under the suggested 399 (other Europe), and the document says so."""
+    rows = _table(US_FILE)
+    country, order_id = rows[0].index("ship-country"), rows[0].index("amazon-order-id")
+    first, second = list(_orders(parse(_tsv(rows), CTX).materialize()))[:2]
+    for row in rows[1:]:
+        row[country] = {first: "JE", second: "Guernsey"}.get(row[order_id], row[country])
+    result = parse(_tsv(rows), CTX).materialize()
+    assert result.errors == []
+    orders = _orders(result)
+    for order, name, iso2 in ((first, "Jersey", "JE"), (second, "Guernsey", "GG")):
+        doc = orders[order]
+        assert doc.head["destinationCountry"] == "399"
+        assert any(f"{name} ({iso2})" in n and "399" in n and "suggested" in n for n in doc.notes)
+        assert validate(doc, code_lists())[1] == []
+    others = [d for no, d in orders.items() if no not in {first, second}]
+    assert others and all(not any("suggested" in n for n in d.notes) for d in others)

@@ -49,7 +49,7 @@ from decimal import Decimal
 from typing import Any
 
 from cbec.intake.documents import DocType, LineKind, ParseContext, ParsedDocument
-from cbec.intake.parsers.base import ParseResult
+from cbec.intake.parsers.base import ParseResult, country_notes
 from cbec.intake.parsers.template import (
     CellError,
     Row,
@@ -273,6 +273,8 @@ def _order(
         "orderTime": order_time,
         "destinationCountry": country,
     }
+    found = table.first(rows, "ship-country")
+    notes += country_notes(codes, table.text(found[1], "ship-country") if found else "")
     return ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), rows_ref(rows), tuple(notes)), []
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from cbec.errors import FieldError
 from cbec.intake.documents import ParsedDocument
+from cbec.kit.codes import CodeLists
 
 
 @dataclass
@@ -34,3 +35,10 @@ class ParseResult:
         if not isinstance(self.documents, list):
             self.documents = list(self.documents)
         return self
+
+
+def country_notes(codes: CodeLists, given: str) -> tuple[str, ...]:
+    """The note a document carries when its country has no customs code of its own and went
+    through a suggested alias (Jersey → 399): the mapping is shown to the user, never hidden."""
+    note = codes.country_note(given) if given else None
+    return (f"{note[1]} / {note[0]}",) if note else ()

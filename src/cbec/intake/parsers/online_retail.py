@@ -38,7 +38,7 @@ import polars as pl
 
 from cbec.errors import FieldError, InvalidInput, UnknownCode
 from cbec.intake.documents import DocType, LineKind, ParseContext, ParsedDocument
-from cbec.intake.parsers.base import ParseResult
+from cbec.intake.parsers.base import ParseResult, country_notes
 from cbec.intake.rules import net_of_discount, unit_price
 from cbec.kit.codes import CodeLists, code_lists
 
@@ -332,7 +332,7 @@ def _documents(
             "destinationCountry": country,
             "buyerRef": buyer_ref,
         }
-        yield ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), ref)
+        yield ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), ref, country_notes(codes, first[7] or ""))
 
 
 def _cancel_head(invoice_no: str, ctx: ParseContext, at: str, buyer_ref: str) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from functools import partial
 from typing import Any
 
 from cbec.intake.documents import DocType, LineKind, ParseContext, ParsedDocument
-from cbec.intake.parsers.base import ParseResult
+from cbec.intake.parsers.base import ParseResult, country_notes
 from cbec.intake.parsers.template import (
     CellError,
     Row,
@@ -309,6 +309,8 @@ def _order(
         "orderTime": moment[0] if moment else "",
         "destinationCountry": country,
     }
+    given = table.first(rows, "shipping country")
+    notes += country_notes(codes, table.text(given[1], "shipping country") if given else "")
     return ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), rows_ref(rows), tuple(notes)), []
 
 

@@ -43,7 +43,7 @@ import openpyxl
 
 from cbec.errors import FieldError, InvalidInput, UnknownCode
 from cbec.intake.documents import DocType, ParseContext, ParsedDocument
-from cbec.intake.parsers.base import ParseResult
+from cbec.intake.parsers.base import ParseResult, country_notes
 from cbec.kit.codes import CodeLists, code_lists
 from cbec.kit.money import ZERO, parse_decimal
 
@@ -554,7 +554,9 @@ def _order(
         "destinationCountry": country,
     }
     head.update({k: v for k, v in extras.items() if v})
-    return ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), rows_ref(rows)), []
+    found = table.first(rows, "destinationCountry")
+    notes = country_notes(codes, table.text(found[1], "destinationCountry") if found else "")
+    return ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), rows_ref(rows), notes), []
 
 
 def group_orders(table: Table, rows: Sequence[Row], key: str, result: ParseResult) -> dict[str, list[Row]]:
