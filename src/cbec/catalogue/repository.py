@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Float, cast, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from cbec.catalogue.models import Product
+from cbec.catalogue.rules import DECLARABLE, UNCONFIRMED
+from cbec.catalogue.schemas import ProductFilter
 from cbec.kit.chunks import in_chunks
 
 
@@ -50,14 +52,62 @@ def status_counts(session: Session, seller_code: str | None = None) -> dict[str,
 
 
 def confirmed(session: Session, seller_code: str, skus: Iterable[str]) -> list[Product]:
-    """The seller's products among ``skus`` whose HS code is confirmed."""
+    """The seller's products among ``skus`` whose HS code is confirmed or corrected."""
     out: list[Product] = []
     for chunk in in_chunks(skus):
         out.extend(
             session.scalars(
                 select(Product).where(
-                    Product.seller_code == seller_code, Product.sku.in_(chunk), Product.hs_status == "confirmed"
+                    Product.seller_code == seller_code, Product.sku.in_(chunk), Product.hs_status.in_(DECLARABLE)
                 )
             )
         )
     return out
+
+
+def filtered(session: Session, seller_code: str, flt: ProductFilter) -> list[tuple[str, str, float | None]]:
+    """(sku, state, score) of the seller's products the filter selects, by SKU."""
+    score = cast(Product.hs_score, Float)
+    stmt = select(Product.sku, Product.hs_status, score).where(Product.seller_code == seller_code)
+    if flt.state == "unconfirmed":
+        stmt = stmt.where(Product.hs_status.in_(UNCONFIRMED))
+    elif flt.state:
+        stmt = stmt.where(Product.hs_status == flt.state)
+    if flt.min_score is not None:
+        stmt = stmt.where(score >= flt.min_score)
+    if flt.max_score is not None:
+        stmt = stmt.where(score < flt.max_score)
+    for word in flt.q.split()[:5]:
+        like = f"%{word.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Product.sku).like(like),
+                func.lower(Product.name_en).like(like),
+                Product.name_zh.like(f"%{word}%"),
+                Product.hs_code.like(f"{word}%"),
+            )
+        )
+    rows = [
+        (sku, state, None if s is None else float(s)) for sku, state, s in session.execute(stmt.order_by(Product.sku))
+    ]
+    if flt.only_skus is not None:
+        rows = [r for r in rows if r[0] in flt.only_skus]
+    return rows
+
+
+def by_skus(session: Session, seller_code: str, skus: Iterable[str]) -> list[Product]:
+    out: list[Product] = []
+    for chunk in in_chunks(sorted(set(skus))):
+        out.extend(session.scalars(select(Product).where(Product.seller_code == seller_code, Product.sku.in_(chunk))))
+    return out
+
+
+def confirmed_skus(session: Session, seller_codes: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Each seller's SKUs whose code a declaration may use."""
+    out: dict[str, set[str]] = {}
+    stmt = select(Product.seller_code, Product.sku).where(
+        Product.seller_code.in_(sorted(set(seller_codes))), Product.hs_status.in_(DECLARABLE)
+    )
+    for seller, sku in session.execute(stmt):
+        out.setdefault(seller, set()).add(sku)
+    return {k: frozenset(v) for k, v in out.items()}

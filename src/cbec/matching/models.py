@@ -36,3 +36,18 @@ class MatchResult(Base):
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SkuWait(Base):
+    """An order waiting for the seller to confirm a SKU's HS code (rule ``hs_confirmed``): one
+    row per order and unconfirmed SKU, kept with the order's current match result, so that the
+    catalogue can show how many orders each SKU holds and a confirmation re-matches just those."""
+
+    __tablename__ = "sku_wait"
+    __table_args__ = (Index("ix_sku_wait_seller_sku", "seller_code", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_key: Mapped[str] = mapped_column(String(200), index=True)
+    order_no: Mapped[str] = mapped_column(String(60))
+    seller_code: Mapped[str] = mapped_column(String(18))
+    sku: Mapped[str] = mapped_column(String(30))

@@ -3,12 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from cbec.catalogue.models import Product
+from cbec.catalogue import repository as catalogue_repository
 from cbec.intake.models import Document
-from cbec.matching.models import MatchResult
+from cbec.kit.chunks import in_chunks
+from cbec.matching.models import MatchResult, SkuWait
 
 CHUNK = 500
 
@@ -76,14 +77,8 @@ def current_docs_by(session: Session, doc_type: str, column: str, values: Iterab
 
 
 def confirmed_skus(session: Session, seller_codes: Iterable[str]) -> dict[str, frozenset[str]]:
-    out: dict[str, set[str]] = {}
-    for seller, sku in session.execute(
-        select(Product.seller_code, Product.sku).where(
-            Product.seller_code.in_(sorted(set(seller_codes))), Product.hs_status == "confirmed"
-        )
-    ):
-        out.setdefault(seller, set()).add(sku)
-    return {k: frozenset(v) for k, v in out.items()}
+    """Each seller's SKUs whose HS code a declaration may use (the catalogue's one definition)."""
+    return catalogue_repository.confirmed_skus(session, seller_codes)
 
 
 def replace_results(session: Session, order_keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
@@ -159,3 +154,34 @@ def get_result(session: Session, scope: frozenset[str] | None, result_id: int) -
     if scope is not None:
         stmt = stmt.where(MatchResult.seller_code.in_(scope))
     return session.scalars(stmt).one_or_none()
+
+
+def replace_waits(session: Session, order_keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    """The SKUs each order waits on, replacing what was recorded for these orders."""
+    for i in range(0, len(order_keys), CHUNK):
+        session.execute(delete(SkuWait).where(SkuWait.order_key.in_(order_keys[i : i + CHUNK])))
+    for i in range(0, len(rows), 1000):
+        session.execute(insert(SkuWait), rows[i : i + 1000])
+
+
+def waiting_by_sku(session: Session, seller_code: str) -> dict[str, int]:
+    stmt = (
+        select(SkuWait.sku, func.count(func.distinct(SkuWait.order_key)))
+        .where(SkuWait.seller_code == seller_code)
+        .group_by(SkuWait.sku)
+    )
+    return {sku: int(n) for sku, n in session.execute(stmt)}
+
+
+def orders_waiting(session: Session, seller_code: str) -> int:
+    stmt = select(func.count(func.distinct(SkuWait.order_key))).where(SkuWait.seller_code == seller_code)
+    return int(session.scalar(stmt) or 0)
+
+
+def waiting_order_nos(session: Session, seller_code: str, skus: Iterable[str]) -> list[str]:
+    found: set[str] = set()
+    for chunk in in_chunks(sorted(set(skus))):
+        found.update(
+            session.scalars(select(SkuWait.order_no).where(SkuWait.seller_code == seller_code, SkuWait.sku.in_(chunk)))
+        )
+    return sorted(found)

@@ -113,15 +113,14 @@ def rule_waybill_valid(m: MatchInput) -> RuleOutcome:
     return _fail("waybill_valid", "运单未通过校验", "the waybill failed validation")
 
 
+def unconfirmed_skus(lines: Sequence[Mapping[str, Any]], confirmed: frozenset[str]) -> list[str]:
+    """The order's goods SKUs without a confirmed HS code, sorted: what the order waits on."""
+    return sorted({str(line.get("itemNo") or "") for line in lines if "kind" not in line} - confirmed)
+
+
 def rule_hs_confirmed(m: MatchInput) -> RuleOutcome:
     """Goods lines must name a SKU whose HS code the seller confirmed (商品备案): never a guess."""
-    missing = sorted(
-        {
-            str(line.get("itemNo") or "")
-            for line in m.order.lines
-            if "kind" not in line and str(line.get("itemNo") or "") not in m.confirmed_skus
-        }
-    )
+    missing = unconfirmed_skus(m.order.lines, m.confirmed_skus)
     if not missing:
         return _ok("hs_confirmed")
     shown = ", ".join(missing[:5]) + (f" … (+{len(missing) - 5})" if len(missing) > 5 else "")

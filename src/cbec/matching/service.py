@@ -15,7 +15,7 @@ from cbec.kit.paging import PageRequest
 from cbec.kit.read import Page
 from cbec.matching import repository
 from cbec.matching.models import MatchResult
-from cbec.matching.rules import EXPORT, IMPORT, Doc, MatchInput, match, pick_candidate
+from cbec.matching.rules import EXPORT, IMPORT, Doc, MatchInput, match, pick_candidate, unconfirmed_skus
 from cbec.matching.schemas import MatchRead, RuleResultRead
 from cbec.orm import utcnow
 
@@ -25,6 +25,15 @@ _KINDS = {
     DocType.EXPORT_ORDER.value: ("export", DocType.EXPORT_WAYBILL.value, DocType.EXPORT_RECEIPT.value, EXPORT),
     DocType.IMPORT_ORDER.value: ("import", DocType.IMPORT_WAYBILL.value, DocType.IMPORT_PAYMENT.value, IMPORT),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseReport:
+    """What a confirmation of HS codes did to the orders waiting on them."""
+
+    rematched: int
+    released: int  # matched now: ready to declare
+    still_waiting: int
 
 
 @dataclass
@@ -85,6 +94,7 @@ def run_matching(
 def _match_batch(session: Session, orders: Sequence[Any], summary: MatchSummary) -> None:
     now = utcnow()
     rows: list[dict[str, Any]] = []
+    waits: list[dict[str, Any]] = []
     skus = repository.confirmed_skus(session, {o.seller_code for o in orders})
     by_kind: dict[str, list[Any]] = {}
     for o in orders:
@@ -109,14 +119,19 @@ def _match_batch(session: Session, orders: Sequence[Any], summary: MatchSummary)
             if w is None:
                 w = pick_candidate(waybills.get(o.order_no, []), ebp, o.seller_code)
             p = pick_candidate(payments.get(o.order_no, []), ebp, o.seller_code)
+            confirmed = skus.get(o.seller_code, frozenset())
             outcome = match(
                 MatchInput(
                     order=Doc(o.id, o.head, o.lines, o.is_valid),
                     waybill=_as_doc(w) if w is not None else None,
                     payment=_as_doc(p) if p is not None else None,
-                    confirmed_skus=skus.get(o.seller_code, frozenset()),
+                    confirmed_skus=confirmed,
                 ),
                 table,
+            )
+            waits.extend(
+                {"order_key": o.doc_key, "order_no": o.order_no, "seller_code": o.seller_code, "sku": sku[:30]}
+                for sku in unconfirmed_skus(o.lines, confirmed)
             )
             summary.orders += 1
             summary.by_state[outcome.state.value] += 1
@@ -138,6 +153,7 @@ def _match_batch(session: Session, orders: Sequence[Any], summary: MatchSummary)
                 }
             )
     repository.replace_results(session, [r["order_key"] for r in rows], rows)
+    repository.replace_waits(session, [r["order_key"] for r in rows], waits)
 
 
 # --- read side -------------------------------------------------------------------------------
@@ -201,3 +217,31 @@ def current_match_for_order(session: Session, order_doc_id: int) -> MatchRead | 
     """The order's current match result, each rule with its reason."""
     r = repository.current_for_order_doc(session, order_doc_id)
     return match_read(r) if r else None
+
+
+# --- orders waiting on the catalogue ---------------------------------------------------------
+
+
+def waiting_by_sku(session: Session, seller_code: str) -> dict[str, int]:
+    """How many of the seller's orders wait on each SKU's HS code being confirmed."""
+    return repository.waiting_by_sku(session, seller_code)
+
+
+def orders_waiting(session: Session, seller_code: str) -> int:
+    """The seller's orders waiting on at least one SKU's HS code."""
+    return repository.orders_waiting(session, seller_code)
+
+
+def release_waiting(session: Session, seller_code: str, skus: Iterable[str]) -> ReleaseReport:
+    """Re-match the seller's orders that waited on ``skus`` (their HS codes were just confirmed):
+    how many were re-matched, how many are matched now (released to declaration), and how many
+    still wait (on another SKU, or for a waybill)."""
+    order_nos = repository.waiting_order_nos(session, seller_code, skus)
+    if not order_nos:
+        return ReleaseReport(0, 0, 0)
+    summary = run_matching(session, order_nos=order_nos, seller_code=seller_code)
+    return ReleaseReport(
+        rematched=summary.orders,
+        released=summary.by_state.get("matched", 0),
+        still_waiting=summary.orders - summary.by_state.get("matched", 0),
+    )

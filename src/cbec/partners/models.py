@@ -19,6 +19,8 @@ class Enterprise(Base):
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(200), default="")
     dxp_id: Mapped[str | None] = mapped_column(String(30))
+    #: a seller's usual platform (ebpCode), used when a submission names none
+    default_platform: Mapped[str | None] = mapped_column(String(18))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     roles: Mapped[list[EnterpriseRole]] = relationship(

@@ -52,7 +52,6 @@ from cbec.intake.parsers.template import (
     T,
     Table,
     decimal_comma,
-    decode_text,
     group_orders,
     missing_columns,
     rows_ref,
@@ -60,6 +59,7 @@ from cbec.intake.parsers.template import (
 from cbec.intake.rules import net_of_discount, unit_price
 from cbec.kit.codes import CodeLists, code_lists
 from cbec.kit.money import ZERO
+from cbec.kit.sheets import decode_text
 
 REQUIRED_COLUMNS = (
     "Name",

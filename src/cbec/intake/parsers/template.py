@@ -46,6 +46,7 @@ from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.parsers.base import ParseResult, country_notes
 from cbec.kit.codes import CodeLists, code_lists
 from cbec.kit.money import ZERO, parse_decimal
+from cbec.kit.sheets import cell_text, decode_text
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -97,18 +98,6 @@ class CellError(Exception):
             document=f"row {n}",
             line=n,
         )
-
-
-def decode_text(data: bytes, fallback: str = "cp1252") -> str:
-    """UTF-8 (a BOM is dropped), else the ``fallback`` code page a spreadsheet program saved in."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode(fallback)
-    except UnicodeDecodeError:  # e.g. the five bytes cp1252 leaves undefined
-        return data.decode("latin-1")
 
 
 def decimal_comma(values: Sequence[Any]) -> bool | None:
@@ -174,17 +163,6 @@ def rows_ref(rows: Sequence[Row]) -> str:
     if numbers == list(range(numbers[0], numbers[-1] + 1)):
         return f"rows {numbers[0]}-{numbers[-1]}"
     return "rows " + ", ".join(str(n) for n in numbers)
-
-
-def cell_text(value: Any) -> str:
-    """A cell as text; a whole number a spreadsheet stored as a float loses its ".0"."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return str(value).strip()
 
 
 class Table:
