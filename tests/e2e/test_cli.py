@@ -156,3 +156,33 @@ def test_risk_review_from_the_command_line(registered: Path, tmp_path: Path) -> 
     assert cbec(registered, "risk", "hits", "--status", "open")["total"] == 0
     bad = cbec(registered, "risk", "hits", "--status", "pending", ok=False)
     assert bad["field"] == "status"
+
+
+def test_catalogue_import_accept_and_search(registered: Path, tmp_path: Path) -> None:
+    """A seller's day on the CLI: orders wait on unconfirmed SKUs; the ERP file and one bulk
+    accept release them, each step saying how many."""
+    from tests.integration.helpers import LOGISTICS, as_bytes, export_order, export_waybill
+
+    cbec(registered, "partner", "add", "--code", LOGISTICS.code, "--name", LOGISTICS.name, "--role", "logistics")
+    docs = []
+    for k, (sku, name) in enumerate(
+        [("TEAPOT-1", "CERAMIC TEAPOT"), ("LAMP-1", "TABLE LAMP"), ("VASE-1", "GLASS VASE")]
+    ):
+        order = export_order(f"SO-CLI-{k}", sku=sku)
+        order["lines"][0]["itemName"] = name
+        docs += [order, export_waybill(f"SO-CLI-{k}", f"LP1234567{k}5CN")]
+    file = tmp_path / "orders.json"
+    file.write_bytes(as_bytes(*docs))
+    cbec(registered, "import", str(file), "--seller", SELLER, "--platform", PLATFORM, "--format", "json")
+    cbec(registered, "catalogue", "suggest", "--seller", SELLER)
+    catalogue_file = tmp_path / "catalogue.csv"
+    catalogue_file.write_text("SKU,HS编码,中文品名\nLAMP-1,9405490000,台灯\nVASE-1,7013,玻璃花瓶\n", encoding="utf-8")
+    imported = cbec(registered, "catalogue", "import", str(catalogue_file), "--seller", SELLER)
+    assert (imported["created"] + imported["updated"], len(imported["errors"])) == (1, 1)
+    assert imported["errors"][0]["field"] == "hs_code" and imported["errors"][0]["line"] == 3
+    listed = cbec(registered, "catalogue", "list", "--seller", SELLER)
+    assert {p["sku"]: p["hs_status"] for p in listed["products"]}["LAMP-1"] in {"confirmed", "corrected"}
+    accepted = cbec(registered, "catalogue", "accept", "--seller", SELLER, "--min-score", "0")
+    assert "TEAPOT-1" in accepted["confirmed"] and accepted["released"] >= 1
+    hits = cbec(registered, "catalogue", "search", "teapot")
+    assert any(h["hs6"].startswith("6912") for h in hits["hits"])

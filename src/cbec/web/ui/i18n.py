@@ -167,27 +167,34 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "matched_words": ("匹配词", "Matched words"),
     "waiting_orders": ("等待订单", "Orders waiting"),
     "only_waiting": ("仅有订单等待的商品", "Only SKUs orders wait on"),
-    "search": ("搜索", "Search"),
     "confirm_selected": ("确认所选建议", "Confirm the selected suggestions"),
-    "accept_above": ("接受此筛选中分数不低于以下值的全部建议", "Accept every suggestion of this filter scoring at least"),
+    "accept_above": (
+        "接受此筛选中分数不低于以下值的全部建议",
+        "Accept every suggestion of this filter scoring at least",
+    ),
     "accept": ("接受", "Accept"),
     "correct": ("更正", "Correct"),
     "hs_search": ("按中英文词或编码查 HS", "Search HS codes by Chinese or English words, or a code"),
     "use_code": ("用于", "Use for"),
-    "import_catalogue": ("导入商品备案表（CSV/XLSX：SKU、HS 编码、中文品名、计量单位、原产国）", "Import a catalogue file (CSV/XLSX: SKU, HS code, Chinese name, units, origin)"),
+    "import_catalogue": (
+        "导入商品备案表（CSV/XLSX：SKU、HS 编码、中文品名、计量单位、原产国）",
+        "Import a catalogue file (CSV/XLSX: SKU, HS code, Chinese name, units, origin)",
+    ),
     "decision_done": (
         "已确认 {c} 个、更正 {x} 个商品；{r} 个订单已放行申报，{w} 个仍在等待（其他商品或运单）。",
         "{c} SKUs confirmed, {x} corrected; {r} orders released to declaration, {w} still waiting (another SKU, or a waybill).",
     ),
-    "skipped_skus": ("{s} 个所选商品没有可确认的建议编码，请更正。", "{s} chosen SKUs had no suggestion to confirm: correct them."),
+    "skipped_skus": (
+        "{s} 个所选商品没有可确认的建议编码，请更正。",
+        "{s} chosen SKUs had no suggestion to confirm: correct them.",
+    ),
     "imported": (
         "读取 {rows} 行：新建 {created}、更新 {updated}、未变 {unchanged}；{released} 个订单已放行申报。",
         "{rows} rows read: {created} created, {updated} updated, {unchanged} unchanged; {released} orders released to declaration.",
     ),
-    "row_errors": ("以下行未导入", "These rows were not imported"),
+    "rows_not_imported": ("以下行未导入", "These rows were not imported"),
     "suggested_code": ("建议编码", "Suggested"),
     "sku": ("SKU", "SKU"),
-    "name": ("名称", "Name"),
 }
 
 STATUS: dict[str, tuple[str, str]] = {
