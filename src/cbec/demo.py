@@ -276,13 +276,38 @@ def _push_waybills(run: _Run) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def _confirm_codes(run: _Run) -> tuple[int, int]:
-    """HS codes suggested for every SKU, the confident ones confirmed as the seller would."""
+def _suggest_and_accept(run: _Run) -> tuple[int, int]:
+    """HS codes suggested for every SKU; the seller accepts the confident ones (≥ CONFIRM_SCORE)."""
     with UnitOfWork(run.settings) as uow:
         suggested = catalogue.suggest_codes(uow.session, SELLER.code, progress=run.progress)
         confirmed = catalogue.confirm_suggestions(uow.session, SELLER.code, min_score=CONFIRM_SCORE, by="demo-seller")
         uow.commit()
     return suggested, confirmed
+
+
+def _review_waiting(run: _Run) -> dict[str, Any]:
+    """The seller in a hurry, on the catalogue page with "only SKUs orders wait on": it takes the
+    platform's suggestion for every SKU that holds an order (a decision it records as its own,
+    ``demo-seller-hurry``, so a zone can tell these codes from reviewed ones), which releases the
+    orders that waited on them. SKUs without any suggestion stay unconfirmed and keep their
+    orders waiting; the summary says how many."""
+    with UnitOfWork(run.settings) as uow:
+        waiting = matching.waiting_by_sku(uow.session, SELLER.code)
+        before = matching.orders_waiting(uow.session, SELLER.code)
+        decision = catalogue.confirm_skus(
+            uow.session, SELLER.code, [s for s, n in waiting.items() if n], by="demo-seller-hurry"
+        )
+        release = matching.release_waiting(uow.session, SELLER.code, decision.confirmed)
+        after = matching.orders_waiting(uow.session, SELLER.code)
+        uow.commit()
+    return {
+        "orders_waiting_before": before,
+        "skus_holding_orders": sum(1 for n in waiting.values() if n),
+        "accepted_in_a_hurry": len(decision.confirmed),
+        "without_suggestion": len(decision.skipped),
+        "orders_released": release.released,
+        "orders_still_waiting_on_a_code": after,
+    }
 
 
 def run_demo(
@@ -305,15 +330,22 @@ def run_demo(
     with run.stage("import_waybills", "物流企业推送运单 logistics company pushes waybills"):
         waybill_report = _push_waybills(run)
     with run.stage("catalogue", "HS 编码建议 suggesting HS codes"):
-        suggested, confirmed = _confirm_codes(run)
+        suggested, confirmed = _suggest_and_accept(run)
     with run.stage("matching", "三单对碰 matching"), UnitOfWork(settings) as uow:
         summary = matching.run_matching(uow.session, progress=progress)
         uow.commit()
+    with run.stage("review", "卖家确认等待中的商品编码 the seller confirms the codes orders wait on"):
+        review = _review_waiting(run)
+    with UnitOfWork(settings) as uow:
+        summary_after = matching.state_counts(uow.session, SELLER.code)
     customs_result = run_customs(settings, step=step, progress=progress, timings=run.timings) if customs else None
     with UnitOfWork(settings) as uow:
         by_country = intake.value_by_country(uow.session, DocType.EXPORT_ORDER)
         counts = catalogue.status_counts(uow.session, SELLER.code)
     p = orders_report["parser"]
+    valid = p.get("orders", 0) - orders_report["invalid"]
+    lists = (customs_result or {}).get("declarations", {}).get("CEB603", {})
+    released = lists.get("released", 0) + lists.get("closed", 0)
     return {
         "data_dir": str(settings.data_dir),
         "enterprises": {"platform": PLATFORM.code, "seller": SELLER.code, "logistics": LOGISTICS.code},
@@ -329,9 +361,18 @@ def run_demo(
             "bad_debt_adjustments": p.get("adjustment_invoices", 0),
         },
         "invalid_orders": orders_report["invalid"],
+        "valid_export_orders": valid,
+        "declared_and_released": released,
+        "declared_and_released_share": round(released / valid, 4) if valid else 0.0,
         "waybills": waybill_report["documents"],
-        "catalogue": {"skus_suggested": suggested, "confirmed_by_seller": confirmed, "by_status": counts},
-        "matching": summary.as_dict(),
+        "catalogue": {
+            "skus_suggested": suggested,
+            "accepted_at_or_above": CONFIRM_SCORE,
+            "confirmed_by_seller": confirmed,
+            "review": review,
+            "by_status": counts,
+        },
+        "matching": {**summary.as_dict(), "after_review": summary_after},
         "status": pipeline.status(settings),
         "customs": customs_result,
         "value_by_destination": [

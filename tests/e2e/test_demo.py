@@ -30,12 +30,20 @@ def test_demo_runs_the_online_retail_year_through_customs(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr[-3000:]
     r = json.loads(proc.stdout)
     assert (r["invoices_read"], r["orders"], r["cancellations"]) == (25_900, 19_959, 3_836)
-    matched = r["matching"]["by_state"]["matched"]
+    after = r["matching"]["after_review"]["export"]
+    matched = after["matched"]
+    assert matched > r["matching"]["by_state"]["matched"]  # the seller's review released orders
+    review = r["catalogue"]["review"]
+    assert review["orders_released"] == matched - r["matching"]["by_state"]["matched"]
+    assert review["orders_still_waiting_on_a_code"] == after.get("held", 0)
     cu = r["customs"]
     assert cu["declare"]["declared"] == {"CEB303": matched, "CEB505": matched, "CEB603": matched}
     assert cu["declarations"]["CEB603"] == {"closed": matched}  # every list reached its final state
     assert cu["summary_lists"] == matched and cu["summary_results_ceb792"] == 1
     assert float(cu["refund_position"]["refundable_cny"]) > 0
+    assert r["declared_and_released"] == matched
+    assert r["valid_export_orders"] == r["orders"] - r["invalid_orders"]
+    assert r["declared_and_released_share"] == round(matched / r["valid_export_orders"], 4)
 
     sent = sorted((data_dir / "messages" / "archive" / "sent").rglob("*.xml"))
     assert len(sent) == cu["messages_built_and_xsd_checked"]

@@ -20,12 +20,24 @@ def _render_counts(r: dict[str, Any]) -> None:
         t.add_row(f"not an order 非订单: {k}", str(v))
     t.add_row("invalid orders 不合规订单", str(r["invalid_orders"]))
     t.add_row("waybills 运单", str(r["waybills"]))
+    t.add_row(
+        "declared and released 已申报并放行 (of valid orders 占合规订单)",
+        f"{r['declared_and_released']} / {r['valid_export_orders']} ({r['declared_and_released_share']:.1%})",
+    )
     for k, v in r["matching"]["by_state"].items():
         t.add_row(f"match 对碰: {k}", str(v))
     for k, v in r["matching"]["by_reason"].items():
         t.add_row(f"  not matched because 原因: {k}", str(v))
     c = r["catalogue"]
     t.add_row("SKUs 商品 (confirmed 已确认)", f"{sum(c['by_status'].values())} ({c['by_status'].get('confirmed', 0)})")
+    t.add_row(f"  accepted ≥ {c['accepted_at_or_above']} 接受高分建议", str(c["confirmed_by_seller"]))
+    rv = c["review"]
+    t.add_row(
+        "  seller in a hurry 卖家快速确认 (SKUs holding orders 有订单等待的商品)",
+        f"{rv['accepted_in_a_hurry']} / {rv['skus_holding_orders']}",
+    )
+    t.add_row("  orders released 放行订单", str(rv["orders_released"]))
+    t.add_row("  orders still waiting on a code 仍等待编码", str(rv["orders_still_waiting_on_a_code"]))
     console.print(t)
 
 

@@ -80,12 +80,17 @@ def refund_claim(lines: list[ReleasedLine], assumption: RefundAssumption, tables
     claim_lines = []
     for n, (key, (fob, qty, name)) in enumerate(sorted(_grouped(lines, assumption).items()), start=1):
         gcode, export_on, invoiced = key
+        exported = datetime.strptime(export_on, "%Y%m%d").replace(tzinfo=BEIJING).date()
         has_row = any(gcode.startswith(r.hs_prefix) for r in tables.refund)
+        # without a row of its own the line takes the assumed rate, never above its VAT rate (a
+        # refund rate is at most the rate the goods were taxed at: RULES.md §3, the 2019 cut of
+        # 10% refunds to 9% where the VAT rate became 9%)
+        assumed = min(assumption.default_refund_rate, tables.vat_rate(gcode, exported).rate)
         claim_lines.append(
             ExportLine(
                 gnum=n,
                 gcode=gcode,
-                export_on=datetime.strptime(export_on, "%Y%m%d").replace(tzinfo=BEIJING).date(),
+                export_on=exported,
                 trade_mode="9610",
                 fob=fob,
                 gname=name[:250],
@@ -100,7 +105,7 @@ def refund_claim(lines: list[ReleasedLine], assumption: RefundAssumption, tables
                 has_purchase_voucher=invoiced,
                 is_recorded_on_zone_platform=True,
                 is_declared_at_zone_customs=True,
-                refund_rate=None if has_row else assumption.default_refund_rate,
+                refund_rate=None if has_row else assumed,
             )
         )
     return ExportClaim(kind=assumption.enterprise_kind, claim_on=on, lines=tuple(claim_lines), is_zone_registered=True)
