@@ -48,6 +48,16 @@ _SINGULAR = {"boxes": "box", "glasses": "glass", "dishes": "dish", "brushes": "b
 _WORD = re.compile(r"[a-z][a-z\-]*")
 
 
+def singular(word: str) -> str:
+    """A word's singular, by the few rules retail descriptions need ("doilies" → "doily")."""
+    w = _SINGULAR.get(word, word)
+    if len(w) > 3 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
 def words(text: str) -> list[str]:
     """The content words of a description, normalised, in order."""
     out: list[str] = []
@@ -55,12 +65,10 @@ def words(text: str) -> list[str]:
         for part in raw.split("-"):
             if part in STOPWORDS:
                 continue
-            w = _SINGULAR.get(part, part)
-            if len(w) > 3 and w.endswith("ies"):
-                w = w[:-3] + "y"
-            elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-                w = w[:-1]
-            if len(w) > 1 and w not in STOPWORDS:
+            w = singular(part)
+            # a plural is a noun even when its singular doubles as a colour or pattern word:
+            # "lights" are lamps where "light" (blue) is not, "doilies" are goods, "doily" a pattern
+            if len(w) > 1 and (w not in STOPWORDS or w != part):
                 out.append(w)
     return out
 
@@ -84,7 +92,15 @@ class Hint:
 def load_hints() -> tuple[Hint, ...]:
     text = resources.files("cbec.catalogue.data").joinpath("hs_hints.csv").read_text("utf-8")
     rows = csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#"))
-    return tuple(Hint(" ".join(words(r["word"])), r["code"].strip(), r.get("note", "")) for r in rows)
+    # a hint's words are kept even where they double as colour or pattern words ("light")
+    return tuple(
+        Hint(
+            " ".join(singular(w) for w in _WORD.findall(r["word"].lower().replace("t-light", "tlight"))),
+            r["code"].strip(),
+            r.get("note", ""),
+        )
+        for r in rows
+    )
 
 
 class HsSuggester:
