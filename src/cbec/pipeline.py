@@ -34,6 +34,7 @@ def context_for(
     with UnitOfWork(settings) as uow:
         s = partners.require_role(uow.session, seller, Role.EBC)
         p_code, p_name = "", ""
+        platform = platform or s.default_platform  # the seller's usual platform when none is named
         if platform:
             if platform == "无":  # a foreign platform without a Chinese code (CEB.md §7)
                 p_code, p_name = "无", "境外平台"

@@ -186,3 +186,22 @@ def test_catalogue_import_accept_and_search(registered: Path, tmp_path: Path) ->
     assert "TEAPOT-1" in accepted["confirmed"] and accepted["released"] >= 1
     hits = cbec(registered, "catalogue", "search", "teapot")
     assert any(h["hs6"].startswith("6912") for h in hits["hits"])
+
+
+def test_a_missing_platform_says_what_to_do_and_the_default_platform_fills_it(registered: Path, tmp_path: Path) -> None:
+    from tests.integration.helpers import as_bytes, export_order
+
+    order = export_order("SO-NOPLAT-1")
+    del order["head"]["ebpCode"], order["head"]["ebpName"]
+    file = tmp_path / "orders.json"
+    file.write_bytes(as_bytes(order))
+    first = cbec(registered, "import", str(file), "--seller", SELLER, "--format", "json")
+    assert first["invalid"] == 1
+    text = json.dumps(first, ensure_ascii=False)
+    assert "--platform" in text and "set-platform" in text and "默认平台" in text
+    set_ = cbec(registered, "partner", "set-platform", "--seller", SELLER, "--platform", PLATFORM)
+    assert set_["default_platform"] == PLATFORM
+    wrong = cbec(registered, "partner", "set-platform", "--seller", SELLER, "--platform", SELLER, ok=False)
+    assert wrong["field"] and wrong["message_zh"]
+    second = cbec(registered, "import", str(file), "--seller", SELLER, "--format", "json")
+    assert second["invalid"] == 0

@@ -218,6 +218,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("POST", "/credentials/{key_id}/revoke", ADMIN, 403, 403),
         Route("POST", "/users", ADMIN, 403, 403, body=lambda w: {"data": _NEW_USER}),
         Route("GET", "/profile", SELF, 200, 200),
+        Route("POST", "/profile/platform", SELF, 200, 403, body=lambda w: {"data": {"platform": PLATFORM.code}}),
         Route("GET", "/catalogue", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
         Route(
             "POST",

@@ -38,6 +38,28 @@ def add(
     run(json_out, action, lambda e: console.print(f"登记成功 Registered {e.code} {e.name} ({', '.join(e.roles)})"))
 
 
+@app.command("set-platform")
+def set_platform(
+    seller: Annotated[str, typer.Option(help="the seller (ebc) / 电商企业代码")],
+    platform: Annotated[str, typer.Option(help="its usual platform (ebp), 无 for a foreign one, '' for none")],
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Set the platform a seller's files are submitted on when they name none. / 设置默认电商平台。"""
+    settings = settings_for(data_dir)
+
+    def action() -> EnterpriseRead:
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:
+            e = service.set_default_platform(uow.session, seller, platform or None)
+            uow.commit()
+            return e
+
+    run(
+        json_out, action, lambda e: console.print(f"默认平台 Default platform of {e.code}: {e.default_platform or '—'}")
+    )
+
+
 @app.command("list")
 def list_(
     role: Annotated[str | None, typer.Option(help="only this role")] = None,

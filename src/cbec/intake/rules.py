@@ -34,6 +34,17 @@ from cbec.intake.documents import EXTENSION_FIELDS, LINE_EXTENSION_FIELDS, DocTy
 from cbec.kit.codes import CodeLists
 from cbec.kit.money import to_ceb
 
+#: What to do about a required field that files usually leave to the submitter's context.
+MISSING_HINTS: dict[str, tuple[str, str]] = {
+    "ebpCode": (
+        "：请用 --platform 代码（CLI）或 platform=代码（API）指明电商平台，或在企业资料中设置默认平台"
+        "（cbec partner set-platform）；境外平台无代码时填 无",
+        ": name the platform with --platform CODE (CLI) or platform=CODE (API), or set the seller's "
+        "default platform (cbec partner set-platform, or the profile page); a foreign platform without "
+        "a Chinese code is 无",
+    ),
+}
+
 #: Filled by the platform when it builds a message; never asked of a partner.
 PLUMBING_FIELDS = frozenset({"guid", "appType", "appTime", "appStatus"})
 
@@ -233,9 +244,10 @@ class _Checker:
             for field_spec in _required(spec):
                 value = out.get(field_spec.name)
                 if value is None or value == "":
+                    hint_zh, hint_en = MISSING_HINTS.get(field_spec.name, ("", ""))
                     self.error(
-                        "required", field_spec.name, f"{spec.element} 缺少必填字段 {field_spec.name}（{field_spec.doc_zh[:30]}）",
-                        f"{spec.element} lacks the required field {field_spec.name}", line,
+                        "required", field_spec.name, f"{spec.element} 缺少必填字段 {field_spec.name}（{field_spec.doc_zh[:30]}）{hint_zh}",
+                        f"{spec.element} lacks the required field {field_spec.name}{hint_en}", line,
                     )  # fmt: skip
         return out
 

@@ -21,6 +21,8 @@ class EnterpriseRead(BaseModel):
     name_en: str
     roles: list[str]
     dxp_id: str | None
+    #: a seller's usual platform, used when a submission names none
+    default_platform: str | None = None
 
 
 class CredentialIssued(BaseModel):

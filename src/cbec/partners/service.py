@@ -25,6 +25,7 @@ def to_read(e: Enterprise) -> EnterpriseRead:
         name_en=e.name_en,
         roles=sorted(r.role for r in e.roles),
         dxp_id=e.dxp_id,
+        default_platform=e.default_platform,
     )
 
 
@@ -157,3 +158,18 @@ def list_credentials(session: Session, code: str) -> list[CredentialRead]:
         CredentialRead(key_id=c.key_id, label=c.label, created_at=c.created_at, revoked_at=c.revoked_at)
         for c in repository.credentials_of(session, e.id)
     ]
+
+
+def set_default_platform(session: Session, seller_code: str, platform_code: str | None) -> EnterpriseRead:
+    """The platform a seller's submissions are made on when they name none (None: no default).
+    The seller must be an ``ebc`` and the platform an ``ebp`` (or "无", a foreign platform
+    without a Chinese code, CEB.md §7)."""
+    require_role(session, seller_code, Role.EBC)
+    code = (platform_code or "").strip() or None
+    if code is not None and code != "无":
+        require_role(session, code, Role.EBP)
+    e = repository.get_by_code(session, seller_code, with_roles=True)
+    assert e is not None  # require_role found it
+    e.default_platform = code
+    session.flush()
+    return to_read(e)

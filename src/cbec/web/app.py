@@ -15,6 +15,7 @@ from cbec.web.api import admin, catalogue, declarations, documents, others
 from cbec.web.ratelimit import RateLimiter
 from cbec.web.ui import catalogue as catalogue_pages
 from cbec.web.ui import pages
+from cbec.web.ui import profile as profile_pages
 
 DESCRIPTION = """
 跨境电商线上综合服务平台 API — the partner API of the cross-border e-commerce one-stop platform.
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(catalogue_pages.router)
+    app.include_router(profile_pages.router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
     assets = settings.web_assets_dir
     for name, sub in VENDOR.items():

@@ -130,6 +130,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "current_password": ("当前密码", "Current password"),
     "new_password": ("新密码", "New password"),
     "saved": ("已保存", "Saved"),
+    "save": ("保存", "Save"),
     "error": ("出错了", "Something went wrong"),
     "back": ("返回", "Back"),
     "demo_login": ("演示账号", "Demo login"),
@@ -195,6 +196,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "rows_not_imported": ("以下行未导入", "These rows were not imported"),
     "suggested_code": ("建议编码", "Suggested"),
     "sku": ("SKU", "SKU"),
+    "default_platform": ("默认电商平台", "Default platform"),
+    "default_platform_intro": (
+        "上传文件或 API 提交未指明平台时，按此平台（ebpCode）处理。",
+        "Used as the platform (ebpCode) when an upload or an API submission names none.",
+    ),
 }
 
 STATUS: dict[str, tuple[str, str]] = {

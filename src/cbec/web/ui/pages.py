@@ -531,29 +531,3 @@ def create_user(
         uow.rollback()
         return _enterprises_page(request, p, uow, form_error=exc)
     return RedirectResponse("/enterprises", status_code=303)
-
-
-# --- profile -----------------------------------------------------------------------------------
-
-
-@router.get("/profile")
-def profile(request: Request, p: Caller) -> Response:
-    return render(request, "profile.html", p, saved=False, form_error=None)
-
-
-@router.post("/profile/password")
-def change_password(
-    request: Request,
-    p: Caller,
-    uow: Uow,
-    current_password: Annotated[str, Form(max_length=200)],
-    new_password: Annotated[str, Form(max_length=200)],
-) -> Response:
-    if p.user_id is None:
-        raise Forbidden("API keys have no password", "API 密钥没有密码")
-    try:
-        accounts.change_password(uow.session, p.user_id, current_password, new_password)
-        uow.commit()
-    except CbecError as exc:
-        return render(request, "profile.html", p, status=422, saved=False, form_error=exc)
-    return render(request, "profile.html", p, saved=True, form_error=None)
