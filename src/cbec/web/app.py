@@ -11,9 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from cbec import __version__
 from cbec.config import Settings, get_settings
 from cbec.web import errors
-from cbec.web.api import admin, catalogue, declarations, documents, others
+from cbec.web.api import admin, catalogue, changes, declarations, documents, others
 from cbec.web.ratelimit import RateLimiter
 from cbec.web.ui import catalogue as catalogue_pages
+from cbec.web.ui import changes as change_pages
 from cbec.web.ui import pages
 from cbec.web.ui import profile as profile_pages
 
@@ -42,11 +43,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.api_rate_per_minute)
     errors.install(app, pages.error_page)
-    for router in (documents.router, declarations.router, others.router, admin.router, catalogue.router):
+    for router in (
+        documents.router,
+        declarations.router,
+        others.router,
+        admin.router,
+        catalogue.router,
+        changes.router,
+    ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(catalogue_pages.router)
     app.include_router(profile_pages.router)
+    app.include_router(change_pages.router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
     assets = settings.web_assets_dir
     for name, sub in VENDOR.items():

@@ -197,6 +197,28 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "suggested_code": ("建议编码", "Suggested"),
     "sku": ("SKU", "SKU"),
     "default_platform": ("默认电商平台", "Default platform"),
+    "changes_after_declaring": ("申报后变更", "Changes after declaring"),
+    "changes_intro": (
+        "海关已接受、尚未结关的清单可申请撤销（CEB605/623），撤销后订单可更正并重新申报；已放行的清单可申请退货（CEB213/625）。"
+        "已申报订单的新版本不会自动再次申报：请先撤销清单。",
+        "A list customs accepted and has not closed can be cancelled (CEB605/623), after which the order can be "
+        "corrected and declared again; a released list can be returned (CEB213/625). A new version of a declared "
+        "order is not declared again by itself: cancel the list first.",
+    ),
+    "request_cancel": ("申请撤销", "Request cancellation"),
+    "request_return": ("申请退货", "Request a return"),
+    "change_requested_cancel": (
+        "撤销申请已排队发送，等待海关回执。",
+        "The cancellation is queued for customs; its answer will follow.",
+    ),
+    "change_requested_return": (
+        "退货申请已排队发送，等待海关回执。",
+        "The return is queued for customs; its answer will follow.",
+    ),
+    "no_change_now": (
+        "当前状态下不能撤销或退货。",
+        "In its present state the list can be neither cancelled nor returned.",
+    ),
     "default_platform_intro": (
         "上传文件或 API 提交未指明平台时，按此平台（ebpCode）处理。",
         "Used as the platform (ebpCode) when an upload or an API submission names none.",

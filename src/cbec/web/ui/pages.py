@@ -36,7 +36,7 @@ from cbec.accounts.rules import (
 from cbec.accounts.schemas import UserCreate
 from cbec.ceb.messages.excerpt import pretty
 from cbec.customs import service as customs
-from cbec.customs.rules import State
+from cbec.customs.rules import CANCELLABLE, RETURNABLE, State
 from cbec.errors import CbecError, InvalidInput
 from cbec.kit.codes import code_lists
 from cbec.kit.paging import PageRequest
@@ -304,7 +304,9 @@ def declare_now(request: Request, p: Caller) -> Response:
 
 
 @router.get("/declarations/{declaration_id}")
-def declaration_page(request: Request, declaration_id: Id, p: Caller, uow: Uow) -> Response:
+def declaration_page(
+    request: Request, declaration_id: Id, p: Caller, uow: Uow, change: Annotated[str, Query(max_length=600)] = ""
+) -> Response:
     require_business_data(p)
     detail = customs.declaration_detail(uow.session, p.scope(), declaration_id)
     xml_text, whole, xml_name = "", True, ""
@@ -321,6 +323,9 @@ def declaration_page(request: Request, declaration_id: Id, p: Caller, uow: Uow) 
         xml_name=xml_name,
         may_open=may_open_personal_data(p),
         entity_json=json.dumps(detail.entity, ensure_ascii=False, indent=2, default=str),
+        change=_declared(change),
+        cancellable={s.value for s in CANCELLABLE},
+        returnable={s.value for s in RETURNABLE},
     )
 
 
