@@ -226,6 +226,7 @@ ROUTES: dict[tuple[str, str], Route] = {
             body=lambda w: {"data": {"reason": "aimed at B"}},
         ),
         Route("GET", "/upload", SELF, 200, 403),
+        Route("GET", "/documents", LIST, 200, 403, a_marker="SO-A-0001"),
         Route("GET", "/risk", LIST, 200, 403, body=lambda w: {"params": {"status": ""}}, a_marker="IO-A-0001"),
         Route(
             "POST",

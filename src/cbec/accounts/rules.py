@@ -43,12 +43,14 @@ LANGUAGES = ("zh", "en")
 class UserRole(StrEnum):
     ADMIN = "admin"  # 平台运营方（综试区）: every enterprise, user and credential
     SELLER = "seller"  # 卖家用户: one enterprise's documents, declarations and figures
+    PARTNER = "partner"  # 企业用户: a platform's, logistics or payment company's people; rights as its API key
     REGULATOR = "regulator"  # 监管只读: statistics and risk, no personal data
 
 
 ROLE_LABELS = {
     UserRole.ADMIN: ("平台运营", "Zone operator"),
     UserRole.SELLER: ("卖家用户", "Seller user"),
+    UserRole.PARTNER: ("企业用户（平台、物流、支付）", "Partner user (platform, logistics, payment)"),
     UserRole.REGULATOR: ("监管只读", "Regulator (read-only)"),
 }
 
@@ -85,6 +87,17 @@ class Principal:
     @property
     def is_regulator(self) -> bool:
         return self.role == UserRole.REGULATOR
+
+    @property
+    def acts_as_partner(self) -> bool:
+        """An API key, or a partner enterprise's user: what it submits is checked against the
+        enterprise's roles (SUBMIT_RIGHTS), and it names the seller it submits for."""
+        return self.kind == "api_key" or self.role == UserRole.PARTNER
+
+    @property
+    def names_seller(self) -> bool:
+        """Submits for sellers it names: the operator, and a partner that is not a seller itself."""
+        return self.is_admin or (self.acts_as_partner and not self.enterprise_roles <= {"ebc"})
 
     def scope(self) -> frozenset[str] | None:
         """Enterprise codes whose data this principal sees; None means every enterprise."""

@@ -67,9 +67,13 @@ def create_user(session: Session, data: UserCreate) -> UserRead:
     if data.language not in LANGUAGES:
         raise InvalidInput("language is zh or en", "语言为 zh 或 en", field="language")
     enterprise: Enterprise | None = None
-    if role is UserRole.SELLER:
+    if role in (UserRole.SELLER, UserRole.PARTNER):
         if not data.enterprise_code:
-            raise InvalidInput("a seller user belongs to an enterprise", "卖家用户必须属于一个企业", field="enterprise")
+            raise InvalidInput(
+                "a seller or partner user belongs to an enterprise",
+                "卖家用户或企业用户必须属于一个企业",
+                field="enterprise",
+            )
         enterprise = partner_repo.get_by_code(session, data.enterprise_code)
         if enterprise is None:
             raise NotFound(
@@ -78,7 +82,11 @@ def create_user(session: Session, data: UserCreate) -> UserRead:
                 field="enterprise",
             )
     elif data.enterprise_code:
-        raise InvalidInput("only seller users belong to an enterprise", "只有卖家用户隶属于企业", field="enterprise")
+        raise InvalidInput(
+            "only seller and partner users belong to an enterprise",
+            "只有卖家用户和企业用户隶属于企业",
+            field="enterprise",
+        )
     if repository.get_user(session, username) is not None:
         raise Conflict(f"user {username} exists already", f"用户 {username} 已存在", field="username")
     u = UserAccount(

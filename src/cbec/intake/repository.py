@@ -114,11 +114,21 @@ def inbox_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(InboxItem)) or 0
 
 
+#: the party a document's key names first: the platform of an order, receipt or cancellation,
+#: the logistics company of a waybill, the payment company of a payment (documents.KEY_FIELDS)
+PARTY_KEY_FIELDS = ("ebpCode", "logisticsCode", "payCode")
+
+
 def document_scope(scope: frozenset[str] | None) -> Any:
-    """A document is seen by its seller and by the enterprise that sent it."""
+    """A document is seen by its seller, by the enterprise that sent it, and by the party its key
+    names (a platform sees its orders across its sellers, a logistics company its waybills, a
+    payment company its payments), whoever submitted them."""
     if scope is None:
         return None
-    return or_(Document.seller_code.in_(scope), Document.sender_code.in_(scope))
+    party = [
+        Document.doc_key.startswith(f"{f}={code}|", autoescape=True) for code in sorted(scope) for f in PARTY_KEY_FIELDS
+    ]
+    return or_(Document.seller_code.in_(scope), Document.sender_code.in_(scope), *party)
 
 
 def list_documents(

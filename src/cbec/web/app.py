@@ -15,6 +15,7 @@ from cbec.web.api import admin, catalogue, changes, declarations, documents, oth
 from cbec.web.ratelimit import RateLimiter
 from cbec.web.ui import catalogue as catalogue_pages
 from cbec.web.ui import changes as change_pages
+from cbec.web.ui import documents as document_pages
 from cbec.web.ui import pages
 from cbec.web.ui import profile as profile_pages
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalogue_pages.router)
     app.include_router(profile_pages.router)
     app.include_router(change_pages.router)
+    app.include_router(document_pages.router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
     assets = settings.web_assets_dir
     for name, sub in VENDOR.items():

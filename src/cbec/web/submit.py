@@ -26,7 +26,7 @@ def context(settings: Settings, p: Principal, seller: str | None, platform: str 
     require_submitter(p)
     seller = (seller or "").strip() or None
     platform = (platform or "").strip() or None
-    if p.kind == "user" and not p.is_admin:
+    if p.kind == "user" and not p.is_admin and not p.acts_as_partner:
         if seller and seller != p.enterprise_code:
             raise Forbidden(
                 f"you may submit for your own enterprise {p.enterprise_code} only",
@@ -43,7 +43,7 @@ def context(settings: Settings, p: Principal, seller: str | None, platform: str 
                 "请指定单证所属的电商企业（ebcCode）",
                 field="seller",
             )
-    if p.kind == "api_key" and seller != p.enterprise_code and p.enterprise_roles <= {"ebc"}:
+    if p.acts_as_partner and seller != p.enterprise_code and p.enterprise_roles <= {"ebc"}:
         # a seller's key submits for that seller only: refused before anything is filed
         raise Forbidden(
             f"this key submits for its own enterprise {p.enterprise_code} only",
@@ -52,18 +52,18 @@ def context(settings: Settings, p: Principal, seller: str | None, platform: str 
         )
     if platform is None and "ebp" in p.enterprise_roles and p.enterprise_code:
         platform = p.enterprise_code
-    return pipeline.context_for(settings, seller, platform, p.enterprise_code if p.kind == "api_key" else None)
+    return pipeline.context_for(settings, seller, platform, p.enterprise_code if p.acts_as_partner else None)
 
 
 def admit_for(p: Principal, ctx: ParseContext) -> Admit:
-    """Every submission: a document names no other seller than the submission's. API keys: the
-    document type and party fields must be within the enterprise's roles."""
+    """Every submission: a document names no other seller than the submission's. API keys and
+    partner users: the document type and party fields must be within the enterprise's roles."""
 
     def admit(doc: ParsedDocument) -> str | None:
         ebc = str(doc.head.get("ebcCode") or "")
         if ebc and ebc != ctx.seller_code:
             return f"ebcCode {ebc} is not the submission's seller {ctx.seller_code}"
-        if p.kind == "api_key" and p.enterprise_code:
+        if p.acts_as_partner and p.enterprise_code:
             return submit_check(p.enterprise_code, p.enterprise_roles, ctx.seller_code, doc.doc_type.value, doc.head)
         return None
 

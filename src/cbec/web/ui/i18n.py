@@ -197,6 +197,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "suggested_code": ("建议编码", "Suggested"),
     "sku": ("SKU", "SKU"),
     "default_platform": ("默认电商平台", "Default platform"),
+    "documents_intro": (
+        "本企业提交的、以及以本企业为当事方的单证：平台看到其各卖家的订单，物流企业看到其运单，支付企业看到其支付单与收款单。",
+        "Documents your enterprise sent or is a party to: a platform sees its orders across its sellers, a logistics "
+        "company its waybills, a payment company its payments and receipts.",
+    ),
+    "doc_type": ("单证类型", "Type"),
+    "validity": ("校验", "Validity"),
+    "valid": ("合规", "Valid"),
+    "sender": ("提交方", "Sender"),
+    "received": ("接收时间", "Received"),
+    "doc_export_order": ("出口订单", "Export order"),
+    "doc_export_waybill": ("出口运单", "Export waybill"),
+    "doc_export_receipt": ("收款单", "Export receipt"),
+    "doc_import_order": ("进口订单", "Import order"),
+    "doc_import_payment": ("支付单", "Import payment"),
+    "doc_import_waybill": ("进口运单", "Import waybill"),
+    "doc_order_cancel": ("订单取消", "Order cancellation"),
     "changes_after_declaring": ("申报后变更", "Changes after declaring"),
     "changes_intro": (
         "海关已接受、尚未结关的清单可申请撤销（CEB605/623），撤销后订单可更正并重新申报；已放行的清单可申请退货（CEB213/625）。"

@@ -400,7 +400,7 @@ def decide_risk_hit(
 @router.get("/upload")
 def upload_page(request: Request, p: Caller, uow: Uow) -> Response:
     require_submitter(p)
-    sellers = [e for e in partners.list_enterprises(uow.session, role="ebc")] if p.is_admin else []
+    sellers = [e for e in partners.list_enterprises(uow.session, role="ebc")] if p.names_seller else []
     platforms = partners.list_enterprises(uow.session, role="ebp")
     return render(request, "upload.html", p, sellers=sellers, platforms=platforms)
 
