@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     shared_dir: Path | None = None
     #: folder of the customs code tables (default: <shared>/reference/codes; see cbec.kit.codes)
     code_list_dir: Path | None = None
+    #: exchange rates to CNY for currencies without a customs code (see cbec.kit.fx); none by default
+    fx_rates_file: Path | None = None
     #: PEM private key and certificate of the transmitting enterprise, for the software signer
     #: (sandbox, tests, pilots); production signs through a UKey/HSM bridge (docs/customs-messages.md)
     signing_key: Path | None = None

@@ -114,3 +114,35 @@ def test_online_retail_slice(settings, ctx, online_retail_bytes) -> None:
         Decimal(repr(q)) * Decimal(repr(p)) for q, p in zip(goods["Quantity"], goods["UnitPrice"], strict=True)
     )
     assert total == expected.quantize(Decimal("0.01"))
+
+
+def test_an_order_in_a_currency_without_customs_code_is_kept_then_converted(
+    settings, ctx, tmp_path, monkeypatch
+) -> None:
+    """An MXN order before the operator publishes a rate: stored, invalid on currency, nothing
+    lost; resubmitted once the rate is in the file: converted to CNY, valid, the rate noted."""
+    from cbec.config import reset_settings
+
+    order = export_order("SO-MXN-1", qty="2", price="100.00")
+    order["head"]["currency"] = "MXN"
+    order["lines"][0]["currency"] = "MXN"
+    first = pipeline.import_bytes(settings, as_bytes(order), ctx, fmt="json")
+    assert first["invalid"] == 1
+    (doc,) = _documents(settings, "SO-MXN-1")
+    assert [e["code"] for e in doc.errors] == ["no_rate"] and doc.head["currency"] == "MXN"
+
+    rates = tmp_path / "rates.csv"
+    rates.write_text(
+        "currency,cny_per_unit,valid_from,valid_to,source\nMXN,0.4012,2026-11-01,,zone rate of November 2026\n"
+    )
+    monkeypatch.setenv("CBEC_FX_RATES_FILE", str(rates))
+    reset_settings()
+    try:
+        second = pipeline.import_bytes(settings, as_bytes(order), ctx, fmt="json")
+    finally:
+        monkeypatch.delenv("CBEC_FX_RATES_FILE")
+        reset_settings()
+    assert second["invalid"] == 0
+    current = [d for d in _documents(settings, "SO-MXN-1") if d.is_current]
+    assert len(current) == 1 and current[0].is_valid and current[0].version == 2
+    assert current[0].head["currency"] == "142" and Decimal(str(current[0].head["goodsValue"])) == Decimal("80.24")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -32,6 +33,7 @@ from cbec.ceb.schema import EXPORT_XSD, IMPORT_XSD, EntitySpec, FieldSpec, entit
 from cbec.errors import FieldError
 from cbec.intake.documents import EXTENSION_FIELDS, LINE_EXTENSION_FIELDS, DocType, ParsedDocument
 from cbec.kit.codes import CodeLists
+from cbec.kit.fx import FxTable
 from cbec.kit.money import to_ceb
 
 #: What to do about a required field that files usually leave to the submitter's context.
@@ -458,3 +460,72 @@ def unit_price(total: Decimal, qty: Decimal) -> Decimal:
     exact = total / qty
     rounded = to_ceb(exact)
     return exact if exact == rounded else rounded
+
+
+#: money fields of the documents a partner sends, head and lines (CEB names)
+HEAD_AMOUNTS = ("goodsValue", "freight", "insuredFee", "taxTotal", "discount", "acturalPaid", "amountPaid")
+LINE_AMOUNTS = ("totalPrice",)
+CNY = "142"
+
+
+def convert_to_cny(doc: ParsedDocument, rates: FxTable) -> tuple[ParsedDocument, list[FieldError]]:
+    """A document in a currency without a customs code (its ISO code, as the parsers leave it),
+    converted to CNY at the operator's rate for the order's day, the conversion noted; without a
+    rate, the document as it is and the error that says what is missing (it is kept, invalid).
+
+    Amounts become CNY to the fen (half up) line by line; a line's unit price is its converted
+    total over its quantity; the goods value is the sum of the converted goods lines, so the
+    arithmetic rules hold exactly after conversion.
+    """
+    currency = str(doc.head.get("currency") or "")
+    if not (len(currency) == 3 and currency.isalpha()):
+        return doc, []
+    day = _document_day(doc)
+    rate = rates.rate_on(currency, day) if day is not None else None
+    if rate is None:
+        on = day.isoformat() if day else "?"
+        return doc, [
+            FieldError(
+                "no_rate",
+                "currency",
+                f"币制 {currency} 不在海关币制代码表中，且没有 {on} 适用的 {currency}→人民币汇率：请运营方在汇率表"
+                f"（CBEC_FX_RATES_FILE）中补充后重新提交，单证已保存",
+                f"currency {currency} has no customs code and there is no {currency}→CNY rate for {on}: the operator "
+                f"adds one to the rates file (CBEC_FX_RATES_FILE), then resubmit; the document is kept",
+                document=doc.label,
+            )
+        ]
+    factor = rate.cny_per_unit
+
+    def cny(value: Any) -> Any:
+        amount = _decimal(value)
+        return value if amount is None else (amount * factor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    lines = []
+    for raw in doc.lines:
+        line = {**raw, **{f: cny(raw[f]) for f in LINE_AMOUNTS if f in raw}}
+        if "currency" in line:
+            line["currency"] = CNY
+        qty, total = _decimal(line.get("qty")), _decimal(line.get("totalPrice"))
+        if qty and total is not None and "price" in line:
+            line["price"] = unit_price(total, qty)
+        lines.append(line)
+    head = {**doc.head, **{f: cny(doc.head[f]) for f in HEAD_AMOUNTS if f in doc.head}, "currency": CNY}
+    if "goodsValue" in head and lines:
+        goods = [_decimal(ln.get("totalPrice")) for ln in lines if "kind" not in ln]
+        if goods and all(g is not None for g in goods):
+            head["goodsValue"] = sum((g for g in goods if g is not None), Decimal(0))
+    note = (
+        f"converted from {currency} to CNY at {factor} CNY per {currency} (rate of {rate.valid_from.isoformat()}, "
+        f"source: {rate.source}) / 按 {rate.valid_from.isoformat()} 汇率 {factor}（来源：{rate.source}）由 {currency} 折算为人民币"
+    )
+    return replace(doc, head=head, lines=tuple(lines), notes=(*doc.notes, note)), []
+
+
+def _document_day(doc: ParsedDocument) -> date | None:
+    """The day a document's amounts are converted on: its order time (Beijing), else None."""
+    text = str(doc.head.get("orderTime") or doc.head.get("payTime") or "")
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return None

@@ -28,9 +28,10 @@ from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.formats import Format, detect, parse_format, parser_for
 from cbec.intake.models import Document, InboxItem
 from cbec.intake.parsers.base import ParseResult
-from cbec.intake.rules import StoredVersion, VersionOutcome, decide_version, validate
+from cbec.intake.rules import StoredVersion, VersionOutcome, convert_to_cny, decide_version, validate
 from cbec.intake.schemas import DocumentPage, DocumentRead, DocumentSummaryRead, SubmissionRead
 from cbec.kit.codes import CodeLists, code_lists
+from cbec.kit.fx import fx_table
 from cbec.kit.money import fits_n19_5
 from cbec.kit.paging import PageRequest
 from cbec.orm import utcnow
@@ -281,7 +282,10 @@ def _checked_row(
             document=doc.label,
             field="sender",
         )
-    checked, errors = validate(doc, codes)
+    converted, fx_errors = convert_to_cny(doc, fx_table())
+    checked, errors = validate(converted, codes)
+    if fx_errors:  # the currency is not a customs code until a rate converts it: say that, once
+        errors = [*fx_errors, *(e for e in errors if e.field != "currency")]
     return _row_for(checked, errors, inbox_id=inbox_id, ctx=ctx, now=now)
 
 

@@ -159,6 +159,17 @@ class CodeLists:
             )
         return code
 
+    def currency_or_iso(self, value: str) -> str:
+        """The customs currency code, or for a real ISO 4217 currency without one (MXN) its ISO
+        code, to be converted to CNY at intake (:mod:`cbec.kit.fx`); anything else is unknown."""
+        try:
+            return self.currency(value)
+        except UnknownCode:
+            key = value.strip().upper() if value else ""
+            if len(key) == 3 and key.isalpha() and pycountry.currencies.get(alpha_3=key) is not None:
+                return key
+            raise
+
     def currency_iso(self, code: str) -> str:
         """ISO 4217 alpha code for a customs currency code."""
         try:

@@ -118,7 +118,7 @@ def _cancellation(
     with contextlib.suppress(ValueError):
         cancel_time = beijing_time(table.text(first, "last-updated-date") or table.text(first, "purchase-date"), UTC)[0]
     with contextlib.suppress(CellError):
-        currency = table.code(first, "currency", codes.currency)
+        currency = table.code(first, "currency", codes.currency_or_iso)
     lines: list[dict[str, Any]] = []
     for _, cells in rows:
         line: dict[str, Any] = {"itemNo": table.text(cells, "sku"), "itemName": table.text(cells, "product-name")}
@@ -163,7 +163,7 @@ def _order_cells(
     except CellError as err:
         errors.append(err.at(number))
     try:
-        currency = table.code(first, "currency", codes.currency)
+        currency = table.code(first, "currency", codes.currency_or_iso)
     except CellError as err:
         errors.append(err.at(number))
     try:

@@ -120,7 +120,7 @@ def _cancellation(order_no: str, rows: list[Row], table: Table, ctx: ParseContex
         rows, "cancelled at", lambda c: table.moment(c, "cancelled at", UTC), ignored, required=False
     )
     currency = table.order_value(
-        rows, "currency", lambda c: table.code(c, "currency", codes.currency), ignored, required=False
+        rows, "currency", lambda c: table.code(c, "currency", codes.currency_or_iso), ignored, required=False
     )
     lines: list[dict[str, Any]] = []
     for _, cells in rows:
@@ -275,7 +275,7 @@ def _order(
     moment = value(time_column, lambda c: table.moment(c, time_column, UTC), required=True)
     if moment and moment[1]:
         notes.append(f"{table.label(time_column)} has no UTC offset; read as UTC")
-    currency = value("currency", lambda c: table.code(c, "currency", codes.currency), required=True) or ""
+    currency = value("currency", lambda c: table.code(c, "currency", codes.currency_or_iso), required=True) or ""
     country = value("shipping country", lambda c: table.code(c, "shipping country", codes.country), required=True)
     subtotal = amount("subtotal", required=True)
     shipping = amount("shipping", required=False) or ZERO

@@ -465,7 +465,7 @@ def _order(
     errors: list[CellError] = []
     compare_as: dict[str, Callable[[Sequence[Any]], Any]] = {
         "orderTime": lambda c: table.moment(c, "orderTime", BEIJING)[0],
-        "currency": lambda c: table.code(c, "currency", codes.currency),
+        "currency": lambda c: table.code(c, "currency", codes.currency_or_iso),
         "destinationCountry": lambda c: table.code(c, "destinationCountry", codes.country),
         "freight": lambda c: table.number(c, "freight", required=True),
     }
@@ -476,7 +476,7 @@ def _order(
         return table.order_value(rows, column, read, errors, required=required)
 
     moment = order_value("orderTime", lambda c: table.moment(c, "orderTime", BEIJING), required=True)
-    currency = order_value("currency", lambda c: table.code(c, "currency", codes.currency), required=True)
+    currency = order_value("currency", lambda c: table.code(c, "currency", codes.currency_or_iso), required=True)
     country = order_value(
         "destinationCountry", lambda c: table.code(c, "destinationCountry", codes.country), required=True
     )
