@@ -216,11 +216,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "doc_order_cancel": ("订单取消", "Order cancellation"),
     "changes_after_declaring": ("申报后变更", "Changes after declaring"),
     "changes_intro": (
-        "海关已接受、尚未结关的清单可申请撤销（CEB605/623），撤销后订单可更正并重新申报；已放行的清单可申请退货（CEB213/625）。"
-        "已申报订单的新版本不会自动再次申报：请先撤销清单。",
-        "A list customs accepted and has not closed can be cancelled (CEB605/623), after which the order can be "
-        "corrected and declared again; a released list can be returned (CEB213/625). A new version of a declared "
-        "order is not declared again by itself: cancel the list first.",
+        "海关已接受、尚未结关的清单可申请撤销（CEB605/623）；已放行的清单可申请退货（CEB213/625）。"
+        "已申报订单的新版本不会再次申报（报文编号相同）：如需更正，请撤销清单，再以新的订单编号提交更正后的订单。",
+        "A list customs accepted and has not closed can be cancelled (CEB605/623); a released list can be returned "
+        "(CEB213/625). A new version of a declared order is not declared again (it carries the same numbers): to "
+        "correct one, cancel the list and submit the corrected order under a new order number.",
     ),
     "request_cancel": ("申请撤销", "Request cancellation"),
     "request_return": ("申请退货", "Request a return"),
