@@ -208,5 +208,15 @@ def test_a_new_sellers_day(site: tuple[str, World, Path], browser: object) -> No
     xml = page.locator("#xml-text").inner_text()
     assert "<ceb:country>399</ceb:country>" in xml or ">399<" in xml  # Jersey, through the suggested alias
     _shot(page, "07-released")
+
+    # the order's journey, from its declaration page
+    page.click("#journey-link")
+    steps = page.locator("#journey-steps li")
+    expect(steps.first).to_be_visible()
+    kinds = [steps.nth(i).get_attribute("data-kind") for i in range(steps.count())]
+    for kind in ("received", "waybill", "matching", "declaration", "released", "departure"):
+        assert kind in kinds, kinds
+    expect(page.locator("#journey-steps")).to_contain_text("尚未跟踪")
+    _shot(page, "08-journey")
     assert errors == []
     context.close()

@@ -183,6 +183,7 @@ ROUTES: dict[tuple[str, str], Route] = {
             body=lambda w: {"json": {**_B_SKUS, "hs_code": "6912001000"}},
         ),
         Route("POST", "/api/v1/catalogue/import", SUBMIT, 403, 403, body=_b_catalogue_file),
+        Route("GET", "/api/v1/journey", LIST, 404, 403, body=lambda w: {"params": {"q": "SO-B-0001"}}),
         Route("GET", "/api/v1/hs/search", REFERENCE, 200, 200, body=lambda w: {"params": {"q": "mug"}}),
         # --- the web UI -------------------------------------------------------------------------
         Route("GET", "/login", PUBLIC, 200, 200),
@@ -227,6 +228,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         ),
         Route("GET", "/upload", SELF, 200, 403),
         Route("GET", "/documents", LIST, 200, 403, a_marker="SO-A-0001"),
+        Route("GET", "/journey", LIST, 200, 403, body=lambda w: {"params": {"q": "SO-B-0001"}}),
         Route("GET", "/risk", LIST, 200, 403, body=lambda w: {"params": {"status": ""}}, a_marker="IO-A-0001"),
         Route(
             "POST",

@@ -10,6 +10,7 @@ import typer
 from cbec.cli import catalogue, customs, demo, intake, partners, report, risk, tax, web
 from cbec.cli.common import set_root_data_dir
 from cbec.cli.generate import generate
+from cbec.cli.journey import journey_command
 
 app = typer.Typer(
     help="cbec — cross-border e-commerce one-stop service platform / 跨境电商线上综合服务平台",
@@ -46,6 +47,7 @@ app.command("declarations")(customs.customs_status)
 app.command("cancel")(customs.cancel)
 app.command("return")(customs.return_)
 app.command("timeline")(customs.timeline)
+app.command("journey")(journey_command)
 app.command("serve")(web.serve)
 
 

@@ -326,12 +326,16 @@ def summarisable_lists(session: Session, statuses: Sequence[str], seller_code: s
     return session.scalars(stmt).all()
 
 
-def by_reference(session: Session, ref: str) -> Sequence[Declaration]:
-    """Declarations named by list number, order number or id."""
-    cond = (Declaration.invt_no == ref) | (Declaration.order_no == ref)
+def by_reference(session: Session, ref: str, scope: Scope = None) -> Sequence[Declaration]:
+    """Declarations named by list number, order number, copNo or id, in the scope."""
+    cond = (Declaration.invt_no == ref) | (Declaration.order_no == ref) | (Declaration.cop_no == ref)
     if ref.isdigit():
         cond = cond | (Declaration.id == int(ref))
-    return session.scalars(select(Declaration).where(cond).order_by(Declaration.id)).all()
+    stmt = select(Declaration).where(cond)
+    seen = scope_filter(scope)
+    if seen is not None:
+        stmt = stmt.where(seen)
+    return session.scalars(stmt.order_by(Declaration.id)).all()
 
 
 def count_lists_not_in(session: Session, message_type: str, statuses: Sequence[str]) -> int:

@@ -186,3 +186,23 @@ def last_run(session: Session, inbox_id: int) -> IntakeRun | None:
     return session.scalars(
         select(IntakeRun).where(IntakeRun.inbox_id == inbox_id).order_by(IntakeRun.id.desc()).limit(1)
     ).one_or_none()
+
+
+def documents_by_number(session: Session, scope: frozenset[str] | None, number: str) -> Sequence[Document]:
+    """Every version of the documents whose order or waybill number is ``number``, in the scope."""
+    conds: list[Any] = [or_(Document.order_no == number, Document.logistics_no == number)]
+    cond = document_scope(scope)
+    if cond is not None:
+        conds.append(cond)
+    return session.scalars(select(Document).where(*conds).order_by(Document.received_at, Document.id)).all()
+
+
+def documents_by_order_nos(
+    session: Session, scope: frozenset[str] | None, order_nos: Sequence[str]
+) -> Sequence[Document]:
+    """Every version of the documents of these orders (orders, waybills, payments), in the scope."""
+    conds: list[Any] = [Document.order_no.in_(list(order_nos))]
+    cond = document_scope(scope)
+    if cond is not None:
+        conds.append(cond)
+    return session.scalars(select(Document).where(*conds).order_by(Document.received_at, Document.id)).all()

@@ -488,3 +488,12 @@ def submission_report(session: Session, scope: frozenset[str] | None, inbox_id: 
             "errors": mask_personal(run.errors) if run else [],
         }
     )
+
+
+def documents_of_order(session: Session, scope: frozenset[str] | None, number: str) -> list[DocumentSummaryRead]:
+    """Every version of the documents of the order named by ``number`` (its order number or a
+    waybill number of it): the order, its waybills and payments, oldest first, in the scope."""
+    found = repository.documents_by_number(session, scope, number)
+    order_nos = sorted({d.order_no for d in found if d.order_no})
+    rows = repository.documents_by_order_nos(session, scope, order_nos) if order_nos else found
+    return [DocumentSummaryRead.model_validate(_document_dict(d)) for d in rows]

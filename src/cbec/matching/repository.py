@@ -185,3 +185,7 @@ def waiting_order_nos(session: Session, seller_code: str, skus: Iterable[str]) -
             session.scalars(select(SkuWait.order_no).where(SkuWait.seller_code == seller_code, SkuWait.sku.in_(chunk)))
         )
     return sorted(found)
+
+
+def skus_waited_on(session: Session, order_key: str) -> list[str]:
+    return sorted(session.scalars(select(SkuWait.sku).where(SkuWait.order_key == order_key)))

@@ -245,3 +245,8 @@ def release_waiting(session: Session, seller_code: str, skus: Iterable[str]) -> 
         released=summary.by_state.get("matched", 0),
         still_waiting=summary.orders - summary.by_state.get("matched", 0),
     )
+
+
+def skus_waited_on(session: Session, order_key: str) -> list[str]:
+    """The SKUs whose HS code the order waits on (none once its codes are confirmed)."""
+    return repository.skus_waited_on(session, order_key)

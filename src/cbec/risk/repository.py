@@ -90,3 +90,11 @@ def list_hits(
     total = session.scalar(select(func.count()).select_from(RiskHit).where(*conds)) or 0
     rows = session.scalars(select(RiskHit).where(*conds).order_by(RiskHit.id).offset(offset).limit(limit)).all()
     return int(total), rows
+
+
+def hits_for_order(session: Session, scope: Scope, order_no: str) -> Sequence[RiskHit]:
+    stmt = select(RiskHit).where(RiskHit.order_no == order_no)
+    cond = scope_filter(scope)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    return session.scalars(stmt.order_by(RiskHit.id)).all()

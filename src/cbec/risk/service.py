@@ -260,3 +260,8 @@ def decide(
     hit.decided_at = at or utcnow()
     session.flush()
     return hit_read(hit)
+
+
+def hits_for_order(session: Session, scope: frozenset[str] | None, order_no: str) -> list[RiskHitRead]:
+    """The risk hits of an order, in the scope, oldest first."""
+    return [hit_read(h) for h in repository.hits_for_order(session, scope, order_no)]

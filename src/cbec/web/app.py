@@ -11,11 +11,12 @@ from fastapi.staticfiles import StaticFiles
 from cbec import __version__
 from cbec.config import Settings, get_settings
 from cbec.web import errors
-from cbec.web.api import admin, catalogue, changes, declarations, documents, others
+from cbec.web.api import admin, catalogue, changes, declarations, documents, journey, others
 from cbec.web.ratelimit import RateLimiter
 from cbec.web.ui import catalogue as catalogue_pages
 from cbec.web.ui import changes as change_pages
 from cbec.web.ui import documents as document_pages
+from cbec.web.ui import journey as journey_pages
 from cbec.web.ui import pages
 from cbec.web.ui import profile as profile_pages
 
@@ -51,13 +52,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin.router,
         catalogue.router,
         changes.router,
+        journey.router,
     ):
         app.include_router(router, prefix="/api/v1")
-    app.include_router(pages.router)
-    app.include_router(catalogue_pages.router)
-    app.include_router(profile_pages.router)
-    app.include_router(change_pages.router)
-    app.include_router(document_pages.router)
+    for page_router in (
+        pages.router,
+        catalogue_pages.router,
+        profile_pages.router,
+        change_pages.router,
+        document_pages.router,
+        journey_pages.router,
+    ):
+        app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
     assets = settings.web_assets_dir
     for name, sub in VENDOR.items():

@@ -39,9 +39,10 @@ def status_counts(session: Session, seller_code: str | None = None) -> dict[str,
     return out
 
 
-def timeline(session: Session, ref: str) -> TimelineRead:
-    """Declarations named by invtNo, orderNo or id, each with every recorded event."""
-    found = repository.by_reference(session, ref)
+def timeline(session: Session, ref: str, scope: frozenset[str] | None = None) -> TimelineRead:
+    """Declarations named by invtNo, orderNo, copNo or id (in the scope), each with every
+    recorded event."""
+    found = repository.by_reference(session, ref, scope)
     if not found:
         raise NotFound(f"no declaration for {ref}", f"没有与 {ref} 对应的申报单", field="ref")
     return TimelineRead(

@@ -197,6 +197,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "suggested_code": ("建议编码", "Suggested"),
     "sku": ("SKU", "SKU"),
     "default_platform": ("默认电商平台", "Default platform"),
+    "journey": ("订单轨迹", "Order journey"),
+    "journey_placeholder": ("订单号、运单号或清单编号", "order, waybill or list number"),
+    "step_done": ("完成", "Done"),
+    "step_waiting": ("等待", "Waiting"),
+    "step_failed": ("未通过", "Failed"),
+    "step_not_tracked": ("尚未跟踪", "Not tracked yet"),
     "documents_intro": (
         "本企业提交的、以及以本企业为当事方的单证：平台看到其各卖家的订单，物流企业看到其运单，支付企业看到其支付单与收款单。",
         "Documents your enterprise sent or is a party to: a platform sees its orders across its sellers, a logistics "
