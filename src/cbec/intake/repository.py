@@ -206,3 +206,34 @@ def documents_by_order_nos(
     if cond is not None:
         conds.append(cond)
     return session.scalars(select(Document).where(*conds).order_by(Document.received_at, Document.id)).all()
+
+
+def list_inbox_items(
+    session: Session, scope: frozenset[str] | None, *, offset: int, limit: int
+) -> tuple[int, Sequence[InboxItem]]:
+    """A page of submissions, newest first, in the scope (the seller's, or the sender's own)."""
+    conds: list[Any] = []
+    if scope is not None:
+        conds.append(or_(InboxItem.seller_code.in_(scope), InboxItem.sender_code.in_(scope)))
+    total = session.scalar(select(func.count()).select_from(InboxItem).where(*conds)) or 0
+    rows = session.scalars(
+        select(InboxItem).where(*conds).order_by(InboxItem.id.desc()).offset(offset).limit(limit)
+    ).all()
+    return total, rows
+
+
+def last_runs(session: Session, inbox_ids: Sequence[int]) -> dict[int, IntakeRun]:
+    """The latest intake run of each submission."""
+    out: dict[int, IntakeRun] = {}
+    if not inbox_ids:
+        return out
+    for run in session.scalars(select(IntakeRun).where(IntakeRun.inbox_id.in_(list(inbox_ids))).order_by(IntakeRun.id)):
+        out[run.inbox_id] = run
+    return out
+
+
+def invalid_documents_of(session: Session, inbox_id: int) -> Sequence[Document]:
+    """The documents a submission stored that failed their checks, in file order."""
+    return session.scalars(
+        select(Document).where(Document.inbox_id == inbox_id, Document.is_valid.is_(False)).order_by(Document.id)
+    ).all()

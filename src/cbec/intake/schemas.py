@@ -70,6 +70,33 @@ class SubmissionRead(BaseModel):
     status: str
     stats: dict[str, Any]
     errors: list[dict[str, Any]]
+    #: the checks each stored document failed (document, line, field, messages), beside the
+    #: rows that could not be read at all (``errors``)
+    document_errors: list[dict[str, Any]] = []
+
+
+class SubmissionSummaryRead(BaseModel):
+    """One line of the submissions list."""
+
+    inbox_id: int
+    filename: str
+    format: str
+    channel: str
+    received_at: Timestamp
+    seller_code: str
+    sender_code: str
+    status: str
+    documents: int
+    invalid: int
+    row_errors: int
+
+
+class SubmissionPage(BaseModel):
+    items: list[SubmissionSummaryRead]
+    total: int
+    page: int
+    page_size: int
+    pages: int
 
 
 class MatchSummaryRead(BaseModel):

@@ -29,11 +29,19 @@ from cbec.intake.formats import Format, detect, parse_format, parser_for
 from cbec.intake.models import Document, InboxItem
 from cbec.intake.parsers.base import ParseResult
 from cbec.intake.rules import StoredVersion, VersionOutcome, convert_to_cny, decide_version, validate
-from cbec.intake.schemas import DocumentPage, DocumentRead, DocumentSummaryRead, SubmissionRead
+from cbec.intake.schemas import (
+    DocumentPage,
+    DocumentRead,
+    DocumentSummaryRead,
+    SubmissionPage,
+    SubmissionRead,
+    SubmissionSummaryRead,
+)
 from cbec.kit.codes import CodeLists, code_lists
 from cbec.kit.fx import fx_table
 from cbec.kit.money import fits_n19_5
 from cbec.kit.paging import PageRequest
+from cbec.kit.read import Page
 from cbec.orm import utcnow
 
 Progress = Callable[[int, int], None]
@@ -486,8 +494,45 @@ def submission_report(session: Session, scope: frozenset[str] | None, inbox_id: 
             "status": run.status if run else "received",
             "stats": run.stats if run else {},
             "errors": mask_personal(run.errors) if run else [],
+            "document_errors": _document_errors(repository.invalid_documents_of(session, item.id)),
         }
     )
+
+
+def _document_errors(docs: Iterable[Document]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for d in docs:
+        where = f"{d.doc_type} {d.doc_key}" + (f" ({d.source_ref})" if d.source_ref else "")
+        out.extend({**e, "document": e.get("document") or where} for e in mask_personal(d.errors))
+    return out
+
+
+def list_submissions(session: Session, scope: frozenset[str] | None, req: PageRequest) -> SubmissionPage:
+    """The submissions (uploads, API pushes, CLI imports) in the scope, newest first, each with
+    what became of it."""
+    total, items = repository.list_inbox_items(session, scope, offset=req.offset, limit=req.page_size)
+    runs = repository.last_runs(session, [i.id for i in items])
+    rows = []
+    for item in items:
+        run = runs.get(item.id)
+        stats = run.stats if run else {}
+        rows.append(
+            SubmissionSummaryRead(
+                inbox_id=item.id,
+                filename=item.filename,
+                format=item.format,
+                channel=item.channel,
+                received_at=item.received_at,
+                seller_code=item.seller_code,
+                sender_code=item.sender_code,
+                status=run.status if run else "received",
+                documents=int(stats.get("documents", 0) or 0),
+                invalid=int(stats.get("invalid", 0) or 0),
+                row_errors=len(run.errors) if run else 0,
+            )
+        )
+    page = Page.of(rows, total, req)
+    return SubmissionPage(**page.model_dump(exclude={"items"}), items=rows)
 
 
 def documents_of_order(session: Session, scope: frozenset[str] | None, number: str) -> list[DocumentSummaryRead]:

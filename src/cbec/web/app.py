@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from cbec import __version__
 from cbec.config import Settings, get_settings
 from cbec.web import errors
-from cbec.web.api import admin, catalogue, changes, declarations, documents, journey, others
+from cbec.web.api import admin, catalogue, changes, declarations, documents, journey, others, submissions
 from cbec.web.ratelimit import RateLimiter
 from cbec.web.ui import catalogue as catalogue_pages
 from cbec.web.ui import changes as change_pages
@@ -19,6 +19,7 @@ from cbec.web.ui import documents as document_pages
 from cbec.web.ui import journey as journey_pages
 from cbec.web.ui import pages
 from cbec.web.ui import profile as profile_pages
+from cbec.web.ui import submissions as submission_pages
 
 DESCRIPTION = """
 跨境电商线上综合服务平台 API — the partner API of the cross-border e-commerce one-stop platform.
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalogue.router,
         changes.router,
         journey.router,
+        submissions.router,
     ):
         app.include_router(router, prefix="/api/v1")
     for page_router in (
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         change_pages.router,
         document_pages.router,
         journey_pages.router,
+        submission_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")

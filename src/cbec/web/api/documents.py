@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
@@ -15,6 +13,7 @@ from cbec.accounts.service import request_digest
 from cbec.intake import service as intake
 from cbec.intake.schemas import DocumentPage, DocumentRead, ImportReportRead, SubmissionRead
 from cbec.web import submit
+from cbec.web.api.submissions import errors_csv
 from cbec.web.deps import Caller, Id, Paging, Uow, settings_of
 from cbec.web.present import json_response
 
@@ -108,25 +107,6 @@ async def upload_file(
 def get_upload(inbox_id: Id, p: Caller, uow: Uow) -> Response:
     require_business_data(p)
     return json_response(intake.submission_report(uow.session, p.scope(), inbox_id).model_dump())
-
-
-def errors_csv(report: SubmissionRead) -> bytes:
-    """Per-row errors of a submission as a CSV a spreadsheet opens (UTF-8 with BOM)."""
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["document 单证", "line 行", "field 字段", "code 代码", "message_zh 说明", "message_en message"])
-    for e in report.errors:
-        w.writerow(
-            [
-                e.get("document", ""),
-                e.get("line") or "",
-                e.get("field", ""),
-                e.get("code") or e.get("error", ""),
-                e.get("message_zh", ""),
-                e.get("message_en", ""),
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 @router.get("/uploads/{inbox_id}/errors.csv", summary="Per-row errors as CSV 错误明细下载", response_class=Response)

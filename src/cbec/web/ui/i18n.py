@@ -197,6 +197,21 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "suggested_code": ("建议编码", "Suggested"),
     "sku": ("SKU", "SKU"),
     "default_platform": ("默认电商平台", "Default platform"),
+    "submissions": ("提交记录", "Submissions"),
+    "submission": ("提交", "Submission"),
+    "submissions_intro": (
+        "每次上传、API 推送或命令行导入都原样保存；这里列出其结果与错误。",
+        "Every upload, API push or command-line import is kept as received; here is what became of each, with its errors.",
+    ),
+    "file": ("文件", "File"),
+    "channel": ("渠道", "Channel"),
+    "errors": ("错误", "Errors"),
+    "resubmit": ("更正后重新提交", "Correct and resubmit"),
+    "resubmit_intro": (
+        "提交更正后的文件：相同单证的新内容成为新版本，原版本保留；已通过的单证不会重复。",
+        "Send the corrected file: a document's new content becomes its next version, the earlier one is kept; "
+        "documents already accepted are not duplicated.",
+    ),
     "journey": ("订单轨迹", "Order journey"),
     "journey_placeholder": ("订单号、运单号或清单编号", "order, waybill or list number"),
     "step_done": ("完成", "Done"),
