@@ -35,15 +35,19 @@ def test_demo_runs_the_online_retail_year_through_customs(tmp_path: Path) -> Non
     assert matched > r["matching"]["by_state"]["matched"]  # the seller's review released orders
     review = r["catalogue"]["review"]
     assert review["orders_released"] == matched - r["matching"]["by_state"]["matched"]
-    assert review["orders_still_waiting_on_a_code"] == after.get("held", 0)
+    # every held order waits on a SKU; an unmatched one may wait on a SKU and a waybill
+    waiting = review["orders_still_waiting_on_a_code"]
+    assert after.get("held", 0) <= waiting <= after.get("held", 0) + after.get("unmatched", 0)
     cu = r["customs"]
-    assert cu["declare"]["declared"] == {"CEB303": matched, "CEB505": matched, "CEB603": matched}
-    assert cu["declarations"]["CEB603"] == {"closed": matched}  # every list reached its final state
-    assert cu["summary_lists"] == matched and cu["summary_results_ceb792"] == 1
+    declared = matched - cu["declare"]["refused"]  # refused: over CEB303's 100 lines, named
+    assert all("100" in e["message_en"] for e in cu["declare"]["refused_examples"])
+    assert cu["declare"]["declared"] == {"CEB303": declared, "CEB505": declared, "CEB603": declared}
+    assert cu["declarations"]["CEB603"] == {"closed": declared}  # every list reached its final state
+    assert cu["summary_lists"] == declared and cu["summary_results_ceb792"] == 1
     assert float(cu["refund_position"]["refundable_cny"]) > 0
-    assert r["declared_and_released"] == matched
+    assert r["declared_and_released"] == declared
     assert r["valid_export_orders"] == r["orders"] - r["invalid_orders"]
-    assert r["declared_and_released_share"] == round(matched / r["valid_export_orders"], 4)
+    assert r["declared_and_released_share"] == round(declared / r["valid_export_orders"], 4) >= 0.8
 
     sent = sorted((data_dir / "messages" / "archive" / "sent").rglob("*.xml"))
     assert len(sent) == cu["messages_built_and_xsd_checked"]
