@@ -286,17 +286,20 @@ def _suggest_and_accept(run: _Run) -> tuple[int, int]:
 
 
 def _review_waiting(run: _Run) -> dict[str, Any]:
-    """The seller in a hurry, on the catalogue page with "only SKUs orders wait on": it takes the
-    platform's suggestion for every SKU that holds an order (a decision it records as its own,
+    """The seller in a hurry, on the catalogue page with "only SKUs orders wait on": it has the
+    platform suggest again for those SKUs, learning from the codes confirmed so far, and takes
+    the suggestion for every SKU that holds an order (a decision it records as its own,
     ``demo-seller-hurry``, so a zone can tell these codes from reviewed ones), which releases the
     orders that waited on them. SKUs without any suggestion stay unconfirmed and keep their
     orders waiting; the summary says how many."""
     with UnitOfWork(run.settings) as uow:
         waiting = matching.waiting_by_sku(uow.session, SELLER.code)
         before = matching.orders_waiting(uow.session, SELLER.code)
-        decision = catalogue.confirm_skus(
-            uow.session, SELLER.code, [s for s, n in waiting.items() if n], by="demo-seller-hurry"
-        )
+        holding = [s for s, n in waiting.items() if n]
+        # suggested again, learning from the SKUs confirmed so far (a SKU described like
+        # confirmed ones gets their code), then taken as they are
+        catalogue.suggest_codes(uow.session, SELLER.code, only=holding, refresh=True)
+        decision = catalogue.confirm_skus(uow.session, SELLER.code, holding, by="demo-seller-hurry")
         release = matching.release_waiting(uow.session, SELLER.code, decision.confirmed)
         after = matching.orders_waiting(uow.session, SELLER.code)
         uow.commit()

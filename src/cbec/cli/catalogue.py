@@ -55,15 +55,21 @@ def list_(
 
 @app.command("suggest")
 def suggest(
-    seller: Annotated[str, typer.Option(help="seller (ebc) code")], data_dir: DataDir = None, json_out: JsonOut = False
+    seller: Annotated[str, typer.Option(help="seller (ebc) code")],
+    refresh: Annotated[
+        bool, typer.Option(help="suggest again for unconfirmed SKUs, learning from the confirmed / 重新建议")
+    ] = False,
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
 ) -> None:
-    """Suggest HS codes for SKUs that have none (marked "suggested", never declared unconfirmed)."""
+    """Suggest HS codes for SKUs that have none (marked "suggested", never declared unconfirmed);
+    suggestions learn from the SKUs you confirmed."""
     settings = settings_for(data_dir)
 
     def action() -> dict[str, Any]:
         ensure_database(settings)
         with UnitOfWork(settings) as uow, progress_bar("HS 建议 suggesting", not json_out) as bar:
-            n = service.suggest_codes(uow.session, seller, progress=bar)
+            n = service.suggest_codes(uow.session, seller, refresh=refresh, progress=bar)
             uow.commit()
             return {"suggested": n, "counts": service.status_counts(uow.session, seller)}
 
