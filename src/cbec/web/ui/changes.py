@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
@@ -22,19 +23,25 @@ def _back(declaration_id: int, outcome: dict[str, str]) -> RedirectResponse:
     )
 
 
-@router.post("/declarations/{declaration_id}/cancel")
-def cancel_list(
-    request: Request, declaration_id: Id, p: Caller, uow: Uow, reason: Annotated[str, Form(max_length=200)] = ""
-) -> Response:
+def _request(uow: Uow, declaration_id: int, kind: str, send: Callable[[], object]) -> RedirectResponse:
+    """Send the request and go back to the declaration page, which says it is queued or why
+    not (another enterprise's list stays a 404)."""
     try:
-        cancel(uow.session, request, p, declaration_id, reason)
+        send()
         uow.commit()
     except CbecError as exc:
         uow.rollback()
         if exc.http_status in (403, 404):
             raise
         return _back(declaration_id, {"error": f"{exc.message_zh} / {exc.message_en}"})
-    return _back(declaration_id, {"requested": "cancel"})
+    return _back(declaration_id, {"requested": kind})
+
+
+@router.post("/declarations/{declaration_id}/cancel")
+def cancel_list(
+    request: Request, declaration_id: Id, p: Caller, uow: Uow, reason: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    return _request(uow, declaration_id, "cancel", lambda: cancel(uow.session, request, p, declaration_id, reason))
 
 
 @router.post("/declarations/{declaration_id}/return")
@@ -50,12 +57,4 @@ def return_goods(
 ) -> Response:
     """An export return (CEB213) names the return shipment: bill, voyage and carrier."""
     body = ReturnRequest(reason=reason or " ", bill_no=bill_no, voyage_no=voyage_no, traf_name=traf_name)
-    try:
-        return_list(uow.session, request, p, declaration_id, body)
-        uow.commit()
-    except CbecError as exc:
-        uow.rollback()
-        if exc.http_status in (403, 404):
-            raise
-        return _back(declaration_id, {"error": f"{exc.message_zh} / {exc.message_en}"})
-    return _back(declaration_id, {"requested": "return"})
+    return _request(uow, declaration_id, "return", lambda: return_list(uow.session, request, p, declaration_id, body))
