@@ -43,7 +43,7 @@ def test_top_three_are_three_headings() -> None:
 
 
 def test_the_labelled_sample_keeps_its_measured_accuracy() -> None:
-    """bench/hs_accuracy.py measured top-1 56.6%, top-3 66.2% on the 198 goods SKUs; a change
+    """bench/hs_accuracy.py measured top-1 68.2%, top-3 75.8% on the 198 goods SKUs; a change
     that loses more than 5 points of either fails here (docs/hs-suggestions.md)."""
     with SAMPLE.open(encoding="utf-8", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["heading"]]
@@ -54,4 +54,4 @@ def test_the_labelled_sample_keeps_its_measured_accuracy() -> None:
         top1 += bool(headings) and headings[0] == r["heading"]
         top3 += r["heading"] in headings
     assert len(rows) == 198
-    assert top1 / len(rows) >= 0.516 and top3 / len(rows) >= 0.612
+    assert top1 / len(rows) >= 0.632 and top3 / len(rows) >= 0.708
