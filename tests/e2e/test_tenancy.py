@@ -151,6 +151,17 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("GET", "/api/v1/me", SELF, 200, 200),
         Route("GET", "/api/v1/matches", LIST, 200, 403, a_marker="SO-A-0001"),
         Route("GET", "/api/v1/matches/{result_id}", RECORD, 404, 403),
+        Route(
+            "POST",
+            "/api/v1/tax/imports",
+            SUBMIT,
+            403,
+            403,
+            body=lambda w: {
+                "params": {"seller": B_CODE},
+                "json": {"OrderHead": {"orderNo": "IO-T-1"}, "OrderList": []},
+            },
+        ),
         Route("GET", "/api/v1/tax/assessments", LIST, 200, 403, a_marker="IO-A-0001"),
         Route("GET", "/api/v1/tax/assessments/{assessment_id}", RECORD, 404, 403),
         Route("GET", "/api/v1/risk/hits", LIST, 200, 403, a_marker="IO-A-0001"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from cbec.kit.chunks import in_chunks
@@ -175,3 +175,21 @@ def assessments_for_order(
         )
         .order_by(TaxAssessment.id.desc())
     ).all()
+
+
+def lock_buyers(session: Session, id_numbers: Iterable[str]) -> None:
+    """Hold the annual ledgers of these buyers until the transaction ends, so that assessments of
+    the same buyer run one after the other: each reads the ledger after the one before wrote it,
+    and two orders sent at once cannot both pass the annual limit (a check-then-write).
+
+    PostgreSQL: a transaction-scoped advisory lock per buyer, taken in a fixed order (no
+    deadlock between two selections). SQLite: its one write lock, taken now (a write statement
+    that changes nothing), before the ledger is read."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        for id_number in sorted(set(id_numbers)):
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"buyer-ledger:{id_number}"}
+            )
+    elif dialect == "sqlite":
+        session.execute(text("DELETE FROM buyer_ledger_entry WHERE 0 = 1"))

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from cbec import __version__
 from cbec.config import Settings, get_settings
 from cbec.web import errors
-from cbec.web.api import admin, catalogue, changes, declarations, documents, journey, others, submissions
+from cbec.web.api import admin, catalogue, changes, declarations, documents, journey, others, submissions, tax_imports
 from cbec.web.ratelimit import RateLimiter
 from cbec.web.ui import catalogue as catalogue_pages
 from cbec.web.ui import changes as change_pages
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes.router,
         journey.router,
         submissions.router,
+        tax_imports.router,
     ):
         app.include_router(router, prefix="/api/v1")
     for page_router in (

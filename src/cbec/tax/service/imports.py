@@ -200,6 +200,7 @@ def assess_import(
     """
     if record:
         partners.get_enterprise(session, seller_code)
+        repository.lock_buyers(session, [request.order.buyer_id_number])
     platform = ebp_code or seller_code
     done = _assess_one(
         request,
@@ -263,6 +264,7 @@ def assess_import_orders(
     if not requests:
         return out
     tables = tax_tables()
+    repository.lock_buyers(session, (r.order.buyer_id_number for _, r, _, _ in requests))
     periods = [annual_period(r.order.on, tables.policy.annual_period) for _, r, _, _ in requests]
     ledger = _InMemoryLedger(
         repository.ledgers_of(
