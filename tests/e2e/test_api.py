@@ -493,6 +493,41 @@ def test_login_with_a_wrong_password_is_a_401_page(world: World) -> None:
     assert c.get("/api/v1/me").status_code == 401
 
 
+def test_five_failed_sign_ins_lock_the_account_for_a_while(world: World) -> None:
+    """After five wrong passwords even the right one is refused (429, saying until when); once
+    the lockout has passed the right password signs in and the count starts again."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from cbec.accounts import service as accounts
+    from cbec.accounts.models import UserAccount
+    from cbec.accounts.schemas import UserCreate
+    from cbec.orm import utcnow
+    from cbec.unit_of_work import UnitOfWork
+
+    with UnitOfWork(world.settings) as uow:
+        accounts.create_user(uow.session, UserCreate(username="trudy", password="trudy-pass-2026", role="regulator"))
+        uow.commit()
+    c = world.client()
+    wrong = [c.post("/login", data={"username": "trudy", "password": f"guess-{i}-0000"}).status_code for i in range(5)]
+    assert wrong == [401] * 5
+    locked = c.post("/login", data={"username": "trudy", "password": "trudy-pass-2026"}, follow_redirects=False)
+    assert locked.status_code == 429 and "登录失败次数过多" in locked.text and "try again after" in locked.text
+    with UnitOfWork(world.settings) as uow:  # the minute passes
+        uow.session.execute(
+            update(UserAccount)
+            .where(UserAccount.username == "trudy")
+            .values(locked_until=utcnow() - timedelta(seconds=1))
+        )
+        uow.commit()
+    ok = c.post("/login", data={"username": "trudy", "password": "trudy-pass-2026"}, follow_redirects=False)
+    assert ok.status_code == 303
+    with UnitOfWork(world.settings) as uow:
+        trudy = uow.session.query(UserAccount).filter_by(username="trudy").one()
+        assert (trudy.failed_logins, trudy.locked_until) == (0, None)
+
+
 def test_login_sets_a_session_and_returns_to_a_local_page_only(world: World) -> None:
     c = world.client()
     r = c.post(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -34,6 +35,13 @@ class Unauthenticated(CbecError):
 
     code = "unauthenticated"
     http_status = 401
+
+
+class TooManyAttempts(CbecError):
+    """Signing in is refused for a while after repeated failures (HTTP 429)."""
+
+    code = "too_many_attempts"
+    http_status = 429
 
 
 #: the languages of the UI and of a user's profile (Chinese first: the default)
@@ -248,3 +256,18 @@ def password_problem(password: str, username: str) -> tuple[str, str] | None:
     if password.lower() == username.lower():
         return ("the password may not be the username", "密码不能与用户名相同")
     return None
+
+
+#: consecutive failed sign-ins allowed before signing in is refused for a while (OWASP
+#: Authentication Cheat Sheet: throttle after repeated failures; the numbers are ours)
+FAILURES_BEFORE_LOCKOUT = 5
+FIRST_LOCKOUT = timedelta(minutes=1)
+LONGEST_LOCKOUT = timedelta(minutes=15)
+
+
+def lockout_for(failures: int) -> timedelta | None:
+    """How long signing in is refused after ``failures`` consecutive failures: none below the
+    threshold, then one minute, doubling with each further failure up to fifteen."""
+    if failures < FAILURES_BEFORE_LOCKOUT:
+        return None
+    return min(FIRST_LOCKOUT * (1 << min(failures - FAILURES_BEFORE_LOCKOUT, 10)), LONGEST_LOCKOUT)

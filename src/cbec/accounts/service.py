@@ -16,8 +16,10 @@ from cbec.accounts.models import IdempotencyRecord, PersonalDataAccess, UserAcco
 from cbec.accounts.rules import (
     LANGUAGES,
     Principal,
+    TooManyAttempts,
     Unauthenticated,
     UserRole,
+    lockout_for,
     parse_user_role,
     password_problem,
 )
@@ -116,15 +118,27 @@ def authenticate(session: Session, username: str, password: str) -> UserAccount:
     """The user, or Unauthenticated with the same message whatever was wrong."""
     u = repository.get_user(session, username.strip())
     bad = Unauthenticated("wrong username or password", "用户名或密码错误", field="password")
+    now = utcnow()
+    if u is not None and u.locked_until is not None and now < u.locked_until:
+        at = u.locked_until.strftime("%H:%M:%S UTC")
+        raise TooManyAttempts(
+            f"too many failed sign-ins: try again after {at}", f"登录失败次数过多：请于 {at} 之后再试", field="password"
+        )
     try:
         _hasher.verify(u.password_hash if u else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
+        if u is not None:  # counted, and flushed: the caller commits the failure before answering
+            u.failed_logins = (u.failed_logins or 0) + 1
+            wait = lockout_for(u.failed_logins)
+            u.locked_until = now + wait if wait else None
+            session.flush()
         raise bad from None
     if u is None or not u.is_active:
         raise bad
     if _hasher.check_needs_rehash(u.password_hash):
         u.password_hash = _hasher.hash(password)
-    u.last_login_at = utcnow()
+    u.last_login_at = now
+    u.failed_logins, u.locked_until = 0, None
     return u
 
 

@@ -477,3 +477,12 @@ def test_retry_after_is_exact_at_whole_seconds() -> None:
     limiter.take("k")
     clock.now += 11
     assert _retry_after(limiter, "k") == 1
+
+
+def test_the_lockout_starts_after_five_failures_and_doubles_to_fifteen_minutes() -> None:
+    from datetime import timedelta
+
+    from cbec.accounts.rules import lockout_for
+
+    assert [lockout_for(n) for n in (0, 4)] == [None, None]
+    assert [lockout_for(n) for n in (5, 6, 7, 8, 9, 50)] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 15, 15)]

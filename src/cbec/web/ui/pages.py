@@ -143,8 +143,11 @@ def login(
     settings = settings_of(request)
     try:
         user = accounts.authenticate(uow.session, username, password)
-    except CbecError:
-        return render(request, "login.html", None, status=401, next=_safe_next(next), failed=True, username=username)
+    except CbecError as exc:
+        uow.commit()  # the failure counts toward the lockout
+        return render(
+            request, "login.html", None, status=exc.http_status, next=_safe_next(next), failed=exc, username=username
+        )
     token = accounts.open_session(uow.session, user, hours=settings.session_hours)
     uow.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
