@@ -762,3 +762,22 @@ def test_the_risk_review_page(tmp_path: Path) -> None:
     mine = alice.get("/risk")
     assert mine.status_code == 200 and "IO-PAGE-" in mine.text and 'name="decision"' not in mine.text
     assert alice.get("/risk", params={"status": "pending"}).status_code == 422
+
+
+def test_every_answer_carries_the_security_headers(world: World) -> None:
+    c = world.client()
+    for path in ("/login", "/api/v1/me", "/static/app.css"):
+        h = c.get(path).headers
+        assert "frame-ancestors 'none'" in h["content-security-policy"], path
+        assert (h["x-frame-options"], h["x-content-type-options"], h["referrer-policy"]) == (
+            "DENY",
+            "nosniff",
+            "same-origin",
+        )
+        assert "strict-transport-security" not in h  # plain HTTP in development
+
+
+def test_hsts_once_served_over_https() -> None:
+    from cbec.web.app import security_headers
+
+    assert security_headers(secure=True)["Strict-Transport-Security"].startswith("max-age=31536000")
