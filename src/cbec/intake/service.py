@@ -38,7 +38,7 @@ from cbec.intake.schemas import (
     SubmissionSummaryRead,
 )
 from cbec.kit.codes import CodeLists, code_lists
-from cbec.kit.fx import fx_table
+from cbec.kit.fx import FxTable, fx_table
 from cbec.kit.money import fits_n19_5
 from cbec.kit.paging import PageRequest
 from cbec.kit.read import Page
@@ -280,7 +280,14 @@ def _count_stored(report: ImportReport, row: dict[str, Any]) -> None:
 
 
 def _checked_row(
-    doc: ParsedDocument, codes: CodeLists, admit: Admit | None, *, inbox_id: int, ctx: ParseContext, now: Any
+    doc: ParsedDocument,
+    codes: CodeLists,
+    rates: FxTable,
+    admit: Admit | None,
+    *,
+    inbox_id: int,
+    ctx: ParseContext,
+    now: Any,
 ) -> dict[str, Any]:
     """The row of one admitted, validated document; one the sender may not send stops the file."""
     if admit is not None and (reason := admit(doc)) is not None:
@@ -290,7 +297,7 @@ def _checked_row(
             document=doc.label,
             field="sender",
         )
-    converted, fx_errors = convert_to_cny(doc, fx_table())
+    converted, fx_errors = convert_to_cny(doc, rates)
     checked, errors = validate(converted, codes)
     if fx_errors:  # the currency is not a customs code until a rate converts it: say that, once
         errors = [*fx_errors, *(e for e in errors if e.field != "currency")]
@@ -314,13 +321,14 @@ def store_documents(
     With ``admit``, a document the submitter may not send stops the whole submission (nothing
     of it is stored; the raw submission stays in the inbox with the refusal recorded)."""
     codes = code_lists()
+    rates = fx_table()  # read once a submission, not once a document
     total = len(documents) if isinstance(documents, Sized) else size_hint
     now = utcnow()
     stream = iter(documents)
     done = 0
     while chunk := list(islice(stream, batch)):
         done += len(chunk)
-        rows = [_checked_row(doc, codes, admit, inbox_id=inbox_id, ctx=ctx, now=now) for doc in chunk]
+        rows = [_checked_row(doc, codes, rates, admit, inbox_id=inbox_id, ctx=ctx, now=now) for doc in chunk]
         existing = repository.current_by_keys(session, {(r["doc_type"], r["doc_key"]) for r in rows})
         to_insert: list[dict[str, Any]] = []
         superseded: list[int] = []

@@ -158,8 +158,13 @@ def correct(body: CorrectRequest, p: Caller, uow: Uow) -> DecisionRead:
     return out
 
 
-def import_file(session: Session, seller: str, data: bytes, filename: str, by: str) -> CatalogueImportRead:
-    report, changed = catalogue.import_catalogue(session, seller, data, filename=filename, by=by)
+def import_file(session: Session, seller: str, file: UploadFile, by: str) -> CatalogueImportRead:
+    """Take in an uploaded catalogue file (at most MAX_FILE_BYTES) and release the orders that
+    waited on the SKUs it gave a code."""
+    data = file.file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput("the catalogue file is over 20 MB", "商品备案文件超过 20 MB", field="file")
+    report, changed = catalogue.import_catalogue(session, seller, data, filename=file.filename or "", by=by)
     release = matching.release_waiting(session, seller, changed)
     return report.model_copy(update={"rematched": release.rematched, "released": release.released})
 
@@ -172,10 +177,7 @@ def import_catalogue(
     seller: Annotated[str | None, Form(max_length=18)] = None,
 ) -> CatalogueImportRead:
     code = catalogue_seller(uow.session, p, seller)
-    data = file.file.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput("the catalogue file is over 20 MB", "商品备案文件超过 20 MB", field="file")
-    out = import_file(uow.session, code, data, file.filename or "", p.name)
+    out = import_file(uow.session, code, file, p.name)
     uow.commit()
     return out
 

@@ -17,7 +17,6 @@ from cbec.errors import CbecError
 from cbec.kit.paging import PageRequest
 from cbec.matching import service as matching
 from cbec.web.api.catalogue import (
-    MAX_FILE_BYTES,
     catalogue_page,
     catalogue_seller,
     import_file,
@@ -25,19 +24,11 @@ from cbec.web.api.catalogue import (
     released,
 )
 from cbec.web.deps import Caller, Uow
-from cbec.web.ui.pages import render
+from cbec.web.ui.pages import query_json, render
 
 router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Query(max_length=100)]
-
-
-def _done(value: str) -> dict[str, Any] | None:
-    try:
-        out = json.loads(value) if value.startswith("{") else None
-    except ValueError:
-        return None
-    return out if isinstance(out, dict) else None
 
 
 def _back(filters: dict[str, str], done: dict[str, Any]) -> RedirectResponse:
@@ -80,7 +71,7 @@ def catalogue_view(
         hs_q=hs_q,
         for_sku=for_sku,
         hits=hits,
-        done=_done(done),
+        done=query_json(done),
     )
 
 
@@ -147,11 +138,8 @@ def import_catalogue(
 ) -> Response:
     """Take in the seller's catalogue file; its rows' errors are shown, the good rows kept."""
     code = catalogue_seller(uow.session, p, seller or None)
-    data = file.file.read(MAX_FILE_BYTES + 1)
     try:
-        if len(data) > MAX_FILE_BYTES:
-            raise CbecError("the catalogue file is over 20 MB", "商品备案文件超过 20 MB", field="file")
-        report = import_file(uow.session, code, data, file.filename or "", p.name)
+        report = import_file(uow.session, code, file, p.name)
     except CbecError as exc:
         uow.rollback()
         products = catalogue_page(uow.session, code, PageRequest(1, 50), state="unconfirmed")

@@ -281,11 +281,13 @@ def declarations(
             "CEB623",
             "CEB625",
         ],
-        declared=_declared(declared),
+        declared=query_json(declared),
     )
 
 
-def _declared(value: str) -> dict[str, Any] | None:
+def query_json(value: str) -> dict[str, Any] | None:
+    """The small JSON object a page passes itself through its query after a redirect (what was
+    declared, decided or requested), or None for anything else."""
     try:
         out = json.loads(value) if value.startswith("{") else None
     except ValueError:
@@ -326,7 +328,7 @@ def declaration_page(
         xml_name=xml_name,
         may_open=may_open_personal_data(p),
         entity_json=json.dumps(detail.entity, ensure_ascii=False, indent=2, default=str),
-        change=_declared(change),
+        change=query_json(change),
         cancellable={s.value for s in CANCELLABLE},
         returnable={s.value for s in RETURNABLE},
     )
