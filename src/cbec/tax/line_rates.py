@@ -4,7 +4,7 @@ consumption tax with its price threshold by the second unit of quantity (RULES.m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -87,21 +87,7 @@ def consumption_rate(
         note = f"{unit_price} CNY per {unit_en} ≥ {minimum}: taxable ({row.category})"
         return AppliedRate.from_row(row, note=note), check
     note = f"{unit_price} CNY per {unit_en} < {minimum}: below the threshold, no consumption tax"
-    return (
-        AppliedRate(
-            rate=ZERO,
-            origin="table",
-            source=row.source,
-            status=row.status,
-            table=row.table,
-            line=row.line,
-            hs_prefix=row.hs_prefix,
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-            note=note,
-        ),
-        check,
-    )
+    return replace(AppliedRate.from_row(row, note=note), rate=ZERO), check  # the table's row, at 0
 
 
 def _no_second_quantity(gnum: int, gcode: str, category: str, document: str) -> InvalidInput:
