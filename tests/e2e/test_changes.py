@@ -4,6 +4,8 @@ list in a state it does not apply to, saying why; nothing but lists can be chang
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cbec import pipeline
@@ -56,3 +58,27 @@ def test_only_lists_change_and_the_page_offers_what_applies(world: World) -> Non
     page = client.get(f"/declarations/{world.ids['A']['import_list']}")
     assert page.status_code == 200 and 'id="changes"' in page.text
     assert ('id="return-form"' in page.text) or ('id="cancel-form"' in page.text)
+
+
+def test_a_declared_order_that_changes_is_explained_on_its_lists_page(world: World) -> None:
+    """After the return above the list waits for customs; the seller sends a new version of its
+    order: the declaration is not repeated, the API reports the change waiting with its reason,
+    and the list's page says so in the seller's language."""
+    from tests.e2e.web_world import _for_seller
+    from tests.integration.helpers import PLATFORM, SELLER, export_order
+
+    c = world.client()
+    r = c.post(
+        "/api/v1/documents",
+        params={"platform": PLATFORM.code},
+        content=json.dumps([_for_seller(export_order("SO-A-0001", qty="3"), SELLER)], ensure_ascii=False).encode(),
+        headers={**_auth(world), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 201, r.text
+    out = c.post("/api/v1/declare", json={}, headers=_auth(world)).json()
+    assert out["declared"] == {} and out["changes_waiting"] == 1, out
+    (change,) = out["changes_examples"]
+    assert change["order_no"] == "SO-A-0001" and change["route"] == "wait" and change["message_en"]
+    client, _ = world.login("alice")
+    page = client.get(f"/declarations/{world.ids['A']['list']}")
+    assert 'id="order-changed"' in page.text and 'data-route="wait"' in page.text and "订单已变更" in page.text

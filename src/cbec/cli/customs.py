@@ -45,6 +45,11 @@ def declare(
                 f"(cbec risk hits) / 笔进口订单待审核; {r['refused_in_review']} refused by a reviewer / 笔审核拒绝; "
                 f"{r['risk_hits']} new hits 新命中"
             )
+        if r.get("changed"):
+            console.print(f"  {r['changed']} changed orders sent as changes (appType 2) / 笔已申报订单的变更已发送")
+        for c in r.get("changes_examples", [])[:10]:
+            lists = ", ".join(f"{x['invt_no'] or x['id']} {x['status']}" for x in c["lists"])
+            console.print(f"  [yellow]~[/] {c['order']} ({lists}): {c['message_zh']} / {c['message_en']}")
         for e in r["refused_examples"][:10]:
             console.print(f"  [red]✗[/] {e.get('order')}: {e.get('message_zh')} / {e.get('message_en')}")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -116,6 +117,45 @@ def cop_no(prefix: str, key: str, part: int | None, limit: int) -> str:
     digest = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest().upper()
     suffix = f"-{part}" if part is not None else ""
     return f"{prefix}{digest[: limit - len(prefix) - len(suffix)]}{suffix}"
+
+
+_SPLIT = re.compile(r"(.*?)(-\d+)?")
+#: a list copNo carries its revision in two characters (R2 … R9) before any split suffix
+MAX_REVISION = 9
+
+
+def _revised_cop_no(cop: str, revision: int) -> str:
+    """The copNo of a list's revision: the same length, its last two digest characters (or its
+    earlier revision mark) replaced by ``R<n>``, a split part's ``-k`` kept."""
+    stem, suffix = _SPLIT.fullmatch(cop).groups("")  # type: ignore[union-attr]
+    return f"{stem[:-2]}R{revision}{suffix}"
+
+
+def revised(
+    declared: Declared, revision: int, existing: set[tuple[str, str]], list_messages: frozenset[str]
+) -> Declared:
+    """A changed order's declaration set as its ``revision`` (rules.change_route said MODIFY):
+    what customs already holds (``existing`` (message, key) pairs: the order, payment and
+    waybill) goes as a change, appType 2 (CEB.md §4.1), under our key + ``~R<n>``; anything new
+    (a different waybill) as new; each list again as new under a copNo that carries the
+    revision, since customs keeps a cancelled list's copNo."""
+    if revision > MAX_REVISION:
+        raise RuleViolation(
+            f"this order changed more than {MAX_REVISION - 1} times after declaring; declare it under a new order number",
+            f"此订单申报后已变更超过 {MAX_REVISION - 1} 次，请以新订单号申报",
+            field="orderNo",
+        )
+    out = Declared(declared.direction, declared.trade_mode)
+    for message, items in declared.entities.items():
+        for key, e in items:
+            if message in list_messages:
+                cop = _revised_cop_no(key, revision)
+                out.add(message, cop, Entity({**e.head, "copNo": cop}, e.lines))
+            elif (message, key[:60]) in existing:
+                out.add(message, f"{key[:56]}~R{revision}", Entity({**e.head, "appType": "2"}, e.lines))
+            else:
+                out.add(message, key, e)
+    return out
 
 
 def _goods(lines: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

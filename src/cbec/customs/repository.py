@@ -140,6 +140,32 @@ def existing_cop_nos(session: Session, keys: set[tuple[str, str]]) -> set[tuple[
     return found
 
 
+def lists_of_orders(
+    session: Session, keys: set[tuple[str, str]], list_messages: frozenset[str]
+) -> dict[tuple[str, str], list[tuple[str, str, str, int]]]:
+    """The lists declared for these (ebpCode, orderNo): (copNo, status, invtNo, id) each."""
+    found: dict[tuple[str, str], list[tuple[str, str, str, int]]] = {}
+    by_platform: dict[str, list[str]] = {}
+    for ebp, order_no in keys:
+        by_platform.setdefault(ebp, []).append(order_no)
+    for ebp, numbers in by_platform.items():
+        for chunk in in_chunks(numbers):
+            rows = session.execute(
+                select(
+                    Declaration.order_no, Declaration.cop_no, Declaration.status, Declaration.invt_no, Declaration.id
+                )
+                .where(
+                    Declaration.ebp_code == ebp,
+                    Declaration.order_no.in_(chunk),
+                    Declaration.message_type.in_(list_messages),
+                )
+                .order_by(Declaration.id)
+            )
+            for order_no, cop, status, invt, i in rows:
+                found.setdefault((ebp, order_no), []).append((cop, status, invt, i))
+    return found
+
+
 # --- the write side: declaring, sending, receipts -------------------------------------------
 
 

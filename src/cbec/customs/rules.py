@@ -12,8 +12,14 @@ backwards: it is recorded, and the state stays. Pure: no I/O.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+#: the declared messages that are lists (清单): the ones the state machine, cancellation, return
+#: and changes are about
+LIST_MESSAGES = frozenset({"CEB603", "CEB621"})
 
 
 class State(StrEnum):
@@ -174,3 +180,85 @@ RETURNABLE = frozenset({State.RELEASED, State.CONCLUDED, State.CLOSED})
 #: returned (退货, CEB625: "the consumer's annual total is adjusted back", 海关总署公告2020年第45号).
 #: 700 退运 (shipped back) is not here: no text says whether it gives the quota back [uncertain].
 QUOTA_GIVEN_BACK = frozenset({State.REJECTED, State.CANCELLED, State.RETURNED})
+
+
+class ChangeRoute(StrEnum):
+    """What a change to an order that was already declared needs (issue 16, item 7)."""
+
+    MODIFY = "modify"  # send it: order/payment/waybill as changes (appType 2), the list again
+    CANCEL_FIRST = "cancel_first"  # customs holds the list: cancel it (CEB605/623), then MODIFY
+    WAIT = "wait"  # customs has not answered the list (or a request about it) yet
+    CLOSED = "closed"  # the list is closed, shipped back or returned: no change can follow
+
+
+#: Which state of the order's list allows which route. appType 1 new / 2 change / 3 delete is
+#: CEB.md §4.1; what customs accepts when is our reading, modelled the same way by the sandbox
+#: (docs/sandbox.md "changes"): an order, payment or waybill may change (appType 2) while no list
+#: customs holds rests on it, and a list customs has accepted cannot be changed or deleted, only
+#: cancelled (撤销, CEB605/CEB623). A list customs refused (100 退单, or a negative code) or
+#: cancelled holds nothing, so the changed order goes again with a new list copNo (a void list
+#: keeps its copNo at customs). [uncertain: the specification at hand gives no table of which
+#: list states allow appType 2 of a list itself; this table is the replaceable place to say so.]
+CHANGE_ROUTE: dict[State, ChangeRoute] = {
+    State.REJECTED: ChangeRoute.MODIFY,
+    State.CANCELLED: ChangeRoute.MODIFY,
+    State.STORED: ChangeRoute.CANCEL_FIRST,
+    State.REVIEW: ChangeRoute.CANCEL_FIRST,
+    State.INSPECTION: ChangeRoute.CANCEL_FIRST,
+    State.DETAINED: ChangeRoute.CANCEL_FIRST,
+    State.CONCLUDED: ChangeRoute.CANCEL_FIRST,
+    State.RELEASED: ChangeRoute.CANCEL_FIRST,
+    State.CLOSED: ChangeRoute.CLOSED,
+    State.SHIPPED_BACK: ChangeRoute.CLOSED,
+    State.RETURNED: ChangeRoute.CLOSED,
+}
+
+CHANGE_TEXT: dict[ChangeRoute, tuple[str, str]] = {
+    ChangeRoute.MODIFY: (
+        "订单已变更：海关未持有其清单，下次申报时订单、支付单、运单以变更（appType 2）发送，清单以新编号重新申报",
+        "the order changed; customs holds no list of it, so the next declaration sends the order, payment and "
+        "waybill as changes (appType 2) and the list again under a new copNo",
+    ),
+    ChangeRoute.CANCEL_FIRST: (
+        "订单已变更：海关已接受其清单，已接受的清单不能变更，须先申报撤销（CEB605/CEB623），撤销后变更自动发送",
+        "the order changed; customs has accepted its list, and an accepted list cannot be changed: cancel it "
+        "(CEB605/CEB623) and the change is sent once customs confirms the cancellation",
+    ),
+    ChangeRoute.WAIT: (
+        "订单已变更：清单（或其撤销、退货申请）尚待海关回执，回执到达后再处理变更",
+        "the order changed; its list (or a request about it) waits for customs' receipt, and the change is "
+        "decided once it arrives",
+    ),
+    ChangeRoute.CLOSED: (
+        "订单已变更：其清单已结关、退运或退货，不能再变更；如需更正，请申报退货或新订单",
+        "the order changed, but its list is closed, shipped back or returned and can no longer change; "
+        "declare a return or a new order instead",
+    ),
+}
+
+
+def change_route(list_states: list[State]) -> ChangeRoute:
+    """The route for a changed order whose latest lists (one per split part) are in these states;
+    no list at all (the builder refused it) is a modification."""
+    routes = {CHANGE_ROUTE.get(s, ChangeRoute.WAIT) for s in list_states}
+    for route in (ChangeRoute.CLOSED, ChangeRoute.WAIT, ChangeRoute.CANCEL_FIRST):
+        if route in routes:
+            return route
+    return ChangeRoute.MODIFY
+
+
+_REVISION = re.compile(r"R(\d)(-\d+)?$")
+
+
+def revision_of(list_cop_no: str) -> int:
+    """Which revision of its order a list's copNo is (1: as first declared; our copNos are a hex
+    digest, so an ``R`` marks a revision unambiguously; builders.revised makes them)."""
+    found = _REVISION.search(list_cop_no)
+    return int(found.group(1)) if found else 1
+
+
+def latest_lists(lists: Sequence[tuple[str, str, str, int]]) -> tuple[int, list[tuple[State, str, int]]]:
+    """Of an order's declared lists ((copNo, status, invtNo, id) each), the latest revision and
+    its lists ((state, invtNo, id) each, one per split part)."""
+    revision = max((revision_of(cop) for cop, _, _, _ in lists), default=1)
+    return revision, [(State(status), invt, i) for cop, status, invt, i in lists if revision_of(cop) == revision]

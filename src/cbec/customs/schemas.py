@@ -28,6 +28,10 @@ class DeclareReport:
     refused_in_review: int = 0
     risk_hits: int = 0  # new hits stored by this declare
     messages: int = 0
+    #: declared orders that changed: sent as their next revision (appType 2) …
+    changed: int = 0
+    #: … or waiting, each with its route and the reason (rules.CHANGE_TEXT)
+    changes: list[dict[str, Any]] = field(default_factory=list)
     cursor: int = 0  # the last match result examined: a later call goes on after it
     more: bool = False  # stopped at ``limit`` with orders left to examine
 
@@ -42,6 +46,8 @@ class DeclareReport:
         self.refused_in_review += other.refused_in_review
         self.risk_hits += other.risk_hits
         self.messages += other.messages
+        self.changed += other.changed
+        self.changes.extend(other.changes)
         self.cursor, self.more = other.cursor, other.more
 
     def read(self) -> DeclareReportRead:
@@ -57,6 +63,9 @@ class DeclareReport:
             refused_in_review=self.refused_in_review,
             risk_hits=self.risk_hits,
             messages=self.messages,
+            changed=self.changed,
+            changes_waiting=len(self.changes),
+            changes_examples=self.changes[:20],
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -75,6 +84,11 @@ class DeclareReportRead(BaseModel):
     refused_in_review: int
     risk_hits: int
     messages: int
+    #: declared orders that changed and were sent as modifications (appType 2)
+    changed: int = 0
+    #: declared orders that changed and wait (their list must be cancelled first, or is pending)
+    changes_waiting: int = 0
+    changes_examples: list[dict[str, Any]] = []
 
 
 @dataclass
@@ -159,6 +173,19 @@ class DeclarationDetailRead(DeclarationRead):
     tax: list[Any]
     related: list[DeclarationRead]
     message: OutboxMessageRead | None
+    #: the order changed after this was declared, and the change is not declared yet
+    change: ChangeRead | None = None
+
+
+class ChangeRead(BaseModel):
+    """An order that changed after it was declared: what the change needs (rules.change_route)."""
+
+    order_doc_id: int
+    version: int
+    route: str  # modify | cancel_first | wait | closed
+    message_zh: str
+    message_en: str
+    lists: list[dict[str, Any]]
 
 
 class PersonalDataRead(BaseModel):

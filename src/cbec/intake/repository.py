@@ -99,6 +99,18 @@ def documents_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Document
     return out
 
 
+def current_version_of(session: Session, doc_id: int) -> Document | None:
+    """The current version of the document ``doc_id`` is a version of (itself if current)."""
+    d = session.get(Document, doc_id)
+    if d is None or d.is_current:
+        return d
+    return session.scalars(
+        select(Document).where(
+            Document.doc_type == d.doc_type, Document.doc_key == d.doc_key, Document.is_current.is_(True)
+        )
+    ).first()
+
+
 def get_document(session: Session, doc_id: int) -> Document | None:
     return session.get(Document, doc_id)
 

@@ -464,6 +464,13 @@ def documents_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Document
     return repository.documents_by_ids(session, ids)
 
 
+def newer_version(session: Session, doc_id: int) -> Document | None:
+    """The current, valid version of a document when it is not ``doc_id`` itself: an order that
+    changed after it was declared."""
+    current = repository.current_version_of(session, doc_id)
+    return current if current is not None and current.id != doc_id and current.is_valid else None
+
+
 def get_document(session: Session, scope: frozenset[str] | None, doc_id: int, *, reveal: bool = False) -> DocumentRead:
     d = repository.get_scoped_document(session, scope, doc_id)
     if d is None:

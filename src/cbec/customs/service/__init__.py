@@ -10,8 +10,9 @@
 None of these commit; the caller's unit of work does.
 """
 
+from cbec.customs.rules import LIST_MESSAGES
 from cbec.customs.schemas import DeclareReport, ReceiptReport
-from cbec.customs.service.declaring import LIST_MESSAGES, declare
+from cbec.customs.service.declaring import declare
 from cbec.customs.service.outbox import send_pending
 from cbec.customs.service.read import (
     declaration_detail,

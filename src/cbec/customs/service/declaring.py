@@ -24,7 +24,7 @@ from cbec.ceb.messages import Entity
 from cbec.ceb.signing import Signer
 from cbec.customs import builders, repository
 from cbec.customs.models import Declaration
-from cbec.customs.rules import State
+from cbec.customs.rules import CHANGE_TEXT, LIST_MESSAGES, ChangeRoute, State, change_route, latest_lists
 from cbec.customs.schemas import DeclareReport
 from cbec.customs.service.outbox import Built, Pending, store_messages, try_build
 from cbec.errors import CbecError, ValidationFailed
@@ -46,8 +46,6 @@ BATCH = 100
 #: matched orders read, built and stored together by ``declare`` (one selection)
 SELECTION = BATCH * 5
 
-#: what each declared message is, for the state machine and the timeline
-LIST_MESSAGES = frozenset({"CEB603", "CEB621"})
 
 #: customs dates (ieDate, declTime) are China's calendar day (UTC+8), whatever the server's zone
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -249,19 +247,50 @@ def _build_one(
 
 
 def _not_declared_before(session: Session, made: list[Made], report: DeclareReport) -> list[Made]:
-    """A new version of an order already declared carries the same numbers (copNo): it is not
-    declared a second time here (a change to a declared order goes to customs as a modification
-    or a cancellation, a person's decision; see docs/customs-messages.md), and it is not assessed
-    either, so the buyer's ledger keeps the amount of the version declared."""
+    """Sets not declared before go on as they are. A new version of an order already declared
+    carries the same numbers: what it needs depends on its list at customs (rules.change_route):
+    sent as its next revision (order, payment and waybill as changes, appType 2; the list under
+    a revised copNo) when customs holds no list of it, else counted and explained in
+    ``report.changes`` (cancel first, wait, or closed), never declared twice; the buyer's ledger
+    keeps the amount of the version declared until then."""
     keys = {(m, key[:60]) for one in made for m, items in one.declared.entities.items() for key, _ in items}
     existing = repository.existing_cop_nos(session, keys) if keys else set()
-    fresh = []
-    for one in made:
-        if any((m, key[:60]) in existing for m, items in one.declared.entities.items() for key, _ in items):
-            report.already += 1
-        else:
-            fresh.append(one)
+    changed = [
+        one
+        for one in made
+        if any((m, key[:60]) in existing for m, items in one.declared.entities.items() for key, _ in items)
+    ]
+    lists = repository.lists_of_orders(session, {_order_key(one) for one in changed}, LIST_MESSAGES)
+    fresh = [one for one in made if not any(one is c for c in changed)]
+    for one in changed:
+        revision, latest = latest_lists(lists.get(_order_key(one), []))
+        route = change_route([state for state, _, _ in latest])
+        if route is ChangeRoute.MODIFY:
+            try:
+                declared = builders.revised(one.declared, revision + 1, existing, LIST_MESSAGES)
+            except CbecError as exc:
+                report.refused.append({"order": one.order.doc_key, **exc.as_dict()})
+                continue
+            fresh.append(Made(one.seller, one.order, one.waybill, one.payment, declared))
+            report.changed += 1
+            continue
+        report.already += 1
+        zh, en = CHANGE_TEXT[route]
+        report.changes.append(
+            {
+                "order": one.order.doc_key,
+                "order_no": str(one.order.order_no),
+                "route": route.value,
+                "lists": [{"id": i, "invt_no": invt, "status": state.value} for state, invt, i in latest],
+                "message_zh": zh,
+                "message_en": en,
+            }
+        )
     return fresh
+
+
+def _order_key(one: Made) -> tuple[str, str]:
+    return str(one.order.head.get("ebpCode") or ""), str(one.order.order_no or "")
 
 
 def _screen(session: Session, made: list[Made], report: DeclareReport, limits: RiskThresholds | None) -> list[Made]:

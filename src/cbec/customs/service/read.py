@@ -12,8 +12,9 @@ from cbec.accounts.rules import mask_personal, mask_xml
 from cbec.ceb.messages.excerpt import entity_excerpt
 from cbec.customs import repository
 from cbec.customs.models import Declaration
-from cbec.customs.rules import FINAL
+from cbec.customs.rules import CHANGE_TEXT, FINAL, LIST_MESSAGES, change_route, latest_lists
 from cbec.customs.schemas import (
+    ChangeRead,
     DeclarationDetailRead,
     DeclarationEventRead,
     DeclarationPage,
@@ -150,6 +151,29 @@ def declaration_detail(
         tax=tax.assessments_for_declaration(session, d.seller_code, d.order_no, d.id),
         related=[declaration_read(r) for r in repository.related(session, scope, d)],
         message=OutboxMessageRead.model_validate(msg, from_attributes=True) if msg else None,
+        change=pending_change(session, d),
+    )
+
+
+def pending_change(session: Session, d: Declaration) -> ChangeRead | None:
+    """When the order behind a declaration changed after it was declared and the change is not
+    declared yet: the route the change needs and why (rules.change_route)."""
+    newer = intake.newer_version(session, d.order_doc_id) if d.order_doc_id else None
+    if newer is None or repository.declared_orders(session, [newer.id]):
+        return None
+    mine = repository.lists_of_orders(session, {(d.ebp_code, d.order_no)}, LIST_MESSAGES).get(
+        (d.ebp_code, d.order_no), []
+    )
+    _, latest = latest_lists(mine)
+    route = change_route([s for s, _, _ in latest])
+    zh, en = CHANGE_TEXT[route]
+    return ChangeRead(
+        order_doc_id=newer.id,
+        version=newer.version,
+        route=route.value,
+        message_zh=zh,
+        message_en=en,
+        lists=[{"id": i, "invt_no": invt, "status": s.value} for s, invt, i in latest],
     )
 
 

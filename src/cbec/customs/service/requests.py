@@ -12,9 +12,8 @@ from cbec.ceb.messages import Entity
 from cbec.ceb.signing import Signer
 from cbec.customs import builders, repository
 from cbec.customs.models import Declaration, DeclarationEvent
-from cbec.customs.rules import CANCELLABLE, RETURNABLE, State
+from cbec.customs.rules import CANCELLABLE, LIST_MESSAGES, RETURNABLE, State
 from cbec.customs.schemas import DeclareReport
-from cbec.customs.service.declaring import LIST_MESSAGES
 from cbec.customs.service.outbox import build_messages
 from cbec.errors import NotFound, RuleViolation, ValidationFailed
 from cbec.orm import utcnow

@@ -238,11 +238,25 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "changes_after_declaring": ("申报后变更", "Changes after declaring"),
     "changes_intro": (
         "海关已接受、尚未结关的清单可申请撤销（CEB605/623）；已放行的清单可申请退货（CEB213/625）。"
-        "已申报订单的新版本不会再次申报（报文编号相同）：如需更正，请撤销清单，再以新的订单编号提交更正后的订单。",
+        "已申报订单提交新版本后：海关未持有其清单（退单或已撤销）时，下次申报以变更（appType 2）发送；"
+        "海关已接受其清单时，须先撤销清单，撤销确认后变更自动发送。",
         "A list customs accepted and has not closed can be cancelled (CEB605/623); a released list can be returned "
-        "(CEB213/625). A new version of a declared order is not declared again (it carries the same numbers): to "
-        "correct one, cancel the list and submit the corrected order under a new order number.",
+        "(CEB213/625). When a declared order gets a new version: if customs holds no list of it (refused or "
+        "cancelled), the next declaration sends it as a change (appType 2); if customs accepted its list, cancel "
+        "the list first, and the change goes once customs confirms the cancellation.",
     ),
+    "order_changed": ("订单已变更", "The order changed"),
+    "declared_changed": (
+        "{c} 笔已申报订单的变更以 appType 2 发送。",
+        "{c} changed orders sent as changes (appType 2).",
+    ),
+    "declared_changes_waiting": (
+        "{w} 笔已申报订单有变更待处理（清单须先撤销或待海关回执，见各清单页面）。",
+        "{w} changed orders wait (their list must be cancelled first, or awaits customs; see each list's page).",
+    ),
+    "changed_version": ("新版本", "new version"),
+    "change_reason_default": ("订单变更，撤销后重新申报", "order changed; cancel to redeclare"),
+    "declare_change_now": ("立即申报变更", "Declare the change now"),
     "request_cancel": ("申请撤销", "Request cancellation"),
     "request_return": ("申请退货", "Request a return"),
     "change_requested_cancel": (

@@ -304,7 +304,9 @@ def declare_now(request: Request, p: Caller) -> Response:
     # orders held (by the tax rules before, or for risk review) are neither declared nor refused now
     waiting = out["held"] + out["held_for_review"] + out["refused_in_review"]
     n = out["orders"] - out["already_declared"] - out["refused"] - waiting
-    summary = json.dumps({"n": n, "r": out["refused"], "h": out["held_for_review"]})
+    summary = json.dumps(
+        {"n": n, "r": out["refused"], "h": out["held_for_review"], "c": out["changed"], "w": out["changes_waiting"]}
+    )
     return RedirectResponse(f"/declarations?declared={quote(summary)}", status_code=303)
 
 
