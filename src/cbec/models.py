@@ -3,6 +3,7 @@
 from cbec.accounts.models import IdempotencyRecord, PersonalDataAccess, UserAccount, UserSession
 from cbec.catalogue.models import Product
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
+from cbec.finance.models import FxReceipt, OrderMoney, Settlement, SettlementLine
 from cbec.intake.models import Document, InboxItem, IntakeRun
 from cbec.matching.models import MatchResult
 from cbec.orm import Base
@@ -19,16 +20,20 @@ __all__ = [
     "Document",
     "Enterprise",
     "EnterpriseRole",
+    "FxReceipt",
     "IdempotencyRecord",
     "InboxItem",
     "IntakeRun",
     "MatchResult",
+    "OrderMoney",
     "OutboxMessage",
     "PersonalDataAccess",
     "Product",
     "ReceiptLog",
     "RiskHit",
     "RiskTrace",
+    "Settlement",
+    "SettlementLine",
     "TaxAssessment",
     "UserAccount",
     "UserSession",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from cbec.customs.schemas import DeclareReport
 from cbec.customs.service import declaring
 from cbec.customs.transport import FolderTransport
 from cbec.errors import InvalidInput
+from cbec.finance import rules as finance_rules
+from cbec.finance import service as finance
 from cbec.intake import service as intake
 from cbec.intake.documents import ParseContext
 from cbec.matching import service as matching
@@ -102,6 +105,53 @@ def import_path(settings: Settings, path: Path, ctx: ParseContext, **kwargs: Any
             f"cannot read {path}: {exc.strerror}", f"无法读取 {path}：{exc.strerror}", field="path"
         ) from None
     return import_bytes(settings, data, ctx, filename=path.name, **kwargs)
+
+
+def import_money(
+    settings: Settings,
+    data: bytes,
+    *,
+    seller: str,
+    platform: str | None = None,
+    fmt: str = "auto",
+    filename: str = "",
+    channel: str = "cli",
+) -> dict[str, Any]:
+    """Keep a settlement, payout or receipts file (committed first), then read it (issue 17)."""
+    ctx = context_for(settings, seller, platform)
+    chosen = finance.money_format(fmt, data, filename)
+    with UnitOfWork(settings) as uow:
+        item = finance.keep(
+            uow.session, settings, data, seller=ctx.seller_code, fmt=chosen, filename=filename, channel=channel
+        )
+        uow.commit()
+    with UnitOfWork(settings) as uow:
+        report = finance.read(
+            uow.session, settings, item, seller=ctx.seller_code, platform=ctx.platform_code, fmt=chosen
+        )
+        uow.commit()
+    if report.failure is not None:
+        report.failure.inbox_id = item.id  # the raw file is kept: say where
+        raise report.failure
+    return report.as_dict()
+
+
+def reconcile(
+    settings: Settings,
+    seller: str,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    as_of: date | None = None,
+    overdue_days: int | None = None,
+) -> dict[str, Any]:
+    """Reconcile the seller's declared exports with its settlements and receipts, and store it."""
+    policy = finance_rules.Policy(overdue_days=overdue_days) if overdue_days is not None else None
+    with UnitOfWork(settings) as uow:
+        partners.get_enterprise(uow.session, seller)
+        out = finance.reconcile(uow.session, seller, start=start, end=end, as_of=as_of, policy=policy)
+        uow.commit()
+    return out.model_dump(mode="json")
 
 
 def status(settings: Settings, seller: str | None = None) -> dict[str, Any]:

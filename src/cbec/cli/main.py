@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cbec.cli import catalogue, customs, demo, intake, partners, report, risk, tax, web
+from cbec.cli import catalogue, customs, demo, finance, intake, partners, report, risk, tax, web
 from cbec.cli.common import set_root_data_dir
 from cbec.cli.generate import generate
 from cbec.cli.journey import journey_command
@@ -31,6 +31,7 @@ def root(
 app.add_typer(partners.app, name="partner")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(tax.app, name="tax")
+app.add_typer(finance.app, name="finance")
 app.add_typer(report.app, name="report")
 app.add_typer(risk.app, name="risk")
 app.add_typer(web.app, name="user")

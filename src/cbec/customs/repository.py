@@ -385,6 +385,40 @@ def count_receipts(session: Session, message_type: str) -> int:
     )
 
 
+def export_lists(
+    session: Session, seller_code: str, statuses: Sequence[str]
+) -> list[tuple[int, str, str, str, str, str, Any, str, datetime | None]]:
+    """The seller's export lists (CEB603) in these states with the first time each was released:
+    (id, ebpCode, orderNo, invtNo, status, tradeMode, goods value, currency, released at)."""
+    released = (
+        select(DeclarationEvent.declaration_id, func.min(DeclarationEvent.at).label("at"))
+        .where(DeclarationEvent.after == "released")
+        .group_by(DeclarationEvent.declaration_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Declaration.id,
+            Declaration.ebp_code,
+            Declaration.order_no,
+            Declaration.invt_no,
+            Declaration.status,
+            Declaration.trade_mode,
+            Declaration.total_value,
+            Declaration.currency,
+            released.c.at,
+        )
+        .outerjoin(released, released.c.declaration_id == Declaration.id)
+        .where(
+            Declaration.message_type == "CEB603",
+            Declaration.seller_code == seller_code,
+            Declaration.status.in_(statuses),
+        )
+        .order_by(Declaration.id)
+    )
+    return [tuple(r) for r in rows]
+
+
 def released_export_entities(session: Session, statuses: Sequence[str]) -> list[dict[str, Any]]:
     """The stored entities of export lists (CEB603) in these states."""
     return list(

@@ -171,6 +171,12 @@ def apply_receipt(current: State, return_status: int) -> Transition:
 
 #: a list customs has accepted and not closed can be cancelled (撤销, CEB605/623)
 CANCELLABLE = frozenset({State.STORED, State.REVIEW, State.CONCLUDED, State.RELEASED})
+#: lists whose goods customs let go (or is about to): the money the finance area reconciles. A
+#: refused or cancelled list sold nothing across the border; a returned one keeps its history
+MONEY_STATES = frozenset(
+    {State.STORED, State.REVIEW, State.INSPECTION, State.CONCLUDED, State.RELEASED, State.CLOSED,
+     State.CANCEL_REQUESTED, State.RETURN_REQUESTED, State.RETURNED}
+)  # fmt: skip
 #: a released list can be returned (退货, CEB213/625)
 RETURNABLE = frozenset({State.RELEASED, State.CONCLUDED, State.CLOSED})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -135,6 +135,22 @@ class DeclarationRead(BaseModel):
     return_info: str
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredList:
+    """A list customs accepted, as the finance area reconciles it: its order, the goods value
+    declared (in the customs currency code) and the day it was released (China's calendar)."""
+
+    id: int
+    ebp_code: str
+    order_no: str
+    invt_no: str
+    status: str
+    trade_mode: str
+    total_value: Decimal | None
+    currency: str  # customs currency code, e.g. 502
+    released_on: date | None
 
 
 class DeclarationPage(BaseModel):

@@ -189,6 +189,44 @@ def accept(
     )
 
 
+def keep_raw(
+    session: Session,
+    settings: Settings,
+    data: bytes,
+    *,
+    seller_code: str,
+    sender_code: str,
+    format_name: str,
+    filename: str = "",
+    channel: str = "cli",
+) -> InboxItem:
+    """Keep a submission another area reads (a settlement, a receipts ledger) exactly as received,
+    in the same inbox as orders. Does not commit; the edge commits it before reading."""
+    digest, _ = blobs.put(settings.inbox_dir, data)
+    return repository.add_inbox_item(
+        session,
+        sender_code=sender_code or seller_code,
+        seller_code=seller_code,
+        format=format_name[:30],
+        filename=Path(filename).name[:255],
+        sha256=digest,
+        size=len(data),
+        channel=channel,
+    )
+
+
+def raw_bytes(settings: Settings, item: InboxItem) -> bytes:
+    """The bytes of a kept submission."""
+    return blobs.get(settings.inbox_dir, item.sha256)
+
+
+def record_run(
+    session: Session, inbox_id: int, *, status: str, stats: dict[str, Any], errors: list[dict[str, Any]]
+) -> None:
+    """What reading a kept submission gave (the submissions page shows it)."""
+    repository.add_intake_run(session, inbox_id=inbox_id, status=status, stats=stats, errors=errors[:1000])
+
+
 def process(
     session: Session,
     settings: Settings,

@@ -5,6 +5,7 @@ masked unless the caller opened it (a recorded use case of its own)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -12,13 +13,14 @@ from cbec.accounts.rules import mask_personal, mask_xml
 from cbec.ceb.messages.excerpt import entity_excerpt
 from cbec.customs import repository
 from cbec.customs.models import Declaration
-from cbec.customs.rules import CHANGE_TEXT, FINAL, LIST_MESSAGES, change_route, latest_lists
+from cbec.customs.rules import CHANGE_TEXT, FINAL, LIST_MESSAGES, MONEY_STATES, change_route, latest_lists
 from cbec.customs.schemas import (
     ChangeRead,
     DeclarationDetailRead,
     DeclarationEventRead,
     DeclarationPage,
     DeclarationRead,
+    DeclaredList,
     OutboxMessageRead,
     TimelineEntryRead,
     TimelineEventRead,
@@ -73,6 +75,8 @@ def timeline(session: Session, ref: str, scope: frozenset[str] | None = None) ->
     )
 
 
+CHINA = ZoneInfo("Asia/Shanghai")
+
 #: the list states in which goods have left: released, and what follows release
 RELEASED = ("released", "concluded", "closed")
 
@@ -90,6 +94,19 @@ def released_export_lines(session: Session) -> list[ReleasedLine]:
         )
         for entity in repository.released_export_entities(session, RELEASED)
         for line in entity["lines"]
+    ]
+
+
+def declared_exports(session: Session, seller_code: str) -> list[DeclaredList]:
+    """The seller's export lists customs accepted and did not cancel or refuse (stored, released,
+    concluded, closed, returned or under a request), each with the day it was released (China's
+    calendar), for the finance area to reconcile money against."""
+    statuses = [s.value for s in MONEY_STATES]
+    return [
+        DeclaredList(i, ebp, order_no, invt, status, mode, value, currency, at.astimezone(CHINA).date() if at else None)
+        for i, ebp, order_no, invt, status, mode, value, currency, at in repository.export_lists(
+            session, seller_code, statuses
+        )
     ]
 
 
