@@ -126,7 +126,7 @@ def import_money(
         )
         uow.commit()
     with UnitOfWork(settings) as uow:
-        report = finance.read(
+        report = finance.read_money_file(
             uow.session, settings, item, seller=ctx.seller_code, platform=ctx.platform_code, fmt=chosen
         )
         uow.commit()

@@ -1,0 +1,24 @@
+"""The finance area's use cases (issue 17), one module each:
+
+* ``money_files`` — settlement, payout and receipts files kept raw, then read;
+* ``reconciling`` — declared exports against settlements and receipts, stored per order;
+* ``read``        — the list bridge, the orders' money and the page's figures.
+
+Money came after the goods; none of these commit (the edge's unit of work does).
+"""
+
+from cbec.finance.service.money_files import keep, money_format, read_money_file
+from cbec.finance.service.read import list_money, order_money_read, orders_money
+from cbec.finance.service.reconciling import declared_orders, quote_read, reconcile
+
+__all__ = [
+    "declared_orders",
+    "keep",
+    "list_money",
+    "money_format",
+    "order_money_read",
+    "orders_money",
+    "quote_read",
+    "read_money_file",
+    "reconcile",
+]
