@@ -105,6 +105,11 @@ def _b_catalogue_file(w: World) -> dict[str, Any]:
     }
 
 
+def _b_money_file(w: World) -> dict[str, Any]:
+    receipts = b"provider,txn_id,value_date,currency,gross,fee,net\nPingPong,T-B-1,2026-11-02,USD,10.00,0.10,9.90\n"
+    return {"files": {"file": ("receipts.csv", receipts, "text/csv")}, "data": {"seller": B_CODE}}
+
+
 _NEW_USER = {"username": "mallory", "password": "mallory-pass-2026", "role": "seller", "enterprise_code": B_CODE}
 _NEW_ENTERPRISE = {"code": "91110000MA01TEST0X", "name": "测试企业", "roles": ["ebc"]}
 
@@ -198,6 +203,12 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("POST", "/api/v1/catalogue/import", SUBMIT, 403, 403, body=_b_catalogue_file),
         Route("GET", "/api/v1/journey", LIST, 404, 403, body=lambda w: {"params": {"q": "SO-B-0001"}}),
         Route("GET", "/api/v1/hs/search", REFERENCE, 200, 200, body=lambda w: {"params": {"q": "mug"}}),
+        # a seller's settlements, receipts and their reconciliation are its own
+        Route("POST", "/api/v1/finance/files", SUBMIT, 403, 403, body=_b_money_file),
+        Route("POST", "/api/v1/finance/reconcile", SUBMIT, 403, 403, body=lambda w: {"json": {"seller": B_CODE}}),
+        Route("GET", "/api/v1/finance", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
+        Route("GET", "/api/v1/finance/lists/{list_id}", RECORD, 404, 403),
+        Route("GET", "/api/v1/finance/report.xlsx", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
         # --- the web UI -------------------------------------------------------------------------
         Route("GET", "/login", PUBLIC, 200, 200),
         Route(
@@ -270,6 +281,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("GET", "/profile", SELF, 200, 200),
         Route("POST", "/profile/platform", SELF, 200, 403, body=lambda w: {"data": {"platform": PLATFORM.code}}),
         Route("GET", "/catalogue", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
+        Route("GET", "/finance", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
+        Route("POST", "/finance/upload", SUBMIT, 403, 403, body=_b_money_file),
+        Route("POST", "/finance/reconcile", SUBMIT, 403, 403, body=lambda w: {"data": {"seller": B_CODE}}),
+        Route("GET", "/finance/lists/{list_id}", RECORD, 404, 403),
         Route(
             "POST",
             "/catalogue/confirm",
@@ -388,6 +403,7 @@ def _path_values(world: World, tag: str, declaration: str = "list") -> dict[str,
     ids = world.ids[tag]
     return {
         "declaration_id": ids[declaration],
+        "list_id": ids["list"],
         "doc_id": ids["document"],
         "inbox_id": ids["inbox"],
         "result_id": ids["match"],

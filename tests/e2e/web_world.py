@@ -185,6 +185,9 @@ def build_world(root: Path) -> World:
             )
             uow.commit()
 
+    for seller in (SELLER, SELLER_B):  # each seller's money reconciled (no settlements yet: 未收汇)
+        pipeline.reconcile(settings, seller.code)
+
     # the ids of each seller's resources, read as the operator sees them
     admin = world.client()
     admin.post("/login", data={"username": "operator", "password": PASSWORDS["operator"]})

@@ -143,13 +143,14 @@ def _error(where: str, row: int, name: str, zh: str, en: str) -> FieldError:
     return FieldError("invalid", name, zh, en, document=where, line=row)
 
 
-def _rows(data: bytes, delimiter: str) -> list[dict[str, str]]:
+def _rows(data: bytes, delimiter: str) -> tuple[list[str], list[dict[str, str]]]:
+    """The header (lower-cased) and the rows of a delimited file."""
     text = decode_text(data)
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     if not reader.fieldnames:
         raise InvalidInput("the file is empty", "文件为空", field="file")
     reader.fieldnames = [h.strip().lower() for h in reader.fieldnames]
-    return [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
+    return list(reader.fieldnames), [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
 
 
 def _require(headers: Iterable[str], needed: tuple[str, ...], what_en: str, what_zh: str) -> None:
@@ -176,8 +177,8 @@ _AMAZON_NEEDED = ("settlement-id", "total-amount", "deposit-date", "currency", "
 def parse_amazon_settlement(data: bytes, filename: str = "") -> Parsed:
     """A Settlement V2 flat file: one settlement (its header row first), or several one after the
     other, each starting with its own header row."""
-    rows = _rows(data, "\t")
-    _require(rows[0].keys() if rows else (), _AMAZON_NEEDED, "an Amazon settlement report (V2)", "亚马逊结算报告（V2）")
+    headers, rows = _rows(data, "\t")
+    _require(headers, _AMAZON_NEEDED, "an Amazon settlement report (V2)", "亚马逊结算报告（V2）")
     out = Parsed(MoneyFormat.AMAZON_SETTLEMENT, rows=len(rows))
     current: SettlementIn | None = None
     bad: set[str] = set()
@@ -315,9 +316,9 @@ SHOPIFY_TRANSACTIONS = (
 def parse_shopify_transactions(data: bytes, filename: str = "", store: str = "shopify") -> Parsed:
     """Shopify's payment transactions export: one settlement per ``Payout ID`` (transactions not
     paid out yet are reported and left for a later file)."""
-    rows = _rows(data, ",")
+    headers, rows = _rows(data, ",")
     _require(
-        rows[0].keys() if rows else (),
+        headers,
         SHOPIFY_TRANSACTIONS,
         "a Shopify payment transactions export",
         "Shopify 支付交易导出",
@@ -377,8 +378,8 @@ SHOPIFY_PAYOUTS = ("payout date", "status", "total", "currency")
 
 def parse_shopify_payouts(data: bytes, filename: str = "") -> Parsed:
     """Shopify's payouts summary: each payout's total, to check against its transactions."""
-    rows = _rows(data, ",")
-    _require(rows[0].keys() if rows else (), SHOPIFY_PAYOUTS, "a Shopify payouts export", "Shopify 结算导出")
+    headers, rows = _rows(data, ",")
+    _require(headers, SHOPIFY_PAYOUTS, "a Shopify payouts export", "Shopify 结算导出")
     out = Parsed(MoneyFormat.SHOPIFY_PAYOUTS, rows=len(rows))
     for n, r in enumerate(rows, start=2):
         # the export names a payout by its date (variants add a bank reference); one payout a day
@@ -418,9 +419,10 @@ def parse_receipts(data: bytes, filename: str = "") -> Parsed:
         rows = [
             {str(k).lower(): "" if v is None else str(v) for k, v in i.items()} for i in items if isinstance(i, dict)
         ]
+        headers = list(rows[0]) if rows else list(_RECEIPT_NEEDED)  # an empty list is no receipt, not a wrong file
     else:
-        rows = _rows(data, ",")
-    _require(rows[0].keys() if rows else (), _RECEIPT_NEEDED, "a receipts ledger (收汇流水)", "收汇流水")
+        headers, rows = _rows(data, ",")
+    _require(headers, _RECEIPT_NEEDED, "a receipts ledger (收汇流水)", "收汇流水")
     out = Parsed(MoneyFormat.RECEIPTS, rows=len(rows))
     for n, r in enumerate(rows, start=2):
         receipt = _receipt(r, n, f"{filename or 'receipts'} txn_id={r.get('txn_id', '')}", out.errors)

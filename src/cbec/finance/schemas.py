@@ -125,6 +125,9 @@ class ListMoneyRead(BaseModel):
     order: OrderMoneyRead
     rows: list[SettlementRowRead]
     quote: QuoteRead | None
+    #: the declared value and what was received, in CNY at ``quote`` (None: no rate)
+    declared_cny: Decimal | None = None
+    received_cny: Decimal | None = None
 
 
 class MonthRead(BaseModel):
@@ -139,3 +142,25 @@ class AgeingRead(BaseModel):
     lists: int
     value: Decimal
     currency: str
+
+
+class BridgeStep(BaseModel):
+    """One step of the bridge from the declared value to the money received (a waterfall)."""
+
+    key: str
+    amount: Decimal
+    total: bool = False  # a subtotal bar (declared, net settled, received) rather than a step
+
+
+class FinancePageRead(BaseModel):
+    seller: str
+    currency: str | None  # the currency the charts show (the one with the most declared value)
+    currencies: list[str]
+    as_of: date | None  # the last reconciliation's day (None: never reconciled)
+    months: list[MonthRead]
+    bridge: list[BridgeStep]
+    ageing: list[AgeingRead]
+    by_status: dict[str, int]
+    orders: list[OrderMoneyRead]
+    orders_total: int
+    quote: QuoteRead | None

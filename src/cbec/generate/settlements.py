@@ -75,7 +75,12 @@ def _row(**values: object) -> dict[str, str]:
 
 
 def amazon_settlements(
-    orders: Sequence[SoldOrder], *, seed: int = 17, period_days: int = 14, cny_rate: Decimal = Decimal("7.1")
+    orders: Sequence[SoldOrder],
+    *,
+    seed: int = 17,
+    period_days: int = 14,
+    cny_rate: Decimal = Decimal("7.1"),
+    subscription: Decimal = Decimal("39.99"),
 ) -> Money:
     """Settlement V2 files and the receipts of their payouts for ``orders`` (module notes)."""
     if not orders:
@@ -98,7 +103,7 @@ def amazon_settlements(
         start = first + timedelta(days=window * period_days)
         end = start + timedelta(days=period_days - 1)
         sid = f"{(seed * 7919 + window) % 10**8:08d}{len(out.settlement_ids):03d}"
-        rows = order_rows + _account_rows(order_rows, currency, start, months)
+        rows = order_rows + _account_rows(order_rows, currency, start, months, subscription)
         total = sum((Decimal(r["amount"]) for r in rows), Decimal(0))
         deposit = end + timedelta(days=2)
         header = _row(
@@ -175,7 +180,7 @@ def _refund_rows(o: SoldOrder, posted: date) -> list[dict[str, str]]:
 
 
 def _account_rows(
-    rows: list[dict[str, str]], currency: str, start: date, months: set[tuple[str, int, int]]
+    rows: list[dict[str, str]], currency: str, start: date, months: set[tuple[str, int, int]], subscription: Decimal
 ) -> list[dict[str, str]]:
     principal = sum(
         (
@@ -192,11 +197,11 @@ def _account_rows(
         _row(transaction_type="ServiceFee", amount_type="Cost of Advertising", amount_description="TransactionTotalAmount",
              amount=-_c(principal * Decimal("0.02")), posted_date=posted),
     ]  # fmt: skip
-    if (currency, start.year, start.month) not in months:
+    if subscription and (currency, start.year, start.month) not in months:
         months.add((currency, start.year, start.month))
         out.append(
             _row(transaction_type="other-transaction", amount_type="other-transaction", amount_description="Subscription Fee",
-                 amount=Decimal("-39.99"), posted_date=posted)
+                 amount=-subscription, posted_date=posted)
         )  # fmt: skip
     return out
 

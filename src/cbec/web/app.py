@@ -12,11 +12,23 @@ from fastapi.staticfiles import StaticFiles
 from cbec import __version__
 from cbec.config import Settings, get_settings
 from cbec.web import errors
-from cbec.web.api import admin, catalogue, changes, declarations, documents, journey, others, submissions, tax_imports
+from cbec.web.api import (
+    admin,
+    catalogue,
+    changes,
+    declarations,
+    documents,
+    finance,
+    journey,
+    others,
+    submissions,
+    tax_imports,
+)
 from cbec.web.ratelimit import RateLimiter
 from cbec.web.ui import catalogue as catalogue_pages
 from cbec.web.ui import changes as change_pages
 from cbec.web.ui import documents as document_pages
+from cbec.web.ui import finance as finance_pages
 from cbec.web.ui import journey as journey_pages
 from cbec.web.ui import pages
 from cbec.web.ui import profile as profile_pages
@@ -57,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         journey.router,
         submissions.router,
         tax_imports.router,
+        finance.router,
     ):
         app.include_router(router, prefix="/api/v1")
     for page_router in (
@@ -67,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         document_pages.router,
         journey_pages.router,
         submission_pages.router,
+        finance_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")

@@ -8,11 +8,15 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from sqlalchemy.orm import Session
 
 from cbec.accounts import service as accounts
 from cbec.accounts.rules import Forbidden, Principal, Unauthenticated
 from cbec.config import Settings
+from cbec.errors import InvalidInput
 from cbec.kit.paging import PageRequest
+from cbec.partners import service as partners
+from cbec.partners.rules import Role
 from cbec.unit_of_work import UnitOfWork
 from cbec.web.ratelimit import RateLimiter
 
@@ -103,3 +107,22 @@ Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 #: a short code in a query (message type, status, state, kind …)
 Str20 = Annotated[str | None, Query(max_length=20)]
+
+
+def own_seller(session: Session, p: Principal, seller: str | None, *, what_en: str, what_zh: str) -> str:
+    """Whose data a seller's page or endpoint works on: the caller's own (a seller), or the seller
+    the operator names (``seller=CODE``); anyone else is refused, saying ``what`` they asked for."""
+    if p.is_admin:
+        if not seller:
+            raise InvalidInput(
+                f"name the seller whose {what_en} to open (seller=CODE)",
+                f"请指定要查看{what_zh}的电商企业（seller=代码）",
+                field="seller",
+            )
+        partners.require_role(session, seller, Role.EBC)
+        return seller
+    if p.enterprise_code and "ebc" in p.enterprise_roles:
+        if seller and seller != p.enterprise_code:
+            raise Forbidden(f"a seller sees its own {what_en} only", f"电商企业只能查看自己的{what_zh}", field="seller")
+        return p.enterprise_code
+    raise Forbidden(f"only a seller has {what_en}", f"只有电商企业有{what_zh}", field="role")

@@ -8,8 +8,8 @@ Money came after the goods; none of these commit (the edge's unit of work does).
 """
 
 from cbec.finance.service.money_files import keep, money_format, read_money_file
-from cbec.finance.service.read import list_money, order_money_read, orders_money
-from cbec.finance.service.reconciling import declared_orders, quote_read, reconcile
+from cbec.finance.service.read import list_money, order_money_read, orders_money, page_figures
+from cbec.finance.service.reconciling import declared_orders, quote_read, reconcile, reconcile_workbook
 
 __all__ = [
     "declared_orders",
@@ -18,7 +18,9 @@ __all__ = [
     "money_format",
     "order_money_read",
     "orders_money",
+    "page_figures",
     "quote_read",
     "read_money_file",
     "reconcile",
+    "reconcile_workbook",
 ]

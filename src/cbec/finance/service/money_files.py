@@ -1,6 +1,8 @@
 """Money files in (issue 17, part 1): kept raw first, then read into settlements and receipts.
 None of these commit."""
 
+from __future__ import annotations
+
 from decimal import Decimal
 from typing import Any
 

@@ -2,6 +2,8 @@
 exports, settlements and receipts; each order's figures stored, the period reported. Does not
 commit."""
 
+from __future__ import annotations
+
 from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,10 +19,12 @@ from cbec.finance.models import FxReceipt
 from cbec.finance.rates import Quote, cny_quote
 from cbec.finance.schemas import (
     CurrencyTotals,
+    OrderMoneyRead,
     QuoteRead,
     ReconcileReport,
     UnmatchedRead,
 )
+from cbec.finance.workbook import workbook
 from cbec.kit.codes import code_lists
 
 MAX_UNMATCHED = 500
@@ -65,6 +69,29 @@ def reconcile(
     """Reconcile every declared export order of the seller against its settlements and receipts,
     store each order's figures (replacing the last run), and report the period's."""
     as_of = as_of or datetime.now(UTC).date()
+    result, settlements, receipts = run(session, seller, as_of, policy)
+    repository.replace_order_money(session, seller, [_money_row(seller, m, as_of) for m in result.orders])
+    return _report(seller, result, start, end, as_of, settlements, receipts)
+
+
+def reconcile_workbook(
+    session: Session, seller: str, *, start: date | None = None, end: date | None = None, as_of: date | None = None
+) -> bytes:
+    """The period's reconciliation as an XLSX workbook (computed, nothing stored)."""
+    as_of = as_of or datetime.now(UTC).date()
+    result, settlements, receipts = run(session, seller, as_of, None)
+    report = _report(seller, result, start, end, as_of, settlements, receipts)
+    orders = [_money_read(seller, m, as_of) for m in result.orders if _in_period(m, start, end)]
+    return workbook(report, orders)
+
+
+def _money_read(seller: str, m: r.OrderMoney, as_of: date) -> OrderMoneyRead:
+    row = _money_row(seller, m, as_of)
+    return OrderMoneyRead(**{k: v for k, v in row.items() if k in OrderMoneyRead.model_fields}, bridge=dict(m.bridge))
+
+
+def run(session: Session, seller: str, as_of: date, policy: r.Policy | None) -> tuple[r.Reconciled, int, int]:
+    """The pure reconciliation over what is stored: (result, settlements, receipts)."""
     orders = declared_orders(session, seller)
     settlements = repository.settlements_of(session, seller)
     rows = [
@@ -77,8 +104,7 @@ def reconcile(
     ]
     receipts = repository.receipts_of(session, seller)
     result = r.reconcile(orders, rows, payouts, [_receipt_row(x) for x in receipts], as_of=as_of, policy=policy)
-    repository.replace_order_money(session, seller, [_money_row(seller, m, as_of) for m in result.orders])
-    return _report(seller, result, start, end, as_of, len(settlements), len(receipts))
+    return result, len(settlements), len(receipts)
 
 
 def _receipt_row(x: FxReceipt) -> r.ReceiptRow:

@@ -14,15 +14,13 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from cbec.accounts.rules import Forbidden, Principal
+from cbec.accounts.rules import Principal
 from cbec.catalogue import service as catalogue
 from cbec.catalogue.rules import parse_state
 from cbec.catalogue.schemas import CatalogueImportRead, DecisionRead, HsHit, ProductFilter, ProductPage
 from cbec.errors import InvalidInput
 from cbec.matching import service as matching
-from cbec.partners import service as partners
-from cbec.partners.rules import Role
-from cbec.web.deps import Caller, Paging, Uow
+from cbec.web.deps import Caller, Paging, Uow, own_seller
 
 router = APIRouter(tags=["catalogue 商品备案"])
 
@@ -32,22 +30,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 
 def catalogue_seller(session: Session, p: Principal, seller: str | None) -> str:
     """Whose catalogue: the caller's own (a seller), or the one the operator names."""
-    if p.is_admin:
-        if not seller:
-            raise InvalidInput(
-                "name the seller whose catalogue to open (seller=CODE)",
-                "请指定要查看商品备案的电商企业（seller=代码）",
-                field="seller",
-            )
-        partners.require_role(session, seller, Role.EBC)
-        return seller
-    if p.enterprise_code and "ebc" in p.enterprise_roles:
-        if seller and seller != p.enterprise_code:
-            raise Forbidden(
-                "a seller works on its own catalogue only", "电商企业只能维护自己的商品备案", field="seller"
-            )
-        return p.enterprise_code
-    raise Forbidden("only a seller keeps a catalogue", "只有电商企业维护商品备案", field="role")
+    return own_seller(session, p, seller, what_en="catalogue", what_zh="商品备案")
 
 
 def product_filter(

@@ -55,7 +55,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-def _lang(request: Request, p: Principal | None = None) -> str:
+def lang_of(request: Request, p: Principal | None = None) -> str:
     if p is not None and p.kind == "user":
         return p.language
     lang = request.cookies.get(LANG_COOKIE, "zh")
@@ -80,7 +80,7 @@ def _when(value: Any) -> str:
 def render(
     request: Request, name: str, p: Principal | None, status: int = 200, lang: str | None = None, **context: Any
 ) -> HTMLResponse:
-    lang = lang or _lang(request, p)
+    lang = lang or lang_of(request, p)
     countries = code_lists().countries
 
     def country(code: str) -> str:
@@ -214,7 +214,7 @@ def dashboard(
     today = datetime.now(BEIJING).date()
     start, end = statistics.period(date_from, date_to, today=today)
     figures = statistics.dashboard(uow.session, p.scope(), start, end, today=today)
-    lang = _lang(request, p)
+    lang = lang_of(request, p)
     labels = {s.value: status_label(s.value, lang) for s in State} | {
         k: status_label(k, lang) for k in ("matched", "unmatched", "held")
     }
