@@ -115,6 +115,20 @@ def test_settlements_and_receipts_reconcile_to_the_declared_orders(matched, tmp_
     shares = sum(detail.order.bridge.get(c, Decimal(0)) for c in ("storage", "advertising", "account"))
     assert own + shares == detail.order.net_settled  # its own rows plus its share of account charges
 
+    # the period's workbook: the §2 figures per currency with CNY at the rate shown, every order
+    import openpyxl
+
+    with UnitOfWork(matched) as uow:
+        data = finance.reconcile_workbook(uow.session, SELLER.code, as_of=as_of)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["汇总 Summary", "订单 Orders", "未对上 Unmatched", "说明 Definitions"]
+    summary = {row[0]: row[1:] for row in book["汇总 Summary"].iter_rows(values_only=True) if row and row[0]}
+    assert Decimal(str(summary["deposits"][0])) == deposits
+    assert Decimal(str(summary["deposits"][1])) == (deposits * Decimal("7.1234")).quantize(Decimal("0.01"))
+    assert Decimal(str(summary["restored_gross"][0])) == f["restored_gross"]
+    assert book["订单 Orders"].max_row == 151
+    assert any("汇发〔2020〕11号" in str(r[1]) for r in book["说明 Definitions"].iter_rows(values_only=True))
+
 
 def test_a_settlement_that_does_not_add_up_is_kept_raw_and_refused_with_both_figures(matched) -> None:  # noqa: F811
     orders = _released(matched)

@@ -87,7 +87,8 @@ def reconcile_workbook(
 
 def _money_read(seller: str, m: r.OrderMoney, as_of: date) -> OrderMoneyRead:
     row = _money_row(seller, m, as_of)
-    return OrderMoneyRead(**{k: v for k, v in row.items() if k in OrderMoneyRead.model_fields}, bridge=dict(m.bridge))
+    fields = {k: v for k, v in row.items() if k in OrderMoneyRead.model_fields and k != "bridge"}
+    return OrderMoneyRead(**fields, bridge=dict(m.bridge))
 
 
 def run(session: Session, seller: str, as_of: date, policy: r.Policy | None) -> tuple[r.Reconciled, int, int]:
