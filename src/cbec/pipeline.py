@@ -154,6 +154,13 @@ def reconcile(
     return out.model_dump(mode="json")
 
 
+def prequalify(settings: Settings, seller: str, *, as_of: date | None = None) -> dict[str, Any]:
+    """The seller's financing pre-qualification, sealed (read only: nothing is stored)."""
+    with UnitOfWork(settings) as uow:
+        partners.require_role(uow.session, seller, Role.EBC)
+        return finance.prequalification(uow.session, settings, seller, as_of=as_of)
+
+
 def status(settings: Settings, seller: str | None = None) -> dict[str, Any]:
     with UnitOfWork(settings) as uow:
         return {

@@ -110,5 +110,15 @@ def test_finance_reconcile_after_an_amazon_report_and_its_settlements(registered
     assert f["principal"] == item_prices == f["declared"]
     assert f["deposits"] == deposits
     assert r["unmatched_count"] == 0 and sum(r["by_status"].values()) == 40
+    # the financing pre-qualification, signed; a bank checks it, and a changed package fails
+    package = tmp_path / "prequalification.json"
+    sealed = cbec(registered, "finance", "prequalify", "--seller", SELLER, "--out", str(package))
+    assert Decimal(sealed["package"]["score"]) > 0 and sealed["algorithm"] == "Ed25519"
+    assert cbec(registered, "finance", "verify", str(package))["valid"] is True
+    changed = json.loads(package.read_text(encoding="utf-8"))
+    changed["package"]["score"] = "100.0"
+    package.write_text(json.dumps(changed), encoding="utf-8")
+    refused = cbec(registered, "finance", "verify", str(package), ok=False)
+    assert refused["field"] == "signature" and "签名" in refused["message_zh"]
     bad = cbec(registered, "finance", "import", str(report), "--seller", SELLER, ok=False)
     assert bad["field"] == "format" and "--format" in bad["message_en"]

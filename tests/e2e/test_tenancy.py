@@ -209,6 +209,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("GET", "/api/v1/finance", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
         Route("GET", "/api/v1/finance/lists/{list_id}", RECORD, 404, 403),
         Route("GET", "/api/v1/finance/report.xlsx", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
+        Route(
+            "GET", "/api/v1/finance/prequalification", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}
+        ),
         # --- the web UI -------------------------------------------------------------------------
         Route("GET", "/login", PUBLIC, 200, 200),
         Route(

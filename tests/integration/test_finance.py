@@ -8,7 +8,7 @@ import csv
 import io
 from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -101,7 +101,8 @@ def test_settlements_and_receipts_reconcile_to_the_declared_orders(matched, tmp_
     assert f["restored_gross"] == f["received_net"] - f["fulfilment"] - f["storage"] - f["logistics"] - f["tax"]
     quote = usd["quote"]  # the CNY figures say their rate, its own date and its source
     assert quote == {"currency": "USD", "rate": "7.1234", "date": "2020-01-01", "source": "customs monthly rate (test)"}
-    assert Decimal(str(usd["cny"]["deposits"])) == (deposits * Decimal(quote["rate"])).quantize(Decimal("0.01"))
+    cny_deposits = (deposits * Decimal(quote["rate"])).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert Decimal(str(usd["cny"]["deposits"])) == cny_deposits
 
     with UnitOfWork(matched) as uow:
         assert uow.session.scalar(select(func.count()).select_from(OrderMoney)) == 150
@@ -124,10 +125,26 @@ def test_settlements_and_receipts_reconcile_to_the_declared_orders(matched, tmp_
     assert book.sheetnames == ["汇总 Summary", "订单 Orders", "未对上 Unmatched", "说明 Definitions"]
     summary = {row[0]: row[1:] for row in book["汇总 Summary"].iter_rows(values_only=True) if row and row[0]}
     assert Decimal(str(summary["deposits"][0])) == deposits
-    assert Decimal(str(summary["deposits"][1])) == (deposits * Decimal("7.1234")).quantize(Decimal("0.01"))
+    assert Decimal(str(summary["deposits"][1])) == cny_deposits
     assert Decimal(str(summary["restored_gross"][0])) == f["restored_gross"]
     assert book["订单 Orders"].max_row == 151
     assert any("汇发〔2020〕11号" in str(r[1]) for r in book["说明 Definitions"].iter_rows(values_only=True))
+
+    # the financing pre-qualification from the same verified history, sealed by the platform
+    from cbec.kit import seal
+
+    sealed = pipeline.prequalify(matched, SELLER.code, as_of=as_of)
+    package = seal.verify(sealed)
+    factors = {f["factor"]: f for f in package["factors"]}
+    assert Decimal(package["score"]) > 0 and factors["received_ratio"]["score"] == "1.0000"
+    assert package["history_cny"]["lists_declared"] == 150 and package["rates"]["USD"]["rate"] == "7.1234"
+    history = package["history_cny"]
+    # each order's principal converted to the fen (half up), then added: 150 × 178.09
+    one = (Decimal("25.00") * Decimal("7.1234")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert Decimal(history["settled_principal"]) == one * 150 == Decimal("26713.50")
+    sealed["package"]["suggested_limit_cny"] = "9999999.00"
+    with pytest.raises(Exception, match="changed after signing"):
+        seal.verify(sealed)
 
 
 def test_a_settlement_that_does_not_add_up_is_kept_raw_and_refused_with_both_figures(matched) -> None:  # noqa: F811

@@ -3,6 +3,7 @@ with the money received out (收汇对账, issue 17). Thin: the pipeline does th
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -133,5 +134,72 @@ def reconcile(
                 console.print(
                     f"  [yellow]~[/] {u['kind']} {u['reference']} {u['amount']} {u['currency']}: {u['reason_zh']} / {u['reason_en']}"
                 )
+
+    run(json_out, action, render)
+
+
+@app.command("prequalify")
+def prequalify(
+    seller: Seller,
+    out: Annotated[Path | None, typer.Option("--out", help="write the signed package to this file / 输出文件")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="the day the history is counted to (default today)")
+    ] = None,
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Financing pre-qualification: a transparent score and a suggested limit, as a data package
+    signed by the platform (not a lending decision). / 融资预审数据包（预审参考，非授信决定）。"""
+    settings = settings_for(data_dir)
+
+    def action() -> dict[str, Any]:
+        ensure_database(settings)
+        sealed = pipeline.prequalify(settings, seller, as_of=_day(as_of, "as-of"))
+        if out is not None:
+            out.write_text(json.dumps(sealed, ensure_ascii=False, indent=2), encoding="utf-8")
+        return sealed
+
+    def render(s: dict[str, Any]) -> None:
+        p = s["package"]
+        console.print(
+            f"score 评分 {p['score']} / 100, suggested limit 建议额度 CNY {p['suggested_limit_cny']} — {p['not_a_lending_decision']}"
+        )
+        table = Table()
+        for col in ("factor 因素", "value 值", "score 得分", "weight 权重", "contribution 贡献"):
+            table.add_column(col)
+        for f in p["factors"]:
+            table.add_row(f["factor"], str(f["value"]), f["score"], f["weight"], f["contribution"])
+        console.print(table)
+        if out is not None:
+            console.print(f"signed package 已签名数据包: {out}")
+
+    run(json_out, action, render)
+
+
+@app.command("verify")
+def verify(
+    path: Annotated[Path, typer.Argument(help="a signed data package / 已签名数据包", show_default=False)],
+    public_key: Annotated[Path | None, typer.Option(help="the platform's public key (PEM) to trust / 平台公钥")] = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Check a data package's signature (a bank runs this with the platform's public key). / 验证数据包签名。"""
+    from cbec.kit import seal
+
+    def action() -> dict[str, Any]:
+        try:
+            sealed = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"cannot read {path}: {exc}", f"无法读取 {path}：{exc}", field="path") from None
+        trusted = public_key.read_bytes() if public_key else None
+        package = seal.verify(sealed, trusted)
+        return {
+            "valid": True,
+            "seller": package.get("seller"),
+            "score": package.get("score"),
+            "as_of": package.get("as_of"),
+        }
+
+    def render(r: dict[str, Any]) -> None:
+        console.print(f"[green]✓[/] signature valid 签名有效: {r['seller']} score {r['score']} as of {r['as_of']}")
 
     run(json_out, action, render)

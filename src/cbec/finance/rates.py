@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -45,7 +45,8 @@ class Quote:
     source: str
 
     def to_cny(self, value: Decimal) -> Decimal:
-        return (value * self.cny_per_unit).quantize(Decimal("0.01"))
+        """``value`` in CNY to the fen, rounded half up (四舍五入)."""
+        return (value * self.cny_per_unit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     def as_dict(self) -> dict[str, str]:
         return {

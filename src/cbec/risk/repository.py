@@ -98,3 +98,15 @@ def hits_for_order(session: Session, scope: Scope, order_no: str) -> Sequence[Ri
     if cond is not None:
         stmt = stmt.where(cond)
     return session.scalars(stmt.order_by(RiskHit.id)).all()
+
+
+def refused_hits_since(session: Session, seller_code: str, since: datetime) -> int:
+    """Hits of the seller a reviewer refused since ``since``."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(RiskHit)
+            .where(RiskHit.seller_code == seller_code, RiskHit.status == "refused", RiskHit.created_at >= since)
+        )
+        or 0
+    )

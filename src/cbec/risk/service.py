@@ -265,3 +265,9 @@ def decide(
 def hits_for_order(session: Session, scope: frozenset[str] | None, order_no: str) -> list[RiskHitRead]:
     """The risk hits of an order, in the scope, oldest first."""
     return [hit_read(h) for h in repository.hits_for_order(session, scope, order_no)]
+
+
+def refused_hits_since(session: Session, seller_code: str, since: datetime) -> int:
+    """How many of the seller's orders a reviewer refused on a risk hit since ``since`` (credit
+    and financing read it)."""
+    return repository.refused_hits_since(session, seller_code, since)

@@ -2,12 +2,14 @@
 
 * ``money_files`` — settlement, payout and receipts files kept raw, then read;
 * ``reconciling`` — declared exports against settlements and receipts, stored per order;
-* ``read``        — the list bridge, the orders' money and the page's figures.
+* ``read``        — the list bridge, the orders' money and the page's figures;
+* ``prequalifying`` — the financing pre-qualification data package, sealed.
 
 Money came after the goods; none of these commit (the edge's unit of work does).
 """
 
 from cbec.finance.service.money_files import keep, money_format, read_money_file
+from cbec.finance.service.prequalifying import prequalification
 from cbec.finance.service.read import list_money, order_money_read, orders_money, page_figures
 from cbec.finance.service.reconciling import declared_orders, quote_read, reconcile, reconcile_workbook
 
@@ -19,6 +21,7 @@ __all__ = [
     "order_money_read",
     "orders_money",
     "page_figures",
+    "prequalification",
     "quote_read",
     "read_money_file",
     "reconcile",

@@ -4,6 +4,7 @@ operator names the seller."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated, Any
 
@@ -134,4 +135,20 @@ def report(
         data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(
+    "/finance/prequalification",
+    summary="Financing pre-qualification, signed (not a lending decision) 融资预审数据包",
+)
+def prequalification(request: Request, p: Caller, seller: Seller = None) -> Response:
+    """The seller's score, suggested limit and every factor, as a JSON data package signed by the
+    platform (Ed25519); ``cbec finance verify`` checks it."""
+    code = _seller(request, p, seller)
+    sealed = pipeline.prequalify(settings_of(request), code)
+    return Response(
+        json.dumps(sealed, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="prequalification-{code}.json"'},
     )

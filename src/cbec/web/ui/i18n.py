@@ -241,6 +241,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "receipts_ledger": ("收汇流水", "Receipts ledger"),
     "auto": ("自动识别", "Detect"),
     "reconcile_now": ("立即对账", "Reconcile now"),
+    "download_prequalification": (
+        "融资预审数据包（平台签名，非授信决定）",
+        "Financing pre-qualification package (signed; not a lending decision)",
+    ),
     "download_xlsx": ("下载对账报表（XLSX）", "Download the workbook (XLSX)"),
     "finance_intro": (
         "平台结算的每一行按订单号对应到已申报的订单，账户级费用按货款比例分摊；收汇按结算编号或金额、日期对应到结算。"
