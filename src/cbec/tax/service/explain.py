@@ -54,6 +54,11 @@ def _by_gnum(items: list[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
     return {int(i["gnum"]): i for i in items}
 
 
+def _specific(part: Mapping[str, Any] | None) -> Decimal:
+    """The specific part of a stored line's consumption tax: amount per unit × quantity."""
+    return Decimal(part["amount"]) * Decimal(part["quantity"]) if part else ZERO
+
+
 def _check_import(row: TaxAssessment, checks: _Checks) -> str:
     result, basis = row.result, row.result["basis"]
     rnd = _rounder(basis)
@@ -72,6 +77,7 @@ def _check_import(row: TaxAssessment, checks: _Checks) -> str:
             tariff_rate=_rate(b["tariffRate"]),
             vat_rate=_rate(b["vatRate"]),
             consumption_tax_rate=_rate(b["consumptionTaxRate"]),
+            specific_tax=_specific(b.get("specific")),
         )
         due = {
             "customsTax": s.customs_tax,
@@ -86,8 +92,9 @@ def _check_import(row: TaxAssessment, checks: _Checks) -> str:
         checks.add(key, result[key], rnd(exact[key]) if scope == "order" else line_sum)
     checks.add("taxTotal", result["taxTotal"], sum((Decimal(result[k]) for k in totals), ZERO))
     return (
-        "duty = P × t; CT = (P + duty) / (1 − c) × c; VAT = (P + duty + CT) × v; CT and VAT × factor; "
-        "P = price × qty + freightShare (stored input and result), rates from the stored basis"
+        "duty = P × t; CT = (P + duty + S) / (1 − c) × c + S; VAT = (P + duty + CT) × v; CT and VAT × "
+        "factor; P = price × qty + freightShare (stored input and result), rates and S = amount × quantity "
+        "from the stored basis"
     )
 
 
@@ -147,6 +154,7 @@ def _check_return(row: TaxAssessment, checks: _Checks) -> str:
             tariff_rate=_rate(b["tariffRate"]),
             vat_rate=_rate(b["vatRate"]),
             consumption_tax_rate=_rate(b["consumptionTaxRate"]),
+            specific_tax=_specific(b.get("specific")),
         )
         line_total = ZERO
         for key, amount in (
