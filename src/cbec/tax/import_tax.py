@@ -12,7 +12,8 @@ What it does, in order (RULES.md §1.1–1.4):
    else is refused with the reason (general trade, 按一般贸易管理).
 3. Per line: the 完税价格 (the line's goods value plus its share of freight and insurance, shared
    by value), the rates (per-line input override, else the dated tables), the cosmetics price
-   threshold by the second unit of quantity, and the taxes.
+   threshold by the second unit of quantity, the specific part of a specific or compound
+   consumption tax (beer, 黄酒, spirits, oil) from the line's legal quantity, and the taxes.
 4. Rounding: each tax of each line to the fen, half up, order totals the sums of the lines
    (RULES.md §1.4 "Round each tax to 0.01" [I]; CEB816 TaxListRd carries the taxes per line).
    The rounding is a policy parameter (``data/policy.csv``) an operator can change.
