@@ -518,6 +518,10 @@ def test_a_return_within_30_days_refunds_the_tax_and_a_later_one_does_not(settin
     assert late.tax_total == 0 and not late.result["taxRefunded"] and not late.result["quotaGivenBack"]
     assert late.result["releasedOn"] == (today - timedelta(days=40)).isoformat()
     assert "30" in late.result["reason"]["message_en"] and "税款不退" in late.result["reason"]["message_zh"]
+    from cbec.tax.service.explain import explain
+
+    with UnitOfWork(settings) as uow:
+        assert explain(uow.session, within.id).reproduced.matches
 
 
 def test_a_list_customs_rejects_uses_none_of_the_buyer_quota(settings) -> None:

@@ -14,7 +14,7 @@ from cbec.tax.export_refund import CreditPosition, manufacturer_settlement
 from cbec.tax.models import TaxAssessment
 from cbec.tax.rules import statutory_import_taxes
 from cbec.tax.schemas import ExplanationRead
-from cbec.tax.service.common import IMPORT, REFUND, RETURN_RELIEF, ZERO, _fen
+from cbec.tax.service.common import IMPORT, IMPORT_RETURN, REFUND, RETURN_RELIEF, ZERO, _fen
 
 # --------------------------------------------------------------------------------------------
 # Explain a stored assessment
@@ -197,6 +197,8 @@ def explain(session: Session, assessment_id: int) -> ExplanationRead:
         method = _check_refund(row, checks)
     elif row.kind == RETURN_RELIEF:
         method = _check_return(row, checks)
+    elif row.kind == IMPORT_RETURN:
+        method = "a returned retail import: minus the reversed assessment's taxes when applied for within 30 days"
     checks.add("taxTotal (stored column)", _fen(row.tax_total), _headline(row))
     return ExplanationRead.model_validate(
         {
@@ -228,4 +230,6 @@ def _headline(row: TaxAssessment) -> Decimal:
         return Decimal(r["refundTotal"])
     if row.kind == RETURN_RELIEF:
         return Decimal(r["relieved"]["taxTotal"])
+    if row.kind == IMPORT_RETURN:
+        return Decimal(r["refund"]["taxTotal"])
     return Decimal(r["taxTotal"])
