@@ -451,6 +451,79 @@ def test_a_returned_import_gives_its_buyer_quota_back(settings) -> None:
     assert sum(_ledger(settings).values()) == Decimal("24050.00")
 
 
+def _return_list(settings, sandbox, order_no: str, *, released_days_ago: int | None = None) -> str:
+    """Ask customs to take back the goods of ``order_no``'s closed list (CEB625) and let it answer;
+    ``released_days_ago`` moves the recorded release back that many days first."""
+    from cbec.customs import service as customs
+
+    with UnitOfWork(settings) as uow:
+        list_id, invt_no = uow.session.execute(
+            select(Declaration.id, Declaration.invt_no).where(
+                Declaration.message_type == "CEB621", Declaration.order_no == order_no
+            )
+        ).one()
+        if released_days_ago is not None:
+            at = datetime.now(UTC) - timedelta(days=released_days_ago)
+            china = at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d%H%M%S")
+            for event in uow.session.scalars(
+                select(DeclarationEvent).where(
+                    DeclarationEvent.declaration_id == list_id, DeclarationEvent.after.in_(("released", "closed"))
+                )
+            ):
+                event.at, event.return_time = at, china
+        customs.request_return(uow.session, invt_no, "客户退货 customer return")
+        uow.commit()
+    _round(settings, sandbox, 3)
+    with UnitOfWork(settings) as uow:
+        assert uow.session.scalar(select(Declaration.status).where(Declaration.id == list_id)) == "returned"
+    return invt_no
+
+
+def test_a_return_within_30_days_refunds_the_tax_and_a_later_one_does_not(settings) -> None:
+    """海关总署公告2020年第45号: a retail import returned within 30 days of its list's release is
+    not taxed — its assessment's tax is reversed by an ``import_return`` row dated the return —
+    and its buyer's quota comes back; returned 40 days after release, neither (the shipped
+    policy ``retail.late_return_quota_back`` is false: RULES.md is silent on a late return)."""
+    from cbec.sandbox import SandboxCustoms
+    from cbec.tax.models import TaxAssessment
+
+    _import_orders(settings, 2)
+    sandbox = SandboxCustoms(pipeline.messages_dir(settings), seed=3)
+    assert pipeline.declare(settings)["declared"]["CEB621"] == 2
+    _round(settings, sandbox, 4)
+    assert sum(_ledger(settings).values()) == Decimal("9620.00")
+
+    _return_list(settings, sandbox, "IO20260000")
+    _return_list(settings, sandbox, "IO20260001", released_days_ago=40)
+
+    ledger = _ledger(settings)
+    assert "IO20260000" not in ledger and ledger["IO20260001"] == Decimal("4810.00")
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    with UnitOfWork(settings) as uow:
+        rows = {r.reference: r for r in uow.session.scalars(select(TaxAssessment))}
+        settled = {
+            r.reference: r
+            for r in uow.session.scalars(select(TaxAssessment).where(TaxAssessment.kind == "import_return"))
+        }
+        assessed = {
+            r.reference: r for r in uow.session.scalars(select(TaxAssessment).where(TaxAssessment.kind == "import"))
+        }
+    assert set(rows) == {"IO20260000", "IO20260001"}
+    within, late = settled["IO20260000"], settled["IO20260001"]
+    assert assessed["IO20260000"].tax_total > 0
+    assert within.tax_total == -assessed["IO20260000"].tax_total and within.tax_on == today
+    assert within.result["taxRefunded"] and within.result["quotaGivenBack"] and within.result["withinWindow"]
+    assert within.result["refund"]["taxTotal"] == f"{-assessed['IO20260000'].tax_total:.2f}"
+    assert within.result["assessmentId"] == assessed["IO20260000"].id
+    assert late.tax_total == 0 and not late.result["taxRefunded"] and not late.result["quotaGivenBack"]
+    assert late.result["releasedOn"] == (today - timedelta(days=40)).isoformat()
+    assert "30" in late.result["reason"]["message_en"] and "税款不退" in late.result["reason"]["message_zh"]
+    from cbec.tax.service.explain import explain
+
+    with UnitOfWork(settings) as uow:
+        assert explain(uow.session, within.id).reproduced.matches
+
+
 def test_a_list_customs_rejects_uses_none_of_the_buyer_quota(settings) -> None:
     """Customs rejects the list of a buyer over the annual limit on other platforms (-621018):
     the order's entry leaves the platform's ledger, which counts what the buyer bought here."""

@@ -311,6 +311,23 @@ def import_list_orders(session: Session, list_ids: Sequence[int]) -> list[tuple[
     ]
 
 
+def release_and_return_request(session: Session, list_id: int) -> tuple[DeclarationEvent | None, datetime | None]:
+    """The event that first released the list (800 放行, or 899 结关 when no 800 was received) and
+    when its newest return request was sent."""
+    released = session.scalars(
+        select(DeclarationEvent)
+        .where(DeclarationEvent.declaration_id == list_id, DeclarationEvent.after.in_(("released", "closed")))
+        .order_by(DeclarationEvent.at, DeclarationEvent.id)
+        .limit(1)
+    ).first()
+    requested = session.scalar(
+        select(func.max(DeclarationEvent.at)).where(
+            DeclarationEvent.declaration_id == list_id, DeclarationEvent.after == "return_requested"
+        )
+    )
+    return released, requested
+
+
 def lists_by_invt_nos(session: Session, invt_nos: Sequence[str]) -> list[Declaration]:
     return list(session.scalars(select(Declaration).where(Declaration.invt_no.in_(invt_nos)))) if invt_nos else []
 

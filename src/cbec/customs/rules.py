@@ -183,7 +183,9 @@ RETURNABLE = frozenset({State.RELEASED, State.CONCLUDED, State.CLOSED})
 #: An import list that ends in one of these states used none of its buyer's annual quota
 #: (财关税〔2018〕49号 counts what a person bought): customs rejected it (100 退单, or a negative
 #: code such as -621018 over the limit), it was cancelled (撤销, CEB623), or its goods were
-#: returned (退货, CEB625: "the consumer's annual total is adjusted back", 海关总署公告2020年第45号).
+#: returned (退货, CEB625: "the consumer's annual total is adjusted back", 海关总署公告2020年第45号;
+#: tax decides from the list's release and return days whether the return is within 45号's 30
+#: days, which refunds the tax too, or later: tax.rules.retail_return_outcome).
 #: 700 退运 (shipped back) is not here: no text says whether it gives the quota back [uncertain].
 QUOTA_GIVEN_BACK = frozenset({State.REJECTED, State.CANCELLED, State.RETURNED})
 

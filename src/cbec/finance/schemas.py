@@ -164,3 +164,13 @@ class FinancePageRead(BaseModel):
     orders: list[OrderMoneyRead]
     orders_total: int
     quote: QuoteRead | None
+
+
+class SealedPackageRead(BaseModel):
+    """A data package signed by the platform (``kit.seal``): check ``signature`` (Ed25519, base64)
+    over the canonical JSON of ``package`` with ``public_key`` (or the platform's published key)."""
+
+    package: dict[str, Any]
+    algorithm: str
+    signature: str
+    public_key: str

@@ -16,7 +16,7 @@ from cbec.kit.money import to_fen
 
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _GCODE = re.compile(r"^\d{8}(\d{2})?$")
-_UNIT_ALIASES = {"ml": "096", "l": "095", "g": "036", "kg": "035", "pcs": "007", "piece": "007"}
+_UNIT_ALIASES = {"ml": "096", "l": "095", "g": "036", "kg": "035", "t": "070", "pcs": "007", "piece": "007"}
 IMPORT_TRADE_MODES = frozenset({"1210", "9610"})
 
 

@@ -12,7 +12,8 @@ What it does, in order (RULES.md §1.1–1.4):
    else is refused with the reason (general trade, 按一般贸易管理).
 3. Per line: the 完税价格 (the line's goods value plus its share of freight and insurance, shared
    by value), the rates (per-line input override, else the dated tables), the cosmetics price
-   threshold by the second unit of quantity, and the taxes.
+   threshold by the second unit of quantity, the specific part of a specific or compound
+   consumption tax (beer, 黄酒, spirits, oil) from the line's legal quantity, and the taxes.
 4. Rounding: each tax of each line to the fen, half up, order totals the sums of the lines
    (RULES.md §1.4 "Round each tax to 0.01" [I]; CEB816 TaxListRd carries the taxes per line).
    The rounding is a policy parameter (``data/policy.csv``) an operator can change.
@@ -31,7 +32,14 @@ from enum import StrEnum
 from typing import Protocol
 
 from cbec.errors import FieldError, InvalidInput, RuleViolation
-from cbec.tax.line_rates import ThresholdCheck, consumption_rate, tariff_rate, vat_rate
+from cbec.tax.line_rates import (
+    SpecificPart,
+    ThresholdCheck,
+    consumption_rate,
+    specific_part,
+    tariff_rate,
+    vat_rate,
+)
 from cbec.tax.rates import AppliedRate, PolicyValue, TaxTables
 from cbec.tax.rules import (
     ONE,
@@ -83,6 +91,8 @@ class ImportLine:
     item_name: str = ""
     qty2: Decimal | None = None  # line total in the second unit (ml, g, 片 …)
     unit2: str | None = None  # customs unit code of qty2
+    qty1: Decimal | None = None  # line total in the first legal unit (CEB621 qty1: L, kg …)
+    unit1: str | None = None  # customs unit code of qty1
     tariff_rate: Decimal | None = None
     vat_rate: Decimal | None = None
     consumption_tax_rate: Decimal | None = None
@@ -186,6 +196,7 @@ class ImportLineTax:
     vat: AppliedRate
     consumption: AppliedRate
     threshold: ThresholdCheck | None
+    specific: SpecificPart | None  # the 从量 part of a specific or compound consumption tax
     factor: Decimal  # 0.7 within the limits, 1 in full
     statutory: StatutoryTaxes  # in full, unrounded
     due: StatutoryTaxes  # after the factor, unrounded
@@ -402,8 +413,22 @@ def _line_tax(
         on=order.on,
         document=document,
     )
+    specific = None
+    if line.consumption_tax_rate is None:  # an input rate replaces the table, specific part included
+        specific = specific_part(
+            gnum=line.gnum,
+            gcode=line.gcode,
+            row=tables.consumption_tax(line.gcode, order.on),
+            quantities=(("qty1", line.qty1, line.unit1), ("qty2", line.qty2, line.unit2)),
+            price_basis=tax_price * (ONE + tariff.rate),  # beer's tier: (完税价格 + duty) per tonne [I]
+            document=document,
+        )
     statutory = statutory_import_taxes(
-        tax_price, tariff_rate=tariff.rate, vat_rate=vat.rate, consumption_tax_rate=consumption.rate
+        tax_price,
+        tariff_rate=tariff.rate,
+        vat_rate=vat.rate,
+        consumption_tax_rate=consumption.rate,
+        specific_tax=specific.tax if specific else ZERO,
     )
     due = StatutoryTaxes(
         customs_tax=statutory.customs_tax,
@@ -420,6 +445,7 @@ def _line_tax(
         vat=vat,
         consumption=consumption,
         threshold=threshold,
+        specific=specific,
         factor=factor,
         statutory=statutory,
         due=due,

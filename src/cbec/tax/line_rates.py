@@ -1,6 +1,8 @@
 """The rates of one goods line of an import, shared by the retail import tax and the relief of
-returned exports: tariff and VAT from the dated tables (or the line's own override), and the
-consumption tax with its price threshold by the second unit of quantity (RULES.md §1.3). Pure."""
+returned exports: tariff and VAT from the dated tables (or the line's own override), the
+consumption tax with its price threshold by the second unit of quantity (RULES.md §1.3), and the
+specific (从量) part of a specific or compound consumption tax from the line's legal quantity.
+Pure."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from cbec.errors import FieldError, InvalidInput
-from cbec.tax.rates import AppliedRate, RateRow, TaxTables
+from cbec.tax.rates import AppliedRate, RateRow, SpecificDuty, TaxTables
 from cbec.tax.rules import ZERO
 
 #: Second units of quantity measured in ml or g, with the factor to ml or g (customs unit codes).
@@ -25,6 +27,31 @@ SECOND_UNIT_PIECE: dict[str, Decimal] = {
     "010": Decimal(1),  # 张
     "044": Decimal(100),  # 百片
 }
+
+
+#: Legal units of quantity by what they measure, with the factor to kg or to litres (customs
+#: unit codes, shared/reference/codes/unit.csv).
+MASS_UNITS_KG: dict[str, Decimal] = {"035": Decimal(1), "036": Decimal("0.001"), "070": Decimal(1000)}  # 千克 克 吨
+VOLUME_UNITS_L: dict[str, Decimal] = {"095": Decimal(1), "096": Decimal("0.001")}  # 升 毫升
+
+
+@dataclass(frozen=True, slots=True)
+class SpecificPart:
+    """The specific (从量) part of a line's consumption tax: ``amount`` CNY per ``unit`` times
+    ``quantity`` (in that unit), from the legal quantity ``source_qty`` in ``source_unit``."""
+
+    amount: Decimal  # CNY per unit, after the price tier
+    unit: str  # tonne | litre | 500ml_or_g
+    quantity: Decimal
+    source_field: str  # qty1 or qty2: the legal quantity it came from
+    source_qty: Decimal
+    source_unit: str
+    tier_price: Decimal | None = None  # the price per unit compared with the tier, if any
+    tier_minimum: Decimal | None = None
+
+    @property
+    def tax(self) -> Decimal:
+        return self.amount * self.quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +154,103 @@ def _threshold_unit(row: RateRow, unit2: str, gnum: int, document: str) -> tuple
         field="unit2",
         document=document,
         details=[FieldError("code_list", "unit2", "第二单位不适用", "unit2 not usable", document=document, line=gnum)],
+    )
+
+
+def specific_part(
+    *,
+    gnum: int,
+    gcode: str,
+    row: RateRow | None,
+    quantities: tuple[tuple[str, Decimal | None, str | None], ...],
+    price_basis: Decimal,
+    document: str,
+) -> SpecificPart | None:
+    """The specific part of the consumption tax of a line whose item is specific or compound.
+
+    The quantity comes from the line's legal quantities, ``quantities`` = ((field, qty, unit),
+    …) in order (qty1/unit1, then qty2/unit2), converted to the row's unit: kg, g and tonnes by
+    weight, litres and ml by volume, and across the two by the row's ``litres_per_tonne`` (beer
+    988 L a tonne). A line with no quantity convertible to the row's unit is refused
+    (:class:`InvalidInput` naming the document, line and field): the tax is not guessed. A
+    price tier (beer: 250 a tonne at ≥ CNY 3,000 a tonne, else 220) compares ``price_basis``
+    divided by the quantity with the tier price.
+    """
+    if row is None or row.specific is None:
+        return None
+    duty = row.specific
+    for field, qty, unit in quantities:
+        if qty is None or unit is None or qty <= 0:
+            continue
+        quantity = _in_specific_unit(qty, unit, duty)
+        if quantity is None:
+            continue
+        amount, tier_price = duty.amount, None
+        if duty.tier_price is not None and duty.amount_below_tier is not None:
+            tier_price = price_basis / quantity
+            amount = duty.amount if tier_price >= duty.tier_price else duty.amount_below_tier
+        return SpecificPart(amount, duty.unit, quantity, field, qty, unit, tier_price, duty.tier_price)
+    raise _no_specific_quantity(gnum, gcode, row, quantities, document)
+
+
+def _in_specific_unit(qty: Decimal, unit: str, duty: SpecificDuty) -> Decimal | None:
+    """``qty`` of customs unit ``unit`` in the specific unit of ``duty``, or None if it cannot be
+    converted (a count such as bottles, or weight to volume without a density)."""
+    kg = qty * MASS_UNITS_KG[unit] if unit in MASS_UNITS_KG else None
+    litres = qty * VOLUME_UNITS_L[unit] if unit in VOLUME_UNITS_L else None
+    per_tonne = duty.litres_per_tonne
+    if duty.unit == "500ml_or_g":  # 每500克或500毫升: weight and volume both count directly
+        if kg is not None:
+            return kg * 2
+        return litres * 2 if litres is not None else None
+    if duty.unit == "tonne":
+        if kg is not None:
+            return kg / 1000
+        return litres / per_tonne if litres is not None and per_tonne else None
+    if litres is not None:  # litre
+        return litres
+    return kg / 1000 * per_tonne if kg is not None and per_tonne else None
+
+
+#: What a line must measure its legal quantity in, by what the specific unit can be converted from.
+_NEEDED_UNITS = {
+    "weight": ("kg (035), g (036) or tonnes (070)", "千克(035)、克(036)或吨(070)"),
+    "volume": ("litres (095) or ml (096)", "升(095)或毫升(096)"),
+    "any": (
+        "litres (095), ml (096), kg (035), g (036) or tonnes (070)",
+        "升(095)、毫升(096)、千克(035)、克(036)或吨(070)",
+    ),
+}
+
+
+def _no_specific_quantity(
+    gnum: int, gcode: str, row: RateRow, quantities: tuple[tuple[str, Decimal | None, str | None], ...], document: str
+) -> InvalidInput:
+    assert row.specific is not None
+    unit = row.specific.unit
+    given = ", ".join(f"{f}={q} {u}" for f, q, u in quantities if q is not None) or "none"
+    if unit == "500ml_or_g" or row.specific.litres_per_tonne is not None:
+        needs_en, needs_zh = _NEEDED_UNITS["any"]
+    else:
+        needs_en, needs_zh = _NEEDED_UNITS["weight" if unit == "tonne" else "volume"]
+    return InvalidInput(
+        f"line {gnum}: HS {gcode} ({row.category}) pays a {row.kind} consumption tax of "
+        f"{row.specific.amount} CNY per {unit}; give its legal quantity qty1/unit1 in {needs_en} "
+        f"(given: {given}), or consumptionTaxRate",
+        f"第 {gnum} 项：商品编码 {gcode}（{row.category}）按从量/复合计征消费税（每{unit} {row.specific.amount} 元）；"
+        f"请填写法定数量 qty1/unit1（{needs_zh}），已填：{given}；或直接填写 consumptionTaxRate",
+        field="qty1",
+        document=document,
+        details=[
+            FieldError(
+                "required",
+                "qty1",
+                "从量计征需要以重量或体积计的法定数量",
+                "a specific consumption tax needs the legal quantity by weight or volume",
+                document=document,
+                line=gnum,
+            )
+        ],
     )
 
 

@@ -21,6 +21,7 @@ from cbec.tax.import_tax import (
     ImportAssessment,
     ThresholdCheck,
 )
+from cbec.tax.line_rates import SpecificPart
 from cbec.tax.rates import AppliedRate, PolicyValue
 from cbec.tax.return_relief import ReturnReliefAssessment
 from cbec.tax.rules import Condition, StatutoryTaxes
@@ -86,6 +87,21 @@ def _threshold_dict(check: ThresholdCheck | None) -> dict[str, Any] | None:
     }
 
 
+def _specific_dict(part: SpecificPart | None) -> dict[str, Any] | None:
+    """The specific (从量) part of a line's consumption tax: amount per unit × quantity."""
+    if part is None:
+        return None
+    return {
+        "amount": _rate(part.amount),
+        "unit": part.unit,
+        "quantity": _qty(part.quantity),
+        "from": {"field": part.source_field, "qty": _qty(part.source_qty), "unit": part.source_unit},
+        "tierPricePerUnit": None if part.tier_price is None else _exact(part.tier_price),
+        "tierMinimum": None if part.tier_minimum is None else _rate(part.tier_minimum),
+        "specificTax": _exact(part.tax),
+    }
+
+
 def _policy_list(values: Sequence[PolicyValue]) -> list[dict[str, str]]:
     return [{"key": v.key, "value": v.value, "status": v.status, "source": v.source} for v in values]
 
@@ -116,8 +132,9 @@ def _statutory(taxes: StatutoryTaxes) -> dict[str, str]:
 
 
 RETAIL_FORMULA = (
-    "CT = (P + duty) / (1 − c) × c; VAT = (P + duty + CT) × v; within the limits duty = 0 and "
-    "CT, VAT × 0.7; each tax rounded per line (RULES.md §1.3–1.4)"
+    "CT = (P + duty + S) / (1 − c) × c + S (S = the specific part, 0 for ad-valorem items); "
+    "VAT = (P + duty + CT) × v; within the limits duty = 0 and CT, VAT × 0.7; each tax rounded "
+    "per line (RULES.md §1.3–1.4)"
 )
 
 
@@ -185,6 +202,7 @@ def import_assessment_dict(a: ImportAssessment, *, date_source: str = "") -> dic
                     "vatRate": applied_rate_dict(t.vat),
                     "consumptionTaxRate": applied_rate_dict(t.consumption),
                     "threshold": _threshold_dict(t.threshold),
+                    "specific": _specific_dict(t.specific),
                     "statutory": _statutory(t.statutory),
                     "due": _statutory(t.due),
                 }
@@ -424,7 +442,8 @@ def return_assessment_dict(a: ReturnReliefAssessment) -> dict[str, Any]:
         ],
         "basis": {
             "on": g.return_on.isoformat(),
-            "formula": "duty = P × t; CT = (P + duty) / (1 − c) × c; VAT = (P + duty + CT) × v; rounded per line",
+            "formula": "duty = P × t; CT = (P + duty + S) / (1 − c) × c + S; VAT = (P + duty + CT) × v; "
+            "rounded per line",
             "lines": [
                 {
                     "gnum": t.line.gnum,
@@ -432,6 +451,7 @@ def return_assessment_dict(a: ReturnReliefAssessment) -> dict[str, Any]:
                     "vatRate": applied_rate_dict(t.vat),
                     "consumptionTaxRate": applied_rate_dict(t.consumption),
                     "threshold": _threshold_dict(t.threshold),
+                    "specific": _specific_dict(t.specific),
                     "statutory": _statutory(t.statutory),
                 }
                 for t in a.lines

@@ -58,9 +58,10 @@ class RateRow:
     source: str
     note: str = ""
     category: str = ""
-    kind: str = ""  # consumption tax only: ad_valorem
+    kind: str = ""  # consumption tax only: ad_valorem | specific | compound
     min_price_per_ml_or_g: Decimal | None = None  # consumption tax only
     min_price_per_piece: Decimal | None = None  # consumption tax only
+    specific: SpecificDuty | None = None  # consumption tax only: the 从量 part
 
     def in_force(self, on: date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
@@ -68,6 +69,28 @@ class RateRow:
     @property
     def has_price_threshold(self) -> bool:
         return self.min_price_per_ml_or_g is not None or self.min_price_per_piece is not None
+
+
+#: Units a specific consumption tax is counted in (消费税税目税率表): per tonne (啤酒, 黄酒),
+#: per litre (refined oil) and per 500 g or 500 ml (白酒's specific part).
+SPECIFIC_UNITS = frozenset({"tonne", "litre", "500ml_or_g"})
+CONSUMPTION_KINDS = frozenset({"ad_valorem", "specific", "compound"})
+
+
+@dataclass(frozen=True, slots=True)
+class SpecificDuty:
+    """The specific (从量) part of a consumption-tax item: CNY ``amount`` per ``unit``.
+
+    ``tier_price``/``amount_below_tier``: a price per unit below which ``amount_below_tier``
+    applies instead (beer: 250 per tonne, 220 below CNY 3,000 a tonne). ``litres_per_tonne``
+    converts litres to tonnes for a liquid counted by weight, or kilograms to litres for an oil
+    counted by volume (消费税暂行条例实施细则's conversion table, e.g. beer 988 L a tonne)."""
+
+    amount: Decimal
+    unit: str
+    tier_price: Decimal | None = None
+    amount_below_tier: Decimal | None = None
+    litres_per_tonne: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +134,7 @@ class Policy:
     threshold_price: str  # "declared" | "dutiable"
     zero_refund_rate_cancelled: bool
     cit_standard_rate: Decimal
+    late_return_quota_back: bool = False
 
     def round(self, amount: Decimal) -> Decimal:
         """Round an amount with the named rounding policy (default: to the fen, half up)."""
@@ -279,16 +303,10 @@ def _rate_rows(reader: _FileReader, *, consumption: bool = False) -> tuple[RateR
         source = reader.source(line, row)
         kind = ""
         per_ml = per_piece = None
+        specific: SpecificDuty | None = None
         if consumption:
             kind = row["kind"]
-            if kind != "ad_valorem":
-                reader.fail(
-                    line,
-                    "kind",
-                    f"仅支持从价计征（ad_valorem）；从量或复合计征的品目（啤酒、黄酒、白酒、卷烟等）需人工计算：{kind!r}",
-                    f"only ad_valorem items are computed; specific or compound duty (beer, spirits, tobacco) "
-                    f"must be assessed by hand: {kind!r}",
-                )
+            specific = _specific_duty(reader, line, row, kind, rate)
             per_ml = reader.decimal(line, row, "min_price_per_ml_or_g", optional=True)
             per_piece = reader.decimal(line, row, "min_price_per_piece", optional=True)
         if rate is None or valid_from is None:
@@ -308,10 +326,63 @@ def _rate_rows(reader: _FileReader, *, consumption: bool = False) -> tuple[RateR
                 kind=kind,
                 min_price_per_ml_or_g=per_ml,
                 min_price_per_piece=per_piece,
+                specific=specific,
             )
         )
     _check_no_overlap(reader, out, key=lambda r: r.hs_prefix)
     return tuple(out)
+
+
+def _specific_duty(
+    reader: _FileReader, line: int, row: dict[str, str], kind: str, rate: Decimal | None
+) -> SpecificDuty | None:
+    """The specific part of a consumption-tax row, checked against its ``kind``: ad_valorem has
+    none; specific has one and rate 0; compound has one and a rate above 0 (白酒 20%)."""
+    if kind not in CONSUMPTION_KINDS:
+        reader.fail(
+            line,
+            "kind",
+            f"计征方式须为 ad_valorem（从价）、specific（从量）或 compound（复合）：{kind!r}",
+            f"kind must be ad_valorem, specific or compound: {kind!r}",
+        )
+        return None
+    amount = reader.decimal(line, row, "specific_amount", optional=True)
+    unit = row.get("specific_unit", "")
+    if kind == "ad_valorem":
+        if amount is not None or unit:
+            reader.fail(
+                line, "specific_amount", "从价计征的品目不应有从量税额", "an ad_valorem row has no specific part"
+            )
+        return None
+    if amount is None or unit not in SPECIFIC_UNITS:
+        reader.fail(
+            line,
+            "specific_unit",
+            f"从量、复合计征须填写 specific_amount 和 specific_unit（{'、'.join(sorted(SPECIFIC_UNITS))}）",
+            f"a {kind} row needs specific_amount and specific_unit ({', '.join(sorted(SPECIFIC_UNITS))})",
+        )
+        return None
+    if rate is not None and (rate == 0) != (kind == "specific"):
+        reader.fail(
+            line,
+            "rate",
+            "从量计征税率须为0，复合计征须大于0",
+            "a specific row has rate 0, a compound one a rate above 0",
+        )
+    tier = reader.decimal(line, row, "tier_price_per_unit", optional=True)
+    below = reader.decimal(line, row, "specific_amount_below_tier", optional=True)
+    if (tier is None) != (below is None):
+        reader.fail(
+            line,
+            "tier_price_per_unit",
+            "tier_price_per_unit 与 specific_amount_below_tier 须同时填写",
+            "tier_price_per_unit and specific_amount_below_tier go together",
+        )
+    litres = reader.decimal(line, row, "litres_per_tonne", optional=True)
+    if litres is not None and litres == 0:
+        reader.fail(line, "litres_per_tonne", "每吨升数须大于0", "litres_per_tonne must be above 0")
+        litres = None
+    return SpecificDuty(amount, unit, tier, below, litres)
 
 
 def _check_no_overlap(reader: _FileReader, rows: list[Any], key: Callable[[Any], object]) -> None:
@@ -361,6 +432,7 @@ _POLICY_CHOICES: dict[str, frozenset[str]] = {
     "retail.limit_value": frozenset({"dutiable", "goods"}),
     "retail.threshold_price": frozenset({"declared", "dutiable"}),
     "refund.zero_rate_cancelled": frozenset({"true", "false"}),
+    "retail.late_return_quota_back": frozenset({"true", "false"}),
     "rounding.mode": ROUNDING_MODES,
 }
 
@@ -390,6 +462,7 @@ def _policy(reader: _FileReader) -> Policy | None:
         "retail.limit_value",
         "retail.threshold_price",
         "refund.zero_rate_cancelled",
+        "retail.late_return_quota_back",
         "cit.standard_rate",
     )
     missing = [k for k in needed if k not in values]
@@ -411,6 +484,7 @@ def _policy(reader: _FileReader) -> Policy | None:
         limit_value=values["retail.limit_value"].value,
         threshold_price=values["retail.threshold_price"].value,
         zero_refund_rate_cancelled=values["refund.zero_rate_cancelled"].value == "true",
+        late_return_quota_back=values["retail.late_return_quota_back"].value == "true",
         cit_standard_rate=cit_rate,
     )
 

@@ -104,6 +104,10 @@ def _import_line(reader: _Reader, item: Mapping[str, Any], i: int) -> ImportLine
     unit2 = reader.unit(item, "unit2", line=n, required=False) or None
     if _given(item, "qty2") != _given(item, "unit2"):
         reader.fail("pair", "unit2", "qty2 与 unit2 须同时填写", "qty2 and unit2 go together", n)
+    qty1 = reader.amount(item, "qty1", line=n, required=False, positive=True)
+    unit1 = reader.unit(item, "unit1", line=n, required=False) or None
+    if _given(item, "qty1") != _given(item, "unit1"):
+        reader.fail("pair", "unit1", "qty1 与 unit1 须同时填写", "qty1 and unit1 go together", n)
     rates = [reader.rate(item, key, line=n) for key in ("tariffRate", "vatRate", "consumptionTaxRate")]
     item_name = reader.text(item, "itemName", line=n, required=False)
     if qty is None or price is None:
@@ -118,6 +122,8 @@ def _import_line(reader: _Reader, item: Mapping[str, Any], i: int) -> ImportLine
         item_name=item_name,
         qty2=qty2,
         unit2=unit2,
+        qty1=qty1,
+        unit1=unit1,
         tariff_rate=rates[0],
         vat_rate=rates[1],
         consumption_tax_rate=rates[2],

@@ -59,6 +59,25 @@ def newest_import_assessments(
     return out
 
 
+def newest_import_assessment(session: Session, ebp_code: str, order_no: str) -> TaxAssessment | None:
+    """The newest assessment of a platform's order that was not refused (the one its ledger
+    entry and its tax came from); the platform is the input's ``ebpCode``."""
+    rows = session.scalars(
+        select(TaxAssessment)
+        .where(TaxAssessment.kind == "import", TaxAssessment.reference == order_no, TaxAssessment.is_refused.is_(False))
+        .order_by(TaxAssessment.id.desc())
+    )
+    return next((r for r in rows if r.input.get("ebpCode", r.seller_code) == ebp_code), None)
+
+
+def return_settlements(session: Session, order_no: str, assessment_id: int) -> int:
+    """How many return settlements (``import_return``) already refer to this assessment."""
+    rows = session.scalars(
+        select(TaxAssessment).where(TaxAssessment.kind == "import_return", TaxAssessment.reference == order_no)
+    )
+    return sum(1 for r in rows if r.result.get("assessmentId") == assessment_id)
+
+
 def remove_ledger_entry(session: Session, ebp_code: str, order_no: str) -> None:
     # synchronize_session=False: the assessing paths never load entries as objects, and matching
     # the criteria against every object of the session took ~1 ms an order in a declare

@@ -21,9 +21,10 @@ from datetime import date
 from decimal import Decimal
 
 from cbec.errors import InvalidInput
-from cbec.tax.line_rates import ThresholdCheck, consumption_rate, tariff_rate, vat_rate
+from cbec.tax.line_rates import SpecificPart, ThresholdCheck, consumption_rate, specific_part, tariff_rate, vat_rate
 from cbec.tax.rates import AppliedRate, PolicyValue, TaxTables
 from cbec.tax.rules import (
+    ONE,
     RETURN_EVIDENCE,
     RETURN_POLICY_WINDOWS,
     RETURN_REASONS_ZH,
@@ -92,6 +93,7 @@ class ReturnLineTax:
     vat: AppliedRate
     consumption: AppliedRate
     threshold: ThresholdCheck | None
+    specific: SpecificPart | None  # the 从量 part of a specific or compound consumption tax
     statutory: StatutoryTaxes
     customs_tax: Decimal
     value_added_tax: Decimal
@@ -267,8 +269,22 @@ def _line_tax(line: ReturnLine, tables: TaxTables, on: date, *, head_ok: bool, d
         on=on,
         document=document,
     )
+    specific = None
+    if line.consumption_tax_rate is None:
+        specific = specific_part(
+            gnum=line.gnum,
+            gcode=line.gcode,
+            row=tables.consumption_tax(line.gcode, on),
+            quantities=(("qty", line.qty, line.unit or None), ("qty2", line.qty2, line.unit2)),
+            price_basis=line.value * (ONE + tariff.rate),
+            document=document,
+        )
     statutory = statutory_import_taxes(
-        line.value, tariff_rate=tariff.rate, vat_rate=vat.rate, consumption_tax_rate=consumption.rate
+        line.value,
+        tariff_rate=tariff.rate,
+        vat_rate=vat.rate,
+        consumption_tax_rate=consumption.rate,
+        specific_tax=specific.tax if specific else ZERO,
     )
     policy = tables.policy
     return ReturnLineTax(
@@ -279,6 +295,7 @@ def _line_tax(line: ReturnLine, tables: TaxTables, on: date, *, head_ok: bool, d
         vat=vat,
         consumption=consumption,
         threshold=threshold,
+        specific=specific,
         statutory=statutory,
         customs_tax=policy.round(statutory.customs_tax),
         value_added_tax=policy.round(statutory.value_added_tax),

@@ -174,6 +174,76 @@ def annual_period(on: date, basis: AnnualPeriod) -> tuple[date, date]:
     return add_months(on, -12) + timedelta(days=1), on
 
 
+# --------------------------------------------------------------------------------------------
+# Returned retail imports (跨境电商零售进口退货)
+# --------------------------------------------------------------------------------------------
+
+#: 海关总署公告2020年第45号 (RULES.md §1.2 [C]): the operator applies for the return within 30
+#: days of the list's release (and the goods are back at the supervised site within 45 days,
+#: which customs checks); the tax is then not collected and the buyer's annual total is adjusted
+#: back. 财关税〔2016〕18号 said the same of the tax: "30日内退货可申请退税".
+RETAIL_RETURN_APPLY_DAYS = 30
+RETAIL_RETURN_SOURCES = ("海关总署公告2020年第45号", "财关税〔2016〕18号")
+
+
+@dataclass(frozen=True, slots=True)
+class RetailReturnOutcome:
+    """What a returned retail import gives back: its tax, its buyer's quota, or neither."""
+
+    released_on: date
+    applied_on: date
+    deadline: date  # last day to apply
+    is_within_window: bool
+    refunds_tax: bool
+    gives_quota_back: bool
+    reason_zh: str
+    reason_en: str
+
+
+def retail_return_outcome(released_on: date, applied_on: date, *, late_return_quota_back: bool) -> RetailReturnOutcome:
+    """Whether a retail import returned (CEB625 accepted) refunds its tax and its buyer's quota.
+
+    * Applied within 30 days of the list's release (the day of release + 30, our reading of
+      "放行之日起30日内" [I]): the tax is not collected — refunded when assessed — and the annual
+      total is adjusted back (海关总署公告2020年第45号, RULES.md §1.2 [C]).
+    * Applied later: no tax refund — the 30-day return is the only way 45号 and 18号 give the tax
+      back, and by day 31–45 the tax is paid (2018年第194号, RULES.md §1.2). Whether the quota
+      comes back RULES.md does not say: ``late_return_quota_back`` is the replaceable policy
+      value ``retail.late_return_quota_back`` (policy.csv, shipped false, status I).
+    """
+    deadline = released_on + timedelta(days=RETAIL_RETURN_APPLY_DAYS)
+    within = applied_on <= deadline
+    src = "、".join(RETAIL_RETURN_SOURCES)
+    days = (applied_on - released_on).days
+    if within:
+        zh = f"放行后第 {days} 日申请退货，在 {RETAIL_RETURN_APPLY_DAYS} 日内（{src}）：税款不予征收，个人年度额度恢复"
+        en = (
+            f"return applied for {days} day(s) after release, within {RETAIL_RETURN_APPLY_DAYS} days ({src}): "
+            "the tax is refunded and the buyer's annual quota given back"
+        )
+    else:
+        quota_zh, quota_en = (
+            ("个人年度额度按运营方参数恢复", "the quota is given back (operator policy)")
+            if late_return_quota_back
+            else ("个人年度额度不恢复", "the quota is not given back")
+        )
+        zh = f"放行后第 {days} 日申请退货，超过 {RETAIL_RETURN_APPLY_DAYS} 日（{src}）：税款不退，{quota_zh}"
+        en = (
+            f"return applied for {days} day(s) after release, after {RETAIL_RETURN_APPLY_DAYS} days ({src}): "
+            f"no tax refund; {quota_en} (retail.late_return_quota_back)"
+        )
+    return RetailReturnOutcome(
+        released_on=released_on,
+        applied_on=applied_on,
+        deadline=deadline,
+        is_within_window=within,
+        refunds_tax=within,
+        gives_quota_back=within or late_return_quota_back,
+        reason_zh=zh,
+        reason_en=en,
+    )
+
+
 def combined_retail_rate(vat_rate: Decimal, consumption_tax_rate: Decimal, factor: Decimal) -> Decimal:
     """The published "跨境电商综合税率" within the limits: ``(c + v) / (1 − c) × 0.7``.
 
@@ -199,17 +269,28 @@ class StatutoryTaxes:
 
 
 def statutory_import_taxes(
-    dutiable_value: Decimal, *, tariff_rate: Decimal, vat_rate: Decimal, consumption_tax_rate: Decimal
+    dutiable_value: Decimal,
+    *,
+    tariff_rate: Decimal,
+    vat_rate: Decimal,
+    consumption_tax_rate: Decimal,
+    specific_tax: Decimal = ZERO,
 ) -> StatutoryTaxes:
-    """Duty, ad-valorem consumption tax and import VAT in full, unrounded (RULES.md §1.3 [C]).
+    """Duty, consumption tax and import VAT in full, unrounded (RULES.md §1.3 [C]).
 
-    ``duty = P × t``; ``CT = (P + duty) / (1 − c) × c`` (the consumption-tax base is grossed up);
-    ``VAT = (P + duty + CT) × v``. The VAT base uses the *full* consumption tax; for a retail
-    import within the limits the 70% factor is applied to both taxes afterwards, which is the
-    only reading that reproduces the published combined rates (RULES.md §1.3).
+    ``duty = P × t``; ``CT = (P + duty + S) / (1 − c) × c + S``; ``VAT = (P + duty + CT) × v``.
+    ``S`` is the specific (从量) part of the consumption tax — the amount per unit times the
+    quantity, 0 for a purely ad-valorem item — so the one formula covers the three kinds of the
+    消费税税目税率表 (中华人民共和国消费税暂行条例, 国务院令第539号): ad valorem (S = 0),
+    specific (c = 0: CT = S) and compound (白酒: 20% + 0.5 per 500 ml). The composite assessable
+    price ``(P + duty + S) / (1 − c)`` is the one the 条例 (art. 9) gives for imports [I: the
+    条例's text is not in RULES.md, which only says the specific part must be added, §1.3].
+    The VAT base uses the *full* consumption tax; for a retail import within the limits the 70%
+    factor is applied to both taxes afterwards, the only reading that reproduces the published
+    combined rates (RULES.md §1.3).
     """
     duty = dutiable_value * tariff_rate
-    ct = (dutiable_value + duty) / (ONE - consumption_tax_rate) * consumption_tax_rate
+    ct = (dutiable_value + duty + specific_tax) / (ONE - consumption_tax_rate) * consumption_tax_rate + specific_tax
     vat = (dutiable_value + duty + ct) * vat_rate
     return StatutoryTaxes(customs_tax=duty, consumption_tax=ct, value_added_tax=vat)
 

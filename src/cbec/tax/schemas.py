@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +58,18 @@ class ImportOrderVoided:
 
     ebp_code: str
     order_no: str
+    returned: ImportReturned | None = None  # set when the list's goods were returned (CEB625)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReturned:
+    """The days that decide what a returned retail import gives back (海关总署公告2020年第45号:
+    a return applied for within 30 days of the list's release). ``released_on`` is None when
+    no release of the list was recorded."""
+
+    released_on: date | None
+    applied_on: date  # the return (CEB625) was sent
+    returned_on: date  # customs accepted it
 
 
 class AssessmentRead(BaseModel):

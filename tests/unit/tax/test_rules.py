@@ -199,13 +199,30 @@ def test_bad_tables_are_refused_with_every_problem(tmp_path: Path) -> None:
     assert all(d.message_zh and d.message_en for d in exc.value.details)
 
 
-def test_specific_duty_items_are_refused(tmp_path: Path) -> None:
+def test_a_specific_or_compound_row_needs_its_amount_and_unit(tmp_path: Path) -> None:
+    """A specific row without its amount per unit, a compound one at rate 0 and an unknown kind
+    are refused with the file and row, rather than taxed as if ad valorem."""
     folder = _copy_tables(tmp_path)
-    with (folder / "consumption_tax.csv").open("a", encoding="utf-8") as f:
-        f.write("2203,beer,0.10,specific,,,2006-04-01,,I,消费税税目税率表,beer per tonne\n")
+    path = folder / "consumption_tax.csv"
+    rows = path.read_text(encoding="utf-8").splitlines()
+    header = rows[0]
+    assert header.split(",")[:9] == [
+        "hs_prefix", "category", "rate", "kind", "specific_amount", "specific_unit",
+        "tier_price_per_unit", "specific_amount_below_tier", "litres_per_tonne",
+    ]  # fmt: skip
+    rows += [
+        "2209,vinegar,0,specific,,,,,,,,2006-04-01,,I,test,no amount",
+        "2207,alcohol,0,compound,1,litre,,,,,,2006-04-01,,I,test,compound at 0",
+        "2201,water,0.1,per_bottle,,,,,,,,2006-04-01,,I,test,unknown kind",
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     with pytest.raises(InvalidInput) as exc:
         load_tables(folder)
-    assert any(d.field == "kind" and "ad_valorem" in d.message_en for d in exc.value.details)
+    n = len(rows)
+    problems = {(d.line, d.field) for d in exc.value.details}
+    assert (n - 2, "specific_unit") in problems
+    assert (n - 1, "rate") in problems
+    assert (n, "kind") in problems
 
 
 def test_policy_values_are_checked(tmp_path: Path) -> None:

@@ -353,6 +353,8 @@ def import_order_for_tax(order: Document, declared: builders.Declared, on: datet
                     price=Decimal(str(ln["price"])),
                     qty2=None if qty2 in (None, "") else Decimal(str(qty2)),
                     unit2=None if unit2 in (None, "") else unit_code(str(unit2)),
+                    qty1=None if ln.get("qty1") in (None, "") else Decimal(str(ln["qty1"])),
+                    unit1=None if ln.get("unit1") in (None, "") else unit_code(str(ln["unit1"])),
                 )
             )
     return ImportOrder(

@@ -13,7 +13,9 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +29,9 @@ from cbec.customs.transport import Transport
 from cbec.errors import CbecError
 from cbec.kit import events
 from cbec.orm import utcnow
-from cbec.tax.schemas import ImportOrderVoided
+from cbec.tax.schemas import ImportOrderVoided, ImportReturned
+
+CHINA = ZoneInfo("Asia/Shanghai")  # customs' returnTime is Beijing time
 
 CANCEL_MESSAGES = frozenset({"CEB605", "CEB623"})
 RETURN_MESSAGES = frozenset({"CEB213", "CEB625"})
@@ -148,11 +152,31 @@ def _apply_one(r: Receipt, t: repository.ReceiptTarget, batch: _Batch, report: R
     return step.after.value
 
 
-def _give_quota_back(session: Session, list_ids: Sequence[int]) -> None:
-    """These import lists were voided: their orders use none of their buyers' annual quota.
-    The ledger's platform is the order's ebpCode, the seller when the order named none."""
+def _give_quota_back(session: Session, list_ids: Sequence[int], returned: ImportReturned | None = None) -> None:
+    """These import lists were voided: their orders use none of their buyers' annual quota —
+    for a return, what tax decides from ``returned``'s days (海关总署公告2020年第45号). The
+    ledger's platform is the order's ebpCode, the seller when the order named none."""
     for ebp_code, seller_code, order_no in repository.import_list_orders(session, list_ids):
-        events.publish(session, ImportOrderVoided(ebp_code or seller_code, order_no))
+        events.publish(session, ImportOrderVoided(ebp_code or seller_code, order_no, returned))
+
+
+def _china_day(customs_time: str, fallback: datetime) -> date:
+    """The day of a customs time (``YYYYMMDDhhmmss``, Beijing time), else of ``fallback``."""
+    try:
+        return date(int(customs_time[:4]), int(customs_time[4:6]), int(customs_time[6:8]))
+    except ValueError:
+        return fallback.astimezone(CHINA).date()
+
+
+def _returned(session: Session, list_id: int, return_time: str) -> ImportReturned:
+    """The release, return-request and return days of a list customs has just accepted the return of."""
+    released, requested_at = repository.release_and_return_request(session, list_id)
+    now = utcnow()
+    return ImportReturned(
+        released_on=_china_day(released.return_time, released.at) if released is not None else None,
+        applied_on=(requested_at or now).astimezone(CHINA).date(),
+        returned_on=_china_day(return_time, now),
+    )
 
 
 def _apply_summary_result(
@@ -229,7 +253,8 @@ def _apply_to_list(session: Session, answer: _RequestAnswer, source: str, report
     target.updated_at = utcnow()
     report.transitions[f"{step.before.value}->{step.after.value}"] += 1
     if target.message_type == "CEB621" and step.after in QUOTA_GIVEN_BACK:
-        _give_quota_back(session, [target.id])
+        returned = _returned(session, target.id, answer.return_time) if step.after is State.RETURNED else None
+        _give_quota_back(session, [target.id], returned)
     repository.add(
         session,
         DeclarationEvent(

@@ -16,6 +16,7 @@ from cbec.tax import repository
 from cbec.tax.models import TaxAssessment
 
 IMPORT, REFUND, RETURN_RELIEF = "import", "refund", "return_relief"
+IMPORT_RETURN = "import_return"  # a returned retail import settled: its tax refunded or not
 ZERO = Decimal(0)
 
 

@@ -14,7 +14,7 @@ from cbec.tax.export_refund import CreditPosition, manufacturer_settlement
 from cbec.tax.models import TaxAssessment
 from cbec.tax.rules import statutory_import_taxes
 from cbec.tax.schemas import ExplanationRead
-from cbec.tax.service.common import IMPORT, REFUND, RETURN_RELIEF, ZERO, _fen
+from cbec.tax.service.common import IMPORT, IMPORT_RETURN, REFUND, RETURN_RELIEF, ZERO, _fen
 
 # --------------------------------------------------------------------------------------------
 # Explain a stored assessment
@@ -54,6 +54,11 @@ def _by_gnum(items: list[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
     return {int(i["gnum"]): i for i in items}
 
 
+def _specific(part: Mapping[str, Any] | None) -> Decimal:
+    """The specific part of a stored line's consumption tax: amount per unit × quantity."""
+    return Decimal(part["amount"]) * Decimal(part["quantity"]) if part else ZERO
+
+
 def _check_import(row: TaxAssessment, checks: _Checks) -> str:
     result, basis = row.result, row.result["basis"]
     rnd = _rounder(basis)
@@ -72,6 +77,7 @@ def _check_import(row: TaxAssessment, checks: _Checks) -> str:
             tariff_rate=_rate(b["tariffRate"]),
             vat_rate=_rate(b["vatRate"]),
             consumption_tax_rate=_rate(b["consumptionTaxRate"]),
+            specific_tax=_specific(b.get("specific")),
         )
         due = {
             "customsTax": s.customs_tax,
@@ -86,8 +92,9 @@ def _check_import(row: TaxAssessment, checks: _Checks) -> str:
         checks.add(key, result[key], rnd(exact[key]) if scope == "order" else line_sum)
     checks.add("taxTotal", result["taxTotal"], sum((Decimal(result[k]) for k in totals), ZERO))
     return (
-        "duty = P × t; CT = (P + duty) / (1 − c) × c; VAT = (P + duty + CT) × v; CT and VAT × factor; "
-        "P = price × qty + freightShare (stored input and result), rates from the stored basis"
+        "duty = P × t; CT = (P + duty + S) / (1 − c) × c + S; VAT = (P + duty + CT) × v; CT and VAT × "
+        "factor; P = price × qty + freightShare (stored input and result), rates and S = amount × quantity "
+        "from the stored basis"
     )
 
 
@@ -147,6 +154,7 @@ def _check_return(row: TaxAssessment, checks: _Checks) -> str:
             tariff_rate=_rate(b["tariffRate"]),
             vat_rate=_rate(b["vatRate"]),
             consumption_tax_rate=_rate(b["consumptionTaxRate"]),
+            specific_tax=_specific(b.get("specific")),
         )
         line_total = ZERO
         for key, amount in (
@@ -189,6 +197,8 @@ def explain(session: Session, assessment_id: int) -> ExplanationRead:
         method = _check_refund(row, checks)
     elif row.kind == RETURN_RELIEF:
         method = _check_return(row, checks)
+    elif row.kind == IMPORT_RETURN:
+        method = "a returned retail import: minus the reversed assessment's taxes when applied for within 30 days"
     checks.add("taxTotal (stored column)", _fen(row.tax_total), _headline(row))
     return ExplanationRead.model_validate(
         {
@@ -220,4 +230,6 @@ def _headline(row: TaxAssessment) -> Decimal:
         return Decimal(r["refundTotal"])
     if row.kind == RETURN_RELIEF:
         return Decimal(r["relieved"]["taxTotal"])
+    if row.kind == IMPORT_RETURN:
+        return Decimal(r["refund"]["taxTotal"])
     return Decimal(r["taxTotal"])

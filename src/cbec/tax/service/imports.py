@@ -21,8 +21,8 @@ from cbec.tax import present, reader, repository, schemas
 from cbec.tax.import_tax import BuyerLedger, ImportOrder, assess_with_ledger, check_limits
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 from cbec.tax.rates import TaxTables, tax_tables
-from cbec.tax.rules import annual_period, retail_import_rules
-from cbec.tax.service.common import IMPORT, ZERO, _assessment, _fen, _jsonable
+from cbec.tax.rules import RETAIL_RETURN_SOURCES, annual_period, retail_import_rules, retail_return_outcome
+from cbec.tax.service.common import IMPORT, IMPORT_RETURN, ZERO, _assessment, _fen, _jsonable
 
 # --------------------------------------------------------------------------------------------
 # The database ledger
@@ -314,8 +314,68 @@ def release_order(session: Session, ebp_code: str, order_no: str) -> None:
     repository.remove_ledger_entry(session, ebp_code, order_no)
 
 
+def settle_returned_import(
+    session: Session, ebp_code: str, order_no: str, returned: schemas.ImportReturned
+) -> TaxAssessment | None:
+    """A retail import whose goods customs took back (CEB625 accepted): within 30 days of the
+    list's release its tax is reversed — stored as an ``import_return`` row whose ``tax_total``
+    is minus the assessment's, dated the day of the return — and its ledger entry removed; later,
+    neither, unless the operator's ``retail.late_return_quota_back`` gives the quota back
+    (:func:`cbec.tax.rules.retail_return_outcome`, 海关总署公告2020年第45号). Returns the
+    settlement stored (None when the order has no assessment, or it was settled already)."""
+    policy = tax_tables().policy
+    # No release recorded: customs accepting the return is then the only evidence, and 45号
+    # lets it accept one only within the window, so the return counts as within it.
+    released_on = returned.released_on or returned.applied_on
+    outcome = retail_return_outcome(
+        released_on, returned.applied_on, late_return_quota_back=policy.late_return_quota_back
+    )
+    if outcome.gives_quota_back:
+        release_order(session, ebp_code, order_no)
+    original = repository.newest_import_assessment(session, ebp_code, order_no)
+    if original is None or repository.return_settlements(session, order_no, original.id):
+        return None
+    figures = ("customsTax", "valueAddedTax", "consumptionTax", "taxTotal")
+    refund = {k: _fen(-Decimal(original.result.get(k, "0"))) if outcome.refunds_tax else "0.00" for k in figures}
+    result = {
+        "kind": "cbec.tax.import_return",
+        "orderNo": order_no,
+        "assessmentId": original.id,
+        "releasedOn": released_on.isoformat(),
+        "releaseRecorded": returned.released_on is not None,
+        "appliedOn": returned.applied_on.isoformat(),
+        "returnedOn": returned.returned_on.isoformat(),
+        "deadline": outcome.deadline.isoformat(),
+        "withinWindow": outcome.is_within_window,
+        "taxRefunded": outcome.refunds_tax,
+        "quotaGivenBack": outcome.gives_quota_back,
+        "refund": refund,
+        "reason": {"message_zh": outcome.reason_zh, "message_en": outcome.reason_en},
+        "sources": list(RETAIL_RETURN_SOURCES),
+        "policy": [
+            {"key": v.key, "value": v.value, "status": v.status} for v in policy.used("retail.late_return_quota_back")
+        ],
+    }
+    row = _assessment(
+        kind=IMPORT_RETURN,
+        seller_code=original.seller_code,
+        reference=order_no,
+        declaration_id=original.declaration_id,
+        tax_on=returned.returned_on,
+        rule_set="CN-CBEC-RETAIL-RETURN-2020",
+        is_refused=False,
+        input_={"ebpCode": ebp_code, **_jsonable(returned)},
+        result=result,
+        tax_total=-original.tax_total if outcome.refunds_tax else ZERO,
+    )
+    return repository.add_assessment(session, row)
+
+
 def _on_import_order_voided(session: Session, event: schemas.ImportOrderVoided) -> None:
-    release_order(session, event.ebp_code, event.order_no)
+    if event.returned is not None:
+        settle_returned_import(session, event.ebp_code, event.order_no, event.returned)
+    else:
+        release_order(session, event.ebp_code, event.order_no)
 
 
 events.subscribe(schemas.ImportOrderVoided, _on_import_order_voided)

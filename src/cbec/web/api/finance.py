@@ -17,7 +17,7 @@ from cbec import pipeline
 from cbec.accounts.rules import require_business_data
 from cbec.errors import InvalidInput
 from cbec.finance import service as finance
-from cbec.finance.schemas import FinancePageRead, ListMoneyRead, ReconcileReport
+from cbec.finance.schemas import FinancePageRead, ListMoneyRead, ReconcileReport, SealedPackageRead
 from cbec.unit_of_work import UnitOfWork
 from cbec.web.deps import Caller, Id, Uow, own_seller, settings_of
 from cbec.web.submit import MAX_BYTES
@@ -140,6 +140,7 @@ def report(
 
 @router.get(
     "/finance/prequalification",
+    response_model=SealedPackageRead,
     summary="Financing pre-qualification, signed (not a lending decision) 融资预审数据包",
 )
 def prequalification(request: Request, p: Caller, seller: Seller = None) -> Response:
