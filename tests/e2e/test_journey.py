@@ -34,7 +34,9 @@ def test_the_same_journey_by_order_waybill_and_list_number(world: World) -> None
     timed = [s["at"] for s in steps if s["at"]]
     assert timed == sorted(timed)
     assert kinds[-3:] == ["departure", "fx_receipt", "refund"]
-    assert all(s["state"] == "not_tracked" and s["at"] is None for s in steps[-3:])
+    assert [s["state"] for s in steps[-3:]] == ["not_tracked", "waiting", "not_tracked"]  # reconciled: no money yet
+    fx = steps[-2]
+    assert fx["title_zh"] == "收汇：未收汇" and fx["link"].startswith("/finance/lists/") and "25.00" in fx["detail_en"]
     released = next(s for s in steps if s["kind"] == "released")
     assert "CEB603" in released["title_en"] and released["state"] == "done"
 

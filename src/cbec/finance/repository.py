@@ -126,3 +126,12 @@ def rows_of_order(
             .order_by(Settlement.deposit_date, SettlementLine.row)
         )
     ]
+
+
+def order_money_of_order(
+    session: Session, seller_codes: frozenset[str] | None, seller: str, order_no: str
+) -> Sequence[OrderMoney]:
+    stmt = select(OrderMoney).where(OrderMoney.seller_code == seller, OrderMoney.order_no == order_no)
+    if seller_codes is not None:
+        stmt = stmt.where(OrderMoney.seller_code.in_(seller_codes))
+    return session.scalars(stmt).all()

@@ -1,8 +1,8 @@
 """An order's journey, read from every area that has touched it, in the caller's scope: its
 documents as received (each version), matching, the SKUs it waits on, risk, tax, each
-declaration and receipt, and release. Departure, the FX receipt and the export refund are areas
-the platform does not follow yet (logistics, finance): they are shown as not tracked, never
-guessed. Reads only; no query of its own (each area's read services answer)."""
+declaration and receipt, release, and for an export the money received as the last
+reconciliation found it (finance). Departure and the per-order export refund are not followed
+yet (logistics; refunds are assessed by period): they are shown as not tracked, never guessed. Reads only; no query of its own (each area's read services answer)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from cbec.customs import service as customs
 from cbec.customs.schemas import TimelineEntryRead
 from cbec.errors import InvalidInput, NotFound
+from cbec.finance import service as finance
+from cbec.finance.rules import STATUS_TEXT
+from cbec.finance.rules import Status as FxStatus
 from cbec.intake import service as intake
 from cbec.intake.schemas import DocumentSummaryRead
 from cbec.journey.schemas import JourneyStep, OrderJourneyRead
@@ -40,7 +43,6 @@ NOT_TRACKED = (
         "物流离境信息尚未接入（物流与海外仓模块）",
         "departures are not tracked yet (logistics)",
     ),
-    ("fx_receipt", "收汇", "FX receipt", "收汇尚未接入（金融模块）", "FX receipts are not tracked yet (finance)"),
     (
         "refund",
         "出口退税",
@@ -76,8 +78,12 @@ def order_journey(session: Session, scope: frozenset[str] | None, query: str) ->
     steps = [*_document_steps(docs), *_matching_steps(session, current), *_risk_and_tax(session, scope, current)]
     steps += _declaration_steps(declarations)
     steps.sort(key=lambda s: s.at.timestamp() if s.at else float("inf"))  # stable: ties keep their order
-    steps += [JourneyStep(kind=k, at=None, state="not_tracked", title_zh=zh, title_en=en, detail_zh=dz, detail_en=de)
-              for k, zh, en, dz, de in NOT_TRACKED]  # fmt: skip
+    later = {k: JourneyStep(kind=k, at=None, state="not_tracked", title_zh=zh, title_en=en, detail_zh=dz, detail_en=de)
+             for k, zh, en, dz, de in NOT_TRACKED}  # fmt: skip
+    steps.append(later["departure"])
+    if ORDER_TYPES[current.type] == "export":
+        steps += _money_steps(session, scope, current)
+    steps.append(later["refund"])
     return OrderJourneyRead(
         query=number,
         order_no=current.order_no or "",
@@ -85,6 +91,35 @@ def order_journey(session: Session, scope: frozenset[str] | None, query: str) ->
         direction=ORDER_TYPES[current.type],
         steps=steps,
     )
+
+
+FX_STATE = {"received": "done", "partial": "waiting", "not_received": "waiting", "overdue": "failed"}
+
+
+def _money_steps(session: Session, scope: frozenset[str] | None, order: DocumentSummaryRead) -> list[JourneyStep]:
+    """The FX receipt as the last reconciliation (收汇对账) found it; not reconciled: not tracked."""
+    found = finance.money_of_order(session, scope, order.seller_code, order.order_no or "")
+    if not found:
+        return [
+            JourneyStep(kind="fx_receipt", at=None, state="not_tracked", title_zh="收汇", title_en="FX receipt",
+                        detail_zh="尚未对账：上传平台结算与收汇流水后运行收汇对账", detail_en="not reconciled yet: import the settlements and receipts, then reconcile")
+        ]  # fmt: skip
+    steps = []
+    for m in found:
+        zh, en = STATUS_TEXT[FxStatus(m.status)]
+        steps.append(
+            JourneyStep(
+                kind="fx_receipt",
+                at=None,
+                state=FX_STATE.get(m.status, "waiting"),
+                title_zh=f"收汇：{zh}",
+                title_en=f"FX receipt: {en}",
+                detail_zh=f"申报 {m.currency} {m.declared:.2f}，结算净额 {m.net_settled:.2f}，已收 {m.received_net:.2f}",
+                detail_en=f"declared {m.currency} {m.declared:.2f}, net settled {m.net_settled:.2f}, received {m.received_net:.2f}",
+                link=f"/finance/lists/{m.list_id}" if m.list_id else None,
+            )
+        )
+    return steps
 
 
 def _declarations(session: Session, scope: frozenset[str] | None, ref: str) -> list[TimelineEntryRead]:

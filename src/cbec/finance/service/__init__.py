@@ -10,7 +10,7 @@ Money came after the goods; none of these commit (the edge's unit of work does).
 
 from cbec.finance.service.money_files import keep, money_format, read_money_file
 from cbec.finance.service.prequalifying import prequalification
-from cbec.finance.service.read import list_money, order_money_read, orders_money, page_figures
+from cbec.finance.service.read import list_money, money_of_order, order_money_read, orders_money, page_figures
 from cbec.finance.service.reconciling import declared_orders, quote_read, reconcile, reconcile_workbook
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "keep",
     "list_money",
     "money_format",
+    "money_of_order",
     "order_money_read",
     "orders_money",
     "page_figures",

@@ -13,6 +13,7 @@ from cbec.errors import NotFound
 from cbec.finance import repository
 from cbec.finance.models import OrderMoney
 from cbec.finance.rates import cny_quote
+from cbec.finance.rules import CENT
 from cbec.finance.schemas import (
     AgeingRead,
     BridgeStep,
@@ -25,12 +26,17 @@ from cbec.finance.schemas import (
 from cbec.finance.service.reconciling import quote_read
 
 
+def _fen(value: object) -> Decimal:
+    return Decimal(str(value)).quantize(CENT)
+
+
 def order_money_read(m: OrderMoney) -> OrderMoneyRead:
     return OrderMoneyRead(
         platform=m.platform, order_no=m.order_no, list_id=m.list_id, invt_no=m.invt_no, currency=m.currency,
-        declared=m.declared, principal=m.principal, net_settled=m.net_settled, received_net=m.received_net,
-        restored_gross=m.restored_gross, bridge={k: Decimal(v) for k, v in m.bridge.items()}, status=m.status,
-        released_on=m.released_on, settlements=list(m.settlements),
+        declared=_fen(m.declared), principal=_fen(m.principal), net_settled=_fen(m.net_settled),
+        received_net=_fen(m.received_net), restored_gross=_fen(m.restored_gross),
+        bridge={k: _fen(v) for k, v in m.bridge.items()}, status=m.status, released_on=m.released_on,
+        settlements=list(m.settlements),
     )  # fmt: skip
 
 
@@ -65,6 +71,11 @@ def list_money(session: Session, scope: frozenset[str] | None, list_id: int) -> 
         declared_cny=q.to_cny(Decimal(str(m.declared))) if q else None,
         received_cny=q.to_cny(Decimal(str(m.received_net))) if q else None,
     )  # fmt: skip
+
+
+def money_of_order(session: Session, scope: frozenset[str] | None, seller: str, order_no: str) -> list[OrderMoneyRead]:
+    """The reconciled money of one order (one per platform it was sold on), in the caller's scope."""
+    return [order_money_read(m) for m in repository.order_money_of_order(session, scope, seller, order_no)]
 
 
 def orders_money(
