@@ -21,7 +21,7 @@ from cbec.generate.settlements import SoldLine, SoldOrder, amazon_settlements, s
 from cbec.sandbox import SandboxCustoms
 from cbec.unit_of_work import UnitOfWork
 
-from .helpers import PLATFORM, SELLER
+from .helpers import PLATFORM, SELLER, as_bytes
 from .test_customs import _round, matched  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.integration
@@ -175,10 +175,22 @@ def test_unpaid_payouts_age_and_shopify_payouts_are_checked(matched) -> None:  #
     assert out["format"] == "shopify-transactions" and out["settlements"] >= 4 and not out["errors"]
     checked = pipeline.import_money(matched, summary, seller=SELLER.code, filename="payouts.csv")
     assert checked["payouts_agreeing"] == out["settlements"] and not checked["errors"]
+    # the CEB403 收款单 of two orders, declared by the seller: one for the whole amount, one short
+    receipts = [
+        {"type": "export_receipt", "head": {
+            "ebpCode": PLATFORM.code, "ebpName": PLATFORM.name, "ebcCode": SELLER.code, "ebcName": SELLER.name,
+            "orderNo": no, "payName": "现金支付", "charge": charge, "currency": "502", "accountingDate": "20261120100000"}}
+        for no, charge in (("SO0000", "25.00"), ("SO0001", "20.00"))
+    ]  # fmt: skip
+    ctx = pipeline.context_for(matched, SELLER.code, PLATFORM.code)
+    assert pipeline.import_bytes(matched, as_bytes(*receipts), ctx, fmt="json")["invalid"] == 0
     late = max(o.shipped for o in orders) + timedelta(days=400)
     r = pipeline.reconcile(matched, SELLER.code, as_of=late, overdue_days=180)
-    # no receipts at all: every order is settled but nothing was received, and the lists are old
-    assert r["by_status"] == {"overdue": 150} and r["orders_settled"] == 150
+    # no receipts but the two CEB403: every order is settled, the two declared received count as
+    # received (the short one partly, and listed), the other lists are old and overdue
+    assert r["by_status"] == {"overdue": 148, "received": 1, "partial": 1} and r["orders_settled"] == 150
+    (ceb403,) = [u for u in r["unmatched"] if u["kind"] == "ceb403"]
+    assert ceb403["reference"].endswith("SO0001") and "25.00" in ceb403["reason_en"]
     payouts = [u for u in r["unmatched"] if u["kind"] == "payout"]
     assert len(payouts) == out["settlements"] and "no receipt" in payouts[0]["reason_en"]
     r2 = pipeline.reconcile(matched, SELLER.code, as_of=late, start=date(2000, 1, 1), end=date(2000, 12, 31))

@@ -23,6 +23,9 @@ The rules, each one place:
   when none; 超期未收汇 when none and the list was released more than ``Policy.overdue_days``
   ago (the default, 180 days, is the platform's assumption: 汇发〔2020〕11号 sets no day count;
   a zone sets its own).
+* **CEB403 收款单**: an order no settlement shows but whose CEB403 receipt declares money received
+  counts as received for that charge; where both exist and the charge differs from the settled
+  principal (less refunds) by more than a cent, the difference is listed (kind ``ceb403``).
 * **Restored gross** (汇发〔2020〕11号 §2): what was received plus the netted overseas
   storage, fulfilment, logistics and tax costs (categories.NETTED) added back.
 """
@@ -76,6 +79,8 @@ class OrderIn:
     currency: str  # ISO 4217
     released_on: date | None
     trade_mode: str = ""
+    #: what CEB403 收款单 declared received for the order (its charges, same currency), if any
+    receipt_charge: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +264,12 @@ def order_status(m: OrderMoney, paid: set[int] | dict[int, ReceiptRow], as_of: d
     m.received_principal = sum((m.principal_by_settlement.get(s, ZERO) for s in received), ZERO)
     m.received_net = sum((m.by_settlement[s][0] for s in received), ZERO)
     m.restored_gross = m.received_net + sum((m.by_settlement[s][1] for s in received), ZERO)
+    charge = m.order.receipt_charge
+    if not received and charge is not None and charge > 0:
+        # no settlement shows it, but a CEB403 收款单 declared the money received: that is the
+        # order's receipt (its costs unknown, so received and restored gross are the charge)
+        received = [-1]
+        m.received_principal = m.received_net = m.restored_gross = charge
     # what is due is the declared value less what was refunded to buyers (refunds are negative)
     if received and m.received_principal >= m.order.declared_value + m.bridge["refund"] - CENT:
         return Status.RECEIVED
@@ -283,6 +294,17 @@ def reconcile(
     platform_of = {p.settlement: p.platform for p in payouts}
     money, unmatched = settle_orders(orders, rows, platform_of)
     paid, left = match_receipts(payouts, receipts, policy)
+    left += [
+        Unmatched(
+            "ceb403", f"{m.order.platform}|{m.order.order_no}", m.order.receipt_charge, m.order.currency,
+            f"收款单（CEB403）申报收款 {m.order.receipt_charge:.2f}，平台结算货款为 {m.bridge['principal']:.2f}",
+            f"the CEB403 receipt declares {m.order.receipt_charge:.2f} received; "
+            f"the settlements' principal is {m.bridge['principal']:.2f}",
+        )
+        for m in money.values()
+        if m.order.receipt_charge is not None and m.by_settlement
+        and abs(m.order.receipt_charge - m.bridge["principal"] - m.bridge["refund"]) > CENT
+    ]  # fmt: skip
     # a settlement that pays nothing out (its charges ate its sales) needs no receipt to be settled
     settled = set(paid) | {p.settlement for p in payouts if p.total <= 0}
     for m in money.values():

@@ -5,6 +5,7 @@ commit."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,8 @@ from cbec.finance.schemas import (
     UnmatchedRead,
 )
 from cbec.finance.workbook import workbook
+from cbec.intake import service as intake
+from cbec.intake.documents import DocType
 from cbec.kit.codes import code_lists
 
 MAX_UNMATCHED = 500
@@ -35,6 +38,20 @@ def _iso(code: str) -> str:
         return code_lists().currency_iso(code)
     except CbecError:
         return code  # already ISO (a currency converted at intake keeps its ISO code)
+
+
+def _receipt_charges(session: Session, seller: str) -> dict[tuple[str, str], tuple[Decimal, str]]:
+    """(ebpCode, orderNo) → (the charges its CEB403 收款单 declare, their currency ISO)."""
+    out: dict[tuple[str, str], tuple[Decimal, str]] = {}
+    for order_no, head, _ in intake.current_order_heads(session, DocType.EXPORT_RECEIPT, seller):
+        key = (str(head.get("ebpCode") or ""), str(order_no or ""))
+        try:
+            charge = Decimal(str(head.get("charge")))
+        except (ArithmeticError, ValueError):
+            continue
+        before = out.get(key, (Decimal(0), ""))[0]
+        out[key] = (before + charge, _iso(str(head.get("currency") or "")))
+    return out
 
 
 def declared_orders(session: Session, seller: str) -> list[r.OrderIn]:
@@ -54,7 +71,13 @@ def declared_orders(session: Session, seller: str) -> list[r.OrderIn]:
                 seen.platform, seen.order_no, seen.list_id, seen.invt_no, seen.list_status,
                 seen.declared_value + value, seen.currency, seen.released_on or d.released_on, seen.trade_mode,
             )  # fmt: skip
-    return list(by_order.values())
+    charges = _receipt_charges(session, seller)
+    return [
+        replace(o, receipt_charge=charges[(o.platform, o.order_no)][0])
+        if (o.platform, o.order_no) in charges and charges[(o.platform, o.order_no)][1] == o.currency
+        else o
+        for o in by_order.values()
+    ]
 
 
 def reconcile(
