@@ -1,6 +1,7 @@
 """Every ORM model, imported in one place so Alembic and create_all see the whole schema."""
 
 from cbec.accounts.models import IdempotencyRecord, PersonalDataAccess, UserAccount, UserSession
+from cbec.audit.models import AuditEntry
 from cbec.catalogue.models import Product
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
 from cbec.finance.models import FxReceipt, OrderMoney, Settlement, SettlementLine
@@ -13,6 +14,7 @@ from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 
 __all__ = [
     "ApiCredential",
+    "AuditEntry",
     "Base",
     "BuyerLedgerEntry",
     "Declaration",

@@ -189,6 +189,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("GET", "/api/v1/users", ADMIN, 403, 403),
         Route("POST", "/api/v1/users", ADMIN, 403, 403, body=lambda w: {"json": _NEW_USER}),
         Route("GET", "/api/v1/personal-data-access", ADMIN, 403, 403),
+        Route("GET", "/api/v1/audit", ADMIN, 403, 403),
+        Route("GET", "/api/v1/audit/verify", ADMIN, 403, 403),
         # the catalogue is the seller's own: naming another seller is refused
         Route("GET", "/api/v1/catalogue", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
         Route("POST", "/api/v1/catalogue/confirm", SUBMIT, 403, 403, body=lambda w: {"json": _B_SKUS}),
@@ -285,6 +287,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("POST", "/profile/platform", SELF, 200, 403, body=lambda w: {"data": {"platform": PLATFORM.code}}),
         Route("GET", "/catalogue", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
         Route("GET", "/finance", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
+        Route("GET", "/audit", ADMIN, 403, 403),
         Route("POST", "/finance/upload", SUBMIT, 403, 403, body=_b_money_file),
         Route("POST", "/finance/reconcile", SUBMIT, 403, 403, body=lambda w: {"data": {"seller": B_CODE}}),
         Route("GET", "/finance/lists/{list_id}", RECORD, 404, 403),

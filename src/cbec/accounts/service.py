@@ -24,6 +24,7 @@ from cbec.accounts.rules import (
     password_problem,
 )
 from cbec.accounts.schemas import MeRead, PersonalDataAccessRead, UserCreate, UserRead
+from cbec.audit import service as audit
 from cbec.errors import Conflict, InvalidInput, NotFound
 from cbec.orm import utcnow
 from cbec.partners import repository as partner_repo
@@ -101,6 +102,12 @@ def create_user(session: Session, data: UserCreate) -> UserRead:
     )
     repository.add_user(session, u)
     session.flush()
+    audit.record(
+        session,
+        "user.create",
+        f"user:{username}",
+        {"role": role.value, "enterprise": enterprise.code if enterprise else ""},
+    )
     return _read(u, enterprise.code if enterprise else None)
 
 
@@ -227,6 +234,7 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> N
     if problem:
         raise InvalidInput(problem[0], problem[1], field="new_password")
     u.password_hash = _hasher.hash(new)
+    audit.record(session, "user.password", f"user:{u.username}")
 
 
 def record_personal_access(session: Session, p: Principal, subject: str, fields: list[str], reason: str) -> None:
@@ -235,6 +243,7 @@ def record_personal_access(session: Session, p: Principal, subject: str, fields:
         session,
         PersonalDataAccess(user_id=p.user_id, actor=p.name, subject=subject, fields=fields, reason=reason[:200]),
     )
+    audit.record(session, "personal_data.open", subject, {"fields": fields, "reason": reason[:200]})
 
 
 def personal_data_accesses(session: Session, limit: int = 100) -> list[PersonalDataAccessRead]:

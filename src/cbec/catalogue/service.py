@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cbec.audit import service as audit
 from cbec.catalogue import repository
 from cbec.catalogue.hs import hs2022, validate_cn_hs_code
 from cbec.catalogue.importer import CatalogueRow, read_catalogue
@@ -184,6 +185,9 @@ def confirm_code(
     p.hs_status = state_after_decision(_suggested(p), code).value
     p.confirmed_by = by
     session.flush()
+    audit.record(
+        session, "catalogue.decide", f"sku:{seller_code}|{sku}", {"hs_code": code, "state": p.hs_status, "by": by}
+    )
     return to_read(p)
 
 
@@ -196,6 +200,9 @@ def confirm_suggestions(session: Session, seller_code: str, *, min_score: float,
             p.confirmed_by = by
             n += 1
     session.flush()
+    audit.record(
+        session, "catalogue.accept", f"seller:{seller_code}", {"min_score": min_score, "confirmed": n, "by": by}
+    )
     return n
 
 
@@ -265,6 +272,13 @@ def confirm_skus(session: Session, seller_code: str, skus: Iterable[str], *, by:
         confirmed.append(p.sku)
     missing = sorted(wanted - {p.sku for p in found})
     session.flush()
+    if confirmed:
+        audit.record(
+            session,
+            "catalogue.confirm",
+            f"seller:{seller_code}",
+            {"skus": sorted(confirmed)[:200], "count": len(confirmed), "by": by},
+        )
     return DecisionRead(confirmed=sorted(confirmed), skipped=sorted(skipped) + missing)
 
 
@@ -295,6 +309,12 @@ def correct_skus(session: Session, seller_code: str, skus: Iterable[str], hs_cod
         p.hs_code, p.hs_status, p.confirmed_by = code, state.value, by
         (corrected if state is HsState.CORRECTED else confirmed).append(p.sku)
     session.flush()
+    audit.record(
+        session,
+        "catalogue.correct",
+        f"seller:{seller_code}",
+        {"skus": sorted(p.sku for p in found)[:200], "hs_code": code, "by": by},
+    )
     missing = sorted(wanted - {p.sku for p in found})
     return DecisionRead(confirmed=sorted(confirmed), corrected=sorted(corrected), skipped=missing)
 
@@ -337,6 +357,10 @@ def import_catalogue(
         unchanged=unchanged,
         errors=errors,
     )
+    audit.record(
+        session, "catalogue.import", f"seller:{seller_code}",
+        {"file": filename, "created": report.created, "updated": report.updated, "errors": len(errors), "by": by},
+    )  # fmt: skip
     return report, changed
 
 

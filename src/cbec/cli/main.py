@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import getpass
+import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cbec.audit import service as audit
+from cbec.audit.rules import Actor
+from cbec.cli import audit as audit_cli
 from cbec.cli import catalogue, customs, demo, finance, intake, partners, report, risk, tax, web
 from cbec.cli.common import set_root_data_dir
 from cbec.cli.generate import generate
@@ -26,12 +31,19 @@ def root(
     ] = None,
 ) -> None:
     set_root_data_dir(data_dir)
+    # who changes anything in this run, for the audit trail: the operating-system user on this host
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name in this environment (a container without one)
+        user = "unknown"
+    audit.set_actor(Actor("cli", user, "", f"cli@{socket.gethostname()}"))
 
 
 app.add_typer(partners.app, name="partner")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(tax.app, name="tax")
 app.add_typer(finance.app, name="finance")
+app.add_typer(audit_cli.app, name="audit")
 app.add_typer(report.app, name="report")
 app.add_typer(risk.app, name="risk")
 app.add_typer(web.app, name="user")

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cbec.accounts.rules import mask_personal
+from cbec.audit import service as audit
 from cbec.config import Settings
 from cbec.errors import CbecError, Conflict, FieldError, InvalidInput, NotFound
 from cbec.intake import blobs, repository
@@ -176,17 +177,15 @@ def accept(
             chosen = detect(data, filename)
         except CbecError:
             chosen = Format.AUTO  # kept as received; reading it will fail with the reason
-    digest, _ = blobs.put(settings.inbox_dir, data)
-    return repository.add_inbox_item(
-        session,
-        sender_code=ctx.sender_code or ctx.seller_code,
-        seller_code=ctx.seller_code,
-        format=chosen.value,
-        filename=Path(filename).name[:255],
-        sha256=digest,
-        size=len(data),
-        channel=channel,
-    )
+    return keep_raw(
+        session, settings, data, seller_code=ctx.seller_code, sender_code=ctx.sender_code,
+        format_name=chosen.value, filename=filename, channel=channel,
+    )  # fmt: skip
+
+
+def _audit_submission(session: Session, item: InboxItem) -> None:
+    keys = ("seller_code", "sender_code", "format", "filename", "size", "sha256", "channel")
+    audit.record(session, "submission", f"inbox:{item.id}", {k: getattr(item, k) for k in keys})
 
 
 def keep_raw(
@@ -203,7 +202,7 @@ def keep_raw(
     """Keep a submission another area reads (a settlement, a receipts ledger) exactly as received,
     in the same inbox as orders. Does not commit; the edge commits it before reading."""
     digest, _ = blobs.put(settings.inbox_dir, data)
-    return repository.add_inbox_item(
+    item = repository.add_inbox_item(
         session,
         sender_code=sender_code or seller_code,
         seller_code=seller_code,
@@ -213,6 +212,8 @@ def keep_raw(
         size=len(data),
         channel=channel,
     )
+    _audit_submission(session, item)
+    return item
 
 
 def raw_bytes(settings: Settings, item: InboxItem) -> bytes:

@@ -8,6 +8,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 
+from cbec.audit import service as audit
 from cbec.errors import Conflict, InvalidInput, NotFound
 from cbec.orm import utcnow
 from cbec.partners import repository
@@ -51,6 +52,9 @@ def register_enterprise(session: Session, data: EnterpriseCreate) -> EnterpriseR
     e.roles = [EnterpriseRole(role=r.value) for r in roles]
     repository.add(session, e)
     session.flush()
+    audit.record(
+        session, "enterprise.register", f"enterprise:{code}", {"name": name, "roles": [r.value for r in roles]}
+    )
     return to_read(e)
 
 
@@ -114,6 +118,7 @@ def issue_credential(session: Session, code: str, *, label: str = "") -> Credent
         session, ApiCredential(enterprise_id=e.id, key_id=key_id, secret_hash=_hash_secret(secret), label=label)
     )
     session.flush()
+    audit.record(session, "key.issue", f"enterprise:{code}", {"key_id": key_id, "label": label})  # never the secret
     return CredentialIssued(enterprise_code=code, key_id=key_id, api_key=f"{key_id}.{secret}")
 
 
@@ -147,6 +152,7 @@ def revoke_credential(session: Session, key_id: str) -> None:
         raise NotFound(f"credential {key_id} not found", f"凭据 {key_id} 不存在", field="key_id")
     if cred.revoked_at is None:
         cred.revoked_at = utcnow()
+        audit.record(session, "key.revoke", f"key:{key_id}")
 
 
 def list_credentials(session: Session, code: str) -> list[CredentialRead]:
@@ -172,4 +178,5 @@ def set_default_platform(session: Session, seller_code: str, platform_code: str 
     assert e is not None  # require_role found it
     e.default_platform = code
     session.flush()
+    audit.record(session, "enterprise.platform", f"enterprise:{seller_code}", {"default_platform": code or ""})
     return to_read(e)

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cbec.audit import service as audit
 from cbec.errors import InvalidInput, NotFound, RuleViolation
 from cbec.kit.paging import PageRequest
 from cbec.kit.read import Page
@@ -259,6 +260,12 @@ def decide(
     hit.note = note.strip()[:500]
     hit.decided_at = at or utcnow()
     session.flush()
+    audit.record(
+        session,
+        "risk.decide",
+        f"hit:{hit.id}",
+        {"order": hit.order_no, "rule": hit.rule, "decision": hit.status, "by": hit.decided_by, "note": hit.note},
+    )
     return hit_read(hit)
 
 

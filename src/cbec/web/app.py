@@ -14,6 +14,7 @@ from cbec.config import Settings, get_settings
 from cbec.web import errors
 from cbec.web.api import (
     admin,
+    audit,
     catalogue,
     changes,
     declarations,
@@ -25,6 +26,7 @@ from cbec.web.api import (
     tax_imports,
 )
 from cbec.web.ratelimit import RateLimiter
+from cbec.web.ui import audit as audit_pages
 from cbec.web.ui import catalogue as catalogue_pages
 from cbec.web.ui import changes as change_pages
 from cbec.web.ui import documents as document_pages
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         submissions.router,
         tax_imports.router,
         finance.router,
+        audit.router,
     ):
         app.include_router(router, prefix="/api/v1")
     for page_router in (
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         journey_pages.router,
         submission_pages.router,
         finance_pages.router,
+        audit_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")

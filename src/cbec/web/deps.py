@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from cbec.accounts import service as accounts
 from cbec.accounts.rules import Forbidden, Principal, Unauthenticated
+from cbec.audit import service as audit
+from cbec.audit.rules import Actor
 from cbec.config import Settings
 from cbec.errors import InvalidInput
 from cbec.kit.paging import PageRequest
@@ -81,6 +83,9 @@ async def current_principal(request: Request, uow: Uow) -> Principal:
                 field="csrf_token",
             )
     request.state.principal = p
+    audit.set_actor(
+        Actor(p.kind, p.name, p.enterprise_code or "", request.client.host if request.client else "")
+    )  # who changes anything in this request, for the audit trail
     # the caller is known: end the read and give its connection back to the pool. A route that
     # uses the database takes one again; one that opens units of work of its own (intake) must
     # not wait for connections held by requests that wait for it (16 concurrent submissions

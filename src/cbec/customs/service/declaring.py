@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from cbec.audit import service as audit
 from cbec.catalogue import service as catalogue
 from cbec.ceb.messages import Entity
 from cbec.ceb.signing import Signer
@@ -119,6 +120,11 @@ def declare(
         if limit is not None and examined >= limit:
             report.more = len(results) == SELECTION
             break
+    if report.declared or report.changed:
+        audit.record(
+            session, "declare", f"seller:{seller_code or 'all'}",
+            {"declared": dict(report.declared), "changed": report.changed, "refused": len(report.refused)},
+        )  # fmt: skip
     return report
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from cbec.audit import service as audit
 from cbec.ceb.messages import Entity
 from cbec.ceb.signing import Signer
 from cbec.customs import builders, repository
@@ -67,6 +68,12 @@ def _request(
         ),
     )
     target.status = new_state.value
+    audit.record(
+        session,
+        f"declaration.{message}",
+        f"list:{target.invt_no or target.id}",
+        {"order": target.order_no, "request": new_state.value},
+    )
     target.updated_at = utcnow()
     session.flush()
     return report

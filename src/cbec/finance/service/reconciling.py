@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cbec.audit import service as audit
 from cbec.customs import service as customs
 from cbec.errors import CbecError
 from cbec.finance import repository
@@ -94,6 +95,9 @@ def reconcile(
     as_of = as_of or datetime.now(UTC).date()
     result, settlements, receipts = run(session, seller, as_of, policy)
     repository.replace_order_money(session, seller, [_money_row(seller, m, as_of) for m in result.orders])
+    audit.record(
+        session, "finance.reconcile", f"seller:{seller}", {"as_of": as_of.isoformat(), "orders": len(result.orders)}
+    )
     return _report(seller, result, start, end, as_of, settlements, receipts)
 
 

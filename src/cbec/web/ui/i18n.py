@@ -214,6 +214,22 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "journey": ("订单轨迹", "Order journey"),
     "finance": ("收汇对账", "FX reconciliation"),
+    "audit": ("审计日志", "Audit trail"),
+    "audit_action": ("操作", "Action"),
+    "time": ("时间", "Time"),
+    "audit_who": ("操作人", "Who"),
+    "audit_from": ("来源", "From"),
+    "audit_target": ("对象", "Target"),
+    "audit_intact": (
+        "审计链完整：{n} 条记录逐条校验无误。",
+        "The audit chain is intact: {n} entries verified one by one.",
+    ),
+    "audit_broken": ("审计链在第 {n} 条断开：", "The audit chain is broken at entry {n}:"),
+    "audit_intro": (
+        "每条记录含前一条的哈希（SHA-256），修改、删除或调换任何一条都会使其后的校验失败；命令行 cbec audit verify 同样校验。",
+        "Each entry holds the hash (SHA-256) of the one before: changing, removing or reordering any entry fails every "
+        "check after it; cbec audit verify checks the same.",
+    ),
     "month": ("月份", "Month"),
     "fx_status": ("收汇状态", "FX status"),
     "fxs_received": ("已收汇", "Received"),
