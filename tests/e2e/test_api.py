@@ -769,12 +769,27 @@ def test_every_answer_carries_the_security_headers(world: World) -> None:
     for path in ("/login", "/api/v1/me", "/static/app.css"):
         h = c.get(path).headers
         assert "frame-ancestors 'none'" in h["content-security-policy"], path
+        assert "script-src 'self'" in h["content-security-policy"], path
         assert (h["x-frame-options"], h["x-content-type-options"], h["referrer-policy"]) == (
             "DENY",
             "nosniff",
             "same-origin",
         )
         assert "strict-transport-security" not in h  # plain HTTP in development
+
+
+def test_no_page_runs_an_inline_script(world: World) -> None:
+    """CSP ``script-src 'self'`` would block an inline script: every page's scripts are files, its
+    data JSON blocks (not executed)."""
+    import re
+
+    client, _ = world.login("alice")
+    for path in ("/", "/declarations", "/upload", "/finance", "/catalogue", "/journey", "/submissions", "/profile"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        for tag in re.findall(r"<script\b[^>]*>", page.text):
+            assert 'src="' in tag or 'type="application/json"' in tag, (path, tag)
+        assert " onclick=" not in page.text and " onchange=" not in page.text and "javascript:" not in page.text, path
 
 
 def test_hsts_once_served_over_https() -> None:

@@ -50,6 +50,8 @@ def test_the_reconciliation_page_from_upload_to_one_lists_bridge(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # a script the page's CSP (script-src 'self') refused would show here
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(f"{url}/login")
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", PASSWORDS["alice"])

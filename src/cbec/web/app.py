@@ -113,10 +113,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def security_headers(*, secure: bool) -> dict[str, str]:
     """What every answer carries: no framing by other sites (clickjacking), no content-type
     sniffing, no full URL sent to other sites; HSTS once the platform is served over HTTPS
-    (``CBEC_COOKIE_SECURE``). A script-source policy waits for the pages' inline scripts to move
-    into static files."""
+    (``CBEC_COOKIE_SECURE``); scripts only from the platform's own files (``script-src 'self'``:
+    the pages carry their data as JSON blocks, never as inline scripts), no plugins."""
     out = {
-        "Content-Security-Policy": "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        "Content-Security-Policy": (
+            "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        ),
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",

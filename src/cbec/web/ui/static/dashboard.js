@@ -2,7 +2,7 @@
 (function () {
   var F = JSON.parse(document.getElementById("figures").textContent);
   var L = JSON.parse(document.getElementById("labels").textContent);
-  var C = window.CBEC;
+  var C = JSON.parse(document.getElementById("cbec-config").textContent);
   var zh = C.lang !== "en";
   var charts = [];
   function label(s) { return L[s] || s; }

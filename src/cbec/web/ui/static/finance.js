@@ -2,7 +2,7 @@
 // waterfall, the ageing of lists not fully received. Drawn from the figures the page carries.
 (function () {
   var F = JSON.parse(document.getElementById("finance-figures").textContent);
-  var L = window.CBEC.labels;
+  var L = JSON.parse(document.getElementById("cbec-config").textContent).labels;
   function label(k) { return L[k] || k; }
   function draw(id, option) {
     var el = document.getElementById(id);

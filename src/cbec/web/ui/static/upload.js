@@ -1,5 +1,6 @@
 // Drag-and-drop onto the file field, and the upload's progress from htmx's XHR events.
 (function () {
+  var C = JSON.parse(document.getElementById("cbec-config").textContent);
   var zone = document.getElementById("drop-zone");
   var input = document.getElementById("file-input");
   var label = document.getElementById("drop-label");
@@ -15,7 +16,7 @@
     if (!ev.detail.lengthComputable) return;
     var pct = Math.round((ev.detail.loaded / ev.detail.total) * 100);
     bar.value = pct;
-    phase.textContent = pct < 100 ? window.CBEC.uploading + " " + pct + "%" : window.CBEC.processing + "…";
+    phase.textContent = pct < 100 ? C.uploading + " " + pct + "%" : C.processing + "…";
   });
-  document.body.addEventListener("htmx:beforeRequest", function () { bar.value = 0; phase.textContent = window.CBEC.uploading; });
+  document.body.addEventListener("htmx:beforeRequest", function () { bar.value = 0; phase.textContent = C.uploading; });
 })();
