@@ -1,5 +1,5 @@
 # The two README commands are `make demo` and `make test`; each does all set-up first.
-.PHONY: setup setup-test demo test test-fast check bench clean
+.PHONY: audit setup setup-test demo test test-fast check bench clean
 
 UV_RUN = uv run --frozen
 DATA_DIR ?= ./cbec-data
@@ -25,6 +25,12 @@ check: setup
 	$(UV_RUN) mypy
 	$(UV_RUN) lint-imports
 	$(UV_RUN) pytest -q tests/unit/test_house.py
+
+# known vulnerabilities of the locked dependencies (PyPI's advisory data). --strict fails when a
+# dependency cannot be audited: on a machine whose package index serves no advisory data (these
+# build machines: every package "not found on PyPI") it fails rather than pass without looking.
+audit: setup
+	$(UV_RUN) pip-audit --strict --progress-spinner off
 
 bench: setup-test
 	$(UV_RUN) python bench/intake.py
