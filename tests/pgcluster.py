@@ -50,6 +50,13 @@ class PostgresCluster:
         self._run(
             str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", self.user, "-E", "UTF8", "--no-sync"
         )
+        self.resume()
+
+    def pause(self) -> None:
+        """Stop the server and keep its data (a database outage); ``resume`` starts it again."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
         self._run(
             str(self.bindir / "pg_ctl"),

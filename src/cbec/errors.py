@@ -124,3 +124,12 @@ class UnknownCode(InvalidInput):
     """A code (country, currency, unit, HS, enterprise) is not in its code list."""
 
     code = "unknown_code"
+
+
+class Unavailable(CbecError):
+    """The platform cannot do it now (the database is unreachable, the disk is full): nothing was
+    changed by the failed attempt, and the same request succeeds once the fault clears."""
+
+    code = "unavailable"
+    http_status = 503
+    retry_after = 30
