@@ -796,3 +796,22 @@ def test_hsts_once_served_over_https() -> None:
     from cbec.web.app import security_headers
 
     assert security_headers(secure=True)["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_secrets_never_reach_the_logs(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """Passwords, API keys and session tokens are not in anything the platform logs, even at
+    DEBUG and on failures (a wrong password, a revoked-looking key, a server-side fault)."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    c = world.client()
+    c.post("/login", data={"username": "alice", "password": "wrong-" + PASSWORDS["alice"]})
+    good, _ = world.login("alice")
+    good.get("/declarations")
+    key = world.keys["a"]
+    c.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+    c.get("/api/v1/me", headers={"Authorization": f"Bearer {key}x"})
+    token = good.cookies.get("cbec_session") or ""
+    text = caplog.text
+    for secret in (PASSWORDS["alice"], key, key.partition(".")[2], token):
+        assert not secret or secret not in text
