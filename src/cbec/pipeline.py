@@ -97,14 +97,18 @@ def import_bytes(
     return out
 
 
-def import_path(settings: Settings, path: Path, ctx: ParseContext, **kwargs: Any) -> dict[str, Any]:
+def read_input(path: Path) -> bytes:
+    """A file a person named on the command line, or a bilingual error naming it."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise InvalidInput(
             f"cannot read {path}: {exc.strerror}", f"无法读取 {path}：{exc.strerror}", field="path"
         ) from None
-    return import_bytes(settings, data, ctx, filename=path.name, **kwargs)
+
+
+def import_path(settings: Settings, path: Path, ctx: ParseContext, **kwargs: Any) -> dict[str, Any]:
+    return import_bytes(settings, read_input(path), ctx, filename=path.name, **kwargs)
 
 
 def import_money(

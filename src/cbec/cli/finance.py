@@ -53,12 +53,7 @@ def import_(
 
     def action() -> dict[str, Any]:
         ensure_database(settings)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InvalidInput(
-                f"cannot read {path}: {exc.strerror}", f"无法读取 {path}：{exc.strerror}", field="path"
-            ) from None
+        data = pipeline.read_input(path)
         return pipeline.import_money(settings, data, seller=seller, platform=platform, fmt=fmt, filename=path.name)
 
     def render(r: dict[str, Any]) -> None:

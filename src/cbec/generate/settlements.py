@@ -32,14 +32,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from cbec.finance.parsers import AMAZON_COLUMNS
+
 CENT = Decimal("0.01")
-AMAZON_HEADER = (
-    "settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount", "currency",
-    "transaction-type", "order-id", "merchant-order-id", "adjustment-id", "shipment-id", "marketplace-name",
-    "amount-type", "amount-description", "amount", "fulfillment-id", "posted-date", "posted-date-time",
-    "order-item-code", "merchant-order-item-id", "merchant-adjustment-item-id", "sku", "quantity-purchased",
-    "promotion-id",
-)  # fmt: skip
+AMAZON_HEADER = AMAZON_COLUMNS  # the documented header, as the reader expects it
 MARKETPLACE = {"USD": "Amazon.com", "GBP": "Amazon.co.uk", "EUR": "Amazon.de", "JPY": "Amazon.co.jp"}
 
 
