@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cbec.cli import catalogue, customs, demo, finance, intake, partners, report, risk, tax, web
+from cbec.cli import backup, catalogue, customs, demo, finance, intake, partners, report, risk, tax, web
 from cbec.cli.common import set_root_data_dir
 from cbec.cli.generate import generate
 from cbec.cli.journey import journey_command
@@ -50,6 +50,8 @@ app.command("return")(customs.return_)
 app.command("timeline")(customs.timeline)
 app.command("journey")(journey_command)
 app.command("serve")(web.serve)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def main() -> None:
