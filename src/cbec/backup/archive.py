@@ -196,6 +196,19 @@ def _damaged(path: Path, exc: BaseException) -> InvalidInput:
     )
 
 
+def _check_end(tar: tarfile.TarFile, path: Path) -> None:
+    """tarfile ends its listing quietly at a damaged header; what follows the end of the listing
+    must be the archive's zero padding, read to the end so that gzip checks its CRC."""
+    stream = tar.fileobj
+    stream.seek(tar.offset)
+    while chunk := stream.read(_CHUNK):
+        if chunk.count(0) != len(chunk):
+            raise _refused(
+                f"the archive {path} is damaged: a broken file header at byte {tar.offset} of its contents",
+                f"备份文件 {path} 已损坏：内容第 {tar.offset} 字节处的文件头已损坏",
+            )
+
+
 def verify(path: Path) -> Manifest:
     """Read the whole archive and check every file against the manifest; writes nothing."""
     found: dict[str, tuple[int, str]] = {}
@@ -213,12 +226,16 @@ def verify(path: Path) -> Manifest:
                     continue
                 check_member_name(member.name)
                 found[member.name] = (member.size, _hash_member(tar, member))
+            _check_end(tar, path)
     except InvalidInput:
         raise
     except _DAMAGED as exc:
         raise _damaged(path, exc) from None
     if manifest_bytes is None:
-        raise _refused(f"{path} holds no manifest: it is not a cbec backup", f"{path} 中没有备份清单：不是 cbec 备份")
+        raise _refused(
+            f"{path} holds no manifest: it is not a cbec backup, or it was cut short",
+            f"{path} 中没有备份清单：不是 cbec 备份，或文件不完整",
+        )
     manifest = Manifest.from_json(manifest_bytes)
     _compare(manifest, found)
     return manifest
