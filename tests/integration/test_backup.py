@@ -292,3 +292,49 @@ def test_backup_and_restore_refuse_what_they_would_overwrite(busy, tmp_path, req
             service.restore(occupied, archive)
         assert has_tables.value.field == "database_url" and "not empty" in has_tables.value.message_en
         assert not occupied.data_dir.exists()
+
+
+def _older_platform(settings: Settings, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """A platform whose database stopped at migration 0010 (before the finance tables)."""
+    from alembic import command
+
+    from cbec.db import alembic_config, engine_for
+
+    older = fresh_target(settings, tmp_path, request, "older")
+    older.data_dir.mkdir(parents=True)
+    cfg = alembic_config(older.database_url)
+    with engine_for(older.database_url).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0010")
+    return older
+
+
+def test_an_older_backup_is_restored_and_migrated_to_head(settings, tmp_path, request) -> None:
+    older = _older_platform(settings, tmp_path, request)
+    archive = tmp_path / "older.tar.gz"
+    made = service.back_up(older, archive)
+    assert made["alembic_revision"] == "0010" and "settlement" not in made["tables"]
+    target = fresh_target(settings, tmp_path, request, "restored")
+    restored = service.restore(target, archive)
+    head = repository.state_of(settings.database_url)
+    assert restored["migrated_to"] == head.alembic_revision != "0010"
+    assert set(repository.state_of(target.database_url).tables) == set(head.tables)
+
+
+def test_a_backup_of_a_newer_schema_is_refused_before_anything_is_written(busy, tmp_path, request) -> None:
+    settings, _ = busy
+    archive = tmp_path / "backup.tar.gz"
+    service.back_up(settings, archive)
+    future = tmp_path / "future.tar.gz"
+    with tarfile.open(archive, "r:gz") as tin, tarfile.open(future, "w:gz") as tout:
+        for member in tin:
+            data = tin.extractfile(member).read()
+            if member.name == "manifest.json":
+                data = data.replace(b'"alembic_revision": "', b'"alembic_revision": "9999-')
+                member.size = len(data)
+            tout.addfile(member, io.BytesIO(data))
+    target = fresh_target(settings, tmp_path, request, "restored")
+    with pytest.raises(InvalidInput) as newer:
+        service.restore(target, future)
+    assert newer.value.field == "file" and "newer than this cbec" in newer.value.message_en
+    _nothing_written(target)
