@@ -59,3 +59,13 @@ def migrate(url: str) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def is_known_revision(url: str, revision: str | None) -> bool:
+    """Whether this cbec's migrations know ``revision`` (None: a database never migrated)."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - see alembic_config
+
+    if revision is None:
+        return True
+    script = ScriptDirectory.from_config(alembic_config(url))
+    return revision in {r.revision for r in script.walk_revisions()}

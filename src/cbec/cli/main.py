@@ -12,7 +12,7 @@ import typer
 from cbec.audit import service as audit
 from cbec.audit.rules import Actor
 from cbec.cli import audit as audit_cli
-from cbec.cli import catalogue, customs, demo, finance, intake, partners, report, risk, tax, web
+from cbec.cli import backup, catalogue, customs, demo, finance, intake, partners, report, risk, tax, web
 from cbec.cli.common import set_root_data_dir
 from cbec.cli.generate import generate
 from cbec.cli.journey import journey_command
@@ -62,6 +62,8 @@ app.command("return")(customs.return_)
 app.command("timeline")(customs.timeline)
 app.command("journey")(journey_command)
 app.command("serve")(web.serve)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def main() -> None:
