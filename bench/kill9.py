@@ -118,12 +118,27 @@ def serve(data: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not start")
 
 
-def post(port: int, key: str, path: Path, manifest: dict[str, Any]) -> bool:
+#: documents per API request: many small requests, so that a kill lands in the middle of the load
+PER_REQUEST = 10
+
+
+def requests_of(files: list[Path]) -> list[tuple[str, bytes]]:
+    """Each file's documents in requests of ``PER_REQUEST``, each with its idempotency key."""
+    out = []
+    for path in files:
+        docs = json.loads(path.read_bytes())
+        for k in range(0, len(docs), PER_REQUEST):
+            out.append((f"{path.name}#{k}", json.dumps(docs[k : k + PER_REQUEST]).encode()))
+    return out
+
+
+def post(port: int, key: str, request: tuple[str, bytes], manifest: dict[str, Any]) -> bool:
     p = manifest["parties"]
     query = f"platform={p['platform']['code']}&seller={p['seller']['code']}"
+    name, body = request
     req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/documents?{query}", data=path.read_bytes(), method="POST",
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json", "Idempotency-Key": path.name},
+        f"http://127.0.0.1:{port}/api/v1/documents?{query}", data=body, method="POST",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json", "Idempotency-Key": name},
     )  # fmt: skip
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
@@ -138,14 +153,14 @@ def api_stage(
     """The seller's own files through the API; with a killer, the server dies at a random moment
     while the submissions go on, and comes back; what failed is sent again with the same key."""
     port = 18000 + rnd.randint(0, 999)
-    pending = list(files)
+    pending = requests_of(files)
     while pending:
         server = serve(data, port)
         timer = None
         if killer is not None and killer.done["api"] < killer.kills:
-            timer = threading.Timer(rnd.uniform(0.05, 1.5), server.send_signal, args=(signal.SIGKILL,))
+            timer = threading.Timer(rnd.uniform(0.05, 0.8), server.send_signal, args=(signal.SIGKILL,))
             timer.start()
-        pending = [path for path in pending if not post(port, key, path, manifest)]
+        pending = [r for r in pending if not post(port, key, r, manifest)]
         if timer is not None:
             timer.cancel()
         if server.poll() is None:
