@@ -23,6 +23,7 @@ from lxml import etree
 
 from cbec.ceb.schema import EXPORT_XSD, IMPORT_XSD, EntitySpec, SchemaUnavailable, entity, schema_dir
 from cbec.errors import HostileInput, InvalidInput
+from cbec.kit.limits import refuse_xml_depth, xml_depth_over
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 CEB_NS = "http://www.chinaport.gov.cn/ceb"
@@ -96,6 +97,8 @@ def parse_xml(data: bytes, document: str = "", document_zh: str = "") -> etree._
             f"{en} carries a DOCTYPE; refused",
             f"{zh}含有 DOCTYPE 声明，已拒绝",
         )
+    if xml_depth_over(root):
+        raise refuse_xml_depth(en, zh)
     return root
 
 

@@ -27,6 +27,7 @@ DCGS marketplace codes → fee/adjustment. ``goodsValue`` is Σ qty × price ove
 from __future__ import annotations
 
 import io
+import math
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -36,11 +37,13 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from cbec.errors import FieldError, InvalidInput, UnknownCode
+from cbec.errors import FieldError, InvalidInput, LimitExceeded, UnknownCode
 from cbec.intake.documents import DocType, LineKind, ParseContext, ParsedDocument
 from cbec.intake.parsers.base import ParseResult, country_notes
 from cbec.intake.rules import net_of_discount, unit_price
 from cbec.kit.codes import CodeLists, code_lists
+from cbec.kit.limits import MAX_CELLS_PER_ROW, MAX_ROWS
+from cbec.kit.money import in_range
 
 REQUIRED_COLUMNS = (
     "InvoiceNo",
@@ -99,6 +102,13 @@ def _read_frame(data: bytes) -> Any:
             f"the Online Retail file cannot be read: {exc}",
             f"无法读取 Online Retail 文件：{exc}",
         ) from None
+    if frame.height > MAX_ROWS or frame.width > MAX_CELLS_PER_ROW:
+        name, value = ("MAX_ROWS", MAX_ROWS) if frame.height > MAX_ROWS else ("MAX_CELLS_PER_ROW", MAX_CELLS_PER_ROW)
+        raise LimitExceeded(
+            f"the Online Retail file is over the limit {name} of {value:,}; split it",
+            f"Online Retail 文件超过限制 {name}（{value:,}），请拆分",
+            field=name,
+        )
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise InvalidInput(
@@ -117,9 +127,21 @@ def _decimal(value: Any) -> Decimal:
     d = _DECIMALS.get(value)
     if d is None:
         d = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+        if not in_range(d):  # a CSV's "NaN" or "inf" is a float to Polars, never an amount
+            raise ValueError(value)
         if len(_DECIMALS) < 100_000:
             _DECIMALS[value] = d
     return d
+
+
+def _bad_time(value: Any, ref: str) -> FieldError:
+    return FieldError(
+        "date",
+        "InvoiceDate",
+        f"发票日期 {value!r} 不是日期时间，该发票未读入",
+        f"InvoiceDate {value!r} is not a date and time; the invoice was not read",
+        document=ref,
+    )
 
 
 def _beijing_time(value: Any) -> str:
@@ -304,8 +326,13 @@ def _documents(
         if bad and not lines:
             continue
         customer = first[6]
-        buyer_ref = "" if customer is None else str(int(customer))
-        order_time = _beijing_time(first[4])
+        # a CustomerID that is no number (a CSV's "NaN" or "inf") is as absent as an empty one
+        buyer_ref = "" if customer is None or not math.isfinite(customer) else str(int(customer))
+        try:
+            order_time = _beijing_time(first[4])
+        except (ValueError, OverflowError, TypeError):
+            result.errors.append(_bad_time(first[4], ref))
+            continue
         if invoice_no.startswith("C"):
             stats["cancellations"] += 1
             stats["cancellation_lines"] += len(rows)
