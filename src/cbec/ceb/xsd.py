@@ -88,6 +88,13 @@ def parse_xml(data: bytes, document: str = "", document_zh: str = "") -> etree._
     try:
         root = etree.fromstring(bytes(data), parser)
     except etree.XMLSyntaxError as exc:
+        if _DOCTYPE.search(bytes(data).replace(b"\x00", b"")):
+            # a DOCTYPE behind a prolog longer than the look-ahead above: libxml2 stopped its
+            # entities (amplification limit) or choked on them; an attack all the same
+            raise HostileInput(
+                f"{en} carries a DOCTYPE (DTDs and entities are not accepted); refused",
+                f"{zh}含有 DOCTYPE 声明（不接受 DTD 和实体），已拒绝",
+            ) from None
         raise InvalidInput(
             f"{en} is not well-formed XML: {exc}",
             f"{zh}不是格式正确的 XML：{exc}",

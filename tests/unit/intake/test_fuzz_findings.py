@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from tests.unit.intake.test_json_and_ceb_xml import CTX, _ceb303
 
-from cbec.errors import InvalidInput
+from cbec.errors import HostileInput, InvalidInput
 from cbec.intake.parsers import ceb_xml, json_docs, online_retail, template
 from cbec.intake.rules import validate
 from cbec.kit.codes import code_lists
@@ -68,3 +68,12 @@ def test_online_retail_csv_with_a_nan_customer_and_an_unreadable_date() -> None:
     [doc] = result.documents  # was "cannot convert float NaN to integer", then a bare ValueError
     assert doc.head["orderNo"] == "536365"
     assert [(e.field, e.document) for e in result.errors] == [("InvoiceDate", "invoice 536366")]
+
+
+def test_billion_laughs_behind_a_long_comment_is_hostile_not_merely_malformed() -> None:
+    entities = b'<!ENTITY a "aaaaaaaaaa">' + b"".join(
+        b'<!ENTITY a%d "%s">' % (i, (b"&a%d;" % (i - 1) if i > 1 else b"&a;") * 10) for i in range(1, 10)
+    )
+    data = b"<!--" + b"x" * 200_000 + b"--><!DOCTYPE r [" + entities + b"]><r>&a9;</r>"
+    with pytest.raises(HostileInput):  # past the 128 KiB look-ahead libxml2 stopped it: "not well-formed"
+        ceb_xml.parse(data, CTX)
