@@ -1,0 +1,17 @@
+"""Each fuzz test counts its inputs in a ``Tally`` named after it (``test_fuzz_<format>``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fuzz.harness import Tally
+
+
+@pytest.fixture
+def tally(request: pytest.FixtureRequest) -> Iterator[Tally]:
+    name = request.node.name.removeprefix("test_fuzz_").split("[")[0].replace("_", "-")
+    counted = Tally(name)
+    yield counted
+    counted.write()
