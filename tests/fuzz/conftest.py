@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fuzz.harness import Tally
+from tests.fuzz.harness import MAX_RSS_MIB, Tally, peak_rss_mib
 
 
 @pytest.fixture
@@ -15,3 +15,4 @@ def tally(request: pytest.FixtureRequest) -> Iterator[Tally]:
     counted = Tally(name)
     yield counted
     counted.write()
+    assert peak_rss_mib() < MAX_RSS_MIB, f"{counted.format}: the process peaked at {peak_rss_mib()} MiB"

@@ -22,7 +22,8 @@ def totals() -> dict[str, dict[str, Any]]:
         return out
     for line in FIGURES.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        t = out.setdefault(row["format"], {"tried": 0, "seconds": 0.0, "outcomes": {}})
+        t = out.setdefault(row["format"], {"tried": 0, "seconds": 0.0, "outcomes": {}, "rss": 0})
+        t["rss"] = max(t["rss"], row.get("peak_rss_mib", 0))
         t["tried"] += row["tried"]
         t["seconds"] += row["seconds"]
         for k, v in row["outcomes"].items():
@@ -36,8 +37,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     write = terminalreporter.write_line
     write("")
-    write("fuzzing: inputs per format (read = a result, refused = a CbecError), wall seconds")
+    write("fuzzing: inputs per format (read = a result, refused = a CbecError), wall seconds, peak RSS of the worker")
     for name, t in sorted(rows.items()):
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(t["outcomes"].items()))
-        write(f"  {name:<24}{t['tried']:>7} inputs {t['seconds']:>8.1f} s   {kinds}")
+        write(f"  {name:<24}{t['tried']:>7} inputs {t['seconds']:>7.1f} s {t['rss']:>6} MiB   {kinds}")
     write(f"  {'total':<24}{sum(t['tried'] for t in rows.values()):>7} inputs")

@@ -2,7 +2,7 @@
 names its document or row and its field in Chinese and English, or it raises a ``CbecError`` with
 both messages; never another exception, never past a time bound.
 
-``CBEC_FUZZ_EXAMPLES`` sets the examples per format (default 120; e.g. 5000 for a long run).
+``CBEC_FUZZ_EXAMPLES`` sets the examples per format (default 300; e.g. 5000 for a long run).
 Each test counts its inputs and wall time in ``test-artifacts/fuzz/figures.jsonl``; the
 ``tests/fuzz`` conftest prints them per format at the end of the run."""
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -23,10 +24,12 @@ from hypothesis import HealthCheck, settings
 
 from cbec.errors import CbecError, FieldError
 
-EXAMPLES = int(os.environ.get("CBEC_FUZZ_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("CBEC_FUZZ_EXAMPLES", "300"))
 #: Hypothesis's per-example deadline; the hard guard below stops a hang Hypothesis cannot see
 DEADLINE_MS = 4000
 HARD_TIMEOUT_S = 20
+#: the test process's peak resident memory may not pass this (inputs are at most ~1 MB)
+MAX_RSS_MIB = 2048
 FIGURES = Path(__file__).resolve().parents[2] / "test-artifacts" / "fuzz" / "figures.jsonl"
 
 FUZZ = settings(
@@ -78,8 +81,13 @@ class Tally:
     def write(self) -> None:
         FIGURES.parent.mkdir(parents=True, exist_ok=True)
         line = {"format": self.format, "tried": self.tried, "seconds": round(time.perf_counter() - self.started, 2)}
+        line["peak_rss_mib"] = peak_rss_mib()
         with FIGURES.open("a", encoding="utf-8") as out:
             out.write(json.dumps({**line, "outcomes": self.outcomes}) + "\n")
+
+
+def peak_rss_mib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # KiB on Linux
 
 
 def assert_named(error: FieldError, *, where: bool = True) -> None:
