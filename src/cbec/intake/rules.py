@@ -221,9 +221,10 @@ class _Checker:
             field_spec = by_name.get(name)
             if field_spec is None:
                 if name not in extensions:
+                    shown = name if name.strip() else repr(name)  # a key of "" or " " is named as such
                     self.error(
-                        "unknown_field", name, f"{spec.element} 没有字段 {name}（字段名须与 CEB 报文一致）",
-                        f"{spec.element} has no field {name} (field names must be the CEB names)", line,
+                        "unknown_field", shown, f"{spec.element} 没有字段 {shown}（字段名须与 CEB 报文一致）",
+                        f"{spec.element} has no field {shown} (field names must be the CEB names)", line,
                     )  # fmt: skip
                 out[name] = value
                 if name in CODE_FIELDS and value not in (None, ""):

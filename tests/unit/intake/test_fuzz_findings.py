@@ -4,6 +4,7 @@ hung; each is now read with a per-document error or refused with both messages."
 from __future__ import annotations
 
 import base64
+import io
 import time
 
 import polars as pl
@@ -11,7 +12,7 @@ import pytest
 from tests.unit.intake.test_json_and_ceb_xml import CTX, _ceb303
 
 from cbec.errors import HostileInput, InvalidInput
-from cbec.intake.parsers import ceb_xml, json_docs, online_retail, template
+from cbec.intake.parsers import ceb_xml, json_docs, online_retail, shopify_orders, template
 from cbec.intake.rules import validate
 from cbec.kit.codes import code_lists
 
@@ -77,3 +78,36 @@ def test_billion_laughs_behind_a_long_comment_is_hostile_not_merely_malformed() 
     data = b"<!--" + b"x" * 200_000 + b"--><!DOCTYPE r [" + entities + b"]><r>&a9;</r>"
     with pytest.raises(HostileInput):  # past the 128 KiB look-ahead libxml2 stopped it: "not well-formed"
         ceb_xml.parse(data, CTX)
+
+
+def test_a_json_key_that_is_empty_is_named_as_such() -> None:
+    data = b'[{"type":"export_order","head":{"orderNo":"1","":"x"},"lines":[{" ":1}]}]'
+    [doc] = json_docs.parse(data, CTX).documents
+    _, errors = validate(doc, code_lists())
+    unknown = [e for e in errors if e.code == "unknown_field"]
+    assert {e.field for e in unknown} == {"''", "' '"}  # was field "" and "has no field  " in the message
+
+
+def test_a_shopify_order_whose_lines_are_worth_less_than_its_discount_is_an_error_of_subtotal() -> None:
+    head = b"Name,Email,Financial Status,Paid at,Fulfillment Status,Currency,Subtotal,Shipping,Taxes,Total,"
+    head += b"Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,"
+    head += b"Lineitem discount,Shipping Country,Cancelled at\n"
+    row = b"#1001,a@b.c,paid,2026-05-01 10:00:00 +0200,fulfilled,USD,-10.00,0,0,-10.00,0,"
+    row += b"2026-05-01 10:00:00 +0200,1,Mug,10.00,MUG,-5.00,US,\n"
+    result = shopify_orders.parse(head + row, CTX)  # was ValueError out of net_of_discount
+    assert not result.documents and {e.field for e in result.errors} <= {"Subtotal", "subtotal", "Lineitem discount"}
+
+
+#: a byte of a 200-row slice of Online Retail written by Polars that, flipped, makes Polars abort
+PANIC_AT = 133
+
+
+def test_a_parquet_that_makes_polars_abort_is_unreadable_and_the_process_lives(online_retail_bytes: bytes) -> None:
+    frame = pl.read_parquet(io.BytesIO(online_retail_bytes)).head(200)
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    data = bytearray(buffer.getvalue())
+    data[PANIC_AT] ^= 1  # found by fuzzing: Polars asks for 2**61 bytes and aborts the process
+    with pytest.raises(InvalidInput) as exc:
+        online_retail.parse(bytes(data), CTX)
+    assert exc.value.field == "file" and "parquet" in exc.value.message_en

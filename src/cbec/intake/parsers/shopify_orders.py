@@ -190,7 +190,14 @@ def _goods_lines(
     if rest and not sum(after_own, ZERO):
         zh, en = "：商品行金额为 0，无法分摊折扣", "the lines are free: there is no value to take the discount from"
         return table.error("subtotal", "inconsistent", zh, en, rows[0][0])
-    nets = net_of_discount(rest, after_own)
+    try:
+        nets = net_of_discount(rest, after_own)
+    except ValueError:  # a negative quantity, price or line discount makes the lines worth less
+        zh, en = (
+            f"：折扣 {rest} 大于各商品行合计 {sum(after_own, ZERO)}",
+            f"the discount {rest} exceeds the line items' {sum(after_own, ZERO)}",
+        )
+        return table.error("subtotal", "inconsistent", zh, en, rows[0][0])
 
     lines: list[dict[str, Any]] = []
     for (_, cells, qty, _, _), net in zip(items, nets, strict=True):
