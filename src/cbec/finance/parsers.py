@@ -265,7 +265,8 @@ def _amazon_line(r: dict[str, str], n: int, where: str, errors: list[FieldError]
         )
         return None
     qty_text = r.get("quantity-purchased", "")
-    quantity = int(qty_text) if qty_text.isdigit() else None
+    # ASCII digits only: "²" is a digit to str.isdigit() but no number to int()
+    quantity = int(qty_text) if qty_text.isascii() and qty_text.isdigit() and len(qty_text) < 10 else None
     posted = _maybe_day(r.get("posted-date", "") or r.get("posted-date-time", ""))
     kind, atype, desc = r.get("transaction-type", ""), r.get("amount-type", ""), r.get("amount-description", "")
     return LineIn(

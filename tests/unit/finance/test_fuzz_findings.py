@@ -26,3 +26,14 @@ def test_a_settlement_total_of_a_billion_digits_is_not_an_amount() -> None:
 def test_receipts_json_nested_past_the_limit_is_refused() -> None:
     with pytest.raises(LimitExceeded):  # was RecursionError out of json.loads
         parse_receipts(b"[" * 100_000)
+
+
+def test_a_quantity_of_a_superscript_digit_is_no_quantity() -> None:
+    header = "\t".join(AMAZON_COLUMNS)
+    head = dict.fromkeys(AMAZON_COLUMNS, "")
+    head.update({"settlement-id": "1", "total-amount": "5.00", "currency": "USD"})
+    line = {**dict.fromkeys(AMAZON_COLUMNS, ""), "settlement-id": "1", "amount": "5.00", "quantity-purchased": "²"}
+    rows = [header, *("\t".join(r[c] for c in AMAZON_COLUMNS) for r in (head, line))]
+    parsed = parse_amazon_settlement("\n".join(rows).encode())  # was ValueError: "²".isdigit() but int("²") fails
+    [settlement] = parsed.settlements
+    assert settlement.lines[0].quantity is None

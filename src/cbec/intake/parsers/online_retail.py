@@ -175,8 +175,11 @@ def _bad_time(value: Any, ref: str) -> FieldError:
 
 
 def _beijing_time(value: Any) -> str:
+    """Raises ValueError when the cell is no date and time (an empty CSV cell is None)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.strip())
+    if not isinstance(value, datetime):
+        raise ValueError(repr(value))
     local = value.replace(tzinfo=_LONDON)
     stamp: str = local.astimezone(_BEIJING).strftime("%Y%m%d%H%M%S")
     return stamp
