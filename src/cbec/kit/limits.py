@@ -95,7 +95,7 @@ def check_zip(data: bytes, what_en: str, what_zh: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+    except Exception as exc:  # zipfile raises BadZipFile, NotImplementedError (a "version 8.4"), OSError …
         raise InvalidInput(f"the {what_en} workbook cannot be read: {exc}", f"无法读取{what_zh}工作簿：{exc}") from None
     if unpacked > MAX_UNZIPPED_BYTES:
         raise _refuse("MAX_UNZIPPED_BYTES", MAX_UNZIPPED_BYTES, "bytes unpacked", "字节（解压后）", what_en, what_zh)

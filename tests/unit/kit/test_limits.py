@@ -12,7 +12,7 @@ import pytest
 from tests.unit.intake.test_json_and_ceb_xml import CTX
 
 from cbec.ceb.xsd import parse_xml
-from cbec.errors import LimitExceeded
+from cbec.errors import InvalidInput, LimitExceeded
 from cbec.intake.parsers import json_docs, template
 from cbec.kit.limits import (
     MAX_BYTES,
@@ -103,6 +103,14 @@ def _zip_declaring(size: int) -> bytes:
     central = data.index(b"PK\x01\x02")
     data[central + 24 : central + 28] = struct.pack("<I", size)
     return bytes(data)
+
+
+def test_a_zip_of_a_version_python_does_not_read_is_an_unreadable_workbook() -> None:
+    data = bytearray(_zip_declaring(1))
+    central = data.index(b"PK\x01\x02")
+    data[central + 6] = 84  # "version needed to extract" 8.4: zipfile raised NotImplementedError
+    with pytest.raises(InvalidInput, match="cannot be read"):
+        check_zip(bytes(data), "template", "模板")
 
 
 def test_unpacked_workbook_size() -> None:
