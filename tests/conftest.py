@@ -89,3 +89,7 @@ def online_retail_bytes() -> bytes:
     if not ONLINE_RETAIL.exists():
         pytest.fail(f"the Online Retail data set is expected at {ONLINE_RETAIL} (../shared beside the checkout)")
     return ONLINE_RETAIL.read_bytes()
+
+
+# the fuzz suite's figures, printed by the controller at the end of a run (tests/fuzz/figures.py)
+from tests.fuzz.figures import pytest_sessionstart, pytest_terminal_summary  # noqa: E402, F401

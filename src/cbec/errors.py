@@ -104,6 +104,12 @@ class HostileInput(InvalidInput):
     code = "hostile_input"
 
 
+class LimitExceeded(InvalidInput):
+    """The input is past one of the named limits of ``cbec.kit.limits`` (the error names it)."""
+
+    code = "limit_exceeded"
+
+
 class ValidationFailed(CbecError):
     """A document was read but breaks field, code-list or arithmetic rules."""
 

@@ -12,7 +12,6 @@ Pure: the creation time is passed in.
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -154,8 +153,8 @@ def unwrap(data: bytes) -> Envelope:
         raise InvalidInput("DxpMsg without TransInfo", "DxpMsg 缺少 TransInfo")
     try:
         payload = base64.b64decode("".join(_text(root, _dxp("Data")).split()), validate=True)
-    except binascii.Error:
-        raise InvalidInput("DxpMsg Data is not Base64", "DxpMsg 的 Data 不是 Base64") from None
+    except ValueError:  # binascii.Error, or a character that is not ASCII at all
+        raise InvalidInput("DxpMsg Data is not Base64", "DxpMsg 的 Data 不是 Base64", field="Data") from None
     created_text = _text(info, _dxp("CreatTime"))
     try:
         created_at = datetime.fromisoformat(created_text)

@@ -23,6 +23,7 @@ from lxml import etree
 
 from cbec.ceb.schema import EXPORT_XSD, IMPORT_XSD, EntitySpec, SchemaUnavailable, entity, schema_dir
 from cbec.errors import HostileInput, InvalidInput
+from cbec.kit.limits import refuse_xml_depth, xml_depth_over
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 CEB_NS = "http://www.chinaport.gov.cn/ceb"
@@ -87,6 +88,13 @@ def parse_xml(data: bytes, document: str = "", document_zh: str = "") -> etree._
     try:
         root = etree.fromstring(bytes(data), parser)
     except etree.XMLSyntaxError as exc:
+        if _DOCTYPE.search(bytes(data).replace(b"\x00", b"")):
+            # a DOCTYPE behind a prolog longer than the look-ahead above: libxml2 stopped its
+            # entities (amplification limit) or choked on them; an attack all the same
+            raise HostileInput(
+                f"{en} carries a DOCTYPE (DTDs and entities are not accepted); refused",
+                f"{zh}含有 DOCTYPE 声明（不接受 DTD 和实体），已拒绝",
+            ) from None
         raise InvalidInput(
             f"{en} is not well-formed XML: {exc}",
             f"{zh}不是格式正确的 XML：{exc}",
@@ -96,6 +104,8 @@ def parse_xml(data: bytes, document: str = "", document_zh: str = "") -> etree._
             f"{en} carries a DOCTYPE; refused",
             f"{zh}含有 DOCTYPE 声明，已拒绝",
         )
+    if xml_depth_over(root):
+        raise refuse_xml_depth(en, zh)
     return root
 
 

@@ -21,9 +21,6 @@ a settlement whose rows do not add up is left out whole, never half-stored.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,6 +31,8 @@ from typing import Any
 
 from cbec.errors import FieldError, InvalidInput
 from cbec.finance.categories import category_of
+from cbec.kit.limits import csv_rows, load_json
+from cbec.kit.money import in_range
 from cbec.kit.sheets import decode_text
 
 CENT = Decimal("0.01")
@@ -118,7 +117,7 @@ def amount(text: str) -> Decimal:
         value = Decimal(t)
     except InvalidOperation:
         raise ValueError(text) from None
-    if not value.is_finite():
+    if not in_range(value):
         raise ValueError(text)
     return -value if negative else value
 
@@ -145,12 +144,12 @@ def _error(where: str, row: int, name: str, zh: str, en: str) -> FieldError:
 
 def _rows(data: bytes, delimiter: str) -> tuple[list[str], list[dict[str, str]]]:
     """The header (lower-cased) and the rows of a delimited file."""
-    text = decode_text(data)
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    if not reader.fieldnames:
+    rows = (row for row in csv_rows(decode_text(data), delimiter) if row)  # blank lines are no rows
+    header = [h.strip().lower() for h in next(rows, [])]
+    if not header:
         raise InvalidInput("the file is empty", "文件为空", field="file")
-    reader.fieldnames = [h.strip().lower() for h in reader.fieldnames]
-    return list(reader.fieldnames), [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
+    # a short row reads its missing cells as empty, a long one drops the extra (as csv.DictReader)
+    return header, [{h: (r[i].strip() if i < len(r) else "") for i, h in enumerate(header)} for r in rows]
 
 
 def _require(headers: Iterable[str], needed: tuple[str, ...], what_en: str, what_zh: str) -> None:
@@ -266,7 +265,8 @@ def _amazon_line(r: dict[str, str], n: int, where: str, errors: list[FieldError]
         )
         return None
     qty_text = r.get("quantity-purchased", "")
-    quantity = int(qty_text) if qty_text.isdigit() else None
+    # ASCII digits only: "²" is a digit to str.isdigit() but no number to int()
+    quantity = int(qty_text) if qty_text.isascii() and qty_text.isdigit() and len(qty_text) < 10 else None
     posted = _maybe_day(r.get("posted-date", "") or r.get("posted-date-time", ""))
     kind, atype, desc = r.get("transaction-type", ""), r.get("amount-type", ""), r.get("amount-description", "")
     return LineIn(
@@ -410,7 +410,7 @@ def parse_receipts(data: bytes, filename: str = "") -> Parsed:
     stripped = data.lstrip()
     if stripped[:1] in (b"[", b"{"):
         try:
-            loaded: Any = json.loads(stripped)
+            loaded: Any = load_json(stripped, "the receipts JSON", "收汇流水 JSON")
         except ValueError as exc:
             raise InvalidInput(
                 f"the receipts JSON cannot be read: {exc}", f"收汇流水 JSON 无法读取：{exc}", field="file"
@@ -488,7 +488,8 @@ def parse(data: bytes, fmt: MoneyFormat, filename: str = "") -> Parsed:
 
 def detect(data: bytes, filename: str = "") -> MoneyFormat:
     """Which money file this is, by its header."""
-    first = decode_text(data[:4000]).lstrip().splitlines()[0].lower() if data.strip() else ""
+    lines = decode_text(data[:4000]).lstrip().splitlines()  # none for a file of only a BOM
+    first = lines[0].lower() if lines else ""
     if first.startswith(("[", "{")) or "txn_id" in first:
         return MoneyFormat.RECEIPTS
     if "settlement-id" in first and "\t" in first:

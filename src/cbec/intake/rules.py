@@ -34,7 +34,7 @@ from cbec.errors import FieldError
 from cbec.intake.documents import EXTENSION_FIELDS, LINE_EXTENSION_FIELDS, DocType, ParsedDocument
 from cbec.kit.codes import CodeLists
 from cbec.kit.fx import FxTable
-from cbec.kit.money import to_ceb
+from cbec.kit.money import in_range, to_ceb
 
 #: What to do about a required field that files usually leave to the submitter's context.
 MISSING_HINTS: dict[str, tuple[str, str]] = {
@@ -160,10 +160,16 @@ class _Checker:
             and number == number.quantize(_SAFE_STEP, rounding=ROUND_DOWN)
         ):
             return  # fast path: the common N19,5 value that needs no digit counting
-        sign, digits, exponent = number.normalize().as_tuple()
+        sign, digits, exponent = number.as_tuple()
         if not isinstance(exponent, int):
             self.error("number", spec.name, f"{spec.name} 不是有限数", f"{spec.name} is not a finite number", line)
             return
+        # trailing zeros dropped by hand: normalize() overflows the context on 1E+999999999
+        if any(digits):
+            zeros = len(digits) - len(bytes(digits).rstrip(b"\0"))
+            digits, exponent = digits[: len(digits) - zeros], exponent + zeros
+        else:
+            digits, exponent = (0,), 0
         fraction = max(0, -exponent)
         integer = max(0, len(digits) + exponent) if exponent < 0 else len(digits) + exponent
         if spec.fraction_digits is not None and fraction > spec.fraction_digits:
@@ -215,9 +221,10 @@ class _Checker:
             field_spec = by_name.get(name)
             if field_spec is None:
                 if name not in extensions:
+                    shown = name if name.strip() else repr(name)  # a key of "" or " " is named as such
                     self.error(
-                        "unknown_field", name, f"{spec.element} 没有字段 {name}（字段名须与 CEB 报文一致）",
-                        f"{spec.element} has no field {name} (field names must be the CEB names)", line,
+                        "unknown_field", shown, f"{spec.element} 没有字段 {shown}（字段名须与 CEB 报文一致）",
+                        f"{spec.element} has no field {shown} (field names must be the CEB names)", line,
                     )  # fmt: skip
                 out[name] = value
                 if name in CODE_FIELDS and value not in (None, ""):
@@ -255,19 +262,18 @@ class _Checker:
 
 
 def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    try:
-        number = Decimal(str(value).strip().replace(" ", ""))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int | float):
+        number = Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+    else:
+        try:
+            number = Decimal(str(value).strip().replace(" ", ""))
+        except (InvalidOperation, ValueError):
+            return None
+    return number if in_range(number) else None
 
 
 def _fen(value: Decimal) -> Decimal:

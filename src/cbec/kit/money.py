@@ -10,6 +10,8 @@ import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from cbec.kit.limits import MAX_NUMBER_DIGITS
+
 FEN = Decimal("0.01")
 CEB_PLACES = Decimal("0.00001")
 ZERO = Decimal(0)
@@ -57,9 +59,17 @@ def parse_decimal(text: str | int | float | Decimal | None, *, decimal_comma: bo
         value = Decimal(s)
     except InvalidOperation:
         raise ValueError(f"not an amount: {text!r}") from None
-    if not value.is_finite():
+    if not in_range(value):
         raise ValueError(f"not an amount: {text!r}")
     return value
+
+
+def in_range(value: Decimal) -> bool:
+    """Finite, and at most MAX_NUMBER_DIGITS digits either side of the point when written out."""
+    if not value.is_finite():
+        return False
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -MAX_NUMBER_DIGITS and value.adjusted() < MAX_NUMBER_DIGITS
 
 
 def to_fen(amount: Decimal) -> Decimal:

@@ -14,10 +14,9 @@ from cbec.config import Settings
 from cbec.errors import InvalidInput
 from cbec.intake.documents import ParseContext, ParsedDocument
 from cbec.intake.service import Admit
+from cbec.kit.limits import check_size
 from cbec.unit_of_work import UnitOfWork
 from cbec.web.present import jsonable
-
-MAX_BYTES = 200 * 1024 * 1024
 
 
 def context(settings: Settings, p: Principal, seller: str | None, platform: str | None) -> ParseContext:
@@ -83,12 +82,7 @@ def submit(
 ) -> dict[str, Any]:
     if not data:
         raise InvalidInput("the submission is empty", "提交内容为空", field="body")
-    if len(data) > MAX_BYTES:
-        raise InvalidInput(
-            f"the submission is larger than {MAX_BYTES // 1024 // 1024} MiB; split it",
-            f"提交内容超过 {MAX_BYTES // 1024 // 1024} MiB，请拆分后提交",
-            field="body",
-        )
+    check_size(data)
     ctx = context(settings, p, seller, platform)
     return pipeline.import_bytes(
         settings, data, ctx, fmt=fmt, filename=filename, channel=channel, admit=admit_for(p, ctx)

@@ -14,6 +14,7 @@ from cbec.ceb.messages.model import BaseSubscribe, BaseTransfer, Entity, ParsedM
 from cbec.ceb.schema import EntitySpec, FieldSpec
 from cbec.ceb.xsd import CEB_NS, DS_NS, Layout, parse_xml
 from cbec.errors import InvalidInput
+from cbec.kit.money import in_range
 
 
 def field_value(f: FieldSpec | None, text: str | None) -> Any:
@@ -27,7 +28,7 @@ def field_value(f: FieldSpec | None, text: str | None) -> Any:
     if f.kind == "int":
         return int(stripped)
     value = Decimal(stripped)
-    if not value.is_finite():
+    if not in_range(value):
         raise ValueError(stripped)
     return value
 

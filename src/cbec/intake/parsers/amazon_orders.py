@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC
@@ -62,6 +61,7 @@ from cbec.intake.parsers.template import (
 )
 from cbec.intake.rules import net_of_discount, unit_price
 from cbec.kit.codes import CodeLists, code_lists
+from cbec.kit.limits import csv_rows
 from cbec.kit.money import ZERO
 from cbec.kit.sheets import decode_text
 
@@ -84,7 +84,7 @@ UNIT = "011"  # 件 (item): the report gives no unit
 def _read_table(data: bytes) -> tuple[Table, list[Row]]:
     """The columns by lower-case header name, and the non-blank rows (the header is row 1)."""
     # Amazon's flat files are not quoted: a quote character inside a product name is text
-    reader = csv.reader(io.StringIO(decode_text(data), newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    reader = csv_rows(decode_text(data), "\t", quoting=csv.QUOTE_NONE)
     header: list[str] | None = None
     rows: list[Row] = []
     for number, cells in enumerate(reader, start=1):

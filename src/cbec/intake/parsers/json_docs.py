@@ -26,6 +26,8 @@ from typing import Any
 from cbec.errors import FieldError, InvalidInput
 from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.parsers.base import ParseResult
+from cbec.kit.limits import load_json
+from cbec.kit.money import in_range
 
 #: CEB element names that may carry the head / the lines of each document type
 HEAD_ELEMENTS: dict[DocType, tuple[str, ...]] = {
@@ -54,13 +56,33 @@ def _load(data: bytes) -> Any:
             f"JSON 提交内容不是 UTF-8 编码（第 {exc.start} 字节）",
         ) from None
     try:
-        return json.loads(text, parse_float=Decimal)
+        return load_json(text, "the JSON submission", "JSON 提交内容", parse_float=_number, parse_constant=_constant)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"the submission is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             f"提交内容不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}",
             field="json",
         ) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise InvalidInput(
+            f"the submission is not valid JSON: {exc}", f"提交内容不是有效的 JSON：{exc}", field="json"
+        ) from None
+
+
+def _number(text: str) -> Decimal | str:
+    """A JSON number as an exact Decimal; one no amount can be (1E+999999999) stays the text it
+    was, and the field rules name it as not a number in its document."""
+    value = Decimal(text)
+    return value if in_range(value) else text
+
+
+def _constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (Python reads them as floats): no amount may be one."""
+    raise InvalidInput(
+        f"the submission is not valid JSON: {name} is not a number JSON allows",
+        f"提交内容不是有效的 JSON：{name} 不是 JSON 允许的数值",
+        field="json",
+    )
 
 
 def _document(item: Mapping[str, Any], n: int, ctx: ParseContext, result: ParseResult) -> ParsedDocument | None:

@@ -27,6 +27,9 @@ DCGS marketplace codes → fee/adjustment. ``goodsValue`` is Σ qty × price ove
 from __future__ import annotations
 
 import io
+import math
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -35,12 +38,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
+from polars.exceptions import PanicException
 
-from cbec.errors import FieldError, InvalidInput, UnknownCode
+from cbec.errors import FieldError, InvalidInput, LimitExceeded, UnknownCode
 from cbec.intake.documents import DocType, LineKind, ParseContext, ParsedDocument
 from cbec.intake.parsers.base import ParseResult, country_notes
 from cbec.intake.rules import net_of_discount, unit_price
 from cbec.kit.codes import CodeLists, code_lists
+from cbec.kit.limits import MAX_CELLS_PER_ROW, MAX_ROWS
+from cbec.kit.money import in_range
 
 REQUIRED_COLUMNS = (
     "InvoiceNo",
@@ -83,22 +89,56 @@ def line_kind(stock_code: str) -> LineKind:
     return LineKind.GOODS
 
 
-def _read_frame(data: bytes) -> Any:
+#: what reading a parquet file may take, in its own process
+PARQUET_SECONDS = 300
+_READ_PARQUET = (
+    "import io, sys, polars as pl; "
+    "pl.read_parquet(io.BytesIO(sys.stdin.buffer.read())).write_ipc(sys.stdout.buffer, compression='uncompressed')"
+)
 
+
+def _parquet(data: bytes) -> pl.DataFrame:
+    """A parquet file read in a process of its own, handed back as Arrow IPC. A damaged file can
+    make Polars abort the process it runs in (fuzzing found one asking for 2**61 bytes: Rust aborts
+    on a failed allocation, no exception is raised), and that process must not be the server."""
     try:
-        if data[:4] == b"PAR1":
-            frame = pl.read_parquet(io.BytesIO(data))
-        else:
-            frame = pl.read_csv(io.BytesIO(data), infer_schema_length=0, try_parse_dates=False)
-            # read as text, numbers as the parquet has them; a cell that is no number becomes
-            # null and is reported on its line ("quantity or unit price is not a number")
-            numeric = [c for c in ("Quantity", "UnitPrice", "CustomerID") if c in frame.columns]
-            frame = frame.with_columns(pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in numeric)
-    except Exception as exc:  # polars raises many types for unreadable files
+        child = subprocess.run(
+            [sys.executable, "-c", _READ_PARQUET], input=data, capture_output=True, timeout=PARQUET_SECONDS, check=False
+        )
+    except subprocess.TimeoutExpired:
+        child = None
+    if child is None or child.returncode != 0:
+        raise InvalidInput(
+            "the Online Retail parquet file cannot be read: it is damaged or not parquet",
+            "无法读取 Online Retail parquet 文件：文件已损坏或不是 parquet 格式",
+            field="file",
+        )
+    return pl.read_ipc(io.BytesIO(child.stdout))
+
+
+def _csv(data: bytes) -> pl.DataFrame:
+    try:
+        frame = pl.read_csv(io.BytesIO(data), infer_schema_length=0, try_parse_dates=False)
+        # read as text, numbers as the parquet has them; a cell that is no number becomes
+        # null and is reported on its line ("quantity or unit price is not a number")
+        numeric = [c for c in ("Quantity", "UnitPrice", "CustomerID") if c in frame.columns]
+        return frame.with_columns(pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in numeric)
+    except (Exception, PanicException) as exc:  # polars raises many types for unreadable files, or panics
         raise InvalidInput(
             f"the Online Retail file cannot be read: {exc}",
             f"无法读取 Online Retail 文件：{exc}",
         ) from None
+
+
+def _read_frame(data: bytes) -> Any:
+    frame = _parquet(data) if data[:4] == b"PAR1" else _csv(data)
+    if frame.height > MAX_ROWS or frame.width > MAX_CELLS_PER_ROW:
+        name, value = ("MAX_ROWS", MAX_ROWS) if frame.height > MAX_ROWS else ("MAX_CELLS_PER_ROW", MAX_CELLS_PER_ROW)
+        raise LimitExceeded(
+            f"the Online Retail file is over the limit {name} of {value:,}; split it",
+            f"Online Retail 文件超过限制 {name}（{value:,}），请拆分",
+            field=name,
+        )
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise InvalidInput(
@@ -117,14 +157,29 @@ def _decimal(value: Any) -> Decimal:
     d = _DECIMALS.get(value)
     if d is None:
         d = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+        if not in_range(d):  # a CSV's "NaN" or "inf" is a float to Polars, never an amount
+            raise ValueError(value)
         if len(_DECIMALS) < 100_000:
             _DECIMALS[value] = d
     return d
 
 
+def _bad_time(value: Any, ref: str) -> FieldError:
+    return FieldError(
+        "date",
+        "InvoiceDate",
+        f"发票日期 {value!r} 不是日期时间，该发票未读入",
+        f"InvoiceDate {value!r} is not a date and time; the invoice was not read",
+        document=ref,
+    )
+
+
 def _beijing_time(value: Any) -> str:
+    """Raises ValueError when the cell is no date and time (an empty CSV cell is None)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.strip())
+    if not isinstance(value, datetime):
+        raise ValueError(repr(value))
     local = value.replace(tzinfo=_LONDON)
     stamp: str = local.astimezone(_BEIJING).strftime("%Y%m%d%H%M%S")
     return stamp
@@ -304,8 +359,13 @@ def _documents(
         if bad and not lines:
             continue
         customer = first[6]
-        buyer_ref = "" if customer is None else str(int(customer))
-        order_time = _beijing_time(first[4])
+        # a CustomerID that is no number (a CSV's "NaN" or "inf") is as absent as an empty one
+        buyer_ref = "" if customer is None or not math.isfinite(customer) else str(int(customer))
+        try:
+            order_time = _beijing_time(first[4])
+        except (ValueError, OverflowError, TypeError):
+            result.errors.append(_bad_time(first[4], ref))
+            continue
         if invoice_no.startswith("C"):
             stats["cancellations"] += 1
             stats["cancellation_lines"] += len(rows)

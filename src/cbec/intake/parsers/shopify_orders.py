@@ -35,8 +35,6 @@ may hold commas and line breaks; a row is numbered as a spreadsheet shows it (th
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC
@@ -58,6 +56,7 @@ from cbec.intake.parsers.template import (
 )
 from cbec.intake.rules import net_of_discount, unit_price
 from cbec.kit.codes import CodeLists, code_lists
+from cbec.kit.limits import csv_rows
 from cbec.kit.money import ZERO
 from cbec.kit.sheets import decode_text
 
@@ -97,7 +96,7 @@ def _read_table(data: bytes) -> tuple[Table, list[Row]]:
     text = decode_text(data)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    rows: list[Row] = list(enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1))
+    rows: list[Row] = list(enumerate(csv_rows(text, delimiter), start=1))
     header = rows[0][1] if rows else []
     columns: dict[str, int] = {}
     labels: dict[str, str] = {}
@@ -191,7 +190,14 @@ def _goods_lines(
     if rest and not sum(after_own, ZERO):
         zh, en = "：商品行金额为 0，无法分摊折扣", "the lines are free: there is no value to take the discount from"
         return table.error("subtotal", "inconsistent", zh, en, rows[0][0])
-    nets = net_of_discount(rest, after_own)
+    try:
+        nets = net_of_discount(rest, after_own)
+    except ValueError:  # a negative quantity, price or line discount makes the lines worth less
+        zh, en = (
+            f"：折扣 {rest} 大于各商品行合计 {sum(after_own, ZERO)}",
+            f"the discount {rest} exceeds the line items' {sum(after_own, ZERO)}",
+        )
+        return table.error("subtotal", "inconsistent", zh, en, rows[0][0])
 
     lines: list[dict[str, Any]] = []
     for (_, cells, qty, _, _), net in zip(items, nets, strict=True):

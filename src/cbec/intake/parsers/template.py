@@ -28,8 +28,6 @@ allowed: the header is the first row that names the order number column.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -39,14 +37,13 @@ from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import openpyxl
-
 from cbec.errors import FieldError, InvalidInput, UnknownCode
 from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.parsers.base import ParseResult, country_notes
 from cbec.kit.codes import CodeLists, code_lists
+from cbec.kit.limits import csv_rows
 from cbec.kit.money import ZERO, parse_decimal
-from cbec.kit.sheets import cell_text, decode_text
+from cbec.kit.sheets import cell_text, decode_text, open_workbook, worksheet_rows
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -152,7 +149,10 @@ def beijing_time(value: Any, naive_zone: tzinfo) -> tuple[str, bool]:
     naive = moment.tzinfo is None
     if naive:
         moment = moment.replace(tzinfo=naive_zone)
-    return moment.astimezone(BEIJING).strftime("%Y%m%d%H%M%S"), naive
+    try:
+        return moment.astimezone(BEIJING).strftime("%Y%m%d%H%M%S"), naive
+    except OverflowError:  # 9999-12-31 23:59:59 UTC is already in year 10000 in Beijing
+        raise ValueError(f"{moment} is outside the calendar") from None
 
 
 def rows_ref(rows: Sequence[Row]) -> str:
@@ -362,20 +362,15 @@ def _read_rows(data: bytes) -> tuple[list[Row], bool | None]:
     text = decode_text(data, "gb18030")
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return list(enumerate(reader, start=1)), (True if delimiter == ";" else None)
+    return list(enumerate(csv_rows(text, delimiter), start=1)), (True if delimiter == ";" else None)
 
 
 def _xlsx_rows(data: bytes) -> list[Row]:
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile, XML and KeyError types for broken files
-        raise InvalidInput(f"the workbook cannot be read: {exc}", f"无法读取该工作簿：{exc}") from None
+    book = open_workbook(data, "template", "模板")
     try:
         sheets: list[list[Row]] = []
         for sheet in book.worksheets:
-            sheet.reset_dimensions()  # some writers declare a wrong sheet size; read every row there is
-            rows: list[Row] = [(n, tuple(row)) for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+            rows: list[Row] = list(worksheet_rows(sheet, "template", "模板"))
             if _header_at(rows) is not None:  # e.g. after a sheet of instructions (填写说明)
                 return rows
             sheets.append(rows)

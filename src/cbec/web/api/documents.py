@@ -12,6 +12,7 @@ from cbec.accounts.rules import require_business_data
 from cbec.accounts.service import request_digest
 from cbec.intake import service as intake
 from cbec.intake.schemas import DocumentPage, DocumentRead, ImportReportRead, SubmissionRead
+from cbec.kit.limits import MAX_BYTES
 from cbec.web import submit
 from cbec.web.api.submissions import errors_csv
 from cbec.web.deps import Caller, Id, Paging, Uow, settings_of
@@ -88,7 +89,7 @@ async def upload_file(
     format: Annotated[str, Form(max_length=20)] = "auto",
 ) -> Response:
     settings = settings_of(request)
-    data = await file.read(submit.MAX_BYTES + 1)
+    data = await file.read(MAX_BYTES + 1)
     out = await run_in_threadpool(
         submit.submit,
         settings,

@@ -15,12 +15,11 @@ from pydantic import BaseModel, Field
 
 from cbec import pipeline
 from cbec.accounts.rules import require_business_data
-from cbec.errors import InvalidInput
 from cbec.finance import service as finance
 from cbec.finance.schemas import FinancePageRead, ListMoneyRead, ReconcileReport, SealedPackageRead
+from cbec.kit.limits import MAX_BYTES, check_size
 from cbec.unit_of_work import UnitOfWork
 from cbec.web.deps import Caller, Id, Uow, own_seller, settings_of
-from cbec.web.submit import MAX_BYTES
 
 router = APIRouter(tags=["finance 收汇对账"])
 
@@ -46,10 +45,7 @@ def import_upload(
 ) -> dict[str, Any]:
     """One money file into the seller's books (the page and the API share it)."""
     code = _seller(request, p, seller)
-    if len(data) > MAX_BYTES:
-        raise InvalidInput(
-            f"the file is larger than {MAX_BYTES // 2**20} MB", f"文件超过 {MAX_BYTES // 2**20} MB", field="file"
-        )
+    check_size(data, "the file", "文件")
     return pipeline.import_money(
         settings_of(request), data, seller=code, platform=platform, fmt=fmt, filename=filename, channel=channel
     )

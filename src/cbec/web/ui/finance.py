@@ -17,10 +17,10 @@ from cbec import pipeline
 from cbec.accounts.rules import require_business_data
 from cbec.errors import CbecError, InvalidInput
 from cbec.finance import service as finance
+from cbec.kit.limits import MAX_BYTES
 from cbec.unit_of_work import UnitOfWork
 from cbec.web.api.finance import import_upload
 from cbec.web.deps import Caller, Id, Uow, own_seller, settings_of
-from cbec.web.submit import MAX_BYTES
 from cbec.web.ui.i18n import CATALOGUE, translate
 from cbec.web.ui.pages import lang_of, query_json, render
 

@@ -39,6 +39,7 @@ from cbec.customs import service as customs
 from cbec.customs.rules import CANCELLABLE, RETURNABLE, State
 from cbec.errors import CbecError, InvalidInput
 from cbec.kit.codes import code_lists
+from cbec.kit.limits import MAX_BYTES
 from cbec.kit.paging import PageRequest
 from cbec.partners import service as partners
 from cbec.partners.schemas import EnterpriseCreate
@@ -422,7 +423,7 @@ async def upload(
     format: Annotated[str, Form(max_length=20)] = "auto",
 ) -> Response:
     settings = settings_of(request)
-    data = await file.read(submit.MAX_BYTES + 1)
+    data = await file.read(MAX_BYTES + 1)
     try:
         # the import is blocking work: off the event loop, or one upload holds every request
         out = await run_in_threadpool(
