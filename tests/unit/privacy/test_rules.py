@@ -39,7 +39,9 @@ def test_every_personal_field_is_replaced_and_the_rest_kept() -> None:
 def test_the_values_are_collected_and_searched_longest_first() -> None:
     person = PersonValues.collect([HEAD, {"consignee": "张三", "payerName": "王"}])
     assert person.values == {"110101199003074477", "张三", "13800138000", "北京市东城区示范路1号", "王"}
-    assert person.searched[:2] == ["110101199003074477", "13800138000"] and "王" not in person.searched  # one character: not searched
+    assert (
+        person.searched[:2] == ["110101199003074477", "13800138000"] and "王" not in person.searched
+    )  # one character: not searched
 
 
 def test_text_quoting_a_value_is_masked() -> None:
