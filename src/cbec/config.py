@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     signing_cert: Path | None = None
     #: the zone operator's thresholds of the risk rules (the shape of cbec/risk/data/thresholds.json)
     risk_thresholds: Path | None = None
+    #: the key of the encrypted retention archive of erased buyers (docs/privacy.md); a file
+    #: outside the data directory, kept apart from the database and its backups. Not set: in
+    #: development ``<data dir>-retention.key`` beside the data directory, made on first use;
+    #: elsewhere erasure refuses to run without it
+    retention_key_file: Path | None = None
     environment: str = "development"
     #: web: hours a sign-in lasts; cookies marked Secure (set true behind HTTPS)
     session_hours: float = 12.0

@@ -9,6 +9,7 @@ from cbec.intake.models import Document, InboxItem, IntakeRun
 from cbec.matching.models import MatchResult
 from cbec.orm import Base
 from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
+from cbec.privacy.models import RetainedRecord
 from cbec.risk.models import RiskHit, RiskTrace
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 
@@ -32,6 +33,7 @@ __all__ = [
     "PersonalDataAccess",
     "Product",
     "ReceiptLog",
+    "RetainedRecord",
     "RiskHit",
     "RiskTrace",
     "Settlement",

@@ -16,6 +16,7 @@ from cbec.customs.keys import signer_for
 from cbec.customs.schemas import DeclareReport
 from cbec.customs.service import declaring
 from cbec.customs.transport import FolderTransport
+from cbec.db import engine_for
 from cbec.errors import InvalidInput
 from cbec.finance import rules as finance_rules
 from cbec.finance import service as finance
@@ -24,6 +25,9 @@ from cbec.intake.documents import ParseContext
 from cbec.matching import service as matching
 from cbec.partners import service as partners
 from cbec.partners.rules import Role
+from cbec.privacy import keys as privacy_keys
+from cbec.privacy import service as privacy
+from cbec.privacy.schemas import ErasureRead, RetainedOpened
 from cbec.risk.service import thresholds
 from cbec.unit_of_work import UnitOfWork
 
@@ -281,3 +285,37 @@ def work_once(settings: Settings, *, limit: int | None = None, pace: float = 0.0
 def customs_status(settings: Settings, seller: str | None = None) -> dict[str, Any]:
     with UnitOfWork(settings) as uow:
         return customs.status_counts(uow.session, seller)
+
+
+# --- personal data ---------------------------------------------------------------------------
+
+
+def erase_buyer(settings: Settings, id_number: str, reason: str) -> ErasureRead:
+    """Erase one buyer's personal data (docs/privacy.md): one unit of work for the records, the
+    retention copy and the audit entry; after it commits, the old blobs are removed and the
+    database compacted, so the old values leave its files (SQLite: VACUUM and a TRUNCATE
+    checkpoint; PostgreSQL: VACUUM FULL of the tables it rewrote)."""
+    key = privacy_keys.load(settings, create=True)
+    with UnitOfWork(settings) as uow:
+        out = privacy.erase_buyer(
+            uow.session,
+            id_number=id_number,
+            reason=reason,
+            key=key,
+            inbox_dir=settings.inbox_dir,
+            messages_dir=messages_dir(settings),
+        )
+        uow.commit()
+    with UnitOfWork(settings) as uow:
+        out.counts["stale_blobs_removed"] = privacy.remove_stale_blobs(uow.session, settings.inbox_dir, out.stale_blobs)
+    out.compacted = privacy.compact(engine_for(settings.database_url))
+    return out
+
+
+def open_retained(settings: Settings, token: str, reason: str) -> RetainedOpened:
+    """Decrypt one retention record with the key file; the opening is recorded."""
+    key = privacy_keys.load(settings, create=False)
+    with UnitOfWork(settings) as uow:
+        out = privacy.open_retained(uow.session, token, key, reason)
+        uow.commit()
+    return out

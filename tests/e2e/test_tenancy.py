@@ -24,7 +24,16 @@ from starlette.routing import Mount
 from cbec.web.app import create_app
 from cbec.web.ui import pages
 from tests.e2e.web_world import PASSWORDS, SELLER_B, World, build_world
-from tests.integration.helpers import LOGISTICS, PAYER, PLATFORM, SELLER, export_order, export_waybill, import_waybill
+from tests.integration.helpers import (
+    BUYER,
+    LOGISTICS,
+    PAYER,
+    PLATFORM,
+    SELLER,
+    export_order,
+    export_waybill,
+    import_waybill,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -191,6 +200,15 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("GET", "/api/v1/personal-data-access", ADMIN, 403, 403),
         Route("GET", "/api/v1/audit", ADMIN, 403, 403),
         Route("GET", "/api/v1/audit/verify", ADMIN, 403, 403),
+        Route("GET", "/api/v1/privacy/erasures", ADMIN, 403, 403),
+        Route(
+            "POST",
+            "/api/v1/privacy/erasures",
+            ADMIN,
+            403,
+            403,
+            body=lambda w: {"json": {"buyer_id_number": BUYER["buyerIdNumber"], "reason": "aimed at B"}},
+        ),
         # the catalogue is the seller's own: naming another seller is refused
         Route("GET", "/api/v1/catalogue", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
         Route("POST", "/api/v1/catalogue/confirm", SUBMIT, 403, 403, body=lambda w: {"json": _B_SKUS}),
@@ -288,6 +306,15 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("GET", "/catalogue", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
         Route("GET", "/finance", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
         Route("GET", "/audit", ADMIN, 403, 403),
+        Route("GET", "/privacy", ADMIN, 403, 403),
+        Route(
+            "POST",
+            "/privacy/erase",
+            ADMIN,
+            403,
+            403,
+            body=lambda w: {"data": {"buyer_id": BUYER["buyerIdNumber"], "reason": "aimed at B"}},
+        ),
         Route("POST", "/finance/upload", SUBMIT, 403, 403, body=_b_money_file),
         Route("POST", "/finance/reconcile", SUBMIT, 403, 403, body=lambda w: {"data": {"seller": B_CODE}}),
         Route("GET", "/finance/lists/{list_id}", RECORD, 404, 403),

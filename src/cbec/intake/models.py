@@ -10,7 +10,10 @@ from cbec.orm import Base, Money, UTCDateTime, utcnow
 
 
 class InboxItem(Base):
-    """A submission exactly as received: append-only, never updated or deleted.
+    """A submission exactly as received: append-only, never updated or deleted, except by the
+    personal-data erasure (``cbec privacy erase``, docs/privacy.md), which rewrites the blob
+    with the buyer's values masked (new ``sha256`` and ``size``) or removes it, and sets
+    ``erased_at``.
 
     The bytes live in the content-addressed blob store under the data directory
     (``inbox/<sha256[:2]>/<sha256>``), written before this row is committed.
@@ -27,6 +30,7 @@ class InboxItem(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(10), default="cli")  # cli | api | upload
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class IntakeRun(Base):

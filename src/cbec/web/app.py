@@ -22,6 +22,7 @@ from cbec.web.api import (
     finance,
     journey,
     others,
+    privacy,
     submissions,
     tax_imports,
 )
@@ -33,6 +34,7 @@ from cbec.web.ui import documents as document_pages
 from cbec.web.ui import finance as finance_pages
 from cbec.web.ui import journey as journey_pages
 from cbec.web.ui import pages
+from cbec.web.ui import privacy as privacy_pages
 from cbec.web.ui import profile as profile_pages
 from cbec.web.ui import submissions as submission_pages
 
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tax_imports.router,
         finance.router,
         audit.router,
+        privacy.router,
     ):
         app.include_router(router, prefix="/api/v1")
     for page_router in (
@@ -85,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         submission_pages.router,
         finance_pages.router,
         audit_pages.router,
+        privacy_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")

@@ -230,6 +230,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Each entry holds the hash (SHA-256) of the one before: changing, removing or reordering any entry fails every "
         "check after it; cbec audit verify checks the same.",
     ),
+    "privacy": ("个人信息删除", "Personal data erasure"),
+    "privacy_intro": (
+        "按订购人证件号码删除其证件号码、姓名、电话和地址（单证各版本、申报、报文、原始文件、派生摘要）；"
+        "法定需保存的部分仅加密留存，密钥另行保管，每次打开记入审计日志（《个人信息保护法》第47条）。",
+        "Erases a buyer's ID number, name, phone and address, found by the ID number (every document version, "
+        "declarations, messages, raw files, derived digests); what the law requires to keep is only kept encrypted, "
+        "its key held apart, each opening in the audit trail (PIPL art. 47).",
+    ),
+    "privacy_buyer_id": ("订购人证件号码", "Buyer's ID number"),
+    "privacy_reason": ("理由", "Reason"),
+    "privacy_erase": ("删除", "Erase"),
+    "privacy_token": ("删除编号", "Erasure token"),
+    "privacy_until": ("加密留存至", "Kept encrypted until"),
+    "privacy_done": (
+        "已删除，编号 {token}，加密留存至 {until}。",
+        "Erased as {token}; the encrypted copy is kept until {until}.",
+    ),
     "month": ("月份", "Month"),
     "fx_status": ("收汇状态", "FX status"),
     "fxs_received": ("已收汇", "Received"),
