@@ -1,7 +1,8 @@
 """End-to-end benchmark: N generated orders through the whole pipeline, stage by stage, on
 SQLite and on PostgreSQL, next to the floor measured in the same run.
 
-    uv run python bench/e2e.py [--orders N] [--db sqlite|postgresql|both] [--mode pipelined|sequential] [--keep DIR]
+    uv run python bench/e2e.py [--orders N] [--db sqlite|postgresql|both] [--mix online-retail|national|both]
+                               [--mode pipelined|sequential] [--keep DIR]
     uv run python bench/e2e.py --orders N --floor-only XML_MB    # the floor alone
 
 Stages, batch by batch (a batch is the numbered set of generated files: orders, waybills,
@@ -16,7 +17,9 @@ one. Printed for each stage: its busy seconds and orders/s, and the CPU seconds 
 processes (steadier than wall time on a shared machine: the A/B figure); overall orders/s (wall time); peak
 RSS of each process and their sum (the machine's worst case); every message checked against the
 XSD when built (and again by the sandbox on receipt); the floor: the time to read the generated
-files and write as many XML bytes as the run produced, doing no work. The goal (≥ 1,500
+files and write as many XML bytes as the run produced, doing no work. Each run is made for each
+load mix (`cbec generate --mix`: the Online Retail wholesale invoices, ~26 goods lines an order,
+and the national B2C parcels, 1–3 lines) and reported in orders, lists and goods lines a second. The goal (≥ 1,500
 orders/s overall on this 2-core machine) is reported, never asserted.
 """
 
@@ -45,7 +48,7 @@ from cbec.customs.models import Declaration, OutboxMessage  # noqa: E402
 from cbec.customs.rules import FINAL  # noqa: E402
 from cbec.db import engine_for, migrate  # noqa: E402
 from cbec.demo import with_sandbox_signing  # noqa: E402
-from cbec.generate.basics import GenerateOptions  # noqa: E402
+from cbec.generate.basics import GenerateOptions, Mix  # noqa: E402
 from cbec.generate.service import generate  # noqa: E402
 from cbec.intake.documents import ParseContext  # noqa: E402
 from cbec.matching.models import MatchResult  # noqa: E402
@@ -386,7 +389,7 @@ def one_run(
     register(settings, manifest)
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}
-    print(f"\n{db}: {n:,} orders, {mode}", flush=True)
+    print(f"\n{db}: {n:,} orders, {manifest['mix']['name']} mix, {mode}", flush=True)
     t = time.perf_counter()
     run = pipelined_run if mode == "pipelined" else pipeline_run
     totals = run(settings, files, manifest, timings, cpu, prune)
@@ -427,9 +430,16 @@ def one_run(
         )
     total = wall
     floor_s = floor(files, int(xml_bytes), work / f"floor-{db}")
+    lists = sum(by_status.values())
+    goods_lines = manifest["export"]["goods_lines"] + manifest["import"]["goods_lines"]
     row = {
         "db": db,
+        "mix": manifest["mix"]["name"],
         "orders": n,
+        "lists": lists,
+        "goods_lines": goods_lines,
+        "lists_per_s": round(lists / total, 1),
+        "goods_lines_per_s": round(goods_lines / total, 1),
         "documents": totals["documents"],
         "invalid": totals["invalid"],
         "match_states": matched,
@@ -452,7 +462,8 @@ def one_run(
         "peak_rss_by_process_mb": {k: round(v, 1) for k, v in totals["rss"].items()},
     }
     print(
-        f"  overall {row['overall_orders_per_s']:,} orders/s ({total:.1f} s) · floor {floor_s:.2f} s "
+        f"  overall {row['overall_orders_per_s']:,} orders/s · {row['lists_per_s']:,} lists/s · "
+        f"{row['goods_lines_per_s']:,} goods lines/s ({total:.1f} s) · floor {floor_s:.2f} s "
         f"(×{row['ratio_to_floor']}) · lists {by_status} · {held_for_review} import orders held for risk review · {messages} messages ({row['xml_mb']} MB, each XSD-checked "
         f"when built) · peak RSS {row['peak_rss_mb']} MB a process, {row['peak_rss_sum_mb']} MB summed "
         f"{row['peak_rss_by_process_mb']}",
@@ -470,6 +481,12 @@ def main() -> None:
         type=int,
         default=2000,
         help="documents per generated file (one batch); memory follows this, not --orders",
+    )
+    ap.add_argument(
+        "--mix",
+        choices=[m.value for m in Mix] + ["both"],
+        default="both",
+        help="the load's shape (cbec generate --mix); both: each mix in turn",
     )
     ap.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
     ap.add_argument(
@@ -493,14 +510,25 @@ def main() -> None:
     )
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="cbec-e2e-"))
-    files = work / "files"
-    t = time.perf_counter()
-    manifest = generate(GenerateOptions(orders=args.orders, seed=1), files, batch_size=args.batch_size, overwrite=True)
-    print(f"generated {args.orders:,} orders in {time.perf_counter() - t:.1f} s into {files}", flush=True)
+    mixes = list(Mix) if args.mix == "both" else [Mix(args.mix)]
+    loads = []
+    for mix in mixes:
+        files = work / f"files-{mix.value}"
+        t = time.perf_counter()
+        options = GenerateOptions(orders=args.orders, seed=1, mix=mix)
+        manifest = generate(options, files, batch_size=args.batch_size, overwrite=True)
+        print(
+            f"generated {args.orders:,} orders ({mix.value}) in {time.perf_counter() - t:.1f} s into {files}",
+            flush=True,
+        )
+        loads.append((mix, files, manifest))
     if args.floor_only is not None:
         xml_bytes = int(args.floor_only * 1e6)
-        floor_s = floor(files, xml_bytes, work / "floor")
-        print(f"floor {floor_s:.2f} s: read {args.orders:,} orders' files, wrote {xml_bytes / 1e6:,.1f} MB of XML")
+        for mix, files, _ in loads:
+            floor_s = floor(files, xml_bytes, work / f"floor-{mix.value}")
+            print(
+                f"floor {floor_s:.2f} s: read {args.orders:,} orders' files ({mix.value}), wrote {xml_bytes / 1e6:,.1f} MB of XML"
+            )
         return
     rows = []
     cluster = None
@@ -513,8 +541,11 @@ def main() -> None:
         cluster = PostgresCluster(bindir)
         cluster.start()
     try:
-        for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
-            rows.append(one_run(db, args.orders, files, manifest, work, cluster, args.prune_copies, args.mode))
+        for mix, files, manifest in loads:
+            for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
+                run_dir = work / mix.value
+                run_dir.mkdir(exist_ok=True)
+                rows.append(one_run(db, args.orders, files, manifest, run_dir, cluster, args.prune_copies, args.mode))
     finally:
         if cluster is not None:
             cluster.stop()

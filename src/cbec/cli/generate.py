@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from cbec.cli.common import JsonOut, console, err_console, progress_bar, run
-from cbec.generate.basics import GenerateOptions, Parties
+from cbec.generate.basics import GenerateOptions, Mix, Parties
 from cbec.generate.service import generate as generate_files
 
 _DEFAULTS = Parties()
@@ -31,6 +31,7 @@ def _render(r: dict[str, Any]) -> None:
     t = Table("", "export 出口", "import 进口")
     ex, im = r["export"], r["import"]
     t.add_row("orders 订单", str(ex["orders"]), str(im["orders"]))
+    t.add_row("goods lines 商品项", str(ex["goods_lines"]), str(im["goods_lines"]))
     t.add_row(
         "expected matched 预期对碰成功",
         str(ex["expected_matching"]["by_state"].get("matched", 0)),
@@ -83,6 +84,14 @@ def generate(
     seller: Annotated[str, typer.Option(help="seller (ebc) code")] = _DEFAULTS.seller.code,
     logistics: Annotated[str, typer.Option(help="logistics company code")] = _DEFAULTS.logistics.code,
     payer: Annotated[str, typer.Option(help="payment company code")] = _DEFAULTS.payer.code,
+    mix: Annotated[
+        Mix,
+        typer.Option(
+            "--mix",
+            help="export orders shaped as the Online Retail invoices (wholesale, ~26 lines) or as national "
+            "B2C parcels (1–3 lines; docs/generate.md)",
+        ),
+    ] = Mix.ONLINE_RETAIL,
     force: Annotated[bool, typer.Option("--force", help="replace files of an earlier run in --out")] = False,
     json_out: JsonOut = False,
 ) -> None:
@@ -105,6 +114,7 @@ def generate(
         split_share=split_share,
         marketplace_share=marketplace_share if marketplace else 0.0,
         parties=parties,
+        mix=mix,
     )
 
     def action() -> dict[str, Any]:

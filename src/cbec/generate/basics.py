@@ -9,6 +9,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from itertools import accumulate
 from random import Random
@@ -149,6 +150,17 @@ class Parties:
 OTHER_SELLER_CODE = "91330782MA2DEMQ05X"
 
 
+class Mix(StrEnum):
+    """The shape of the export orders. ``online-retail``: the Online Retail data set's wholesale
+    invoices (26 goods lines on average, quantities by the dozen), the load the benchmarks have
+    always used; ``national``: B2C parcels of one to three lines of a unit or two, the shape in
+    which the national figures (RULES.md §8: the "618" peak of ≈1,400 lists a second) are counted
+    (``data/national_mix.json``, the platform's assumption). Imports are the same in both."""
+
+    ONLINE_RETAIL = "online-retail"
+    NATIONAL = "national"
+
+
 @dataclass(frozen=True, slots=True)
 class GenerateOptions:
     """What to generate. Shares are probabilities per order (per buyer for ``over_quota_share``)."""
@@ -164,6 +176,7 @@ class GenerateOptions:
     split_share: float = 0.03
     marketplace_share: float = 0.0  # share of export orders sent as an Amazon order report
     parties: Parties = field(default_factory=Parties)
+    mix: Mix = Mix.ONLINE_RETAIL
 
     def problems(self) -> list[str]:
         """What is wrong with these options, in English (empty when they can be used)."""

@@ -211,8 +211,10 @@ def _hundredths(text: str) -> int:
     return int(Decimal(text).scaleb(2).to_integral_exact())
 
 
-def export_catalogue(profile: Mapping[str, Any]) -> ExportCatalogue:
-    """The export catalogue of a profile (``profile.derive_profile``)."""
+def export_catalogue(profile: Mapping[str, Any], mix: Mapping[str, Any] | None = None) -> ExportCatalogue:
+    """The export catalogue of a profile (``profile.derive_profile``). With a ``mix``
+    (``profile.load_national_mix``) the same products, prices and destinations, but goods lines
+    per order and units per line from the mix: B2C parcels instead of wholesale invoices."""
     currency = str(profile["currency"]["code"])
     edges = [_hundredths(e) for e in profile["price_bands"]]
     products: list[tuple[ExportProduct, float]] = []
@@ -235,11 +237,15 @@ def export_catalogue(profile: Mapping[str, Any]) -> ExportCatalogue:
         )
         destinations.append((dest, float(d["orders"])))
     bands = [[(int(q), float(n)) for q, n in band] for band in profile["quantity_bands"]]
+    lines_per_order = [(int(n), float(c)) for n, c in profile["lines_per_order"]]
+    if mix is not None:
+        lines_per_order = [(int(n), float(c)) for n, c in mix["export_lines_per_parcel"]]
+        bands = [[(int(q), float(n)) for q, n in mix["export_quantity_per_line"]] for _ in bands]
     return ExportCatalogue(
         currency=currency,
         currency_iso=str(profile["currency"]["iso"]),
         lines=LineTable(products, bands),
-        lines_per_order=Weighted([(int(n), float(c)) for n, c in profile["lines_per_order"]]),
+        lines_per_order=Weighted(lines_per_order),
         destinations=Weighted(destinations),
         hours=tuple(int(h) for h in profile["hours"]),
         cancel_share=float(profile["cancellation_share"]),

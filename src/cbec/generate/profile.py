@@ -43,6 +43,7 @@ from cbec.intake.parsers.online_retail import line_kind
 from cbec.kit.codes import code_lists
 
 PROFILE_FILE = "online_retail_profile.json"
+NATIONAL_MIX_FILE = "national_mix.json"
 PROFILE_VERSION = 1
 #: Upper bounds (GBP) of the unit-price bands the quantity distributions are kept for.
 PRICE_BANDS = ("1", "2", "5", "10")
@@ -224,6 +225,14 @@ def load_profile(path: Path | None = None) -> dict[str, Any]:
         text = resources.files("cbec.generate").joinpath("data", PROFILE_FILE).read_text(encoding="utf-8")
     profile: dict[str, Any] = json.loads(text)
     return profile
+
+
+def load_national_mix() -> dict[str, Any]:
+    """The B2C parcel shape of ``--mix national`` (``data/national_mix.json``: goods lines per
+    parcel and units per line, the platform's assumption, with its reasoning in ``source``)."""
+    text = resources.files("cbec.generate").joinpath("data", NATIONAL_MIX_FILE).read_text(encoding="utf-8")
+    mix: dict[str, Any] = json.loads(text)
+    return mix
 
 
 def main(argv: Sequence[str] | None = None) -> None:

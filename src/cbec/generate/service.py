@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cbec.errors import InvalidInput
-from cbec.generate.basics import GenerateOptions
+from cbec.generate.basics import GenerateOptions, Mix
 from cbec.generate.encoder import AMAZON_HEADER, Encoder
 from cbec.generate.exports import (
     EXPORT_EXPECTED,
@@ -33,7 +33,7 @@ from cbec.generate.exports import (
     export_catalogue,
 )
 from cbec.generate.imports import IMPORT_EXPECTED, ImportOutcome, ImportTally, import_cases
-from cbec.generate.profile import load_profile
+from cbec.generate.profile import load_national_mix, load_profile
 
 Progress = Callable[[int, int | None], None]
 
@@ -128,6 +128,7 @@ class _Exports:
     amazon: BatchFiles
     outcomes: Counter[tuple[bool, ExportOutcome]] = field(default_factory=Counter)  # (is_marketplace, outcome)
     tally: ExportTally = field(default_factory=ExportTally)
+    goods_lines: int = 0
 
 
 @dataclass
@@ -140,6 +141,7 @@ class _Imports:
     outcomes: Counter[ImportOutcome] = field(default_factory=Counter)
     tally: ImportTally = field(default_factory=ImportTally)
     beyond_limit: int = 0
+    goods_lines: int = 0
 
 
 def _write_exports(
@@ -161,6 +163,7 @@ def _write_exports(
     )
     for case in export_cases(options, catalogue, w.tally):
         w.outcomes[case.is_marketplace, case.outcome] += 1
+        w.goods_lines += len(case.lines)
         if case.is_marketplace:
             w.amazon.add(encoder.amazon_rows(case))
         else:
@@ -184,6 +187,7 @@ def _write_imports(
     )
     for item in import_cases(options, w.tally):
         w.outcomes[item.outcome] += 1
+        w.goods_lines += len(item.lines)
         w.beyond_limit += item.beyond_limit
         w.orders.add(encoder.import_order(item))
         payment = encoder.import_payment(item)
@@ -222,6 +226,7 @@ def _export_manifest(options: GenerateOptions, ex: _Exports) -> dict[str, Any]:
         "orders": options.export_orders,
         "json_orders": options.export_orders - marketplace,
         "marketplace_orders": marketplace,
+        "goods_lines": ex.goods_lines,
         "split_purchases": ex.tally.split_purchases,
         "split_orders": ex.tally.split_orders,
         "outcomes": dict(sorted(export_outcomes.items())),
@@ -233,6 +238,7 @@ def _import_manifest(options: GenerateOptions, im: _Imports) -> dict[str, Any]:
     tally = im.tally
     return {
         "orders": options.import_orders,
+        "goods_lines": im.goods_lines,
         "buyers": tally.buyers,
         "heavy_buyers": tally.heavy_buyers,
         "over_limit_buyers": tally.over_limit_buyers,
@@ -262,7 +268,8 @@ def generate(
     started = time.perf_counter()
     _prepare(out, overwrite)
     profile = profile or load_profile()
-    catalogue = export_catalogue(profile)
+    mix = load_national_mix() if options.mix is Mix.NATIONAL else None
+    catalogue = export_catalogue(profile, mix)
     encoder = Encoder(options.parties, catalogue)
     done = 0
 
@@ -282,12 +289,13 @@ def generate(
         "seed": options.seed,
         "orders": options.orders,
         "options": {
-            **{k: v for k, v in asdict(options).items() if k not in {"parties", "orders", "seed", "start"}},
+            **{k: v for k, v in asdict(options).items() if k not in {"parties", "orders", "seed", "start", "mix"}},
             "start": options.start.isoformat(),
             "cancel_share": catalogue.cancel_share if options.cancel_share is None else options.cancel_share,
             "batch_size": batch_size,
         },
         "profile": {"version": profile["version"], "source": profile["source"]},
+        "mix": {"name": options.mix.value, **({"version": mix["version"], "source": mix["source"]} if mix else {})},
         "parties": options.parties.as_dict(),
         "files": [f for w in writers for f in w.files],
         "documents": _documents(ex, im),

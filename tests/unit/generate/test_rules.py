@@ -24,6 +24,7 @@ from cbec.generate.basics import (
     RIC_WEIGHTS,
     Clock,
     GenerateOptions,
+    Mix,
     Parties,
     Weighted,
     resident_id,
@@ -49,7 +50,8 @@ from cbec.generate.imports import (
     withheld_tax,
 )
 from cbec.generate.people import IdentityAllocator, new_person
-from cbec.generate.profile import derive_profile, load_profile
+from cbec.generate.profile import derive_profile, load_national_mix, load_profile
+from cbec.generate.service import generate
 from cbec.intake.documents import DocType, ParseContext
 from cbec.intake.parsers import amazon_orders, json_docs
 from cbec.intake.rules import validate
@@ -475,3 +477,55 @@ def test_the_committed_profile_is_what_derive_profile_makes_of_the_data_set() ->
     if not data.exists():
         pytest.fail(f"the Online Retail data set is expected at {data}")
     assert derive_profile(data) == load_profile()
+
+
+# --- the national mix (--mix national) --------------------------------------------------------
+
+
+def test_the_national_mix_sends_b2c_parcels_of_one_to_three_lines_in_the_files_shares() -> None:
+    """B2C parcels: 1–3 goods lines of 1–4 units, in the shares of data/national_mix.json within
+    three standard errors, the same products and destinations as the Online Retail mix, and every
+    order still valid at intake unless broken on purpose."""
+    mix = load_national_mix()
+    catalogue = export_catalogue(load_profile(), mix)
+    options = replace(OPTIONS, orders=12_000, mix=Mix.NATIONAL)
+    cases = list(export_cases(options, catalogue))
+    lines = Counter(len(c.lines) for c in cases)
+    units = Counter(line.qty for c in cases for line in c.lines)
+    assert set(lines) <= {1, 2, 3} and set(units) <= {1, 2, 3, 4}
+    for table, seen in ((mix["export_lines_per_parcel"], lines), (mix["export_quantity_per_line"], units)):
+        total, observed = sum(w for _, w in table), sum(seen.values())
+        for value, weight in table:
+            p = weight / total
+            assert abs(seen[value] / observed - p) <= 3 * (p * (1 - p) / observed) ** 0.5, (value, seen)
+    wholesale = export_catalogue(load_profile())
+    assert {c.destination.code for c in cases} <= {d.code for d in wholesale.destinations.items}
+    encoder, codes = Encoder(options.parties, catalogue), code_lists()
+    meant = [c for c in cases[:400] if not c.is_marketplace and c.outcome is ExportOutcome.MATCHED]
+    documents = [json.loads(encoder.export_order(c)) for c in meant]
+    parsed = json_docs.parse(json.dumps(documents).encode(), CTX).materialize()
+    assert len(meant) > 200
+    assert [e for d in parsed.documents for e in validate(d, codes)[1]] == []
+
+
+def test_the_manifest_counts_the_goods_lines_of_its_files_and_names_the_mix(tmp_path: Path) -> None:
+    for mix in Mix:
+        out = tmp_path / mix.value
+        manifest = generate(replace(OPTIONS, orders=600, marketplace_share=0.0, mix=mix), out, batch_size=250)
+        written = Counter()
+        for f in manifest["files"]:
+            for doc in json.loads((out / f["name"]).read_text(encoding="utf-8")):
+                if f["type"] in ("export_order", "import_order"):
+                    written[f["type"]] += len(doc["lines"])
+        assert manifest["mix"]["name"] == mix.value
+        assert (manifest["export"]["goods_lines"], manifest["import"]["goods_lines"]) == (
+            written["export_order"],
+            written["import_order"],
+        )
+    ratio = _lines_per_order(tmp_path / "online-retail") / _lines_per_order(tmp_path / "national")
+    assert ratio > 10  # wholesale invoices against B2C parcels
+
+
+def _lines_per_order(out: Path) -> float:
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return m["export"]["goods_lines"] / m["export"]["orders"]
