@@ -14,7 +14,10 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any, Literal
+
+from lxml import etree
 
 from cbec.errors import InvalidInput, LimitExceeded
 
@@ -134,14 +137,15 @@ def load_json(
 
 
 def xml_depth_over(root: Any, limit: int = MAX_XML_DEPTH) -> bool:
-    """Whether elements nest deeper than ``limit`` under ``root`` (an lxml element). Iterative."""
-    stack = [(root, 1)]
-    while stack:
-        element, depth = stack.pop()
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in element)
-    return False
+    """Whether elements nest deeper than ``limit`` under ``root`` (an lxml element): one XPath
+    asking for any element ``limit`` levels below it, evaluated by libxml2 (a Python walk over
+    every element cost 2 ms a message)."""
+    return bool(_deeper_than(limit)(root))
+
+
+@lru_cache(maxsize=8)
+def _deeper_than(limit: int) -> Any:
+    return etree.XPath("boolean(" + "/".join(["*"] * limit) + ")")
 
 
 def refuse_xml_depth(what_en: str, what_zh: str) -> LimitExceeded:
