@@ -8,9 +8,9 @@ personal-data erasure procedure, which records itself).
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
+
+from cbec.kit.files import replace_atomically
 
 
 def sha256_hex(data: bytes) -> str:
@@ -27,16 +27,7 @@ def put(root: Path, data: bytes, digest: str | None = None) -> tuple[str, Path]:
     if path.exists():
         return digest, path
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomically(path, data, prefix=".incoming-")
     return digest, path
 
 

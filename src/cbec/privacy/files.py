@@ -6,12 +6,11 @@ this platform cannot overwrite (docs/privacy.md, limits)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cbec.intake import blobs
+from cbec.kit.files import replace_atomically
 from cbec.privacy.rules import PersonValues, holds_any, redact_bytes
 
 #: inbox formats whose bytes are compressed or binary: a value cannot be found in them as bytes,
@@ -22,16 +21,7 @@ BINARY_MAGIC = (b"PK\x03\x04", b"PAR1")
 
 
 def replace_file(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".erasing-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomically(path, data, prefix=".erasing-")
 
 
 @dataclass(slots=True)
