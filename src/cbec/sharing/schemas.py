@@ -173,7 +173,7 @@ class FxReconciled(OrderEvent):
 class RiskHitFound(OrderEvent):
     type: ClassVar[EventType] = EventType.RISK_HIT
     rule: str
-    lane: str
+    status: str  # open: the order is held for the operator's review (docs/risk.md)
     message_en: str
     message_zh: str
 

@@ -23,6 +23,7 @@ from cbec.web.api import (
     journey,
     others,
     privacy,
+    sharing,
     submissions,
     tax_imports,
 )
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finance.router,
         audit.router,
         privacy.router,
+        sharing.router,
     ):
         app.include_router(router, prefix="/api/v1")
     for page_router in (
