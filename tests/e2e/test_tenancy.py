@@ -334,6 +334,17 @@ ROUTES: dict[tuple[str, str], Route] = {
             body=lambda w: {"data": {"buyer_id": BUYER["buyerIdNumber"], "reason": "aimed at B"}},
         ),
         Route("POST", "/finance/upload", SUBMIT, 403, 403, body=_b_money_file),
+        Route("GET", "/webhooks", LIST, 200, 403, a_marker="hooks.example.com/A"),
+        Route(
+            "POST",
+            "/webhooks/subscribe",
+            SUBMIT,
+            403,
+            403,
+            body=lambda w: {"data": {"url": "https://hooks.example.com/x", "events": "risk.hit", "enterprise": B_CODE}},
+        ),
+        Route("POST", "/webhooks/{subscription_id}/delete", RECORD, 404, 403),
+        Route("POST", "/webhooks/replay", ADMIN, 403, 403, body=lambda w: {"data": {"delivery_id": "1"}}),
         Route("POST", "/finance/reconcile", SUBMIT, 403, 403, body=lambda w: {"data": {"seller": B_CODE}}),
         Route("GET", "/finance/lists/{list_id}", RECORD, 404, 403),
         Route(

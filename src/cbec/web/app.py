@@ -37,6 +37,7 @@ from cbec.web.ui import journey as journey_pages
 from cbec.web.ui import pages
 from cbec.web.ui import privacy as privacy_pages
 from cbec.web.ui import profile as profile_pages
+from cbec.web.ui import sharing as sharing_pages
 from cbec.web.ui import submissions as submission_pages
 
 DESCRIPTION = """
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finance_pages.router,
         audit_pages.router,
         privacy_pages.router,
+        sharing_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
