@@ -71,14 +71,12 @@ def cancel_pending(session: Session, sub_id: int, now: datetime) -> int:
 # --- the outbox --------------------------------------------------------------------------------
 
 
-def add_event(session: Session, *, type_: str, ordering_key: str, payload: dict[str, Any], at: datetime) -> int:
-    return int(
-        session.execute(
-            insert(SharedEvent)
-            .values(type=type_, ordering_key=ordering_key, payload=payload, occurred_at=at)
-            .returning(SharedEvent.id)
-        ).scalar_one()
-    )
+def add_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the events (``type``, ``ordering_key``, ``payload``, ``occurred_at``); their ids, in order."""
+    if not rows:
+        return []
+    stmt = insert(SharedEvent).returning(SharedEvent.id, sort_by_parameter_order=True)
+    return [int(i) for i in session.scalars(stmt, rows)]
 
 
 def insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -90,29 +90,24 @@ def publish_many(session: Session, events: Iterable[Event]) -> int:
     if not subs:
         return 0
     now = utcnow()
-    rows: list[dict[str, Any]] = []
+    wanted: list[tuple[Event, str, list[int]]] = []
     for event in events:
         targets = sorted({s for e in event.enterprises() for s in subs.get((event.type.value, e), ())})
-        if not targets:
-            continue
-        key = event.ordering_key()[:120]
-        event_id = repository.add_event(session, type_=event.type.value, ordering_key=key, payload=event.data(), at=now)
-        rows.extend(
-            {
-                "uid": str(uuid.uuid4()),
-                "subscription_id": s,
-                "event_id": event_id,
-                "event_type": event.type.value,
-                "ordering_key": key,
-                "status": PENDING,
-                "attempts": 0,
-                "replays": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "last_error": "",
-            }
-            for s in targets
-        )
+        if targets:
+            wanted.append((event, event.ordering_key()[:120], targets))
+    ids = repository.add_events(
+        session,
+        [{"type": e.type.value, "ordering_key": k, "payload": e.data(), "occurred_at": now} for e, k, _ in wanted],
+    )
+    rows = [
+        {
+            "uid": str(uuid.uuid4()), "subscription_id": s, "event_id": event_id, "event_type": e.type.value,
+            "ordering_key": key, "status": PENDING, "attempts": 0, "replays": 0, "next_attempt_at": now,
+            "created_at": now, "last_error": "",
+        }
+        for event_id, (e, key, targets) in zip(ids, wanted, strict=True)
+        for s in targets
+    ]  # fmt: skip
     repository.insert_deliveries(session, rows)
     return len(rows)
 
