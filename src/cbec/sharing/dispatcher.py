@@ -91,12 +91,15 @@ class Dispatcher:
             item.id, subscription_id, item.attempt - 1, code, error, int((time.perf_counter() - started) * 1000)
         )
 
-    def dispatch_once(self) -> DispatchRead:
+    def dispatch_once(self, *, budget: float | None = None) -> DispatchRead:
         """Attempt every delivery that is due now (waves of at most one per ordering key, so the
-        next event of a key goes in the wave after the one before it was delivered)."""
+        next event of a key goes in the wave after the one before it was delivered); with
+        ``budget``, start no new wave after that many seconds (the worker loop has customs to
+        run too, and the rest is due at the next pass)."""
         total = DispatchRead()
+        until = time.monotonic() + budget if budget is not None else None
         with self._lock:
-            while True:
+            while until is None or time.monotonic() < until:
                 with UnitOfWork(self.settings) as uow:
                     claimed = service.claim(uow.session, self.settings, limit=self.batch)
                     uow.commit()
@@ -111,6 +114,7 @@ class Dispatcher:
                 total.delivered += counts["delivered"]
                 total.failed += counts["failed"]
                 total.dead += counts["dead"]
+            return total
 
 
 def dispatch_once(settings: Settings) -> DispatchRead:

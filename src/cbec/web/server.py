@@ -48,7 +48,7 @@ class PlatformWorker(threading.Thread):
                 except Exception:  # a failed pass is logged and retried; the next pass starts clean
                     log.exception("worker pass failed")
                 try:  # a receiver that is down never holds up customs, nor customs the receivers
-                    webhooks.dispatch_once()
+                    webhooks.dispatch_once(budget=max(self.interval, 5.0))
                 except Exception:
                     log.exception("webhook dispatch failed")
                 self._stop_event.wait(self.interval)
