@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     api_rate_per_minute: int = 1200
     #: folder holding the npm packages of the web UI (htmx.org, echarts), installed by scripts/setup
     web_assets_dir: Path | None = None
+    #: webhooks (docs/sharing.md): retry schedule, in seconds: the n-th retry waits between half
+    #: and all of min(cap, base·2ⁿ⁻¹) (jitter); after ``webhook_max_attempts`` a delivery is a dead letter
+    webhook_retry_base_seconds: float = 30.0
+    webhook_retry_cap_seconds: float = 6 * 3600.0
+    webhook_max_attempts: int = 12
+    #: seconds a receiver has to answer one delivery; deliveries posted at once by one dispatch pass
+    webhook_timeout_seconds: float = 10.0
+    webhook_concurrency: int = 8
+    #: allow ``http://127.0.0.1`` / ``localhost`` receivers (tests, a local demo); never in production
+    webhook_allow_loopback: bool = False
+    #: allow receivers on private networks (a zone's own partners behind its firewall); https still
+    webhook_allow_private: bool = False
     secret_key: str = "dev-secret-change-me"  # noqa: S105 - refused outside development (below)
 
     @field_validator("data_dir")

@@ -11,6 +11,7 @@ from cbec.orm import Base
 from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
 from cbec.privacy.models import RetainedRecord
 from cbec.risk.models import RiskHit, RiskTrace
+from cbec.sharing.models import Delivery, DeliveryAttempt, SharedEvent, Subscription
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "BuyerLedgerEntry",
     "Declaration",
     "DeclarationEvent",
+    "Delivery",
+    "DeliveryAttempt",
     "Document",
     "Enterprise",
     "EnterpriseRole",
@@ -38,6 +41,8 @@ __all__ = [
     "RiskTrace",
     "Settlement",
     "SettlementLine",
+    "SharedEvent",
+    "Subscription",
     "TaxAssessment",
     "UserAccount",
     "UserSession",

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cbec.audit import service as audit
 from cbec.catalogue import service as catalogue
 from cbec.config import Settings
 from cbec.customs import service as customs
@@ -29,6 +30,8 @@ from cbec.privacy import keys as privacy_keys
 from cbec.privacy import service as privacy
 from cbec.privacy.schemas import ErasureRead, RetainedOpened
 from cbec.risk.service import thresholds
+from cbec.sharing import service as sharing
+from cbec.sharing.schemas import SubscriptionCreate, SubscriptionCreated, SubscriptionRead
 from cbec.unit_of_work import UnitOfWork
 
 Progress = Callable[[int, int | None], None]
@@ -319,3 +322,53 @@ def open_retained(settings: Settings, token: str, reason: str) -> RetainedOpened
         out = privacy.open_retained(uow.session, token, key, reason)
         uow.commit()
     return out
+
+
+# --- webhooks out (issue 20, item 4) ----------------------------------------------------------
+
+
+def subscribe(
+    settings: Settings,
+    data: SubscriptionCreate,
+    *,
+    enterprise: str,
+    created_by: str,
+    resolver: sharing.Resolver = sharing.resolve,
+) -> SubscriptionCreated:
+    """A registered enterprise's new webhook subscription, on the audit trail (never its secret)."""
+    with UnitOfWork(settings) as uow:
+        partners.get_enterprise(uow.session, enterprise)
+        made = sharing.create_subscription(
+            uow.session, settings, data, enterprise=enterprise, created_by=created_by, resolver=resolver
+        )
+        audit.record(
+            uow.session, "webhook.subscribe", f"subscription:{made.id}",
+            {"enterprise": enterprise, "url": made.url, "event_types": made.event_types},
+        )  # fmt: skip
+        uow.commit()
+    return made
+
+
+def unsubscribe(settings: Settings, scope: frozenset[str] | None, subscription_id: int) -> SubscriptionRead:
+    with UnitOfWork(settings) as uow:
+        gone = sharing.delete_subscription(uow.session, scope, subscription_id)
+        audit.record(
+            uow.session,
+            "webhook.delete",
+            f"subscription:{gone.id}",
+            {"enterprise": gone.enterprise_code, "url": gone.url},
+        )
+        uow.commit()
+    return gone
+
+
+def replay_deliveries(
+    settings: Settings, *, delivery_ids: list[int] | None = None, subscription_id: int | None = None
+) -> int:
+    """The operator puts dead letters back in the queue; the replay is on the audit trail."""
+    with UnitOfWork(settings) as uow:
+        n = sharing.replay(uow.session, delivery_ids=delivery_ids, subscription_id=subscription_id)
+        target = f"subscription:{subscription_id}" if subscription_id is not None else "deliveries"
+        audit.record(uow.session, "webhook.replay", target, {"deliveries": delivery_ids or [], "replayed": n})
+        uow.commit()
+    return n

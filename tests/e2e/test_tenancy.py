@@ -232,6 +232,24 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route(
             "GET", "/api/v1/finance/prequalification", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}
         ),
+        # webhooks: a partner's subscriptions and delivery log are its own; dead letters are the operator's
+        Route(
+            "POST",
+            "/api/v1/subscriptions",
+            SUBMIT,
+            403,
+            403,
+            body=lambda w: {
+                "json": {"url": "https://hooks.example.com/x", "event_types": ["risk.hit"], "enterprise": B_CODE}
+            },
+        ),
+        Route("GET", "/api/v1/subscriptions", LIST, 200, 403, a_marker="hooks.example.com/A"),
+        Route("GET", "/api/v1/subscriptions/{subscription_id}", RECORD, 404, 403),
+        Route("DELETE", "/api/v1/subscriptions/{subscription_id}", RECORD, 404, 403),
+        Route("GET", "/api/v1/subscriptions/{subscription_id}/deliveries", RECORD, 404, 403),
+        Route("GET", "/api/v1/deliveries", ADMIN, 403, 403),
+        Route("POST", "/api/v1/deliveries/replay", ADMIN, 403, 403, body=lambda w: {"json": {"delivery_ids": [1]}}),
+        Route("POST", "/api/v1/subscriptions/{subscription_id}/replay", ADMIN, 403, 403),
         # --- the web UI -------------------------------------------------------------------------
         Route("GET", "/login", PUBLIC, 200, 200),
         Route(
@@ -316,6 +334,17 @@ ROUTES: dict[tuple[str, str], Route] = {
             body=lambda w: {"data": {"buyer_id": BUYER["buyerIdNumber"], "reason": "aimed at B"}},
         ),
         Route("POST", "/finance/upload", SUBMIT, 403, 403, body=_b_money_file),
+        Route("GET", "/webhooks", LIST, 200, 403, a_marker="hooks.example.com/A"),
+        Route(
+            "POST",
+            "/webhooks/subscribe",
+            SUBMIT,
+            403,
+            403,
+            body=lambda w: {"data": {"url": "https://hooks.example.com/x", "events": "risk.hit", "enterprise": B_CODE}},
+        ),
+        Route("POST", "/webhooks/{subscription_id}/delete", RECORD, 404, 403),
+        Route("POST", "/webhooks/replay", ADMIN, 403, 403, body=lambda w: {"data": {"delivery_id": "1"}}),
         Route("POST", "/finance/reconcile", SUBMIT, 403, 403, body=lambda w: {"data": {"seller": B_CODE}}),
         Route("GET", "/finance/lists/{list_id}", RECORD, 404, 403),
         Route(
@@ -444,6 +473,7 @@ def _path_values(world: World, tag: str, declaration: str = "list") -> dict[str,
         "hit_id": ids["hit"],
         "code": SELLER.code if tag == "A" else B_CODE,
         "key_id": world.keys["a" if tag == "A" else "b"].partition(".")[0],
+        "subscription_id": ids["subscription"],
     }
 
 

@@ -26,6 +26,8 @@ from cbec.partners import service as partners
 from cbec.partners.schemas import EnterpriseCreate
 from cbec.risk.models import RiskHit
 from cbec.sandbox import SandboxCustoms
+from cbec.sharing import service as sharing
+from cbec.sharing.schemas import EventType, Released, SubscriptionCreate
 from cbec.tax import reader as tax_reader
 from cbec.tax import service as tax
 from cbec.unit_of_work import UnitOfWork
@@ -206,8 +208,35 @@ def build_world(root: Path) -> World:
         assessments = admin.get("/api/v1/tax/assessments", params={"page_size": 200}).json()["items"]
         ids["assessment"] = next(a["id"] for a in assessments if a["seller_code"] == seller.code)
         ids["hit"] = _reviewed_hit(settings, seller, f"IO-{tag}-0001", ids["document"])
+        ids["subscription"] = _subscribed(settings, seller.code, tag)
         world.ids[tag] = ids
     return world
+
+
+def _subscribed(settings: Settings, seller: str, tag: str) -> int:
+    """A webhook subscription of the seller's, with one delivery in its log."""
+    with UnitOfWork(settings) as uow:
+        made = sharing.create_subscription(
+            uow.session,
+            settings,
+            SubscriptionCreate(url=f"https://hooks.example.com/{tag}", event_types=[EventType.DECLARATION_RELEASED]),
+            enterprise=seller,
+            created_by="world",
+            resolver=lambda host, port: ["93.184.216.34"],
+        )
+        sharing.publish(
+            uow.session,
+            Released(
+                seller=seller,
+                order_no=f"SO-{tag}-0001",
+                declaration_id=1,
+                message_type="CEB603",
+                invt_no="",
+                released_at="",
+            ),
+        )
+        uow.commit()
+    return made.id
 
 
 def post_split_purchase(world: World, prefix: str, serial: int) -> list[str]:

@@ -443,3 +443,17 @@ def released_export_entities(session: Session, statuses: Sequence[str]) -> list[
             select(Declaration.entity).where(Declaration.message_type == "CEB603", Declaration.status.in_(statuses))
         )
     )
+
+
+def event_facts(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """What partners are told of these declarations (webhooks): who, which order, which numbers."""
+    out: dict[int, Any] = {}
+    for chunk in in_chunks(ids):
+        for row in session.execute(
+            select(
+                Declaration.id, Declaration.seller_code, Declaration.ebp_code, Declaration.order_no,
+                Declaration.logistics_no, Declaration.message_type, Declaration.cop_no, Declaration.invt_no,
+            ).where(Declaration.id.in_(chunk))
+        ):  # fmt: skip
+            out[row.id] = row
+    return out

@@ -87,6 +87,12 @@ def receipts_of(session: Session, seller_code: str) -> Sequence[FxReceipt]:
     return session.scalars(select(FxReceipt).where(FxReceipt.seller_code == seller_code).order_by(FxReceipt.id)).all()
 
 
+def money_statuses(session: Session, seller_code: str) -> dict[str, str]:
+    """Each order's status at the last reconciliation (order number → status)."""
+    stmt = select(OrderMoney.order_no, OrderMoney.status).where(OrderMoney.seller_code == seller_code)
+    return {o: s for o, s in session.execute(stmt).all()}
+
+
 def replace_order_money(session: Session, seller_code: str, rows: list[dict[str, Any]]) -> None:
     session.execute(delete(OrderMoney).where(OrderMoney.seller_code == seller_code))
     for start in range(0, len(rows), 5000):

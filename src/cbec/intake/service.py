@@ -24,7 +24,7 @@ from cbec.accounts.rules import mask_personal
 from cbec.audit import service as audit
 from cbec.config import Settings
 from cbec.errors import CbecError, Conflict, FieldError, InvalidInput, NotFound
-from cbec.intake import blobs, repository
+from cbec.intake import announce, blobs, repository
 from cbec.intake.documents import DocType, ParseContext, ParsedDocument
 from cbec.intake.formats import Format, detect, parse_format, parser_for
 from cbec.intake.models import Document, InboxItem
@@ -407,6 +407,7 @@ def store_documents(
         if superseded:
             repository.supersede(session, superseded)
         repository.insert_documents(session, to_insert)
+        announce.stored(session, to_insert)
         if progress:
             progress(done, max(total or done, done))
 

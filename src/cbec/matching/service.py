@@ -18,6 +18,8 @@ from cbec.matching.models import MatchResult
 from cbec.matching.rules import EXPORT, IMPORT, Doc, MatchInput, match, pick_candidate, unconfirmed_skus
 from cbec.matching.schemas import MatchRead, RuleResultRead
 from cbec.orm import utcnow
+from cbec.sharing import service as sharing
+from cbec.sharing.schemas import EventType, MatchDecided
 
 Progress = Callable[[int, int | None], None]
 
@@ -96,6 +98,7 @@ def _match_batch(session: Session, orders: Sequence[Any], summary: MatchSummary)
     rows: list[dict[str, Any]] = []
     waits: list[dict[str, Any]] = []
     skus = repository.confirmed_skus(session, {o.seller_code for o in orders})
+    events: list[MatchDecided] | None = [] if sharing.listens(session, EventType.MATCH_RESULT) else None
     by_kind: dict[str, list[Any]] = {}
     for o in orders:
         by_kind.setdefault(o.doc_type, []).append(o)
@@ -133,6 +136,12 @@ def _match_batch(session: Session, orders: Sequence[Any], summary: MatchSummary)
                 {"order_key": o.doc_key, "order_no": o.order_no, "seller_code": o.seller_code, "sku": sku[:30]}
                 for sku in unconfirmed_skus(o.lines, confirmed)
             )
+            if events is not None:  # the platform and the logistics company are told too
+                others = (ebp, str(w.head.get("logisticsCode") or "") if w is not None else "")
+                events.append(MatchDecided(
+                    seller=o.seller_code, others=others, order_no=o.order_no or o.doc_key, direction=kind,
+                    state=outcome.state.value, reasons=(outcome.reason,) if outcome.reason else (),
+                ))  # fmt: skip
             summary.orders += 1
             summary.by_state[outcome.state.value] += 1
             if outcome.reason:
@@ -154,6 +163,7 @@ def _match_batch(session: Session, orders: Sequence[Any], summary: MatchSummary)
             )
     repository.replace_results(session, [r["order_key"] for r in rows], rows)
     repository.replace_waits(session, [r["order_key"] for r in rows], waits)
+    sharing.publish_many(session, events or ())
 
 
 # --- read side -------------------------------------------------------------------------------

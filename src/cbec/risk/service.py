@@ -30,6 +30,8 @@ from cbec.orm import utcnow
 from cbec.risk import repository, rules
 from cbec.risk.models import RiskHit, RiskTrace
 from cbec.risk.schemas import ImportToScreen, RiskHitRead
+from cbec.sharing import service as sharing
+from cbec.sharing.schemas import EventType, RiskHitFound
 
 THRESHOLDS_FILE = Path(__file__).parent / "data" / "thresholds.json"
 DECISIONS = {"clear": "cleared", "refuse": "refused"}
@@ -120,6 +122,7 @@ def screen_imports(
             out.held.add(order.order_doc_id)
     repository.add_traces(session, traces)
     repository.add_hits(session, hits)
+    sharing.publish_many(session, [_told(h) for h in hits] if sharing.listens(session, EventType.RISK_HIT) else ())
     out.hits += len(hits)
     return out
 
@@ -183,6 +186,15 @@ def _hit_row(order: ImportToScreen, f: rules.OrderFacts, hit: rules.Hit, now: da
         "note": "",
         "created_at": now,
     }
+
+
+def _told(hit: dict[str, Any]) -> RiskHitFound:
+    """A hit as partners hear of it: the rule and its explanation, never the buyer, phone or
+    address behind it (the hit's ``detail`` stays on the platform)."""
+    return RiskHitFound(
+        seller=hit["seller_code"], others=(hit["ebp_code"],), order_no=hit["order_no"], rule=hit["rule"],
+        status=hit["status"], message_en=hit["message_en"][:500], message_zh=hit["message_zh"][:500],
+    )  # fmt: skip
 
 
 def hit_read(h: RiskHit) -> RiskHitRead:

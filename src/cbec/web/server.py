@@ -1,6 +1,7 @@
 """Serving the platform: the web application under Uvicorn, and beside it (optionally) the
 worker loop that sends queued messages, lets the sandbox customs answer and applies receipts,
-so what a user uploads walks on to declarations and receipts while they watch."""
+so what a user uploads walks on to declarations and receipts while they watch; the same loop
+posts the partners' webhooks (docs/sharing.md)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ import uvicorn
 from cbec import pipeline
 from cbec.config import Settings
 from cbec.sandbox import SandboxCustoms
+from cbec.sharing.dispatcher import Dispatcher
 from cbec.web.app import create_app
 
 log = logging.getLogger("cbec.serve")
 
 
 class PlatformWorker(threading.Thread):
-    """Every ``interval`` seconds: send, let the sandbox answer, apply receipts. Stops on ``stop()``."""
+    """Every ``interval`` seconds: send, let the sandbox answer, apply receipts, post the webhooks
+    the pass queued. Stops on ``stop()``."""
 
     def __init__(self, settings: Settings, *, sandbox: bool, interval: float = 2.0, seed: int = 2026) -> None:
         super().__init__(name="cbec-worker", daemon=True)
@@ -35,15 +38,20 @@ class PlatformWorker(threading.Thread):
             self.customs = SandboxCustoms(
                 pipeline.messages_dir(self.settings), seed=self.seed, inspection_rate=0.02, require_signatures=True
             )
-        while not self._stop_event.is_set():
-            try:
-                pipeline.work_once(self.settings)
-                if self.customs is not None:
-                    self.customs.step()
+        with Dispatcher(self.settings) as webhooks:
+            while not self._stop_event.is_set():
+                try:
                     pipeline.work_once(self.settings)
-            except Exception:  # a failed pass is logged and retried; the next pass starts clean
-                log.exception("worker pass failed")
-            self._stop_event.wait(self.interval)
+                    if self.customs is not None:
+                        self.customs.step()
+                        pipeline.work_once(self.settings)
+                except Exception:  # a failed pass is logged and retried; the next pass starts clean
+                    log.exception("worker pass failed")
+                try:  # a receiver that is down never holds up customs, nor customs the receivers
+                    webhooks.dispatch_once(budget=max(self.interval, 5.0))
+                except Exception:
+                    log.exception("webhook dispatch failed")
+                self._stop_event.wait(self.interval)
 
     def stop(self) -> None:
         self._stop_event.set()

@@ -25,6 +25,7 @@ from cbec.customs import repository
 from cbec.customs.models import DeclarationEvent, ReceiptLog
 from cbec.customs.rules import QUOTA_GIVEN_BACK, State, apply_receipt, apply_request_receipt, describe
 from cbec.customs.schemas import ReceiptReport
+from cbec.customs.service import announce
 from cbec.customs.transport import Transport
 from cbec.errors import CbecError
 from cbec.kit import events
@@ -111,6 +112,7 @@ def _apply_receipts_in_bulk(
         outcome[_apply_one(r, t, batch, report)] += 1
     repository.insert_events(session, batch.events)
     repository.update_declarations(session, list(batch.updates.values()))
+    announce.receipts_applied(session, batch.events, batch.updates)
     if batch.given_back:
         _give_quota_back(session, batch.given_back)
     for answer in batch.requests:

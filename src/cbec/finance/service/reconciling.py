@@ -30,6 +30,8 @@ from cbec.finance.workbook import workbook
 from cbec.intake import service as intake
 from cbec.intake.documents import DocType
 from cbec.kit.codes import code_lists
+from cbec.sharing import service as sharing
+from cbec.sharing.schemas import EventType, FxReconciled
 
 MAX_UNMATCHED = 500
 
@@ -94,7 +96,12 @@ def reconcile(
     store each order's figures (replacing the last run), and report the period's."""
     as_of = as_of or datetime.now(UTC).date()
     result, settlements, receipts = run(session, seller, as_of, policy)
+    before = repository.money_statuses(session, seller) if sharing.listens(session, EventType.FX_RECONCILED) else None
     repository.replace_order_money(session, seller, [_money_row(seller, m, as_of) for m in result.orders])
+    if before is not None:  # partners hear of an order whose money status changed, not of every re-run
+        sharing.publish_many(
+            session, [_told(seller, m, as_of) for m in result.orders if before.get(m.order.order_no) != m.status.value]
+        )
     audit.record(
         session, "finance.reconcile", f"seller:{seller}", {"as_of": as_of.isoformat(), "orders": len(result.orders)}
     )
@@ -151,6 +158,14 @@ def _money_row(seller: str, m: r.OrderMoney, as_of: date) -> dict[str, Any]:
         "bridge": {k: str(v) for k, v in m.bridge.items() if v}, "settlements": sorted(m.settlements),
         "status": m.status.value, "released_on": o.released_on, "as_of": as_of,
     }  # fmt: skip
+
+
+def _told(seller: str, m: r.OrderMoney, as_of: date) -> FxReconciled:
+    o = m.order
+    return FxReconciled(
+        seller=seller, others=(o.platform,), order_no=o.order_no, currency=o.currency, declared=o.declared_value,
+        received=m.received_net, status=m.status.value, as_of=as_of,
+    )  # fmt: skip
 
 
 def _in_period(m: r.OrderMoney, start: date | None, end: date | None) -> bool:

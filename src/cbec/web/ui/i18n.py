@@ -247,6 +247,31 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "已删除，编号 {token}，加密留存至 {until}。",
         "Erased as {token}; the encrypted copy is kept until {until}.",
     ),
+    "webhooks": ("事件回调", "Webhooks"),
+    "webhooks_intro": (
+        "订阅后，平台在本企业的单证、对碰、申报、回执、放行、离境、收汇核对和风险命中发生时，向您的 HTTPS 地址推送签名消息"
+        "（HMAC-SHA256，X-Cbec-Signature），失败按指数退避重试，多次失败后转入死信，由运营方重发。",
+        "Once subscribed, the platform POSTs a signed message (HMAC-SHA256, X-Cbec-Signature) to your HTTPS address when "
+        "your enterprise's documents, matches, declarations, receipts, releases, departures, FX checks or risk hits "
+        "change; failures are retried with exponential backoff and, after the bound, become dead letters the operator "
+        "can replay.",
+    ),
+    "wh_url": ("接收地址", "Receiver URL"),
+    "wh_events": ("事件类型", "Event types"),
+    "wh_enterprise": ("企业代码", "Enterprise code"),
+    "wh_subscribe": ("订阅", "Subscribe"),
+    "wh_delete": ("删除", "Delete"),
+    "wh_secret": ("签名密钥（仅显示这一次，请妥善保存）：", "Signing secret (shown this once only; keep it safe):"),
+    "wh_pending": ("待发送", "Pending"),
+    "wh_delivered": ("已送达", "Delivered"),
+    "wh_dead": ("死信", "Dead letters"),
+    "wh_attempts": ("尝试次数", "Attempts"),
+    "wh_last": ("最近结果", "Last result"),
+    "wh_replay": ("重发", "Replay"),
+    "wh_replay_all": ("重发全部死信", "Replay all dead letters"),
+    "wh_replayed": ("已重新排队 {n} 条。", "{n} put back in the queue."),
+    "wh_log": ("投递记录", "Delivery log"),
+    "wh_none": ("暂无。", "None yet."),
     "month": ("月份", "Month"),
     "fx_status": ("收汇状态", "FX status"),
     "fxs_received": ("已收汇", "Received"),
