@@ -11,6 +11,7 @@ from cbec.orm import Base
 from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
 from cbec.privacy.models import RetainedRecord
 from cbec.risk.models import RiskHit, RiskTrace
+from cbec.statistics.models import StatLine, StatList
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "RiskTrace",
     "Settlement",
     "SettlementLine",
+    "StatLine",
+    "StatList",
     "TaxAssessment",
     "UserAccount",
     "UserSession",

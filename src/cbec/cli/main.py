@@ -12,7 +12,7 @@ import typer
 from cbec.audit import service as audit
 from cbec.audit.rules import Actor
 from cbec.cli import audit as audit_cli
-from cbec.cli import backup, catalogue, customs, demo, finance, intake, partners, privacy, report, risk, tax, web
+from cbec.cli import backup, catalogue, customs, demo, finance, intake, partners, privacy, report, risk, stats, tax, web
 from cbec.cli.common import set_root_data_dir
 from cbec.cli.generate import generate
 from cbec.cli.journey import journey_command
@@ -47,6 +47,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(report.app, name="report")
 app.add_typer(risk.app, name="risk")
 app.add_typer(privacy.app, name="privacy")
+app.add_typer(stats.app, name="stats")
 app.add_typer(web.app, name="user")
 app.command("import")(intake.import_)
 app.command("match")(intake.match)
