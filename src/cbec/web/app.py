@@ -23,6 +23,7 @@ from cbec.web.api import (
     journey,
     others,
     privacy,
+    statistics,
     submissions,
     tax_imports,
 )
@@ -36,6 +37,7 @@ from cbec.web.ui import journey as journey_pages
 from cbec.web.ui import pages
 from cbec.web.ui import privacy as privacy_pages
 from cbec.web.ui import profile as profile_pages
+from cbec.web.ui import statistics as statistics_pages
 from cbec.web.ui import submissions as submission_pages
 
 DESCRIPTION = """
@@ -47,7 +49,7 @@ Amounts are decimal strings, never binary floats.
 """
 
 #: the npm packages the UI loads (installed by scripts/setup into node_modules, never copied)
-VENDOR = {"htmx": "htmx.org/dist", "echarts": "echarts/dist"}
+VENDOR = {"htmx": "htmx.org/dist", "echarts": "echarts/dist", "worldmap": "@surbowl/world-geo-json-zh"}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finance.router,
         audit.router,
         privacy.router,
+        statistics.router,
     ):
         app.include_router(router, prefix="/api/v1")
     for page_router in (
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finance_pages.router,
         audit_pages.router,
         privacy_pages.router,
+        statistics_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")

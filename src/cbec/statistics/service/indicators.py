@@ -236,8 +236,11 @@ def counted_lists(
     *,
     offset: int = 0,
     limit: int = 50,
+    with_order_no: bool = True,
 ) -> CountedListsRead:
-    """The lists behind a figure (drill-down), with their own figures and never a buyer's."""
+    """The lists behind a figure (drill-down), with their own figures and never a buyer's; the
+    regulator's view leaves the platform's order number out (``with_order_no``): the customs list
+    number (invtNo) names the list to customs."""
     total, rows = repository.counted_lists(
         session, scope, period.first, period.last, filters, offset=offset, limit=limit
     )
@@ -250,7 +253,7 @@ def counted_lists(
             country=country,
             seller=seller,
             platform=platform,
-            order_no=order_no,
+            order_no=order_no if with_order_no else "",
             invt_no=invt_no,
             currency=iso_currency(currency),
             value=value,

@@ -27,12 +27,22 @@ def released_exports(
     rows = repository.released_exports(session, scope, period.first, period.last)
     lists = [
         ReleasedExportRead(
-            seller=seller, day=day, released_at=at.isoformat() if at else "", trade_mode=mode, country=country,
-            platform=platform, order_no=order_no, invt_no=invt_no, currency=iso_currency(currency), value=value,
-            value_cny=value_cny, rate=rate, rate_on=rate_on.isoformat() if rate_on else "", rate_source=source,
+            seller=seller,
+            day=day,
+            released_at=at.isoformat() if at else "",
+            trade_mode=mode,
+            country=country,
+            platform=platform,
+            order_no=order_no,
+            invt_no=invt_no,
+            currency=iso_currency(currency),
+            value=value,
+            value_cny=value_cny,
+            rate=rate,
+            rate_on=rate_on.isoformat() if rate_on else "",
+            rate_source=source,
         )
-        for seller, day, at, mode, country, platform, order_no, invt_no, currency, value, value_cny, rate, rate_on,
-        source in rows
+        for seller, day, at, mode, country, platform, order_no, invt_no, currency, value, value_cny, rate, rate_on, source in rows
     ]
     sellers: dict[str, SellerTotalRead] = {}
     for x in lists:
