@@ -115,18 +115,24 @@ def not_matched_reasons(session: Session, scope: Scope, limit: int = 10) -> Sequ
 # --- the indicators (issue 20): the counted lists and their lines ------------------------------
 
 
-def lists_to_index(session: Session, limit: int) -> Sequence[tuple[int, datetime, str, Any, dict[str, Any]]]:
-    """Lists not yet in ``stat_list``, oldest first: (id, created_at, currency, total_value, entity)."""
+def lists_to_index(session: Session, limit: int) -> Sequence[tuple[int, datetime, str, Any, dict[str, Any], str]]:
+    """Lists not yet in ``stat_list``, oldest first: (id, created_at, currency, total_value,
+    entity, country)."""
     stmt = (
         select(
-            Declaration.id, Declaration.created_at, Declaration.currency, Declaration.total_value, Declaration.entity
+            Declaration.id,
+            Declaration.created_at,
+            Declaration.currency,
+            Declaration.total_value,
+            Declaration.entity,
+            Declaration.country,
         )
         .outerjoin(StatList, StatList.declaration_id == Declaration.id)
         .where(Declaration.message_type.in_(LIST_TYPES), StatList.declaration_id.is_(None))
         .order_by(Declaration.id)
         .limit(limit)
     )
-    return [(i, t, c or "", v, e or {}) for i, t, c, v, e in session.execute(stmt)]
+    return [(i, t, c or "", v, e or {}, k or "") for i, t, c, v, e, k in session.execute(stmt)]
 
 
 def add_indexed(session: Session, lists: Sequence[dict[str, Any]], lines: Sequence[dict[str, Any]]) -> None:
@@ -143,7 +149,7 @@ def _key_column(name: str) -> Any:
         "direction": Declaration.direction,
         "month": StatList.month,
         "day": StatList.day,
-        "country": Declaration.country,
+        "country": StatList.country,
         "seller": Declaration.seller_code,
         "platform": Declaration.ebp_code,
         "chapter": StatLine.chapter,
@@ -240,7 +246,7 @@ def counted_lists(
     """The lists behind a cell (drill-down): total and one page of (id, day, mode, direction,
     country, seller, platform, order no, invt no, currency, value, value_cny, status). No buyer."""
     cols = (
-        Declaration.id, StatList.day, Declaration.trade_mode, Declaration.direction, Declaration.country,
+        Declaration.id, StatList.day, Declaration.trade_mode, Declaration.direction, StatList.country,
         Declaration.seller_code, Declaration.ebp_code, Declaration.order_no, Declaration.invt_no,
         Declaration.currency, Declaration.total_value, StatList.value_cny, Declaration.status,
     )  # fmt: skip
@@ -273,7 +279,7 @@ def released_exports(session: Session, scope: Scope, first: str | None, last: st
             StatList.day,
             released.c.at,
             Declaration.trade_mode,
-            Declaration.country,
+            StatList.country,
             Declaration.ebp_code,
             Declaration.order_no,
             Declaration.invt_no,

@@ -59,9 +59,9 @@ def _lines(entity: Mapping[str, Any], total: Decimal) -> list[tuple[int, str, De
 
 
 def _index(
-    row: tuple[int, datetime, str, Any, dict[str, Any]], quotes: dict[tuple[str, str], Quote | None]
+    row: tuple[int, datetime, str, Any, dict[str, Any], str], quotes: dict[tuple[str, str], Quote | None]
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    list_id, created, currency, total, entity = row
+    list_id, created, currency, total, entity, country = row
     day = created.astimezone(BEIJING).date().isoformat()
     month = day[:7]
     key = (iso_currency(currency), month)
@@ -71,10 +71,13 @@ def _index(
     value = Decimal(total or 0)
     value_cny = r.to_cny(value, quote.cny_per_unit) if quote else None
     head = entity.get("head") or {}
+    # an import list's declaration keeps no country: its head's 起运国 (CEB621 country) is the origin
+    if not country and head.get("ieFlag") == "I":
+        country = str(head.get("country") or "")[:3]
     lines = _lines(entity, value)
     shares = r.split_cny(value_cny, [v for _, _, v in lines]) if value_cny is not None else [None] * len(lines)
     stat = {
-        "declaration_id": list_id, "day": day, "month": month, "parcels": int(head.get("packNo") or 1),
+        "declaration_id": list_id, "day": day, "month": month, "parcels": int(head.get("packNo") or 1), "country": country,
         "value_cny": value_cny, "rate": str(quote.cny_per_unit) if quote else "", "rate_on": quote.day if quote else None,
         "rate_source": (quote.source if quote else "")[:200],
     }  # fmt: skip
