@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, case, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, Table, case, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from cbec.customs.models import Declaration, DeclarationEvent
@@ -137,10 +137,11 @@ def lists_to_index(session: Session, limit: int) -> Sequence[tuple[int, datetime
 
 def add_indexed(session: Session, lists: Sequence[dict[str, Any]], lines: Sequence[dict[str, Any]]) -> None:
     """Bulk insert of counted lists and their lines (executemany, no ORM objects)."""
+    # Core inserts (executemany) rather than the ORM's bulk path: a year is a million rows
     if lists:
-        session.execute(insert(StatList), list(lists))
+        session.execute(insert(cast(Table, StatList.__table__)), list(lists))
     if lines:
-        session.execute(insert(StatLine), list(lines))
+        session.execute(insert(cast(Table, StatLine.__table__)), list(lines))
 
 
 def _key_column(name: str) -> Any:

@@ -2,7 +2,7 @@
 to the lists behind a figure, and the exports for other departments."""
 
 from cbec.statistics.service.dashboard import BEIJING, MAX_DAYS, dashboard, day_bounds, period
-from cbec.statistics.service.indicators import counted_lists, indicators, iso_currency, refresh
+from cbec.statistics.service.indicators import counted_lists, cut, indicators, iso_currency, refresh
 from cbec.statistics.service.report import zone_report
 from cbec.statistics.service.sharing import RECIPIENTS, released_exports
 
@@ -11,6 +11,7 @@ __all__ = [
     "MAX_DAYS",
     "RECIPIENTS",
     "counted_lists",
+    "cut",
     "dashboard",
     "day_bounds",
     "indicators",

@@ -109,24 +109,34 @@ def refresh(session: Session, *, chunk: int = CHUNK) -> RefreshRead:
     return RefreshRead(lists=n_lists, lines=n_lines)
 
 
-def _names(session: Session, dim: str, key: str) -> tuple[str, str]:
-    if key == r.UNKNOWN:
-        return r.UNKNOWN_TEXT
-    if dim == "mode":
-        return r.TRADE_MODE_TEXT.get(key, (key, key))
-    if dim == "direction":
-        return r.DIRECTION_TEXT.get(key, (key, key))
-    if dim == "country":
-        c = code_lists().countries.get(key)
-        return (f"{c.name_zh}（{key}）", f"{c.name_en} ({key})") if c else (key, key)
-    if dim in ("chapter", "heading"):
-        entry = hs2022().get(key)
-        zh = f"第{key}章" if dim == "chapter" else f"品目{key}"
-        return zh, f"{key} {entry.description}" if entry else key
-    if dim in ("seller", "platform"):
-        e = partners.find_enterprise(session, key)
-        return (e.name, e.name_en or e.name) if e else (key, key)
-    return key, key
+class _Names:
+    """Chinese and English names of breakdown keys; enterprises read once per call, in one query."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.enterprises: dict[str, tuple[str, str]] | None = None
+
+    def __call__(self, dim: str, key: str) -> tuple[str, str]:
+        if key == r.UNKNOWN:
+            return r.UNKNOWN_TEXT
+        if dim == "mode":
+            return r.TRADE_MODE_TEXT.get(key, (key, key))
+        if dim == "direction":
+            return r.DIRECTION_TEXT.get(key, (key, key))
+        if dim == "country":
+            c = code_lists().countries.get(key)
+            return (f"{c.name_zh}（{key}）", f"{c.name_en} ({key})") if c else (key, key)
+        if dim in ("chapter", "heading"):
+            entry = hs2022().get(key)
+            zh = f"第{key}章" if dim == "chapter" else f"品目{key}"
+            return zh, f"{key} {entry.description}" if entry else key
+        if dim in ("seller", "platform"):
+            if self.enterprises is None:
+                self.enterprises = {
+                    e.code: (e.name, e.name_en or e.name) for e in partners.list_enterprises(self.session)
+                }
+            return self.enterprises.get(key, (key, key))
+        return key, key
 
 
 def _figure(values: Sequence[Any]) -> FigureRead:
@@ -145,10 +155,11 @@ def _total(session: Session, scope: Scope, period: r.Period, filters: Mapping[st
 
 def _cells(session: Session, rows: Sequence[tuple[Any, ...]], by: Sequence[str], total: Decimal) -> list[CellRead]:
     names: dict[tuple[str, str], tuple[str, str]] = {}
+    name = _Names(session)
     cells = []
     for row in rows:
         key = {d: str(k or "") for d, k in zip(by, row[: len(by)], strict=True)}
-        parts = [names.setdefault((d, k), _names(session, d, k)) for d, k in key.items()]
+        parts = [names[(d, k)] if (d, k) in names else names.setdefault((d, k), name(d, k)) for d, k in key.items()]
         fig = _figure(row[len(by) :])
         share = float((fig.value_cny / total).quantize(Decimal("0.0001"))) if total else None
         cells.append(
@@ -201,19 +212,41 @@ def _enterprises(
     return EnterprisesRead(active=len(sellers), new=new)
 
 
+def cut(
+    session: Session,
+    scope: Scope,
+    period: r.Period,
+    by: Sequence[str],
+    filters: Mapping[str, str] | None = None,
+    *,
+    total: Decimal,
+) -> list[CellRead]:
+    """One breakdown's rows (one GROUP BY), each with its share of ``total``."""
+    rows = repository.figures(session, scope, period.first, period.last, tuple(by), dict(filters or {}))
+    return _cells(session, rows, by, total)
+
+
 def indicators(
     session: Session,
     scope: Scope,
     period: r.Period,
     by: Sequence[str] = ("mode",),
     filters: Mapping[str, str] | None = None,
+    *,
+    with_rows: bool = True,
 ) -> IndicatorsRead:
     """The period's figures cut by ``by`` (dimensions of rules.DIMENSIONS), with the grand total,
-    growth, active and new sellers, the top-10 sellers' share and the months' series."""
+    growth, active and new sellers, the top-10 sellers' share and the months' series (without
+    ``with_rows``: the summary only, for a caller that cuts the period several ways)."""
     filters = dict(filters or {})
     total = _total(session, scope, period, filters)
-    rows = repository.figures(session, scope, period.first, period.last, tuple(by), filters)
     sellers = repository.figures(session, scope, period.first, period.last, ("seller",), filters)
+    if not with_rows:
+        rows: list[CellRead] = []
+    elif tuple(by) == ("seller",):
+        rows = _cells(session, sellers, by, total.value_cny)
+    else:
+        rows = cut(session, scope, period, by, filters, total=total.value_cny)
     return IndicatorsRead(
         period=period.label,
         first_month=period.first,
@@ -222,7 +255,7 @@ def indicators(
         rate_basis=RATE_BASIS,
         by=list(by),
         total=total,
-        rows=_cells(session, rows, by, total.value_cny),
+        rows=rows,
         growth=_growth(session, scope, period, total, filters),
         enterprises=_enterprises(session, scope, period, sellers),
         top10_seller_share=r.top_share([Decimal(s[5] or 0) for s in sellers], total.value_cny),

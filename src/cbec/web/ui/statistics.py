@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from cbec.kit.codes import code_lists
 from cbec.statistics import rules
 from cbec.statistics import service as stats
-from cbec.statistics.schemas import CellRead, IndicatorsRead
+from cbec.statistics.schemas import CellRead
 from cbec.web.api.statistics import cell_filters, fresh
 from cbec.web.deps import Caller, Uow
 from cbec.web.ui.pages import lang_of, render
@@ -49,14 +49,18 @@ def statistics_page(
     span = rules.parse_period(period or None)
     filters = cell_filters(mode=mode or None)
     fresh(uow)
-    cuts: dict[str, IndicatorsRead] = {
-        "-".join(by): stats.indicators(uow.session, p.scope(), span, by, filters) for by in TABLES
+    summary = stats.indicators(uow.session, p.scope(), span, ("country",), filters)
+    total = summary.total.value_cny
+    cuts: dict[str, list[CellRead]] = {
+        "-".join(by): summary.rows
+        if by == ("country",)
+        else stats.cut(uow.session, p.scope(), span, by, filters, total=total)
+        for by in TABLES
     }
-    summary = cuts["country"]
     chapters = [{"name": c.name_zh if c.key["chapter"] else c.name_en, "code": c.key["chapter"],
-                 "value": float(c.value_cny)} for c in cuts["chapter"].rows]  # fmt: skip
+                 "value": float(c.value_cny)} for c in cuts["chapter"]]  # fmt: skip
     charts = {
-        "map": map_points(cuts["country"].rows),
+        "map": map_points(summary.rows),
         "months": [m.model_dump(mode="json") for m in summary.months],
         "chapters": chapters,
         "period": period,
