@@ -43,5 +43,5 @@ class StatLine(Base):
     hs_code: Mapped[str] = mapped_column(String(10))
     chapter: Mapped[str] = mapped_column(String(2))  # HS 章 (2 digits)
     heading: Mapped[str] = mapped_column(String(4))  # HS 品目 (4 digits)
-    value = mapped_column(Money())  # the line's totalPrice, in the list's currency
+    value = mapped_column(Money(), nullable=False)  # the line's totalPrice, in the list's currency
     value_cny = mapped_column(Money(), nullable=True)
