@@ -82,6 +82,17 @@ def _independent(settings) -> tuple[dict[str, Decimal], dict[str, Decimal], dict
     return by_country, by_month, lists, sum(by_country.values(), Decimal(0))
 
 
+def _orders(settings) -> int:
+    """Distinct (platform, order number) of the counted lists, over the declarations table."""
+    with UnitOfWork(settings) as uow:
+        rows = uow.session.execute(
+            select(Declaration.ebp_code, Declaration.order_no, Declaration.status).where(
+                Declaration.message_type == "CEB603"
+            )
+        ).all()
+    return len({(e, o) for e, o, s in rows if s in ("released", "closed", "return_requested")})
+
+
 def test_indicators_equal_an_independent_count_and_add_up(matched) -> None:  # noqa: F811
     _spread(matched)
     by_country, by_month, lists_by_month, total = _independent(matched)
@@ -95,6 +106,7 @@ def test_indicators_equal_an_independent_count_and_add_up(matched) -> None:  # n
         countries = stats.indicators(uow.session, None, everything, ("country",))
         months = stats.indicators(uow.session, None, everything, ("month",))
         assert countries.total.lists == 135 and countries.total.value_cny == total
+        assert countries.total.orders == _orders(matched)
         assert {c.key["country"]: c.value_cny for c in countries.rows} == dict(by_country)
         assert {c.key["month"]: c.value_cny for c in months.rows} == dict(by_month)
         assert {c.key["month"]: c.lists for c in months.rows} == dict(lists_by_month)

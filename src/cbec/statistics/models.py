@@ -23,6 +23,8 @@ class StatList(Base):
     day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, Beijing time of the declaration
     month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
     parcels: Mapped[int] = mapped_column(Integer)  # head packNo (件数)
+    #: the id of the first list of the same (platform, order number): orders are its distinct count
+    order_key: Mapped[int] = mapped_column(Integer)
     #: destination (export) or origin (import, the list head's 起运国) country, customs code
     country: Mapped[str] = mapped_column(String(3), default="")
     value_cny = mapped_column(Money(), nullable=True)  # None: no rate for the currency and month

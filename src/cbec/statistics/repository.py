@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, case, func, insert, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cbec.customs.models import Declaration, DeclarationEvent
 from cbec.matching.models import MatchResult
@@ -115,9 +115,19 @@ def not_matched_reasons(session: Session, scope: Scope, limit: int = 10) -> Sequ
 # --- the indicators (issue 20): the counted lists and their lines ------------------------------
 
 
-def lists_to_index(session: Session, limit: int) -> Sequence[tuple[int, datetime, str, Any, dict[str, Any], str]]:
+def lists_to_index(session: Session, limit: int) -> Sequence[tuple[int, datetime, str, Any, dict[str, Any], str, int]]:
     """Lists not yet in ``stat_list``, oldest first: (id, created_at, currency, total_value,
-    entity, country)."""
+    entity, country, order key: the first list id of the same platform and order number)."""
+    first = aliased(Declaration)
+    order_key = (
+        select(func.min(first.id))
+        .where(
+            first.ebp_code == Declaration.ebp_code,
+            first.order_no == Declaration.order_no,
+            first.message_type.in_(LIST_TYPES),
+        )
+        .scalar_subquery()
+    )
     stmt = (
         select(
             Declaration.id,
@@ -126,13 +136,14 @@ def lists_to_index(session: Session, limit: int) -> Sequence[tuple[int, datetime
             Declaration.total_value,
             Declaration.entity,
             Declaration.country,
+            order_key,
         )
         .outerjoin(StatList, StatList.declaration_id == Declaration.id)
         .where(Declaration.message_type.in_(LIST_TYPES), StatList.declaration_id.is_(None))
         .order_by(Declaration.id)
         .limit(limit)
     )
-    return [(i, t, c or "", v, e or {}, k or "") for i, t, c, v, e, k in session.execute(stmt)]
+    return [(i, t, c or "", v, e or {}, k or "", o or i) for i, t, c, v, e, k, o in session.execute(stmt)]
 
 
 def add_indexed(session: Session, lists: Sequence[dict[str, Any]], lines: Sequence[dict[str, Any]]) -> None:
@@ -183,7 +194,7 @@ def figures(
     rows are lines: lists and orders are counted distinct, parcels are not counted (0)."""
     cols = [_key_column(k) for k in keys]
     by_line = bool(LINE_DIMENSIONS.intersection(keys) or LINE_DIMENSIONS.intersection(filters))
-    order_key = func.count(func.distinct(Declaration.ebp_code + "|" + Declaration.order_no))
+    order_key = func.count(func.distinct(StatList.order_key))
     if by_line:
         aggregates = [
             func.count(func.distinct(StatLine.declaration_id)),

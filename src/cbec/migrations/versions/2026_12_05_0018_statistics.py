@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("day", sa.String(length=10), nullable=False),
         sa.Column("month", sa.String(length=7), nullable=False),
         sa.Column("parcels", sa.Integer(), nullable=False),
+        sa.Column("order_key", sa.Integer(), nullable=False),
         sa.Column("country", sa.String(length=3), nullable=False),
         sa.Column("value_cny", cbec.orm.Money(), nullable=True),
         sa.Column("rate", sa.String(length=24), nullable=False),

@@ -59,9 +59,9 @@ def _lines(entity: Mapping[str, Any], total: Decimal) -> list[tuple[int, str, De
 
 
 def _index(
-    row: tuple[int, datetime, str, Any, dict[str, Any], str], quotes: dict[tuple[str, str], Quote | None]
+    row: tuple[int, datetime, str, Any, dict[str, Any], str, int], quotes: dict[tuple[str, str], Quote | None]
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    list_id, created, currency, total, entity, country = row
+    list_id, created, currency, total, entity, country, order_key = row
     day = created.astimezone(BEIJING).date().isoformat()
     month = day[:7]
     key = (iso_currency(currency), month)
@@ -77,7 +77,8 @@ def _index(
     lines = _lines(entity, value)
     shares = r.split_cny(value_cny, [v for _, _, v in lines]) if value_cny is not None else [None] * len(lines)
     stat = {
-        "declaration_id": list_id, "day": day, "month": month, "parcels": int(head.get("packNo") or 1), "country": country,
+        "declaration_id": list_id, "day": day, "month": month, "parcels": int(head.get("packNo") or 1),
+        "order_key": order_key, "country": country,
         "value_cny": value_cny, "rate": str(quote.cny_per_unit) if quote else "", "rate_on": quote.day if quote else None,
         "rate_source": (quote.source if quote else "")[:200],
     }  # fmt: skip
