@@ -12,6 +12,7 @@ from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
 from cbec.privacy.models import RetainedRecord
 from cbec.risk.models import RiskHit, RiskTrace
 from cbec.sharing.models import Delivery, DeliveryAttempt, SharedEvent, Subscription
+from cbec.statistics.models import StatLine, StatList
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 
 __all__ = [
@@ -42,6 +43,8 @@ __all__ = [
     "Settlement",
     "SettlementLine",
     "SharedEvent",
+    "StatLine",
+    "StatList",
     "Subscription",
     "TaxAssessment",
     "UserAccount",

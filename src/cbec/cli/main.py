@@ -24,6 +24,7 @@ from cbec.cli import (
     report,
     risk,
     sharing,
+    stats,
     tax,
     web,
 )
@@ -62,6 +63,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(risk.app, name="risk")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(sharing.app, name="sharing")
+app.add_typer(stats.app, name="stats")
 app.add_typer(web.app, name="user")
 app.command("import")(intake.import_)
 app.command("match")(intake.match)

@@ -24,6 +24,7 @@ from cbec.web.api import (
     others,
     privacy,
     sharing,
+    statistics,
     submissions,
     tax_imports,
 )
@@ -38,6 +39,7 @@ from cbec.web.ui import pages
 from cbec.web.ui import privacy as privacy_pages
 from cbec.web.ui import profile as profile_pages
 from cbec.web.ui import sharing as sharing_pages
+from cbec.web.ui import statistics as statistics_pages
 from cbec.web.ui import submissions as submission_pages
 
 DESCRIPTION = """
@@ -49,7 +51,7 @@ Amounts are decimal strings, never binary floats.
 """
 
 #: the npm packages the UI loads (installed by scripts/setup into node_modules, never copied)
-VENDOR = {"htmx": "htmx.org/dist", "echarts": "echarts/dist"}
+VENDOR = {"htmx": "htmx.org/dist", "echarts": "echarts/dist", "worldmap": "@surbowl/world-geo-json-zh"}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit.router,
         privacy.router,
         sharing.router,
+        statistics.router,
     ):
         app.include_router(router, prefix="/api/v1")
     for page_router in (
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_pages.router,
         privacy_pages.router,
         sharing_pages.router,
+        statistics_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
