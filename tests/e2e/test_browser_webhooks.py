@@ -52,8 +52,10 @@ def _wait(settings, status: str, n: int) -> None:  # type: ignore[no-untyped-def
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with UnitOfWork(settings) as uow:
-            if sharing.deliveries(uow.session, None, PageRequest(1, 1), status=status).total >= n:
-                return
+            done = sharing.deliveries(uow.session, None, PageRequest(1, 1), status=status).total
+            waiting = sharing.deliveries(uow.session, None, PageRequest(1, 1), status="pending").total
+        if done >= n and not waiting:
+            return
         time.sleep(0.2)
     pytest.fail(f"fewer than {n} deliveries {status}")
 
@@ -85,14 +87,13 @@ def test_subscribe_then_the_operator_replays_dead_letters(
         ])  # fmt: skip
         uow.commit()
     # the receiver is down: one attempt each (the bound here); the world's two subscriptions to
-    # hooks.example.com, which does not resolve here, are dead letters too
-    _wait(world.settings, "dead", 5)
+    # hooks.example.com (no receiver there) are dead letters too
+    _wait(world.settings, "dead", 3)
 
     operator = _login(browser, url, "operator")
     operator.goto(f"{url}/webhooks")  # type: ignore[attr-defined]
     ours = operator.locator("#webhooks-dead tbody tr", has_text="SO-W-")  # type: ignore[attr-defined]
     expect(ours).to_have_count(3)
-    expect(operator.locator("#webhooks-dead")).to_contain_text("does not resolve")  # type: ignore[attr-defined]
     _shot(operator, "02-dead-letters")
     receiver.flaky.always_fail = False  # the partner fixed its receiver
     ours.first.locator("button.replay").click()
