@@ -13,7 +13,7 @@ from cbec.catalogue import service as catalogue
 from cbec.config import Settings
 from cbec.customs import service as customs
 from cbec.customs.keys import signer_for
-from cbec.customs.schemas import DeclareReport
+from cbec.customs.schemas import DeclareReport, MovementRead
 from cbec.customs.service import declaring
 from cbec.customs.transport import FolderTransport
 from cbec.db import engine_for
@@ -22,6 +22,9 @@ from cbec.finance import rules as finance_rules
 from cbec.finance import service as finance
 from cbec.intake import service as intake
 from cbec.intake.documents import ParseContext
+from cbec.logistics import service as logistics
+from cbec.logistics.parsers import read_events_csv
+from cbec.logistics.schemas import FlowIn, IngestReport, TrackingEventIn
 from cbec.matching import service as matching
 from cbec.partners import service as partners
 from cbec.partners.rules import Role
@@ -319,3 +322,33 @@ def open_retained(settings: Settings, token: str, reason: str) -> RetainedOpened
         out = privacy.open_retained(uow.session, token, key, reason)
         uow.commit()
     return out
+
+
+# --- logistics (issue 18) ---------------------------------------------------------------------------
+
+
+def track_events(
+    settings: Settings, events: list[tuple[int, TrackingEventIn]], *, carrier: str | None, channel: str
+) -> IngestReport:
+    """Carriers' tracking events into the platform, one unit of work."""
+    with UnitOfWork(settings) as uow:
+        report = logistics.ingest_events(uow.session, events, carrier=carrier, channel=channel)
+        uow.commit()
+    return report
+
+
+def track_file(settings: Settings, data: bytes, *, carrier: str, channel: str = "file") -> IngestReport:
+    """A carrier's tracking CSV: the rows read, the ones that could not be read reported by line."""
+    events, errors = read_events_csv(data, carrier)
+    report = track_events(settings, events, carrier=carrier, channel=channel)
+    report.received += len(errors)
+    report.errors = sorted([*errors, *report.errors], key=lambda e: e.line)
+    return report
+
+
+def logistics_flow(settings: Settings, flow: FlowIn, *, carrier: str) -> MovementRead:
+    """A physical flow (运抵, 离境, 总分单, 签收, 入库, 退运理货) declared through customs."""
+    with UnitOfWork(settings) as uow:
+        result = logistics.declare_flow(uow.session, flow, carrier=carrier, signer=signer_for(settings))
+        uow.commit()
+    return result

@@ -541,8 +541,8 @@ def sellers_of_parcels(session: Session, numbers: Sequence[str]) -> dict[str, st
 
 def released_parcels(
     session: Session, statuses: Sequence[str], *, undeparted: bool, scope: Scope = None
-) -> list[tuple[str, str, datetime]]:
-    """(waybill, seller, first release time) of export lists (CEB603) in these states."""
+) -> list[tuple[str, str, str, datetime]]:
+    """(waybill, seller, destination, first release time) of export lists (CEB603) in these states."""
     released = (
         select(DeclarationEvent.declaration_id, func.min(DeclarationEvent.at).label("at"))
         .where(DeclarationEvent.after.in_(("released", "closed")))
@@ -550,7 +550,7 @@ def released_parcels(
         .subquery()
     )
     stmt = (
-        select(Declaration.logistics_no, Declaration.seller_code, released.c.at)
+        select(Declaration.logistics_no, Declaration.seller_code, Declaration.country, released.c.at)
         .join(released, released.c.declaration_id == Declaration.id)
         .where(Declaration.message_type == "CEB603", Declaration.status.in_(statuses), Declaration.logistics_no != "")
     )
@@ -559,7 +559,7 @@ def released_parcels(
     cond = scope_filter(scope)
     if cond is not None:
         stmt = stmt.where(cond)
-    return [(n, s, at) for n, s, at in session.execute(stmt.order_by(Declaration.id))]
+    return [(n, s, c, at) for n, s, c, at in session.execute(stmt.order_by(Declaration.id))]
 
 
 def parcels_moved(session: Session, message_type: str, numbers: Sequence[str]) -> set[str]:

@@ -297,4 +297,5 @@ class ReleasedParcel:
 
     logistics_no: str
     seller_code: str
+    country: str  # destination, customs country code (运抵国)
     released_at: datetime

@@ -75,6 +75,7 @@ class ReviewPage(BaseModel):
 class ResolveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    review_id: int = Field(ge=1, le=2**63 - 1)
     status: str = Field(max_length=24)
     note: str = Field(default="", max_length=2000)
 

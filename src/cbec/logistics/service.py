@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from cbec.audit import service as audit
+from cbec.ceb.signing import Signer
 from cbec.customs import service as customs
 from cbec.customs.schemas import Movement, MovementRead
 from cbec.errors import InvalidInput, NotFound
@@ -108,6 +109,11 @@ def ingest_events(
         )  # fmt: skip
     repository.insert_events(session, rows)
     report.stored, report.by_status = len(rows), dict(counts)
+    if rows:
+        audit.record(
+            session, "logistics.events", carrier or "",
+            {"channel": channel, "stored": len(rows), "in_review": report.in_review, "duplicates": report.duplicates},
+        )  # fmt: skip
     session.flush()
     return report
 
@@ -258,7 +264,9 @@ def _cop_no(kind: str, parcels: Sequence[str], at: datetime) -> str:
     return f"{FLOW_MESSAGES[kind][3:]}{at:%y%m%d}{digest}"[:20]
 
 
-def declare_flow(session: Session, flow: FlowIn, *, carrier: str, at: datetime | None = None) -> MovementRead:
+def declare_flow(
+    session: Session, flow: FlowIn, *, carrier: str, at: datetime | None = None, signer: Signer | None = None
+) -> MovementRead:
     """A physical flow (arrival, departure, master bill, delivery, site entry, returned-parcel
     tally) pushed by a logistics company or derived from its events, declared through customs."""
     when = flow.at or at or utcnow()
@@ -277,7 +285,7 @@ def declare_flow(session: Session, flow: FlowIn, *, carrier: str, at: datetime |
         domestic_traf_no=flow.domestic_traf_no, gross_weight=flow.gross_weight, invt_no=flow.invt_no,
         location=flow.location, packages=tuple(flow.packages),
     )  # fmt: skip
-    result = customs.declare_movement(session, movement, at=at or when)
+    result = customs.declare_movement(session, movement, at=at or when, signer=signer)
     if result.created:
         audit.record(
             session, "logistics.flow", f"{movement.message}:{movement.cop_no}",
@@ -286,7 +294,9 @@ def declare_flow(session: Session, flow: FlowIn, *, carrier: str, at: datetime |
     return result
 
 
-def derive_flows(session: Session, carrier: str, *, at: datetime | None = None) -> list[MovementRead]:
+def derive_flows(
+    session: Session, carrier: str, *, at: datetime | None = None, signer: Signer | None = None
+) -> list[MovementRead]:
     """Arrival and departure derived from the carrier's own events at the supervised site: parcels
     presented to export customs (export_customs) arrived; parcels that left the outward office of
     exchange (departed) departed. A parcel already in a movement of that kind is not sent again
@@ -297,5 +307,5 @@ def derive_flows(session: Session, carrier: str, *, at: datetime | None = None) 
         moved = customs.parcels_moved(session, FLOW_MESSAGES[kind], parcels)
         fresh = [p for p in parcels if p not in moved]
         if fresh:
-            out.append(declare_flow(session, FlowIn(kind=kind, parcels=fresh), carrier=carrier, at=at))  # type: ignore[arg-type]
+            out.append(declare_flow(session, FlowIn(kind=kind, parcels=fresh), carrier=carrier, at=at, signer=signer))  # type: ignore[arg-type]
     return out

@@ -21,6 +21,7 @@ from cbec.web.api import (
     documents,
     finance,
     journey,
+    logistics,
     others,
     privacy,
     submissions,
@@ -33,6 +34,7 @@ from cbec.web.ui import changes as change_pages
 from cbec.web.ui import documents as document_pages
 from cbec.web.ui import finance as finance_pages
 from cbec.web.ui import journey as journey_pages
+from cbec.web.ui import logistics as logistics_pages
 from cbec.web.ui import pages
 from cbec.web.ui import privacy as privacy_pages
 from cbec.web.ui import profile as profile_pages
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         submissions.router,
         tax_imports.router,
         finance.router,
+        logistics.router,
         audit.router,
         privacy.router,
     ):
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         journey_pages.router,
         submission_pages.router,
         finance_pages.router,
+        logistics_pages.router,
         audit_pages.router,
         privacy_pages.router,
     ):

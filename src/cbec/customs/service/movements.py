@@ -146,8 +146,8 @@ def released_parcels(
 ) -> list[ReleasedParcel]:
     """The parcels of released export lists (``undeparted``: only those not departed yet)."""
     return [
-        ReleasedParcel(n, s, at)
-        for n, s, at in repository.released_parcels(session, _RELEASED, undeparted=undeparted, scope=scope)
+        ReleasedParcel(n, s, c, at)
+        for n, s, c, at in repository.released_parcels(session, _RELEASED, undeparted=undeparted, scope=scope)
     ]
 
 
