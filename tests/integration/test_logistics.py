@@ -161,3 +161,17 @@ def test_delivery_status_site_entry_and_returned_parcel_tally_are_answered(relea
     assert _status(settings, "CEB711") == ["stored"]
     assert _status(settings, "CEB215") == ["concluded"]
     assert _status(settings, "CEB513") == ["rejected"]  # customs holds no import waybill IMP0001
+
+
+def test_the_demo_moves_every_released_parcel_out_before_the_summary(released) -> None:
+    from cbec import demo
+
+    settings, sandbox = released
+    moved = demo.run_logistics(settings, sandbox)
+    assert (moved["parcels"], moved["flights"], moved["departed"]) == (N, 1, N)
+    assert moved["tracking_events"] == 4 * N
+    assert moved["movements"] == {"CEB507": {"concluded": 1}, "CEB509": {"concluded": 1}, "CEB607": {"concluded": 1}}
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d")
+    with UnitOfWork(settings) as uow:
+        assert customs.summarise(uow.session, period_start=today, period_end=today).orders == N
+        assert [r.parcels for r in logistics.transit_times(uow.session, None).rows] == [N]
