@@ -75,7 +75,8 @@ def test_events_are_mapped_deduplicated_and_unknown_codes_wait_for_the_operator(
             uow.session, None, hours=72, unseen_hours=48, now=datetime(2026, 12, 10, tzinfo=UTC)
         )
         assert [s.waybill_no for s in stalled.stalled] == ["LP3"]
-        assert uow.session.scalars(select(AuditEntry.action)).all()[-1] == "logistics.review.resolve"
+        actions = uow.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+        assert actions[-2:] == ["logistics.review.resolve", "logistics.events"]
 
 
 @pytest.fixture
@@ -175,3 +176,20 @@ def test_the_demo_moves_every_released_parcel_out_before_the_summary(released) -
     with UnitOfWork(settings) as uow:
         assert customs.summarise(uow.session, period_start=today, period_end=today).orders == N
         assert [r.parcels for r in logistics.transit_times(uow.session, None).rows] == [N]
+
+
+def test_arrival_and_departure_are_derived_from_the_carriers_events_at_the_site(released) -> None:
+    settings, sandbox = released
+    parcels = [f"LP{i:09d}CN" for i in range(N)]
+    events = [(i, _event(p, "EXA", "2026-12-01T10:00:00+08:00")) for i, p in enumerate(parcels[:3], start=1)]
+    events += [(9, _event(parcels[0], "EMC", "2026-12-01T22:00:00+08:00"))]
+    with UnitOfWork(settings) as uow:
+        logistics.ingest_events(uow.session, events, carrier=CARRIER, channel="file")
+        derived = logistics.derive_flows(uow.session, CARRIER)
+        uow.commit()
+    assert [(m.message_type, m.parcels) for m in derived] == [("CEB507", 3), ("CEB509", 1)]
+    with UnitOfWork(settings) as uow:  # nothing new: the same parcels are not sent again
+        assert logistics.derive_flows(uow.session, CARRIER) == []
+    _round(settings, sandbox, 3)
+    with UnitOfWork(settings) as uow:
+        assert list(customs.departed_lists(uow.session, parcels)) == [parcels[0]]

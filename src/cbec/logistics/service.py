@@ -54,6 +54,14 @@ def _review(
     return cache[key]
 
 
+def _decided_by_carrier(session: Session) -> dict[str, dict[tuple[str, str], Status]]:
+    """What the operator decided in review: carrier → (system, code) → status."""
+    out: dict[str, dict[tuple[str, str], Status]] = {}
+    for (carrier, system, code), status in repository.decided(session).items():
+        out.setdefault(carrier, {})[(system, code)] = Status(status)
+    return out
+
+
 def ingest_events(
     session: Session, events: Sequence[tuple[int, TrackingEventIn]], *, carrier: str | None, channel: str
 ) -> IngestReport:
@@ -61,7 +69,7 @@ def ingest_events(
     (carrier, waybill, code, time) ignored, an unknown code stored and queued for review (never
     dropped). ``carrier`` is the sender's own code (a carrier's key), else each event names one."""
     report = IngestReport(received=len(events))
-    tables, decided = status_tables(), repository.decided(session)
+    tables, decided = status_tables(), _decided_by_carrier(session)
     ready: list[tuple[int, TrackingEventIn, str, datetime]] = []
     for line, e in events:
         who = carrier or e.carrier or ""
@@ -88,8 +96,7 @@ def ingest_events(
             continue
         seen.add(key)
         system = rules.code_system(e.event_code, e.code_system)
-        overrides = {(s, c): Status(v) for (w, s, c), v in decided.items() if w == who}
-        status = rules.map_code(system, e.event_code, tables, overrides)
+        status = rules.map_code(system, e.event_code, tables, decided.get(who))
         review_id = None
         if status is None:
             entry = _review(session, reviews, who, system, e.event_code, e.description)
