@@ -197,8 +197,11 @@ CUSTOMS_TITLES = {
 def track(session: Session, scope: Scope, waybill_no: str) -> TrackRead:
     """A parcel's carrier events and its customs movements on one timeline."""
     number = waybill_no.strip()
-    events = repository.events_of(session, scope, number)
-    if scope is not None and not events and customs.sellers_of_parcels(session, [number]).get(number) not in scope:
+    owner = customs.sellers_of_parcels(session, [number]).get(number)
+    # the seller of the parcel's list sees every event of it (also those sent before the list was
+    # declared, which name no seller); a carrier the events it sent
+    events = repository.events_of(session, None if scope is None or owner in scope else scope, number)
+    if scope is not None and not events and owner not in scope:
         raise NotFound(f"no parcel {number} of yours", f"没有您的运单 {number}", field="q")
     steps = [
         TrackStepRead(
