@@ -43,6 +43,7 @@ def test_events_flows_review_and_track_over_the_api(world: World) -> None:
     assert first.status_code == 201, first.text
     body = first.json()
     assert (body["stored"], body["in_review"], [e["field"] for e in body["errors"]]) == (2, 1, ["time"])
+    assert body["inbox_id"]  # the request as received is kept in the inbox
     retry = client.post("/api/v1/logistics/events", json=events, headers=headers)
     assert retry.json() == body and retry.headers["Idempotent-Replayed"] == "true"
     again = client.post("/api/v1/logistics/events", json=events, headers=_auth(world, "logistics"))

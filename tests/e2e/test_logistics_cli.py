@@ -52,10 +52,14 @@ def test_tracking_file_flows_and_the_departure_rule(registered: Path, tmp_path: 
         encoding="utf-8",
     )
     got = cbec(data, "logistics", "events", "import", str(track_csv), "--carrier", LOGISTICS.code)
-    assert (got["received"], got["stored"], got["in_review"]) == (5, 4, 1)
+    assert (got["received"], got["stored"], got["in_review"]) == (5, 4, 1) and got["inbox_id"]
     assert [(e["line"], e["field"]) for e in got["errors"]] == [(6, "time")]
     again = cbec(data, "logistics", "events", "import", str(track_csv), "--carrier", LOGISTICS.code)
     assert (again["stored"], again["duplicates"]) == (0, 4)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("parcel,when\nX,Y\n", encoding="utf-8")
+    refused = cbec(data, "logistics", "events", "import", str(bad), "--carrier", LOGISTICS.code, ok=False)
+    assert (refused["field"], refused["inbox_id"] > got["inbox_id"]) == ("header", True)  # kept all the same
     [entry] = cbec(data, "logistics", "events", "review")["items"]
     assert entry["code"] == "ZZ9"
     cbec(data, "logistics", "events", "resolve", str(entry["id"]), "--status", "picked_up", "--note", "hub scan")

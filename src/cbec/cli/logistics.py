@@ -41,7 +41,8 @@ def events_import(path: Annotated[Path, typer.Argument(help="tracking CSV / ш╜иш
 
     def action() -> dict[str, Any]:
         ensure_database(settings)
-        return pipeline.track_file(settings, pipeline.read_input(path), carrier=carrier).model_dump()
+        data = pipeline.read_input(path)
+        return pipeline.track_file(settings, data, carrier=carrier, filename=path.name).model_dump()
 
     def render(r: dict[str, Any]) -> None:
         console.print(

@@ -44,6 +44,7 @@ class EventErrorRead(BaseModel):
 
 
 class IngestReport(BaseModel):
+    inbox_id: int | None = None  # where the submission is kept as received (file and API)
     received: int = 0
     stored: int = 0
     duplicates: int = 0

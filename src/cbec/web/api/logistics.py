@@ -75,7 +75,7 @@ async def push_events(
     events = list(enumerate(body.events, start=1))
     status, result, replayed = await run_in_threadpool(
         submit.idempotent, settings, p, idempotency_key, digest,
-        lambda: pipeline.track_events(settings, events, carrier=own, channel="api"),
+        lambda: pipeline.track_events(settings, events, carrier=own, channel="api", raw=raw),
     )  # fmt: skip
     return json_response(result, status, {"Idempotent-Replayed": "true"} if replayed else None)
 
