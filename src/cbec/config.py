@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     #: web: API requests each key may make per minute (token bucket, burst = a tenth of a minute)
     api_rate_per_minute: int = 1200
+    #: logistics: a parcel with no tracking event for this many hours (and not delivered) is
+    #: stalled; a released parcel no carrier reported this many hours after release is flagged
+    stalled_hours: float = 72.0
+    unseen_hours: float = 48.0
     #: folder holding the npm packages of the web UI (htmx.org, echarts), installed by scripts/setup
     web_assets_dir: Path | None = None
     #: webhooks (docs/sharing.md): retry schedule, in seconds: the n-th retry waits between half

@@ -3,9 +3,10 @@
 from cbec.accounts.models import IdempotencyRecord, PersonalDataAccess, UserAccount, UserSession
 from cbec.audit.models import AuditEntry
 from cbec.catalogue.models import Product
-from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
+from cbec.customs.models import Declaration, DeclarationEvent, DeclarationParcel, OutboxMessage, ReceiptLog
 from cbec.finance.models import FxReceipt, OrderMoney, Settlement, SettlementLine
 from cbec.intake.models import Document, InboxItem, IntakeRun
+from cbec.logistics.models import TrackingEvent, TrackingReview
 from cbec.matching.models import MatchResult
 from cbec.orm import Base
 from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
@@ -22,6 +23,7 @@ __all__ = [
     "BuyerLedgerEntry",
     "Declaration",
     "DeclarationEvent",
+    "DeclarationParcel",
     "Delivery",
     "DeliveryAttempt",
     "Document",
@@ -47,6 +49,8 @@ __all__ = [
     "StatList",
     "Subscription",
     "TaxAssessment",
+    "TrackingEvent",
+    "TrackingReview",
     "UserAccount",
     "UserSession",
 ]

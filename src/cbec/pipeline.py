@@ -14,7 +14,7 @@ from cbec.catalogue import service as catalogue
 from cbec.config import Settings
 from cbec.customs import service as customs
 from cbec.customs.keys import signer_for
-from cbec.customs.schemas import DeclareReport
+from cbec.customs.schemas import DeclareReport, MovementRead
 from cbec.customs.service import declaring
 from cbec.customs.transport import FolderTransport
 from cbec.db import engine_for
@@ -23,6 +23,9 @@ from cbec.finance import rules as finance_rules
 from cbec.finance import service as finance
 from cbec.intake import service as intake
 from cbec.intake.documents import ParseContext
+from cbec.logistics import service as logistics
+from cbec.logistics.parsers import read_events_csv
+from cbec.logistics.schemas import FlowIn, IngestReport, TrackingEventIn
 from cbec.matching import service as matching
 from cbec.partners import service as partners
 from cbec.partners.rules import Role
@@ -372,3 +375,81 @@ def replay_deliveries(
         audit.record(uow.session, "webhook.replay", target, {"deliveries": delivery_ids or [], "replayed": n})
         uow.commit()
     return n
+
+
+# --- logistics (issue 18) ---------------------------------------------------------------------------
+
+
+def track_events(
+    settings: Settings,
+    events: list[tuple[int, TrackingEventIn]],
+    *,
+    carrier: str | None,
+    channel: str,
+    raw: bytes | None = None,
+    filename: str = "",
+) -> IngestReport:
+    """Carriers' tracking events into the platform. With ``raw``, the submission as received is
+    kept in the inbox first (committed on its own: nothing received is lost), and what reading
+    it gave is recorded beside it (the submissions page shows both)."""
+    inbox_id = None
+    if raw is not None:
+        with UnitOfWork(settings) as uow:
+            item = intake.keep_raw(
+                uow.session, settings, raw, seller_code=carrier or "", sender_code=carrier or "",
+                format_name="tracking", filename=filename, channel=channel,
+            )  # fmt: skip
+            uow.commit()
+            inbox_id = item.id
+    with UnitOfWork(settings) as uow:
+        report = logistics.ingest_events(uow.session, events, carrier=carrier, channel=channel)
+        if inbox_id is not None:
+            report.inbox_id = inbox_id
+            stats = {"received": report.received, "stored": report.stored, "duplicates": report.duplicates,
+                     "in_review": report.in_review}  # fmt: skip
+            intake.record_run(
+                uow.session, inbox_id, status="done", stats=stats, errors=[e.model_dump() for e in report.errors]
+            )
+        uow.commit()
+    return report
+
+
+def track_file(
+    settings: Settings, data: bytes, *, carrier: str, channel: str = "file", filename: str = ""
+) -> IngestReport:
+    """A carrier's tracking CSV, kept raw first: the rows read, the ones that could not be read
+    reported by line (a file that cannot be read at all is still kept; the error says where)."""
+    with UnitOfWork(settings) as uow:
+        item = intake.keep_raw(
+            uow.session, settings, data, seller_code=carrier, sender_code=carrier, format_name="tracking-csv",
+            filename=filename, channel=channel,
+        )  # fmt: skip
+        uow.commit()
+    try:
+        events, errors = read_events_csv(data, carrier)
+    except InvalidInput as exc:
+        with UnitOfWork(settings) as uow:
+            intake.record_run(uow.session, item.id, status="failed", stats={}, errors=[exc.as_dict()])
+            uow.commit()
+        exc.inbox_id = item.id  # the raw file is kept: say where
+        raise
+    report = track_events(settings, events, carrier=carrier, channel=channel)
+    report.inbox_id = item.id
+    report.received += len(errors)
+    report.errors = sorted([*errors, *report.errors], key=lambda e: e.line)
+    with UnitOfWork(settings) as uow:
+        stats = {"received": report.received, "stored": report.stored, "duplicates": report.duplicates,
+                 "in_review": report.in_review}  # fmt: skip
+        intake.record_run(
+            uow.session, item.id, status="done", stats=stats, errors=[e.model_dump() for e in report.errors]
+        )
+        uow.commit()
+    return report
+
+
+def logistics_flow(settings: Settings, flow: FlowIn, *, carrier: str) -> MovementRead:
+    """A physical flow (运抵, 离境, 总分单, 签收, 入库, 退运理货) declared through customs."""
+    with UnitOfWork(settings) as uow:
+        result = logistics.declare_flow(uow.session, flow, carrier=carrier, signer=signer_for(settings))
+        uow.commit()
+    return result

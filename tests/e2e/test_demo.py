@@ -43,6 +43,10 @@ def test_demo_runs_the_online_retail_year_through_customs(tmp_path: Path) -> Non
     assert all("100" in e["message_en"] for e in cu["declare"]["refused_examples"])
     assert cu["declare"]["declared"] == {"CEB303": declared, "CEB505": declared, "CEB603": declared}
     assert cu["declarations"]["CEB603"] == {"closed": declared}  # every list reached its final state
+    # every released parcel arrived and departed before the summary (only departed lists are in it)
+    lg = cu["logistics"]
+    assert lg["parcels"] == lg["departed"] == declared and lg["tracking_events"] == 4 * declared
+    assert all(set(by) == {"concluded"} for by in lg["movements"].values()), lg["movements"]
     assert cu["summary_lists"] == declared and cu["summary_results_ceb792"] == 1
     assert float(cu["refund_position"]["refundable_cny"]) > 0
     assert r["declared_and_released"] == declared

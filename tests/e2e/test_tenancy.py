@@ -129,6 +129,15 @@ def _b_money_file(w: World) -> dict[str, Any]:
     return {"files": {"file": ("receipts.csv", receipts, "text/csv")}, "data": {"seller": B_CODE}}
 
 
+def _b_events(w: World) -> dict[str, Any]:
+    event = {"waybill_no": "LP-B-0001", "carrier": B_CODE, "time": "2026-12-05T10:00:00+08:00", "event_code": "EMA"}
+    return {"json": {"events": [event]}, "params": {"carrier": B_CODE}}
+
+
+def _b_flow(w: World) -> dict[str, Any]:
+    return {"json": {"kind": "arrival", "parcels": ["LP-B-0001"], "carrier": B_CODE}}
+
+
 _NEW_USER = {"username": "mallory", "password": "mallory-pass-2026", "role": "seller", "enterprise_code": B_CODE}
 _NEW_ENTERPRISE = {"code": "91110000MA01TEST0X", "name": "测试企业", "roles": ["ebc"]}
 
@@ -267,6 +276,23 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("POST", "/api/v1/finance/reconcile", SUBMIT, 403, 403, body=lambda w: {"json": {"seller": B_CODE}}),
         Route("GET", "/api/v1/finance", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
         Route("GET", "/api/v1/finance/lists/{list_id}", RECORD, 404, 403),
+        # logistics: a carrier pushes its own events and flows (a seller may not); the operator
+        # reviews unknown codes; a parcel's track and stalled parcels are one's own; transit times
+        # are figures
+        Route("POST", "/api/v1/logistics/events", SUBMIT, 403, 403, body=_b_events),
+        Route("POST", "/api/v1/logistics/flows", SUBMIT, 403, 403, body=_b_flow),
+        Route("GET", "/api/v1/logistics/review", ADMIN, 403, 403),
+        Route(
+            "POST",
+            "/api/v1/logistics/review/resolve",
+            ADMIN,
+            403,
+            403,
+            body=lambda w: {"json": {"review_id": 1, "status": "in_transit"}},
+        ),
+        Route("GET", "/api/v1/logistics/track", LIST, 404, 403, body=lambda w: {"params": {"q": "LP-B-0001"}}),
+        Route("GET", "/api/v1/logistics/stalled", LIST, 200, 403),
+        Route("GET", "/api/v1/logistics/transit", STATS, 200, 200),
         Route("GET", "/api/v1/finance/report.xlsx", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
         Route(
             "GET", "/api/v1/finance/prequalification", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}
@@ -372,6 +398,7 @@ ROUTES: dict[tuple[str, str], Route] = {
             body=lambda w: {"params": {"seller": B_CODE}},
             regulator_may_see=(B_CODE,),
         ),
+        Route("GET", "/logistics", STATS, 200, 200, body=lambda w: {"params": {"q": "LP-B-0001"}}),
         Route("GET", "/audit", ADMIN, 403, 403),
         Route("GET", "/privacy", ADMIN, 403, 403),
         Route(

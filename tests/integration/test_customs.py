@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from cbec import pipeline
 from cbec.catalogue import service as catalogue
@@ -674,6 +674,11 @@ def test_a_summary_takes_each_released_list_once_and_its_result_reaches_them(mat
     pipeline.declare(matched)
     _round(matched, sandbox, 3)  # released
     today = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d")
+    with UnitOfWork(matched) as uow:
+        assert customs.summarise(uow.session, period_start=today, period_end=today).orders == 0  # not departed
+        # the parcels left (the departure flow itself is tests/integration/test_logistics.py)
+        uow.session.execute(update(Declaration).values(departed_at=datetime.now(UTC)))
+        uow.commit()
     with UnitOfWork(matched) as uow:
         first = customs.summarise(uow.session, period_start=today, period_end=today)
         uow.commit()

@@ -62,6 +62,12 @@ def _render_customs(cu: dict[str, Any]) -> None:
         f"messages built and XSD-checked 报文（均通过 XSD 校验）: {cu['messages_built_and_xsd_checked']} · "
         f"lists in the summary 汇总清单: {cu['summary_lists']}"
     )
+    lg = cu.get("logistics") or {}
+    if lg:
+        console.print(
+            f"logistics 物流: {lg['parcels']} parcels 包裹 on {lg['flights']} flights 航班 · departed 已离境 "
+            f"{lg['departed']} · tracking events 轨迹 {lg['tracking_events']} · 507/509/607: {lg['movements']}"
+        )
     rp = cu.get("refund_position") or {}
     if rp.get("claim_lines"):
         console.print(

@@ -19,6 +19,7 @@ from cbec.cli import (
     demo,
     finance,
     intake,
+    logistics,
     partners,
     privacy,
     report,
@@ -58,6 +59,7 @@ app.add_typer(partners.app, name="partner")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(tax.app, name="tax")
 app.add_typer(finance.app, name="finance")
+app.add_typer(logistics.app, name="logistics")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(report.app, name="report")
 app.add_typer(risk.app, name="risk")

@@ -54,6 +54,9 @@ class Declaration(Base):
     invt_no: Mapped[str] = mapped_column(String(20), default="")
     pre_no: Mapped[str] = mapped_column(String(18), default="")
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
+    # an export list's parcel left the country: customs accepted a departure (CEB509) naming its
+    # waybill. Set by customs on the departure's receipt; summary and refund wait for it
+    departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -106,3 +109,15 @@ class ReceiptLog(Base):
     message_type: Mapped[str] = mapped_column(String(10), default="")
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     outcome: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class DeclarationParcel(Base):
+    """The parcels (waybill numbers) a movement declaration (507/509/607/513/711/215) names, so a
+    list's timeline finds the arrival, departure and master bill of its parcel."""
+
+    __tablename__ = "declaration_parcel"
+    __table_args__ = (UniqueConstraint("declaration_id", "logistics_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id"), index=True)
+    logistics_no: Mapped[str] = mapped_column(String(80), index=True)

@@ -169,6 +169,14 @@ def apply_receipt(current: State, return_status: int) -> Transition:
     return Transition(current, current, False)
 
 
+#: Trade modes whose export list counts as exported — summarised (CEB701) and refunded — only once
+#: customs accepted a departure (CEB509) of its parcel: 9610 "清单核放、汇总申报" summarises the
+#: lists of goods that have left (海关总署公告2018年第194号, as RULES.md §2 recalls it [uncertain]),
+#: and the refund rests on the 出口报关单 that summary yields (财税〔2013〕96号 cond. 2; the refund rate
+#: follows its export date, RULES.md §3). 9810 is refunded on departure too (国家税务总局公告2025年
+#: 第3号) but is not summarised here. Replaceable: widen or empty this set.
+EXPORTED_ONLY_AFTER_DEPARTURE = frozenset({"9610"})
+
 #: a list customs has accepted and not closed can be cancelled (撤销, CEB605/623)
 CANCELLABLE = frozenset({State.STORED, State.REVIEW, State.CONCLUDED, State.RELEASED})
 #: lists whose goods customs let go (or is about to): the money the finance area reconciles. A

@@ -231,3 +231,71 @@ class TimelineEntryRead(BaseModel):
 class TimelineRead(BaseModel):
     ref: str
     declarations: list[TimelineEntryRead]
+
+
+#: the physical movements of parcels customs is told of (CEB.md §1): arrival at the supervised
+#: site 运抵, departure 离境, the master bill 清单总分单, delivery 签收, site entry 入库, the tally
+#: of returned parcels 退运理货
+MOVEMENT_MESSAGES = ("CEB507", "CEB509", "CEB607", "CEB513", "CEB711", "CEB215")
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One movement of parcels told to customs, as the logistics area knows it (typed; customs
+    makes the CEB entity of it). ``parcels`` are waybill numbers (logisticsNo); ``at`` is the
+    time of the fact (leaveTime of a departure, logisticsTime of a delivery); the operator is
+    the supervised-site operator (监管场所经营人), the postal company on the postal route."""
+
+    message: str
+    cop_no: str
+    customs_code: str
+    logistics_code: str
+    logistics_name: str
+    parcels: tuple[str, ...]
+    at: datetime
+    operator_code: str = ""
+    operator_name: str = ""
+    traf_mode: str = "5"
+    traf_name: str = ""
+    voyage_no: str = ""
+    bill_no: str = ""
+    domestic_traf_no: str = ""
+    gross_weight: Decimal | None = None
+    ie_flag: str = "E"
+    invt_no: str = ""  # CEB215: the original export list
+    location: str = ""
+    packages: tuple[str, ...] = ()  # 总包号 per parcel (CEB607), same order as ``parcels``
+
+
+class MovementRead(BaseModel):
+    """A movement declared: its declaration and where customs' answer stands."""
+
+    id: int
+    message_type: str
+    cop_no: str
+    status: str
+    parcels: int
+    created: bool  # False: this copNo was declared before, nothing new sent
+    return_info: str = ""
+
+
+class ParcelMovementRead(BaseModel):
+    """One customs movement a parcel took part in (for a parcel's track)."""
+
+    declaration_id: int
+    message_type: str
+    cop_no: str
+    status: str
+    return_info: str
+    at: datetime
+    events: list[TimelineEventRead] = []
+
+
+@dataclass(frozen=True, slots=True)
+class ReleasedParcel:
+    """A parcel whose export list customs released: its waybill, seller and release time."""
+
+    logistics_no: str
+    seller_code: str
+    country: str  # destination, customs country code (运抵国)
+    released_at: datetime

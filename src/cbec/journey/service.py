@@ -1,8 +1,9 @@
 """An order's journey, read from every area that has touched it, in the caller's scope: its
 documents as received (each version), matching, the SKUs it waits on, risk, tax, each
 declaration and receipt, release, and for an export the money received as the last
-reconciliation found it (finance). Departure and the per-order export refund are not followed
-yet (logistics; refunds are assessed by period): they are shown as not tracked, never guessed. Reads only; no query of its own (each area's read services answer)."""
+reconciliation found it (finance). Departure shows once customs accepted a departure (CEB509) of
+the parcel (logistics); the per-order export refund is not followed yet (refunds are assessed by
+period): shown as not tracked, never guessed. Reads only; no query of its own (each area's read services answer)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,10 @@ NOT_TRACKED = (
     ),
 )
 RELEASED = {"released", "closed"}
+#: customs accepted a departure (CEB509) of the parcel: it has left (customs.service.movements)
+DEPARTED = {"stored", "concluded"}
+#: the movements of parcels, declared by the carrier or the site (the seller reads their timeline)
+MOVEMENTS = {"CEB507", "CEB509", "CEB607", "CEB513", "CEB711", "CEB215"}
 FAILED = {"rejected", "cancelled", "send_failed"}
 
 
@@ -80,7 +85,8 @@ def order_journey(session: Session, scope: frozenset[str] | None, query: str) ->
     steps.sort(key=lambda s: s.at.timestamp() if s.at else float("inf"))  # stable: ties keep their order
     later = {k: JourneyStep(kind=k, at=None, state="not_tracked", title_zh=zh, title_en=en, detail_zh=dz, detail_en=de)
              for k, zh, en, dz, de in NOT_TRACKED}  # fmt: skip
-    steps.append(later["departure"])
+    if not any(s.kind == "departure" and s.state == "done" for s in steps):
+        steps.append(later["departure"])
     if ORDER_TYPES[current.type] == "export":
         steps += _money_steps(session, scope, current)
     steps.append(later["refund"])
@@ -224,16 +230,17 @@ def _declaration_steps(declarations: list[TimelineEntryRead]) -> list[JourneySte
         for e in d.events:
             info = f"{e.return_status} {e.return_info}".strip() if e.return_status is not None else e.source
             released = d.message_type in ("CEB603", "CEB621") and e.after in RELEASED and e.before not in RELEASED
+            departed = d.message_type == "CEB509" and e.after in DEPARTED
             steps.append(
                 JourneyStep(
-                    kind="released" if released else "declaration",
+                    kind="released" if released else "departure" if departed else "declaration",
                     at=datetime.fromisoformat(e.at),
                     state="failed" if e.after in FAILED else "done",
                     title_zh=f"{d.message_type} {e.before or '—'} → {e.after}",
                     title_en=f"{d.message_type} {e.before or '—'} → {e.after}",
                     detail_zh=info,
                     detail_en=info,
-                    link=f"/declarations/{d.id}",
+                    link=None if d.message_type in MOVEMENTS else f"/declarations/{d.id}",
                 )
             )
     return steps

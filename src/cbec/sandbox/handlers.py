@@ -205,12 +205,22 @@ class MessageHandlers(Numbering):
 
     def _filing(self, spec: MessageSpec, entity: Entity, fixed: dict[str, Any]) -> Answer:
         """Arrival 507, departure 509, master bill 607, site entry 711, returned-parcel tally 215:
-        unique by copNo (coElNo for 215); 2, then 399 (their receipts' annotations) or 120 for 711."""
+        unique by copNo (coElNo for 215); 2, then 399 (their receipts' annotations) or 120 for 711.
+        A departure naming a parcel that never arrived (no 507) is refused."""
         head, side = entity.head, side_of(spec)
         number = head.get("coElNo") if spec.code == "CEB215" else head.get("copNo")
         key = join_key(spec.code, number or head.get("guid"))
         if str(head.get("appType")) == "1" and self.state.get(side, "filing", key) is not None:
             return Answer(*error(DUPLICATE_DOCUMENT, f"{spec.code} {spec.title_zh} {number}"))
+        parcels = [str(line.get("logisticsNo") or "") for line in entity.lines]
+        if spec.code == "CEB509":  # a parcel leaves only after it arrived at the site (运抵 before 离境)
+            missing = [n for n in parcels if self.state.get(side, "arrival", n) is None]
+            if missing:
+                shown = "、".join(missing[:5]) + ("…" if len(missing) > 5 else "")
+                return Answer(REFUSED, f"海关退单：{len(missing)} 个运单未办理运抵（CEB507）：{shown}")
+        if spec.code in ("CEB507", "CEB711"):
+            for n in parcels:
+                self.state.put(Doc(side, "arrival", n, spec.code, str(head.get("guid")), 2, {"filing": key}))
         self.state.put(
             Doc(side, "filing", key, spec.code, str(head.get("guid")), 2, stored(head), received_at=self._t17())
         )

@@ -21,6 +21,7 @@ from cbec.web.api import (
     documents,
     finance,
     journey,
+    logistics,
     others,
     privacy,
     sharing,
@@ -35,6 +36,7 @@ from cbec.web.ui import changes as change_pages
 from cbec.web.ui import documents as document_pages
 from cbec.web.ui import finance as finance_pages
 from cbec.web.ui import journey as journey_pages
+from cbec.web.ui import logistics as logistics_pages
 from cbec.web.ui import pages
 from cbec.web.ui import privacy as privacy_pages
 from cbec.web.ui import profile as profile_pages
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         submissions.router,
         tax_imports.router,
         finance.router,
+        logistics.router,
         audit.router,
         privacy.router,
         sharing.router,
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         journey_pages.router,
         submission_pages.router,
         finance_pages.router,
+        logistics_pages.router,
         audit_pages.router,
         privacy_pages.router,
         sharing_pages.router,

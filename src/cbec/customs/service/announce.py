@@ -5,6 +5,7 @@ platform, in the order the receipts were applied (one ordering key per order).""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,14 @@ from sqlalchemy.orm import Session
 from cbec.customs import repository
 from cbec.customs.rules import State
 from cbec.sharing import service as sharing
-from cbec.sharing.schemas import DeclarationStatusChanged, Event, EventType, ReceiptReceived, Released
+from cbec.sharing.schemas import (
+    DeclarationStatusChanged,
+    Departed,
+    Event,
+    EventType,
+    ReceiptReceived,
+    Released,
+)
 
 TYPES = (EventType.DECLARATION_RECEIPT, EventType.DECLARATION_STATUS, EventType.DECLARATION_RELEASED)
 
@@ -48,3 +56,21 @@ def receipts_applied(session: Session, receipts: Sequence[dict[str, Any]], updat
         d = facts[r["declaration_id"]]
         events.extend(_of(r, d, str(updates.get(d.id, {}).get("invt_no") or d.invt_no)))
     sharing.publish_many(session, events)
+
+
+def departed(session: Session, list_ids: Sequence[int], at: datetime) -> None:
+    """Export lists whose parcels customs let depart (CEB509 accepted): one ``logistics.departure``
+    event each, to the seller and its platform and carrier."""
+    if not list_ids or not sharing.listens(session, EventType.DEPARTURE):
+        return
+    facts = repository.event_facts(session, list_ids)
+    sharing.publish_many(
+        session,
+        [
+            Departed(
+                seller=d.seller_code, others=(d.ebp_code,), logistics_no=d.logistics_no or "",
+                order_no=d.order_no or "", departed_at=at.isoformat(),
+            )
+            for d in (facts[i] for i in sorted(facts))
+        ],
+    )  # fmt: skip

@@ -13,7 +13,15 @@ from cbec.accounts.rules import mask_personal, mask_xml
 from cbec.ceb.messages.excerpt import entity_excerpt
 from cbec.customs import repository
 from cbec.customs.models import Declaration
-from cbec.customs.rules import CHANGE_TEXT, FINAL, LIST_MESSAGES, MONEY_STATES, change_route, latest_lists
+from cbec.customs.rules import (
+    CHANGE_TEXT,
+    EXPORTED_ONLY_AFTER_DEPARTURE,
+    FINAL,
+    LIST_MESSAGES,
+    MONEY_STATES,
+    change_route,
+    latest_lists,
+)
 from cbec.customs.schemas import (
     ChangeRead,
     DeclarationDetailRead,
@@ -43,9 +51,16 @@ def status_counts(session: Session, seller_code: str | None = None) -> dict[str,
 
 
 def timeline(session: Session, ref: str, scope: frozenset[str] | None = None) -> TimelineRead:
-    """Declarations named by invtNo, orderNo, copNo or id (in the scope), each with every
-    recorded event."""
-    found = repository.by_reference(session, ref, scope)
+    """Declarations named by invtNo, orderNo, copNo or id (in the scope), and the movements of
+    their parcels (arrival, departure, master bill …), each with every recorded event."""
+    found = list(repository.by_reference(session, ref, scope))
+    # the movements (运抵, 离境, 总分单 …) of the lists' parcels belong on their timeline, whoever
+    # declared them; a waybill number alone names them for the unscoped (the operator)
+    parcels = {d.logistics_no for d in found if d.message_type in LIST_MESSAGES and d.logistics_no}
+    if scope is None:
+        parcels.add(ref)
+    known = {d.id for d in found}
+    found += [m for m in repository.movements_of(session, sorted(parcels)) if m.id not in known]
     if not found:
         raise NotFound(f"no declaration for {ref}", f"没有与 {ref} 对应的申报单", field="ref")
     return TimelineRead(
@@ -82,7 +97,8 @@ RELEASED = ("released", "concluded", "closed")
 
 
 def released_export_lines(session: Session) -> list[ReleasedLine]:
-    """Every goods line of the released export lists (CEB603), as declared."""
+    """Every goods line of the released export lists (CEB603), as declared — a 9610 list only once
+    its parcel departed (rules.EXPORTED_ONLY_AFTER_DEPARTURE): the lines the export refund counts."""
     return [
         ReleasedLine(
             gcode=str(line["gcode"]),
@@ -92,7 +108,7 @@ def released_export_lines(session: Session) -> list[ReleasedLine]:
             qty=Decimal(str(line["qty"])),
             total_price=Decimal(str(line["totalPrice"])),
         )
-        for entity in repository.released_export_entities(session, RELEASED)
+        for entity in repository.released_export_entities(session, RELEASED, sorted(EXPORTED_ONLY_AFTER_DEPARTURE))
         for line in entity["lines"]
     ]
 

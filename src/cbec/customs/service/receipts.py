@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from cbec.customs.models import DeclarationEvent, ReceiptLog
 from cbec.customs.rules import QUOTA_GIVEN_BACK, State, apply_receipt, apply_request_receipt, describe
 from cbec.customs.schemas import ReceiptReport
 from cbec.customs.service import announce
+from cbec.customs.service.movements import mark_departed
 from cbec.customs.transport import Transport
 from cbec.errors import CbecError
 from cbec.kit import events
@@ -37,6 +38,8 @@ CHINA = ZoneInfo("Asia/Shanghai")  # customs' returnTime is Beijing time
 CANCEL_MESSAGES = frozenset({"CEB605", "CEB623"})
 RETURN_MESSAGES = frozenset({"CEB213", "CEB625"})
 REQUEST_MESSAGES = CANCEL_MESSAGES | RETURN_MESSAGES
+#: a departure (CEB509) customs took in (120) or concluded (399): its parcels have left
+DEPARTED = frozenset({State.STORED, State.CONCLUDED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,7 @@ class _Batch:
     updates: dict[int, dict[str, Any]]
     requests: list[_RequestAnswer]
     given_back: list[int]  # import lists whose buyer's quota comes back
+    departed: list[int] = field(default_factory=list)  # departures (CEB509) customs accepted
 
 
 def _apply_receipts_in_bulk(
@@ -115,6 +119,8 @@ def _apply_receipts_in_bulk(
     announce.receipts_applied(session, batch.events, batch.updates)
     if batch.given_back:
         _give_quota_back(session, batch.given_back)
+    if batch.departed:
+        mark_departed(session, batch.departed, batch.now)
     for answer in batch.requests:
         _apply_to_list(session, answer, name, report)
     return outcome
@@ -149,6 +155,8 @@ def _apply_one(r: Receipt, t: repository.ReceiptTarget, batch: _Batch, report: R
         report.transitions[f"{step.before.value}->{step.after.value}"] += 1
         if t.message_type == "CEB621" and step.after in QUOTA_GIVEN_BACK:
             batch.given_back.append(t.id)
+        if t.message_type == "CEB509" and step.after in DEPARTED:
+            batch.departed.append(t.id)
     if t.message_type in REQUEST_MESSAGES and t.related_id:
         batch.requests.append(_RequestAnswer(t.related_id, t.message_type, status, info, r.returnTime[:17]))
     return step.after.value
