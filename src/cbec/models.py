@@ -12,17 +12,20 @@ from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
 from cbec.privacy.models import RetainedRecord
 from cbec.risk.models import RiskHit, RiskTrace
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
+from cbec.warehouse.models import BondedEntry, ExpectedInbound, StockMovement, Warehouse
 
 __all__ = [
     "ApiCredential",
     "AuditEntry",
     "Base",
+    "BondedEntry",
     "BuyerLedgerEntry",
     "Declaration",
     "DeclarationEvent",
     "Document",
     "Enterprise",
     "EnterpriseRole",
+    "ExpectedInbound",
     "FxReceipt",
     "IdempotencyRecord",
     "InboxItem",
@@ -38,7 +41,9 @@ __all__ = [
     "RiskTrace",
     "Settlement",
     "SettlementLine",
+    "StockMovement",
     "TaxAssessment",
     "UserAccount",
     "UserSession",
+    "Warehouse",
 ]

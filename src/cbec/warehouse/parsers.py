@@ -1,0 +1,208 @@
+"""Stock-movement files → movements (issue 18, part 2): the canonical movement CSV
+(docs/warehouse.md) and Amazon's FBA Inventory Ledger, detail view (``GET_LEDGER_DETAIL_VIEW_DATA``,
+FORMATS.md). Pure: bytes in, movements and per-row errors out. Columns are found by their header
+names, never by position; a bad row is an error naming its row and field, and the other rows
+go on."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from cbec.errors import FieldError, InvalidInput
+from cbec.warehouse.rules import Kind, Movement, signed
+
+
+class MovementFormat(StrEnum):
+    CANONICAL = "movements-csv"
+    FBA_LEDGER = "fba-ledger"
+
+
+#: FBA ledger Event Type → movement kind (FORMATS.md; quantities are signed in the file)
+FBA_EVENTS = {
+    "receipts": Kind.INBOUND,
+    "shipments": Kind.SALE,
+    "customerreturns": Kind.CUSTOMER_RETURN,
+    "whsetransfers": Kind.TRANSFER,
+    "adjustments": Kind.ADJUSTMENT,
+    "vendorreturns": Kind.REMOVAL,
+}
+FBA_REQUIRED = ("Date", "MSKU", "Event Type", "Quantity", "Fulfillment Center")
+CANONICAL_REQUIRED = ("warehouse", "sku", "movement", "quantity", "date")
+
+
+@dataclass
+class Parsed:
+    format: MovementFormat
+    rows: int = 0
+    movements: list[Movement] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+    #: the FBA ledger's disposition per movement row (SELLABLE, CUSTOMER_DAMAGED …), kept
+    dispositions: dict[int, str] = field(default_factory=dict)
+
+
+def _text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")  # Seller Central's Western European downloads
+
+
+def _rows(data: bytes) -> tuple[list[str], list[list[str]]]:
+    text = _text(data)
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip() for h in next(reader, [])]
+    return header, list(reader)
+
+
+def detect(data: bytes, filename: str = "") -> MovementFormat:
+    header = {h.lower() for h in _rows(data[:4096])[0]}
+    if {"event type", "fulfillment center", "msku"} <= header:
+        return MovementFormat.FBA_LEDGER
+    if {"warehouse", "sku", "movement"} <= header:
+        return MovementFormat.CANONICAL
+    raise InvalidInput(
+        f"{filename or 'the file'} is neither a movement CSV (warehouse, sku, movement, quantity, date) "
+        "nor an FBA Inventory Ledger (Date, MSKU, Event Type, Quantity, Fulfillment Center …)",
+        f"{filename or '文件'} 既不是库存变动 CSV（warehouse, sku, movement, quantity, date），"
+        "也不是 FBA 库存分类账（Date, MSKU, Event Type, Quantity, Fulfillment Center …）",
+        field="header",
+        document=filename,
+    )
+
+
+def parse(data: bytes, fmt: MovementFormat, filename: str = "") -> Parsed:
+    header, body = _rows(data)
+    required = FBA_REQUIRED if fmt is MovementFormat.FBA_LEDGER else CANONICAL_REQUIRED
+    index = {h.lower(): i for i, h in enumerate(header)}
+    missing = [c for c in required if c.lower() not in index]
+    if missing:
+        raise InvalidInput(
+            f"{filename or 'the file'} lacks the column(s) {', '.join(missing)}",
+            f"{filename or '文件'} 缺少列 {'、'.join(missing)}",
+            field=missing[0],
+            document=filename,
+        )
+    out = Parsed(fmt)
+    read = _fba_row if fmt is MovementFormat.FBA_LEDGER else _canonical_row
+    for n, values in enumerate(body, start=2):  # row 1 is the header, as a spreadsheet numbers it
+        if not any(v.strip() for v in values):
+            continue
+        out.rows += 1
+        row = {h: (values[i].strip() if i < len(values) else "") for h, i in index.items()}
+        try:
+            m = read(row, n)
+        except _RowError as exc:
+            out.errors.append(FieldError("invalid", exc.field, exc.zh, exc.en, document=filename or fmt.value, line=n))
+            continue
+        if m is not None:
+            out.movements.append(m)
+            if fmt is MovementFormat.FBA_LEDGER:
+                out.dispositions[n] = row.get("disposition", "")
+    return out
+
+
+class _RowError(Exception):
+    def __init__(self, field_name: str, en: str, zh: str) -> None:
+        super().__init__(en)
+        self.field, self.en, self.zh = field_name, en, zh
+
+
+def _day(text: str, column: str) -> date:
+    """``MM/DD/YYYY`` (the ledger), ``YYYY-MM-DD`` or an ISO timestamp (its day)."""
+    parts = text.split(" ", maxsplit=1)[0].split("/")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        try:
+            return date(int(parts[2]), int(parts[0]), int(parts[1]))
+        except ValueError:
+            pass
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        pass
+    raise _RowError(column, f"{column} {text!r} is not a date (MM/DD/YYYY or YYYY-MM-DD)",
+                    f"{column} {text!r} 不是日期（MM/DD/YYYY 或 YYYY-MM-DD）")  # fmt: skip
+
+
+def _int(text: str, column: str) -> int:
+    try:
+        value = int(text.replace(",", "")) if text else None
+    except ValueError:
+        value = None
+    if value is None or abs(value) > 10_000_000:
+        raise _RowError(column, f"{column} {text!r} is not a whole number of units",
+                        f"{column} {text!r} 不是整数件数")  # fmt: skip
+    return value
+
+
+def _required(row: dict[str, str], column: str, limit: int) -> str:
+    value = row.get(column.lower(), "")
+    if not value:
+        raise _RowError(column, f"{column} is empty", f"{column} 为空")
+    if len(value) > limit:
+        raise _RowError(column, f"{column} is longer than {limit} characters", f"{column} 超过 {limit} 个字符")
+    return value
+
+
+def _fba_row(row: dict[str, str], n: int) -> Movement | None:
+    event = _required(row, "Event Type", 40)
+    kind = FBA_EVENTS.get(event.replace(" ", "").lower())
+    if kind is None:
+        raise _RowError("Event Type", f"unknown event type {event!r}; one of {', '.join(FBA_EVENTS)}",
+                        f"未知的事件类型 {event!r}")  # fmt: skip
+    quantity = _int(row.get("quantity", ""), "Quantity")
+    return Movement(
+        warehouse=_required(row, "Fulfillment Center", 20), sku=_required(row, "MSKU", 60), kind=kind,
+        quantity=quantity, day=_day(_required(row, "Date", 40), "Date"), reference=row.get("reference id", "")[:60],
+        row=n,
+    )  # fmt: skip
+
+
+def _canonical_row(row: dict[str, str], n: int) -> Movement | None:
+    text = _required(row, "movement", 20).lower()
+    try:
+        kind = Kind(text)
+    except ValueError:
+        raise _RowError("movement", f"unknown movement {text!r}; one of {', '.join(k.value for k in Kind)}",
+                        f"未知的变动类型 {text!r}；可选 {'、'.join(k.value for k in Kind)}") from None  # fmt: skip
+    quantity = _int(row.get("quantity", ""), "quantity")
+    to_warehouse = row.get("to_warehouse", "")[:20]
+    if kind is not Kind.ADJUSTMENT and not (kind is Kind.TRANSFER and not to_warehouse) and quantity < 0:
+        raise _RowError("quantity", f"a {kind.value} counts units, not a signed quantity ({quantity})",
+                        f"{kind.value} 的数量应为正数（{quantity}）")  # fmt: skip
+    if kind is Kind.TRANSFER and to_warehouse:
+        quantity = -abs(quantity)
+    return Movement(
+        warehouse=_required(row, "warehouse", 20), sku=_required(row, "sku", 60), kind=kind,
+        quantity=signed(kind, quantity), day=_day(_required(row, "date", 40), "date"),
+        reference=row.get("reference", "")[:60], list_no=row.get("list_no", "")[:20], to_warehouse=to_warehouse,
+        row=n,
+    )  # fmt: skip
+
+
+def movement_keys(seller: str, source: str, movements: Sequence[Movement], ids: Iterable[str] = ()) -> list[str]:
+    """Each movement's idempotency key: the sender's own id when it gives one, else a digest of
+    what the movement says and how many identical movements came before it in the same file —
+    so the same file (or an overlapping report) sent again adds nothing, while two identical
+    rows in one file stay two movements."""
+    given = list(ids)
+    seen: Counter[tuple[object, ...]] = Counter()
+    keys = []
+    for i, m in enumerate(movements):
+        if i < len(given) and given[i]:
+            keys.append(hashlib.sha256(f"{seller}|id|{given[i]}".encode()).hexdigest())
+            continue
+        what = (source, m.warehouse, m.sku, m.kind.value, m.quantity, m.day.isoformat(), m.reference, m.list_no,
+                m.to_warehouse)  # fmt: skip
+        seen[what] += 1
+        text = "|".join(str(x) for x in (seller, *what, seen[what]))
+        keys.append(hashlib.sha256(text.encode()).hexdigest())
+    return keys
