@@ -311,6 +311,21 @@ def import_list_orders(session: Session, list_ids: Sequence[int]) -> list[tuple[
     ]
 
 
+def lists_by_id(session: Session, list_ids: Sequence[int]) -> list[tuple[str, str, str, str]]:
+    """(message type, trade mode, copNo, invtNo) of these lists."""
+    out: list[tuple[str, str, str, str]] = []
+    for part in in_chunks(list_ids):
+        out.extend(
+            (m, t, c, i or "")
+            for m, t, c, i in session.execute(
+                select(Declaration.message_type, Declaration.trade_mode, Declaration.cop_no, Declaration.invt_no).where(
+                    Declaration.id.in_(part)
+                )
+            )
+        )
+    return out
+
+
 def release_and_return_request(session: Session, list_id: int) -> tuple[DeclarationEvent | None, datetime | None]:
     """The event that first released the list (800 放行, or 899 结关 when no 800 was received) and
     when its newest return request was sent."""

@@ -25,6 +25,7 @@ from cbec.web.api import (
     privacy,
     submissions,
     tax_imports,
+    warehouse,
 )
 from cbec.web.ratelimit import RateLimiter
 from cbec.web.ui import audit as audit_pages
@@ -37,6 +38,7 @@ from cbec.web.ui import pages
 from cbec.web.ui import privacy as privacy_pages
 from cbec.web.ui import profile as profile_pages
 from cbec.web.ui import submissions as submission_pages
+from cbec.web.ui import warehouse as warehouse_pages
 
 DESCRIPTION = """
 跨境电商线上综合服务平台 API — the partner API of the cross-border e-commerce one-stop platform.
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finance.router,
         audit.router,
         privacy.router,
+        warehouse.router,
     ):
         app.include_router(router, prefix="/api/v1")
     for page_router in (
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finance_pages.router,
         audit_pages.router,
         privacy_pages.router,
+        warehouse_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")

@@ -19,7 +19,12 @@ from cbec.warehouse.service.movements import (
 )
 from cbec.warehouse.service.reconciling import expect_shipments, reconcile, shipments_released
 from cbec.warehouse.service.stock import lots_as_of, stock
-from cbec.warehouse.service.warehouses import list_warehouses, register_warehouse, require_operated
+from cbec.warehouse.service.warehouses import (
+    list_warehouses,
+    register_warehouse,
+    require_book_operated,
+    require_operated,
+)
 
 __all__ = [
     "MovementReport",
@@ -33,6 +38,7 @@ __all__ = [
     "read_movement_file",
     "reconcile",
     "register_warehouse",
+    "require_book_operated",
     "require_operated",
     "shipments_released",
     "stock",

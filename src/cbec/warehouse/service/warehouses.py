@@ -67,3 +67,13 @@ def require_operated(session: Session, codes: set[str], operator: str) -> None:
             f"企业 {operator} 未经营仓库 {'、'.join(foreign[:10])}",
             field="warehouse",
         )
+
+
+def require_book_operated(session: Session, ems_no: str, operator: str) -> None:
+    """A warehouse company enters goods only into the account book of a bonded warehouse it runs."""
+    if not any(w.kind == "bonded" and w.ems_no == ems_no for w in repository.warehouses(session, operator)):
+        raise InvalidInput(
+            f"enterprise {operator} runs no bonded warehouse with the account book {ems_no}",
+            f"企业 {operator} 未经营账册 {ems_no} 对应的保税仓",
+            field="ems_no",
+        )
