@@ -53,8 +53,7 @@ class _Sim:
 
     def add(self, day: date, sku: str, event: str, qty: int, centre: str, ref: str, title: str, to: str = "") -> None:
         self.events.append(Event(day, sku, event, qty, centre, ref, title, to))
-        if not to:
-            self.stock[(centre, sku)] = self.stock.get((centre, sku), 0) + qty
+        self.stock[(centre, sku)] = self.stock.get((centre, sku), 0) + qty
 
     def receipt(self, day: date, sku: str, centre: str, qty: int, title: str) -> None:
         self.n += 1

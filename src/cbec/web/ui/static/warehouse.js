@@ -12,7 +12,7 @@
   chart.setOption({
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
     legend: { bottom: 0 },
-    grid: { left: 60, right: 16, top: 16, bottom: 48 },
+    grid: { left: 60, right: 16, top: 36, bottom: 48 },
     xAxis: { type: "category", data: names },
     yAxis: { type: "value", name: L.wh_on_hand || "" },
     series: buckets.map(function (b, i) {
