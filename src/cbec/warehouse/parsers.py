@@ -10,7 +10,7 @@ import csv
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -54,13 +54,14 @@ def _text(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")  # Seller Central's Western European downloads
 
 
-def _rows(data: bytes) -> tuple[list[str], list[list[str]]]:
+def _rows(data: bytes) -> tuple[list[str], Iterator[list[str]]]:
+    """The header and the rows after it, read as they are needed (a ledger may have millions)."""
     text = _text(data)
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [h.strip() for h in next(reader, [])]
-    return header, list(reader)
+    return header, reader
 
 
 def detect(data: bytes, filename: str = "") -> MovementFormat:

@@ -20,6 +20,8 @@ from cbec.warehouse.rules import Movement, signed
 from cbec.warehouse.schemas import MovementImportRead, MovementIn
 from cbec.warehouse.service.warehouses import names
 
+CHUNK = 5000
+
 
 @dataclass
 class MovementReport:
@@ -105,22 +107,26 @@ def _store(
     inbox_id: int | None = None, ids: list[str] | None = None, dispositions: list[str] | None = None,
 ) -> None:  # fmt: skip
     keys = movement_keys(seller, source, moves, ids or ())
-    seen = repository.existing_keys(session, seller, keys)
-    rows = []
-    for i, (m, key) in enumerate(zip(moves, keys, strict=True)):
-        if key in seen:
-            report.duplicates += 1
-            continue
-        seen.add(key)
-        rows.append(
-            {
-                "seller_code": seller, "key": key, "warehouse": m.warehouse, "sku": m.sku, "kind": m.kind.value,
-                "quantity": m.quantity, "day": m.day, "reference": m.reference, "list_no": m.list_no,
-                "to_warehouse": m.to_warehouse, "disposition": (dispositions[i] if dispositions else "")[:30],
-                "source": source, "inbox_id": inbox_id, "row": m.row,
-            }
-        )  # fmt: skip
-    repository.insert_movements(session, rows)
-    report.movements += len(rows)
+    seen: set[str] = set()
+    for start in range(0, len(moves), CHUNK):  # a few thousand rows at a time: a ledger may hold millions
+        part = keys[start : start + CHUNK]
+        seen |= repository.existing_keys(session, seller, part)
+        rows = []
+        for i in range(start, min(start + CHUNK, len(moves))):
+            m, key = moves[i], keys[i]
+            if key in seen:
+                report.duplicates += 1
+                continue
+            seen.add(key)
+            rows.append(
+                {
+                    "seller_code": seller, "key": key, "warehouse": m.warehouse, "sku": m.sku, "kind": m.kind.value,
+                    "quantity": m.quantity, "day": m.day, "reference": m.reference, "list_no": m.list_no,
+                    "to_warehouse": m.to_warehouse, "disposition": (dispositions[i] if dispositions else "")[:30],
+                    "source": source, "inbox_id": inbox_id, "row": m.row,
+                }
+            )  # fmt: skip
+        repository.insert_movements(session, rows)
+        report.movements += len(rows)
     codes = {m.warehouse for m in moves} | {m.to_warehouse for m in moves if m.to_warehouse}
     report.unregistered = sorted(codes - set(names(session, codes)))
