@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from cbec.errors import FieldError, InvalidInput
 from cbec.warehouse.rules import Kind, Movement, signed
@@ -117,6 +118,7 @@ class _RowError(Exception):
         self.field, self.en, self.zh = field_name, en, zh
 
 
+@lru_cache(maxsize=4096)  # a ledger has a few hundred distinct days over a million rows
 def _day(text: str, column: str) -> date:
     """``MM/DD/YYYY`` (the ledger), ``YYYY-MM-DD`` or an ISO timestamp (its day)."""
     parts = text.split(" ", maxsplit=1)[0].split("/")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cbec.kit.chunks import in_chunks
+from cbec.orm import utcnow
 from cbec.warehouse.models import BondedEntry, ExpectedInbound, StockMovement, Warehouse
 
 
@@ -45,9 +46,16 @@ def existing_keys(session: Session, seller: str, keys: Sequence[str]) -> set[str
     return found
 
 
+_MOVEMENT_TABLE = cast(Table, StockMovement.__table__)
+
+
 def insert_movements(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Through the table, not the ORM's bulk path: a ledger may bring a million rows."""
+    if not rows:
+        return
+    now = utcnow()
     for start in range(0, len(rows), 5000):
-        session.execute(insert(StockMovement), rows[start : start + 5000])
+        session.execute(insert(_MOVEMENT_TABLE), [{**r, "received_at": now} for r in rows[start : start + 5000]])
 
 
 MovementRow = tuple[str, str, str, int, date, str, str, str, int | None]
