@@ -146,3 +146,16 @@ def test_the_bonded_book_refuses_a_list_that_would_overdraw_it(settings) -> None
     second = _declare_1210(settings)  # the refused order goes now that the book holds its jar
     assert second.declared.get("CEB621") == 1 and not second.refused
     assert _book(settings) == {"CREAM-50": (3, 1, 2, 0)}
+
+
+def test_a_file_that_is_no_movement_file_is_kept_and_named(settings) -> None:
+    from cbec.errors import InvalidInput
+    from cbec.intake.models import InboxItem
+
+    register_partners(settings)
+    with pytest.raises(InvalidInput) as exc:
+        pipeline.import_movements(settings, b"hello,world\n1,2\n", seller=SELLER.code, filename="odd.csv")
+    assert exc.value.field == "header" and exc.value.inbox_id is not None
+    with UnitOfWork(settings) as uow:
+        item = uow.session.get(InboxItem, exc.value.inbox_id)
+        assert item is not None and (item.filename, item.format) == ("odd.csv", "unrecognised")
