@@ -55,14 +55,32 @@ def _text(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")  # Seller Central's Western European downloads
 
 
-def _rows(data: bytes) -> tuple[list[str], Iterator[list[str]]]:
-    """The header and the rows after it, read as they are needed (a ledger may have millions)."""
+def _rows(data: bytes) -> tuple[list[str], Iterator[list[str] | csv.Error]]:
+    """The header and the rows after it, read as they are needed (a ledger may have millions);
+    a row the CSV reader cannot read ends the rows as that error."""
     text = _text(data)
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip() for h in next(reader, [])]
-    return header, reader
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"the header row cannot be read as CSV: {exc}", f"表头无法按 CSV 读取：{exc}", field="header"
+        ) from None
+    return header, _records(reader)
+
+
+def _records(reader: Iterator[list[str]]) -> Iterator[list[str] | csv.Error]:
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield exc
+            return
+        yield values
 
 
 def detect(data: bytes, filename: str = "") -> MovementFormat:
@@ -96,6 +114,13 @@ def parse(data: bytes, fmt: MovementFormat, filename: str = "") -> Parsed:
     out = Parsed(fmt)
     read = _fba_row if fmt is MovementFormat.FBA_LEDGER else _canonical_row
     for n, values in enumerate(body, start=2):  # row 1 is the header, as a spreadsheet numbers it
+        if isinstance(values, csv.Error):
+            out.rows += 1
+            out.errors.append(
+                FieldError("invalid", "row", f"本行起无法按 CSV 读取：{values}", f"from this row on the file is not CSV: {values}",
+                           document=filename or fmt.value, line=n)
+            )  # fmt: skip
+            break
         if not any(v.strip() for v in values):
             continue
         out.rows += 1

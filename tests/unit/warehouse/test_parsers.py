@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cbec.errors import InvalidInput
 from cbec.warehouse.parsers import MovementFormat, detect, movement_keys, parse
@@ -82,3 +84,15 @@ def test_keys_are_stable_and_count_identical_rows() -> None:
     assert keys[:4] == movement_keys("S", "csv", moves)
     assert len(set(keys)) == 5  # the repeated row is a second movement, not a duplicate
     assert movement_keys("S", "api", moves[:1], ["m-1"]) == movement_keys("S", "api", moves[1:2], ["m-1"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400) | st.text(max_size=400).map(lambda t: LEDGER[:200] + t.encode()))
+def test_any_bytes_are_read_or_refused_never_crash(data: bytes) -> None:
+    for fmt in MovementFormat:
+        try:
+            parsed = parse(data, fmt, "x")
+        except InvalidInput:
+            continue
+        assert parsed.rows >= len(parsed.movements)
+        assert all(e.line is not None and e.line >= 2 for e in parsed.errors)
