@@ -146,6 +146,15 @@ def test_the_bonded_book_refuses_a_list_that_would_overdraw_it(settings) -> None
     second = _declare_1210(settings)  # the refused order goes now that the book holds its jar
     assert second.declared.get("CEB621") == 1 and not second.refused
     assert _book(settings) == {"CREAM-50": (3, 1, 2, 0)}
+    with UnitOfWork(settings) as uow:  # a released list cancelled or returned: its jar comes back, once
+        released = uow.session.scalars(
+            select(Declaration.cop_no).where(Declaration.message_type == "CEB621", Declaration.status != "queued")
+        ).first()
+        assert released is not None
+        warehouse.bonded.void(uow.session, [released], date(2026, 2, 1))
+        warehouse.bonded.void(uow.session, [released], date(2026, 2, 2))
+        uow.commit()
+    assert _book(settings) == {"CREAM-50": (4, 1, 2, 1)}
 
 
 def test_a_file_that_is_no_movement_file_is_kept_and_named(settings) -> None:

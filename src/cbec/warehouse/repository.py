@@ -184,3 +184,18 @@ def drop_reserved(session: Session, cop_nos: Sequence[str]) -> int:
         )
         done += int(getattr(result, "rowcount", 0) or 0)
     return done
+
+
+def outbound_of(session: Session, cop_nos: Sequence[str]) -> list[tuple[str, str, str, str, int]]:
+    """(book, seller, copNo, sku, units): what released lists took out of their books."""
+    out: list[tuple[str, str, str, str, int]] = []
+    for part in in_chunks(list(cop_nos)):
+        out.extend(
+            (r[0], r[1], r[2], r[3], r[4])
+            for r in session.execute(
+                select(BondedEntry.ems_no, BondedEntry.seller_code, BondedEntry.reference, BondedEntry.sku,
+                       BondedEntry.quantity)
+                .where(BondedEntry.kind == "outbound", BondedEntry.reference.in_(part))
+            )
+        )  # fmt: skip
+    return out

@@ -137,7 +137,8 @@ def _declare_batch(session: Session, results: Sequence[MatchResult], report: Dec
     taxed, assessed = _assess_imports(session, going, report, options.at)
     held_back = _store_order_sets(session, _pending(taxed), report, at=options.at, signer=options.signer)
     sent = {m.order.id for m in taxed} - held_back
-    warehouse.bonded.void(session, [key for m in going if m.order.id not in sent for key in _list_keys(m, "CEB621")])
+    unsent = [key for m in going if m.order.id not in sent for key in _list_keys(m, "CEB621")]
+    warehouse.bonded.void(session, unsent, options.at.astimezone(CHINA).date())
     warehouse.expect_shipments(
         session, [s for m in taxed if m.order.id in sent for s in _shipments_9810(m, options.at)]
     )
@@ -371,7 +372,9 @@ def _draw_bonded(session: Session, made: list[Made], report: DeclareReport, at: 
         errors = [refused[k] for k in _list_keys(m, "CEB621") if k in refused]
         if errors:
             report.refused.append({"order": m.order.doc_key, **errors[0].as_dict()})
-            warehouse.bonded.void(session, [k for k in _list_keys(m, "CEB621") if k not in refused])
+            warehouse.bonded.void(
+                session, [k for k in _list_keys(m, "CEB621") if k not in refused], at.astimezone(CHINA).date()
+            )
         else:
             going.append(m)
     return going

@@ -174,10 +174,10 @@ def _give_quota_back(session: Session, list_ids: Sequence[int], returned: Import
     """These import lists were voided: their orders use none of their buyers' annual quota —
     for a return, what tax decides from ``returned``'s days (海关总署公告2020年第45号). The
     ledger's platform is the order's ebpCode, the seller when the order named none. A 1210 list's
-    units held on its bonded account book are available again."""
-    warehouse.bonded.void(
-        session, [cop for _, mode, cop, _ in repository.lists_by_id(session, list_ids) if mode == "1210"]
-    )
+    units held on its bonded account book are available again (or, released, come back into it)."""
+    voided = [cop for _, mode, cop, _ in repository.lists_by_id(session, list_ids) if mode == "1210"]
+    on = returned.returned_on if returned is not None else utcnow().astimezone(CHINA).date()
+    warehouse.bonded.void(session, voided, on)
     for ebp_code, seller_code, order_no in repository.import_list_orders(session, list_ids):
         events.publish(session, ImportOrderVoided(ebp_code or seller_code, order_no, returned))
 

@@ -90,10 +90,27 @@ def settle(session: Session, cop_nos: Sequence[str]) -> int:
     return repository.settle_reserved(session, cop_nos) if cop_nos else 0
 
 
-def void(session: Session, cop_nos: Sequence[str]) -> int:
-    """These lists were not sent, or customs rejected them, or they were cancelled: their units
-    are available again."""
-    return repository.drop_reserved(session, cop_nos) if cop_nos else 0
+def void(session: Session, cop_nos: Sequence[str], on: date) -> int:
+    """These lists were not sent, or customs rejected them, or they were cancelled or returned:
+    what they held is available again, and what a released one took out comes back into its
+    book (once), as goods cancelled after release or returned re-enter the bonded area
+    (退货入区, 海关总署公告2020年第45号)."""
+    if not cop_nos:
+        return 0
+    dropped = repository.drop_reserved(session, cop_nos)
+    back = repository.outbound_of(session, cop_nos)
+    if back:
+        known = {
+            (ems, seller): repository.book_entry_keys(session, ems, seller, "inbound", [f"back:{c}" for c in cop_nos])
+            for ems, seller, *_ in back
+        }
+        repository.insert_book_entries(
+            session,
+            [{"ems_no": ems, "seller_code": seller, "sku": sku, "kind": "inbound", "quantity": units,
+              "reference": f"back:{cop}"[:60], "day": on}
+             for ems, seller, cop, sku, units in back if (f"back:{cop}"[:60], sku) not in known[(ems, seller)]],
+        )  # fmt: skip
+    return dropped + len(back)
 
 
 def _no_book(d: BondedDraw) -> RuleViolation:
