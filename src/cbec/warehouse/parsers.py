@@ -99,7 +99,13 @@ def detect(data: bytes, filename: str = "") -> MovementFormat:
     )
 
 
-def parse(data: bytes, fmt: MovementFormat, filename: str = "") -> Parsed:
+#: one row read: its number, the movement or the row's error, and the ledger's disposition
+Read = tuple[int, Movement | FieldError, str]
+
+
+def read(data: bytes, fmt: MovementFormat, filename: str = "") -> Iterator[Read]:
+    """The file's rows one at a time (a ledger may have millions): each a movement or an error
+    naming its row and field. A file without the required columns is refused at once."""
     header, body = _rows(data)
     required = FBA_REQUIRED if fmt is MovementFormat.FBA_LEDGER else CANONICAL_REQUIRED
     index = {h.lower(): i for i, h in enumerate(header)}
@@ -111,29 +117,40 @@ def parse(data: bytes, fmt: MovementFormat, filename: str = "") -> Parsed:
             field=missing[0],
             document=filename,
         )
-    out = Parsed(fmt)
-    read = _fba_row if fmt is MovementFormat.FBA_LEDGER else _canonical_row
+    return _read_rows(body, index, fmt, filename or fmt.value)
+
+
+def _read_rows(
+    body: Iterator[list[str] | csv.Error], index: dict[str, int], fmt: MovementFormat, document: str
+) -> Iterator[Read]:
+    row_of = _fba_row if fmt is MovementFormat.FBA_LEDGER else _canonical_row
     for n, values in enumerate(body, start=2):  # row 1 is the header, as a spreadsheet numbers it
         if isinstance(values, csv.Error):
-            out.rows += 1
-            out.errors.append(
-                FieldError("invalid", "row", f"本行起无法按 CSV 读取：{values}", f"from this row on the file is not CSV: {values}",
-                           document=filename or fmt.value, line=n)
-            )  # fmt: skip
-            break
+            yield n, FieldError("invalid", "row", f"本行起无法按 CSV 读取：{values}",
+                                f"from this row on the file is not CSV: {values}", document=document, line=n), ""  # fmt: skip
+            return
         if not any(v.strip() for v in values):
             continue
-        out.rows += 1
         row = {h: (values[i].strip() if i < len(values) else "") for h, i in index.items()}
         try:
-            m = read(row, n)
+            m = row_of(row, n)
         except _RowError as exc:
-            out.errors.append(FieldError("invalid", exc.field, exc.zh, exc.en, document=filename or fmt.value, line=n))
+            yield n, FieldError("invalid", exc.field, exc.zh, exc.en, document=document, line=n), ""
             continue
-        if m is not None:
-            out.movements.append(m)
-            if fmt is MovementFormat.FBA_LEDGER:
-                out.dispositions[n] = row.get("disposition", "")
+        yield n, m, row.get("disposition", "")
+
+
+def parse(data: bytes, fmt: MovementFormat, filename: str = "") -> Parsed:
+    """The whole file at once (tests, small files; the service reads in slices)."""
+    out = Parsed(fmt)
+    for n, item, disposition in read(data, fmt, filename):
+        out.rows += 1
+        if isinstance(item, FieldError):
+            out.errors.append(item)
+            continue
+        out.movements.append(item)
+        if fmt is MovementFormat.FBA_LEDGER:
+            out.dispositions[n] = disposition
     return out
 
 
@@ -180,7 +197,7 @@ def _required(row: dict[str, str], column: str, limit: int) -> str:
     return value
 
 
-def _fba_row(row: dict[str, str], n: int) -> Movement | None:
+def _fba_row(row: dict[str, str], n: int) -> Movement:
     event = _required(row, "Event Type", 40)
     kind = FBA_EVENTS.get(event.replace(" ", "").lower())
     if kind is None:
@@ -194,7 +211,7 @@ def _fba_row(row: dict[str, str], n: int) -> Movement | None:
     )  # fmt: skip
 
 
-def _canonical_row(row: dict[str, str], n: int) -> Movement | None:
+def _canonical_row(row: dict[str, str], n: int) -> Movement:
     text = _required(row, "movement", 20).lower()
     try:
         kind = Kind(text)
@@ -216,21 +233,32 @@ def _canonical_row(row: dict[str, str], n: int) -> Movement | None:
     )  # fmt: skip
 
 
+class Keys:
+    """Idempotency keys of one file's (or one request's) movements, given in order: the sender's
+    own id when it gives one, else a digest of what the movement says and how many identical
+    movements came before it in the same file — so the same file (or an overlapping report) sent
+    again adds nothing, while two identical rows in one file stay two movements."""
+
+    def __init__(self, seller: str, source: str) -> None:
+        self.seller, self.source = seller, source
+        self.seen: Counter[bytes] = Counter()
+
+    def of(self, movements: Sequence[Movement], ids: Sequence[str] = ()) -> list[str]:
+        keys = []
+        for i, m in enumerate(movements):
+            if i < len(ids) and ids[i]:
+                keys.append(hashlib.sha256(f"{self.seller}|id|{ids[i]}".encode()).hexdigest())
+                continue
+            what = "|".join(
+                (self.seller, self.source, m.warehouse, m.sku, m.kind.value, str(m.quantity), m.day.isoformat(),
+                 m.reference, m.list_no, m.to_warehouse)
+            )  # fmt: skip
+            digest = hashlib.sha256(what.encode()).digest()
+            self.seen[digest] += 1
+            keys.append(hashlib.sha256(digest + str(self.seen[digest]).encode()).hexdigest())
+        return keys
+
+
 def movement_keys(seller: str, source: str, movements: Sequence[Movement], ids: Iterable[str] = ()) -> list[str]:
-    """Each movement's idempotency key: the sender's own id when it gives one, else a digest of
-    what the movement says and how many identical movements came before it in the same file —
-    so the same file (or an overlapping report) sent again adds nothing, while two identical
-    rows in one file stay two movements."""
-    given = list(ids)
-    seen: Counter[tuple[object, ...]] = Counter()
-    keys = []
-    for i, m in enumerate(movements):
-        if i < len(given) and given[i]:
-            keys.append(hashlib.sha256(f"{seller}|id|{given[i]}".encode()).hexdigest())
-            continue
-        what = (source, m.warehouse, m.sku, m.kind.value, m.quantity, m.day.isoformat(), m.reference, m.list_no,
-                m.to_warehouse)  # fmt: skip
-        seen[what] += 1
-        text = "|".join(str(x) for x in (seller, *what, seen[what]))
-        keys.append(hashlib.sha256(text.encode()).hexdigest())
-    return keys
+    """The keys of one file's movements at once (see ``Keys``)."""
+    return Keys(seller, source).of(movements, list(ids))

@@ -5,17 +5,18 @@ these commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cbec.audit import service as audit
 from cbec.config import Settings
-from cbec.errors import CbecError, InvalidInput
+from cbec.errors import CbecError, FieldError, InvalidInput
 from cbec.intake import service as intake
 from cbec.intake.models import InboxItem
 from cbec.warehouse import repository
-from cbec.warehouse.parsers import MovementFormat, detect, movement_keys, parse
+from cbec.warehouse.parsers import Keys, MovementFormat, detect, read
 from cbec.warehouse.rules import Movement, signed
 from cbec.warehouse.schemas import MovementImportRead, MovementIn
 from cbec.warehouse.service.warehouses import names
@@ -69,19 +70,29 @@ def keep(
 def read_movement_file(
     session: Session, settings: Settings, item: InboxItem, *, seller: str, fmt: MovementFormat
 ) -> MovementReport:
-    """Read a kept file into movements. Never raises for bad input: the report says what failed
-    (a row's error names its row and field; the file stays in the inbox)."""
+    """Read a kept file into movements, a slice of rows at a time. Never raises for bad input:
+    the report says what failed (a row's error names its row and field; the file stays in the
+    inbox)."""
     report = MovementReport(inbox_id=item.id, format=fmt.value)
     try:
-        parsed = parse(intake.raw_bytes(settings, item), fmt, item.filename)
+        rows = read(intake.raw_bytes(settings, item), fmt, item.filename)
     except CbecError as exc:
         report.failure = exc
         intake.record_run(session, item.id, status="failed", stats={}, errors=[exc.as_dict()])
         return report
-    report.rows = parsed.rows
-    report.errors = [e.as_dict() for e in parsed.errors]
-    dispositions = [parsed.dispositions.get(m.row or 0, "") for m in parsed.movements]
-    _store(session, seller, fmt.value, parsed.movements, report, inbox_id=item.id, dispositions=dispositions)
+    keys, codes = Keys(seller, fmt.value), set[str]()
+    while part := list(islice(rows, CHUNK)):
+        moves, dispositions = [], []
+        for _, got, disposition in part:
+            report.rows += 1
+            if isinstance(got, FieldError):
+                report.errors.append(got.as_dict())
+            else:
+                moves.append(got)
+                dispositions.append(disposition)
+        _store(session, seller, keys, moves, report, inbox_id=item.id, dispositions=dispositions)
+        codes |= _codes(moves)
+    report.unregistered = sorted(codes - set(names(session, codes)))
     stats = {"rows": report.rows, "movements": report.movements, "duplicates": report.duplicates}
     intake.record_run(session, item.id, status="done", stats=stats, errors=report.errors)
     return report
@@ -95,22 +106,27 @@ def add_movements(session: Session, seller: str, given: list[MovementIn]) -> Mov
                  m.date, m.reference, m.list_no, m.to_warehouse, i)
         for i, m in enumerate(given, start=1)
     ]  # fmt: skip
-    _store(session, seller, "api", moves, report, ids=[m.id for m in given])
+    _store(session, seller, Keys(seller, "api"), moves, report, ids=[m.id for m in given])
+    codes = _codes(moves)
+    report.unregistered = sorted(codes - set(names(session, codes)))
     audit.record(
         session, "warehouse.movements", f"seller:{seller}", {"added": report.movements, "duplicates": report.duplicates}
     )
     return report
 
 
+def _codes(moves: list[Movement]) -> set[str]:
+    return {m.warehouse for m in moves} | {m.to_warehouse for m in moves if m.to_warehouse}
+
+
 def _store(
-    session: Session, seller: str, source: str, moves: list[Movement], report: MovementReport, *,
+    session: Session, seller: str, keys_of: Keys, moves: list[Movement], report: MovementReport, *,
     inbox_id: int | None = None, ids: list[str] | None = None, dispositions: list[str] | None = None,
 ) -> None:  # fmt: skip
-    keys = movement_keys(seller, source, moves, ids or ())
+    keys = keys_of.of(moves, ids or ())
     seen: set[str] = set()
-    for start in range(0, len(moves), CHUNK):  # a few thousand rows at a time: a ledger may hold millions
-        part = keys[start : start + CHUNK]
-        seen |= repository.existing_keys(session, seller, part)
+    for start in range(0, len(moves), CHUNK):
+        seen |= repository.existing_keys(session, seller, keys[start : start + CHUNK])
         rows = []
         for i in range(start, min(start + CHUNK, len(moves))):
             m, key = moves[i], keys[i]
@@ -123,10 +139,8 @@ def _store(
                     "seller_code": seller, "key": key, "warehouse": m.warehouse, "sku": m.sku, "kind": m.kind.value,
                     "quantity": m.quantity, "day": m.day, "reference": m.reference, "list_no": m.list_no,
                     "to_warehouse": m.to_warehouse, "disposition": (dispositions[i] if dispositions else "")[:30],
-                    "source": source, "inbox_id": inbox_id, "row": m.row,
+                    "source": keys_of.source, "inbox_id": inbox_id, "row": m.row,
                 }
             )  # fmt: skip
         repository.insert_movements(session, rows)
         report.movements += len(rows)
-    codes = {m.warehouse for m in moves} | {m.to_warehouse for m in moves if m.to_warehouse}
-    report.unregistered = sorted(codes - set(names(session, codes)))
