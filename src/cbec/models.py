@@ -15,11 +15,13 @@ from cbec.risk.models import RiskHit, RiskTrace
 from cbec.sharing.models import Delivery, DeliveryAttempt, SharedEvent, Subscription
 from cbec.statistics.models import StatLine, StatList
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
+from cbec.warehouse.models import BondedEntry, ExpectedInbound, StockMovement, Warehouse
 
 __all__ = [
     "ApiCredential",
     "AuditEntry",
     "Base",
+    "BondedEntry",
     "BuyerLedgerEntry",
     "Declaration",
     "DeclarationEvent",
@@ -29,6 +31,7 @@ __all__ = [
     "Document",
     "Enterprise",
     "EnterpriseRole",
+    "ExpectedInbound",
     "FxReceipt",
     "IdempotencyRecord",
     "InboxItem",
@@ -47,10 +50,12 @@ __all__ = [
     "SharedEvent",
     "StatLine",
     "StatList",
+    "StockMovement",
     "Subscription",
     "TaxAssessment",
     "TrackingEvent",
     "TrackingReview",
     "UserAccount",
     "UserSession",
+    "Warehouse",
 ]

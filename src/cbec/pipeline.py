@@ -18,11 +18,12 @@ from cbec.customs.schemas import DeclareReport, MovementRead
 from cbec.customs.service import declaring
 from cbec.customs.transport import FolderTransport
 from cbec.db import engine_for
-from cbec.errors import InvalidInput
+from cbec.errors import CbecError, InvalidInput
 from cbec.finance import rules as finance_rules
 from cbec.finance import service as finance
 from cbec.intake import service as intake
 from cbec.intake.documents import ParseContext
+from cbec.intake.models import InboxItem
 from cbec.logistics import service as logistics
 from cbec.logistics.parsers import read_events_csv
 from cbec.logistics.schemas import FlowIn, IngestReport, TrackingEventIn
@@ -36,6 +37,7 @@ from cbec.risk.service import thresholds
 from cbec.sharing import service as sharing
 from cbec.sharing.schemas import SubscriptionCreate, SubscriptionCreated, SubscriptionRead
 from cbec.unit_of_work import UnitOfWork
+from cbec.warehouse import service as warehouse
 
 Progress = Callable[[int, int | None], None]
 
@@ -148,6 +150,46 @@ def import_money(
         report.failure.inbox_id = item.id  # the raw file is kept: say where
         raise report.failure
     return report.as_dict()
+
+
+def _keep_movements(
+    settings: Settings, data: bytes, seller: str, sender: str | None, fmt: str, filename: str, channel: str
+) -> InboxItem:
+    with UnitOfWork(settings) as uow:
+        item = warehouse.keep(
+            uow.session, settings, data, seller=seller, sender=sender or seller, fmt=fmt, filename=filename,
+            channel=channel,
+        )  # fmt: skip
+        uow.commit()
+    return item
+
+
+def import_movements(
+    settings: Settings,
+    data: bytes,
+    *,
+    seller: str,
+    sender: str | None = None,
+    fmt: str = "auto",
+    filename: str = "",
+    channel: str = "cli",
+) -> dict[str, Any]:
+    """Keep a stock-movement file (committed first), then read it (issue 18, part 2)."""
+    with UnitOfWork(settings) as uow:
+        partners.require_role(uow.session, seller, Role.EBC)
+    try:
+        chosen = warehouse.movement_format(fmt, data, filename)
+    except CbecError as exc:  # not a movement file: kept all the same, and the error says where
+        exc.inbox_id = _keep_movements(settings, data, seller, sender, "unrecognised", filename, channel).id
+        raise
+    item = _keep_movements(settings, data, seller, sender, chosen.value, filename, channel)
+    with UnitOfWork(settings) as uow:
+        report = warehouse.read_movement_file(uow.session, settings, item, seller=seller, fmt=chosen)
+        uow.commit()
+    if report.failure is not None:
+        report.failure.inbox_id = item.id  # the raw file is kept: say where
+        raise report.failure
+    return report.read().model_dump(mode="json")
 
 
 def reconcile(

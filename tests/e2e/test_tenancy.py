@@ -124,6 +124,16 @@ def _b_catalogue_file(w: World) -> dict[str, Any]:
     }
 
 
+def _b_movement_file(w: World) -> dict[str, Any]:
+    moves = b"warehouse,sku,movement,quantity,date\nLAX1,MUG-001,inbound,5,2026-11-02\n"
+    return {"files": {"file": ("moves.csv", moves, "text/csv")}, "data": {"seller": B_CODE}}
+
+
+_B_MOVES = {"seller": B_CODE, "movements": [{"warehouse": "LAX1", "sku": "MUG-001", "movement": "inbound", "quantity": 5, "date": "2026-11-02"}]}  # fmt: skip
+_B_BOOK_IN = {"ems_no": "T2933W000001", "seller": B_CODE, "reference": "ENTRY-B", "date": "2026-11-02", "lines": [{"sku": "MUG-001", "quantity": 5}]}  # fmt: skip
+_B_WAREHOUSE = {"code": "WH-B", "name": "B's warehouse", "country": "502", "operator": B_CODE}
+
+
 def _b_money_file(w: World) -> dict[str, Any]:
     receipts = b"provider,txn_id,value_date,currency,gross,fee,net\nPingPong,T-B-1,2026-11-02,USD,10.00,0.10,9.90\n"
     return {"files": {"file": ("receipts.csv", receipts, "text/csv")}, "data": {"seller": B_CODE}}
@@ -315,6 +325,18 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("GET", "/api/v1/deliveries", ADMIN, 403, 403),
         Route("POST", "/api/v1/deliveries/replay", ADMIN, 403, 403, body=lambda w: {"json": {"delivery_ids": [1]}}),
         Route("POST", "/api/v1/subscriptions/{subscription_id}/replay", ADMIN, 403, 403),
+        # a seller's warehouse stock, its 9810 reconciliation and its bonded book are its own; an
+        # enterprise registers the warehouses it runs itself
+        Route("POST", "/api/v1/warehouse/warehouses", SUBMIT, 403, 403, body=lambda w: {"json": _B_WAREHOUSE}),
+        Route("GET", "/api/v1/warehouse/warehouses", STATS, 200, 200),
+        Route("POST", "/api/v1/warehouse/movements", SUBMIT, 403, 403, body=lambda w: {"json": _B_MOVES}),
+        Route("POST", "/api/v1/warehouse/files", SUBMIT, 403, 403, body=_b_movement_file),
+        Route("GET", "/api/v1/warehouse/stock", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
+        Route("GET", "/api/v1/warehouse/reconcile", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
+        Route("POST", "/api/v1/warehouse/bonded/inbound", SUBMIT, 403, 403, body=lambda w: {"json": _B_BOOK_IN}),
+        Route(
+            "GET", "/api/v1/warehouse/bonded/{ems_no}", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}
+        ),
         # --- the web UI -------------------------------------------------------------------------
         Route("GET", "/login", PUBLIC, 200, 200),
         Route(
@@ -421,6 +443,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         ),
         Route("POST", "/webhooks/{subscription_id}/delete", RECORD, 404, 403),
         Route("POST", "/webhooks/replay", ADMIN, 403, 403, body=lambda w: {"data": {"delivery_id": "1"}}),
+        Route("GET", "/warehouse", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}),
+        Route("POST", "/warehouse/upload", SUBMIT, 403, 403, body=_b_movement_file),
         Route("POST", "/finance/reconcile", SUBMIT, 403, 403, body=lambda w: {"data": {"seller": B_CODE}}),
         Route("GET", "/finance/lists/{list_id}", RECORD, 404, 403),
         Route(
@@ -550,6 +574,7 @@ def _path_values(world: World, tag: str, declaration: str = "list") -> dict[str,
         "code": SELLER.code if tag == "A" else B_CODE,
         "key_id": world.keys["a" if tag == "A" else "b"].partition(".")[0],
         "subscription_id": ids["subscription"],
+        "ems_no": "T2933W000001",
     }
 
 

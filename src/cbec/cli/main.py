@@ -27,6 +27,7 @@ from cbec.cli import (
     sharing,
     stats,
     tax,
+    warehouse,
     web,
 )
 from cbec.cli.common import set_root_data_dir
@@ -60,6 +61,7 @@ app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(tax.app, name="tax")
 app.add_typer(finance.app, name="finance")
 app.add_typer(logistics.app, name="logistics")
+app.add_typer(warehouse.app, name="warehouse")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(report.app, name="report")
 app.add_typer(risk.app, name="risk")

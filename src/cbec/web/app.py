@@ -28,6 +28,7 @@ from cbec.web.api import (
     statistics,
     submissions,
     tax_imports,
+    warehouse,
 )
 from cbec.web.ratelimit import RateLimiter
 from cbec.web.ui import audit as audit_pages
@@ -43,6 +44,7 @@ from cbec.web.ui import profile as profile_pages
 from cbec.web.ui import sharing as sharing_pages
 from cbec.web.ui import statistics as statistics_pages
 from cbec.web.ui import submissions as submission_pages
+from cbec.web.ui import warehouse as warehouse_pages
 
 DESCRIPTION = """
 跨境电商线上综合服务平台 API — the partner API of the cross-border e-commerce one-stop platform.
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy.router,
         sharing.router,
         statistics.router,
+        warehouse.router,
     ):
         app.include_router(router, prefix="/api/v1")
     for page_router in (
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy_pages.router,
         sharing_pages.router,
         statistics_pages.router,
+        warehouse_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")

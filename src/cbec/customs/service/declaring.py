@@ -41,6 +41,8 @@ from cbec.tax import schemas as tax_schemas
 from cbec.tax import service as tax
 from cbec.tax.fields import unit_code
 from cbec.tax.import_tax import ImportLine, ImportOrder
+from cbec.warehouse import service as warehouse
+from cbec.warehouse.schemas import BondedDraw, DeclaredShipment, ShipmentLine
 
 Progress = Callable[[int, int | None], None]
 BATCH = 100
@@ -131,9 +133,15 @@ def declare(
 def _declare_batch(session: Session, results: Sequence[MatchResult], report: DeclareReport, options: Options) -> None:
     made = _build_sets(session, results, report, options)
     fresh = _not_declared_before(session, made, report)
-    going = _screen(session, fresh, report, options.risk_limits)
+    going = _draw_bonded(session, _screen(session, fresh, report, options.risk_limits), report, options.at)
     taxed, assessed = _assess_imports(session, going, report, options.at)
     held_back = _store_order_sets(session, _pending(taxed), report, at=options.at, signer=options.signer)
+    sent = {m.order.id for m in taxed} - held_back
+    unsent = [key for m in going if m.order.id not in sent for key in _list_keys(m, "CEB621")]
+    warehouse.bonded.void(session, unsent, options.at.astimezone(CHINA).date())
+    warehouse.expect_shipments(
+        session, [s for m in taxed if m.order.id in sent for s in _shipments_9810(m, options.at)]
+    )
     for made_set in taxed:  # assessed, then refused by the builder: it uses none of the quota
         if made_set.order.id in held_back and made_set.order.id in assessed:
             events.publish(
@@ -334,6 +342,52 @@ def _to_screen(m: Made) -> ImportToScreen:
         freight=head.get("freight"),
         insured_fee=head.get("insuredFee"),
     )
+
+
+def _list_keys(m: Made, message: str) -> list[str]:
+    return [key[:60] for key, _ in m.declared.entities.get(message, [])]
+
+
+def _lines(entity: Entity) -> tuple[ShipmentLine, ...]:
+    return tuple(
+        ShipmentLine(str(ln.get("itemNo") or ""), int(Decimal(str(ln.get("qty") or 0)))) for ln in entity.lines
+    )
+
+
+def _draw_bonded(session: Session, made: list[Made], report: DeclareReport, at: datetime) -> list[Made]:
+    """A 1210 list takes its goods out of the bonded warehouse's account book: its units are held
+    on the book now, and a list the book cannot cover is refused here, before it is declared
+    (海关总署公告2018年第194号; warehouse/rules.py ``overdraws``)."""
+    draws = [
+        BondedDraw(str(e.head.get("emsNo") or ""), m.seller, key[:60], _lines(e), m.order.doc_key)
+        for m in made
+        if m.declared.direction == "import" and m.declared.trade_mode == "1210"
+        for key, e in m.declared.entities.get("CEB621", [])
+    ]
+    if not draws:
+        return made
+    refused = warehouse.bonded.draw(session, draws, at.astimezone(CHINA).date())
+    going = []
+    for m in made:
+        errors = [refused[k] for k in _list_keys(m, "CEB621") if k in refused]
+        if errors:
+            report.refused.append({"order": m.order.doc_key, **errors[0].as_dict()})
+            warehouse.bonded.void(
+                session, [k for k in _list_keys(m, "CEB621") if k not in refused], at.astimezone(CHINA).date()
+            )
+        else:
+            going.append(m)
+    return going
+
+
+def _shipments_9810(m: Made, at: datetime) -> list[DeclaredShipment]:
+    """A declared 9810 list, as the warehouse area expects its goods (decision 0012)."""
+    if m.declared.trade_mode != "9810":
+        return []
+    return [
+        DeclaredShipment(m.seller, key[:60], str(e.head.get("country") or ""), at.astimezone(CHINA).date(), _lines(e))
+        for key, e in m.declared.entities.get("CEB603", [])
+    ]
 
 
 def import_order_for_tax(order: Document, declared: builders.Declared, on: datetime) -> ImportOrder:

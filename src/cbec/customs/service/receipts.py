@@ -32,6 +32,7 @@ from cbec.errors import CbecError
 from cbec.kit import events
 from cbec.orm import utcnow
 from cbec.tax.schemas import ImportOrderVoided, ImportReturned
+from cbec.warehouse import service as warehouse
 
 CHINA = ZoneInfo("Asia/Shanghai")  # customs' returnTime is Beijing time
 
@@ -91,6 +92,7 @@ class _Batch:
     requests: list[_RequestAnswer]
     given_back: list[int]  # import lists whose buyer's quota comes back
     departed: list[int] = field(default_factory=list)  # departures (CEB509) customs accepted
+    released: list[int] = field(default_factory=list)  # lists customs let go (the warehouse is told)
 
 
 def _apply_receipts_in_bulk(
@@ -121,6 +123,8 @@ def _apply_receipts_in_bulk(
         _give_quota_back(session, batch.given_back)
     if batch.departed:
         mark_departed(session, batch.departed, batch.now)
+    if batch.released:
+        _released_to_warehouse(session, batch.released)
     for answer in batch.requests:
         _apply_to_list(session, answer, name, report)
     return outcome
@@ -157,15 +161,33 @@ def _apply_one(r: Receipt, t: repository.ReceiptTarget, batch: _Batch, report: R
             batch.given_back.append(t.id)
         if t.message_type == "CEB509" and step.after in DEPARTED:
             batch.departed.append(t.id)
+        if t.message_type in ("CEB603", "CEB621") and step.after in LET_GO:
+            batch.released.append(t.id)
     if t.message_type in REQUEST_MESSAGES and t.related_id:
         batch.requests.append(_RequestAnswer(t.related_id, t.message_type, status, info, r.returnTime[:17]))
     return step.after.value
 
 
+#: the states in which a list's goods have left: released, or concluded without an 800 seen
+LET_GO = frozenset({State.RELEASED, State.CONCLUDED, State.CLOSED})
+
+
+def _released_to_warehouse(session: Session, list_ids: Sequence[int]) -> None:
+    """Customs let these lists go: a 1210 list's held units leave the bonded account book, a 9810
+    list's customs number is known to the overseas warehouse's reconciliation (decision 0012)."""
+    lists = repository.lists_by_id(session, list_ids)
+    warehouse.bonded.settle(session, [cop for m, mode, cop, _ in lists if m == "CEB621" and mode == "1210"])
+    warehouse.shipments_released(session, {cop: invt for m, mode, cop, invt in lists if mode == "9810" and invt})
+
+
 def _give_quota_back(session: Session, list_ids: Sequence[int], returned: ImportReturned | None = None) -> None:
     """These import lists were voided: their orders use none of their buyers' annual quota —
     for a return, what tax decides from ``returned``'s days (海关总署公告2020年第45号). The
-    ledger's platform is the order's ebpCode, the seller when the order named none."""
+    ledger's platform is the order's ebpCode, the seller when the order named none. A 1210 list's
+    units held on its bonded account book are available again (or, released, come back into it)."""
+    voided = [cop for _, mode, cop, _ in repository.lists_by_id(session, list_ids) if mode == "1210"]
+    on = returned.returned_on if returned is not None else utcnow().astimezone(CHINA).date()
+    warehouse.bonded.void(session, voided, on)
     for ebp_code, seller_code, order_no in repository.import_list_orders(session, list_ids):
         events.publish(session, ImportOrderVoided(ebp_code or seller_code, order_no, returned))
 

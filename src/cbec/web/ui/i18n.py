@@ -227,6 +227,27 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "departed_at": ("离境时间", "Departed"),
     "customs_flow": ("海关作业", "Customs flow"),
     "carrier_event": ("物流事件", "Carrier event"),
+    "warehouse": ("仓库库存", "Warehouse stock"),
+    "wh_intro": (
+        "按先进先出批次计算的在库数量与库龄（0–90、91–180、181–270、271–365、365 天以上）；"
+        "库存变动经 API、命令行 cbec warehouse import 或下方上传导入（库存变动 CSV 或 FBA 库存分类账）。",
+        "Units on hand and their age from FIFO lots (0–90, 91–180, 181–270, 271–365, over 365 days); movements "
+        "come in by API, by cbec warehouse import, or the upload below (movement CSV or FBA Inventory Ledger).",
+    ),
+    "wh_as_of": ("截至", "As of"),
+    "wh_on_hand": ("在库数量", "On hand"),
+    "wh_by_bucket": ("各仓库龄分布", "Age by warehouse"),
+    "wh_name": ("仓库", "Warehouse"),
+    "wh_oldest": ("最早批次", "Oldest lot"),
+    "wh_bucket": ("{b} 天", "{b} days"),
+    "wh_shortfalls": ("超库存出库（已标记，未计为负库存）", "Out beyond stock (flagged, never negative)"),
+    "wh_empty": ("尚无库存变动。", "No stock movements yet."),
+    "wh_file": ("库存文件", "Movement file"),
+    "wh_imported": (
+        "{f}：新增变动 {m} 条，重复 {d} 条，错误 {n} 条",
+        "{f}: {m} movements added, {d} already imported, {n} errors",
+    ),
+    "wh_movements": ("变动条数", "Movements"),
     "audit": ("审计日志", "Audit trail"),
     "audit_action": ("操作", "Action"),
     "time": ("时间", "Time"),
