@@ -171,10 +171,13 @@ def _key_column(name: str) -> Any:
 
 def _counted(stmt: Any, scope: Scope, first: str | None, last: str | None, filters: Mapping[str, str]) -> Any:
     """Released lists of the period (months first..last, None: open), scope and cell filters."""
-    # ``status || ''``: no index on the status, so the planner goes from the period's counted rows
-    # (ix_stat_list_month) to their declarations, not from every released declaration to the
-    # period (a month of a year: 0.03 s instead of 0.7 s on SQLite). stat_list holds lists only.
-    stmt = stmt.where((Declaration.status + "").in_(COUNTED_STATUSES))
+    # With a first month, ``status || ''`` hides the status index, so the planner goes from the
+    # period's counted rows (ix_stat_list_month) to their declarations rather than from every
+    # released declaration to the period (a month of a year of 200,000 lists on SQLite: 0.03 s
+    # instead of 0.7 s); without one, the status index is the better start (0.7 s instead of
+    # 2.4 s by seller). stat_list holds lists only.
+    status = Declaration.status if first is None else Declaration.status + ""
+    stmt = stmt.where(status.in_(COUNTED_STATUSES))
     if first is not None:
         stmt = stmt.where(StatList.month >= first)
     if last is not None:
