@@ -3,6 +3,7 @@
 from cbec.accounts.models import IdempotencyRecord, PersonalDataAccess, UserAccount, UserSession
 from cbec.audit.models import AuditEntry
 from cbec.catalogue.models import Product
+from cbec.credit.models import CreditFact, CreditGrade, CreditObjection
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
 from cbec.finance.models import FxReceipt, OrderMoney, Settlement, SettlementLine
 from cbec.intake.models import Document, InboxItem, IntakeRun
@@ -10,7 +11,7 @@ from cbec.matching.models import MatchResult
 from cbec.orm import Base
 from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
 from cbec.privacy.models import RetainedRecord
-from cbec.risk.models import RiskHit, RiskTrace
+from cbec.risk.models import RiskHit, RiskLane, RiskStanding, RiskTrace
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 
 __all__ = [
@@ -18,6 +19,9 @@ __all__ = [
     "AuditEntry",
     "Base",
     "BuyerLedgerEntry",
+    "CreditFact",
+    "CreditGrade",
+    "CreditObjection",
     "Declaration",
     "DeclarationEvent",
     "Document",
@@ -35,6 +39,8 @@ __all__ = [
     "ReceiptLog",
     "RetainedRecord",
     "RiskHit",
+    "RiskLane",
+    "RiskStanding",
     "RiskTrace",
     "Settlement",
     "SettlementLine",

@@ -36,7 +36,7 @@ from cbec.matching.models import MatchResult
 from cbec.partners import service as partners
 from cbec.risk import service as risk
 from cbec.risk.rules import Thresholds as RiskThresholds
-from cbec.risk.schemas import ImportToScreen
+from cbec.risk.schemas import ImportToScreen, ListToLane
 from cbec.tax import schemas as tax_schemas
 from cbec.tax import service as tax
 from cbec.tax.fields import unit_code
@@ -133,7 +133,9 @@ def _declare_batch(session: Session, results: Sequence[MatchResult], report: Dec
     fresh = _not_declared_before(session, made, report)
     going = _screen(session, fresh, report, options.risk_limits)
     taxed, assessed = _assess_imports(session, going, report, options.at)
-    held_back = _store_order_sets(session, _pending(taxed), report, at=options.at, signer=options.signer)
+    pending = _pending(taxed)
+    held_back = _store_order_sets(session, pending, report, at=options.at, signer=options.signer)
+    _lane(session, pending, held_back)
     for made_set in taxed:  # assessed, then refused by the builder: it uses none of the quota
         if made_set.order.id in held_back and made_set.order.id in assessed:
             events.publish(
@@ -314,6 +316,19 @@ def _screen(session: Session, made: list[Made], report: DeclareReport, limits: R
         else:
             going.append(m)
     return going
+
+
+def _lane(session: Session, pending: dict[str, Pending], held_back: set[int | None]) -> None:
+    """Every list stored gets its risk lane (ASYCUDA selectivity, cbec.risk.lanes); the sandbox
+    customs reads it."""
+    lists = [
+        ListToLane(d.cop_no, message, d.direction, d.seller_code, d.order_doc_id)
+        for message in LIST_MESSAGES
+        for d, _ in pending.get(message, [])
+        if d.order_doc_id not in held_back
+    ]
+    if lists:
+        risk.assign_lanes(session, lists)
 
 
 def _to_screen(m: Made) -> ImportToScreen:

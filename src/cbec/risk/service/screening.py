@@ -31,7 +31,7 @@ from cbec.risk import repository, rules
 from cbec.risk.models import RiskHit, RiskTrace
 from cbec.risk.schemas import ImportToScreen, RiskHitRead
 
-THRESHOLDS_FILE = Path(__file__).parent / "data" / "thresholds.json"
+THRESHOLDS_FILE = Path(__file__).parent.parent / "data" / "thresholds.json"
 DECISIONS = {"clear": "cleared", "refuse": "refused"}
 
 

@@ -1,0 +1,120 @@
+"""Risk lanes and credit on SQLite and PostgreSQL: every declared list gets a lane, the sandbox
+customs walks red lists through inspection (500) and yellow ones through a document check
+(300); a dishonesty listing imported by the operator lowers the grade, pushes the standing down
+to risk and forces the enterprise's next lists out of green; a repair lifts it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from cbec import pipeline
+from cbec.audit.models import AuditEntry
+from cbec.credit import service as credit
+from cbec.customs.models import Declaration, DeclarationEvent
+from cbec.risk import service as risk
+from cbec.risk.models import RiskLane
+from cbec.sandbox import SandboxCustoms
+from cbec.unit_of_work import UnitOfWork
+
+from .helpers import SELLER
+from .test_customs import _round, matched  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.integration
+
+
+def _lanes(settings) -> dict[str, str]:
+    with UnitOfWork(settings) as uow:
+        return {c: ln for c, ln in uow.session.execute(select(RiskLane.cop_no, RiskLane.lane))}
+
+
+def test_every_list_gets_a_lane_and_the_sandbox_walks_it(matched) -> None:  # noqa: F811
+    pipeline.declare(matched)
+    lanes = _lanes(matched)
+    with UnitOfWork(matched) as uow:
+        lists = set(uow.session.scalars(select(Declaration.cop_no).where(Declaration.message_type == "CEB603")))
+    assert set(lanes) == lists and len(lists) == 150
+    # the generated load is small: force a red and a yellow list to see the sandbox use them
+    red, yellow = sorted(lists)[:2]
+    with UnitOfWork(matched) as uow:
+        for cop_no, lane in ((red, "red"), (yellow, "yellow")):
+            row = uow.session.scalars(select(RiskLane).where(RiskLane.cop_no == cop_no)).one()
+            row.lane = lane
+        uow.commit()
+    sandbox = SandboxCustoms(pipeline.messages_dir(matched), seed=7, lanes=pipeline.lanes_of(matched))
+    _round(matched, sandbox, 5)
+    with UnitOfWork(matched) as uow:
+        statuses = {
+            cop_no: {
+                s
+                for (s,) in uow.session.execute(
+                    select(DeclarationEvent.after).where(DeclarationEvent.declaration_id == d_id)
+                )
+            }
+            for cop_no, d_id in uow.session.execute(
+                select(Declaration.cop_no, Declaration.id).where(Declaration.message_type == "CEB603")
+            )
+        }
+        final = {
+            c: st
+            for c, st in uow.session.execute(
+                select(Declaration.cop_no, Declaration.status).where(Declaration.message_type == "CEB603")
+            )
+        }
+    assert "inspection" in statuses[red] and "review" not in statuses[red]
+    assert "review" in statuses[yellow] and "inspection" not in statuses[yellow]
+    greens = [c for c, ln in lanes.items() if ln == "green" and c not in (red, yellow)]
+    assert greens and all("inspection" not in statuses[c] and "review" not in statuses[c] for c in greens)
+    assert set(final.values()) == {"closed"}  # held lists are released in the end
+
+
+def test_a_dishonesty_listing_and_its_repair(matched) -> None:  # noqa: F811
+    day = date(2026, 12, 5)
+    with UnitOfWork(matched) as uow:
+        clean = credit.rate(uow.session, SELLER.code, as_of=day)
+        uow.commit()
+    assert not clean.dishonest and clean.grade != "BB"
+    csv_bytes = f"code,name,value,valid_from,valid_until\n{SELLER.code},示例卖家,海关失信企业名单,2026-11-01,2027-03-01\n".encode()
+    with UnitOfWork(matched) as uow:
+        out = credit.import_list(
+            uow.session, csv_bytes, kind="dishonest", source="credit.customs.gov.cn export", source_date=day,
+            by="operator", as_of=day,
+        )  # fmt: skip
+        uow.commit()
+    assert out.enterprises == [SELLER.code]
+    with UnitOfWork(matched) as uow:
+        listed = credit.record(uow.session, SELLER.code, as_of=day)
+        standing = risk.standing_of(uow.session, SELLER.code)
+        uow.commit()
+    assert listed.current.grade == "BB" and listed.current.dishonest
+    assert listed.current.overrides and "失信" in listed.current.overrides[0].message_zh
+    assert standing is not None and standing.dishonest and standing.grade == "BB"
+    assert len(listed.grades) == 2  # the history of grades is kept
+    pipeline.declare(matched)
+    assert "green" not in set(_lanes(matched).values())  # a dishonest enterprise is never green
+    with UnitOfWork(matched) as uow:
+        repaired = credit.rate(uow.session, SELLER.code, as_of=date(2027, 3, 1))
+        q = credit.query(uow.session, SELLER.code, caller="partner:PAY", as_of=date(2027, 3, 1))
+        uow.commit()
+    assert not repaired.dishonest and repaired.grade == clean.grade and q.grade == clean.grade
+    with UnitOfWork(matched) as uow:
+        logged = uow.session.scalars(select(AuditEntry.action).where(AuditEntry.action == "credit.query")).all()
+    assert logged == ["credit.query"]
+
+
+def test_an_objection_is_answered_once(matched) -> None:  # noqa: F811
+    with UnitOfWork(matched) as uow:
+        o = credit.file_objection(
+            uow.session, SELLER.code, "退单系数据错误", by="seller", scope=frozenset({SELLER.code})
+        )
+        a = credit.answer_objection(uow.session, o.id, "upheld", "已核实", by="operator")
+        uow.commit()
+    assert a.status == "upheld" and a.answered_by == "operator"
+    from cbec.errors import NotFound, RuleViolation
+
+    with UnitOfWork(matched) as uow, pytest.raises(RuleViolation):
+        credit.answer_objection(uow.session, o.id, "rejected", "x", by="operator")
+    with UnitOfWork(matched) as uow, pytest.raises(NotFound):
+        credit.record(uow.session, SELLER.code, scope=frozenset({"OTHER"}))
