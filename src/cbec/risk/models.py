@@ -55,7 +55,9 @@ class RiskHit(Base):
     message_zh: Mapped[str] = mapped_column(String(1000))
     message_en: Mapped[str] = mapped_column(String(1000))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open | cleared | refused
+    status: Mapped[str] = mapped_column(
+        String(10), default="open"
+    )  # open | query (a price query: not held) | cleared | refused
     decided_by: Mapped[str] = mapped_column(String(60), default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     note: Mapped[str] = mapped_column(String(500), default="")
@@ -98,4 +100,21 @@ class RiskStanding(Base):
     customs_tier: Mapped[str | None] = mapped_column(String(20), nullable=True)
     dishonest: Mapped[bool] = mapped_column(Boolean, default=False)
     as_of: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RiskPriceRef(Base):
+    """The latest declared unit prices of one reference key (a seller's SKU, or an HS subheading
+    and origin platform-wide) in one currency and direction: the window the median and MAD of
+    the price rule are taken over."""
+
+    __tablename__ = "risk_price_ref"
+    __table_args__ = (UniqueConstraint("kind", "key", "currency", "direction", name="uq_risk_price_ref_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # sku | hs_origin
+    key: Mapped[str] = mapped_column(String(60))
+    currency: Mapped[str] = mapped_column(String(3))
+    direction: Mapped[str] = mapped_column(String(10))
+    prices: Mapped[list[str]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

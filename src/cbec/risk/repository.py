@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from cbec.intake.models import Document
 from cbec.kit.chunks import in_chunks
-from cbec.risk.models import RiskHit, RiskLane, RiskStanding, RiskTrace
+from cbec.risk.models import RiskHit, RiskLane, RiskPriceRef, RiskStanding, RiskTrace
 
 Scope = frozenset[str] | None
 
@@ -212,3 +212,21 @@ def hit_rows(session: Session, scope: Scope) -> list[tuple[str, str, datetime]]:
     if scope is not None:
         stmt = stmt.where(RiskHit.seller_code.in_(scope))
     return [(r, s, at) for r, s, at in session.execute(stmt)]
+
+
+def price_refs(
+    session: Session, keys: Iterable[tuple[str, str, str, str]]
+) -> dict[tuple[str, str, str, str], RiskPriceRef]:
+    """(kind, key, currency, direction) → its stored window of prices."""
+    wanted = set(keys)
+    out: dict[tuple[str, str, str, str], RiskPriceRef] = {}
+    for part in in_chunks(sorted({k[1] for k in wanted})):
+        for row in session.scalars(select(RiskPriceRef).where(RiskPriceRef.key.in_(part))):
+            k = (row.kind, row.key, row.currency, row.direction)
+            if k in wanted:
+                out[k] = row
+    return out
+
+
+def add_price_ref(session: Session, row: RiskPriceRef) -> None:
+    session.add(row)

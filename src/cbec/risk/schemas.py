@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -122,3 +123,19 @@ class RiskOverview(BaseModel):
     hits_by_seller: list[HitCount]
     hits_by_day: list[HitCount]
     lanes_by_day: dict[str, list[HitCount]]
+
+
+@dataclass(frozen=True)
+class LineToCheck:
+    """One goods line of a list about to be declared, as the price and list rules read it."""
+
+    order_doc_id: int
+    seller_code: str
+    ebp_code: str
+    order_no: str
+    direction: str  # import | export
+    sku: str  # itemNo
+    gcode: str
+    origin: str  # origin country (import) or CN (export)
+    currency: str
+    price: Decimal

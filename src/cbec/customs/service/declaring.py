@@ -36,7 +36,7 @@ from cbec.matching.models import MatchResult
 from cbec.partners import service as partners
 from cbec.risk import service as risk
 from cbec.risk.rules import Thresholds as RiskThresholds
-from cbec.risk.schemas import ImportToScreen, ListToLane
+from cbec.risk.schemas import ImportToScreen, LineToCheck, ListToLane
 from cbec.tax import schemas as tax_schemas
 from cbec.tax import service as tax
 from cbec.tax.fields import unit_code
@@ -131,10 +131,11 @@ def declare(
 def _declare_batch(session: Session, results: Sequence[MatchResult], report: DeclareReport, options: Options) -> None:
     made = _build_sets(session, results, report, options)
     fresh = _not_declared_before(session, made, report)
-    going = _screen(session, fresh, report, options.risk_limits)
+    going, checked = _screen(session, fresh, report, options.risk_limits)
     taxed, assessed = _assess_imports(session, going, report, options.at)
     pending = _pending(taxed)
     held_back = _store_order_sets(session, pending, report, at=options.at, signer=options.signer)
+    risk.record_checks(session, checked)  # written after building (one write phase per transaction)
     _lane(session, pending, held_back)
     for made_set in taxed:  # assessed, then refused by the builder: it uses none of the quota
         if made_set.order.id in held_back and made_set.order.id in assessed:
@@ -301,8 +302,18 @@ def _order_key(one: Made) -> tuple[str, str]:
     return str(one.order.head.get("ebpCode") or ""), str(one.order.order_no or "")
 
 
-def _screen(session: Session, made: list[Made], report: DeclareReport, limits: RiskThresholds | None) -> list[Made]:
-    """Risk rules before tax (RULES.md §7.1): an import with an open hit waits for a person."""
+def _screen(
+    session: Session, made: list[Made], report: DeclareReport, limits: RiskThresholds | None
+) -> tuple[list[Made], risk.Checked]:
+    """Risk rules before tax (RULES.md §7.1): an import not on the positive list is refused; a
+    price outlier is a query (kept, the order goes on, its list's lane sees it); an import with
+    an open hit waits for a person."""
+    checked = risk.check_lines(session, [ln for m in made for ln in _lines_to_check(m)])
+    report.risk_hits += checked.hits
+    for m in made:
+        if m.order.id in checked.refused:
+            report.refused.append({"order": m.order.doc_key, **checked.refused[m.order.id].as_dict()})
+    made = [m for m in made if m.order.id not in checked.refused]
     screening = risk.screen_imports(
         session, [_to_screen(m) for m in made if m.declared.direction == "import"], limits=limits
     )
@@ -315,7 +326,32 @@ def _screen(session: Session, made: list[Made], report: DeclareReport, limits: R
             report.refused_in_review += 1
         else:
             going.append(m)
-    return going
+    return going, checked
+
+
+def _lines_to_check(m: Made) -> list[LineToCheck]:
+    """The goods lines of an order's list(s), as the price and positive-list rules read them."""
+    head = m.order.head
+    out = []
+    for message in LIST_MESSAGES:
+        for _, entity in m.declared.entities.get(message, []):
+            for ln in entity.lines:
+                price = ln.get("price")
+                out.append(
+                    LineToCheck(
+                        order_doc_id=m.order.id,
+                        seller_code=m.seller,
+                        ebp_code=str(head.get("ebpCode") or ""),
+                        order_no=str(m.order.order_no or ""),
+                        direction=m.declared.direction,
+                        sku=str(ln.get("itemNo") or ""),
+                        gcode=str(ln.get("gcode") or ""),
+                        origin=str(ln.get("country") or "") if m.declared.direction == "import" else "CN",
+                        currency=str(ln.get("currency") or ""),
+                        price=price if isinstance(price, Decimal) else Decimal(0),
+                    )
+                )
+    return out
 
 
 def _lane(session: Session, pending: dict[str, Pending], held_back: set[int | None]) -> None:

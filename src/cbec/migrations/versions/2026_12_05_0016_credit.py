@@ -107,8 +107,22 @@ def upgrade() -> None:
         sa.UniqueConstraint("enterprise_code", name=op.f("uq_risk_standing_enterprise_code")),
     )
 
+    op.create_table(
+        "risk_price_ref",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("key", sa.String(length=60), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("direction", sa.String(length=10), nullable=False),
+        sa.Column("prices", sa.JSON(), nullable=False),
+        sa.Column("updated_at", cbec.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_risk_price_ref")),
+        sa.UniqueConstraint("kind", "key", "currency", "direction", name="uq_risk_price_ref_key"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("risk_price_ref")
     op.drop_table("risk_standing")
     with op.batch_alter_table("risk_lane", schema=None) as batch_op:
         batch_op.drop_index("ix_risk_lane_seller")

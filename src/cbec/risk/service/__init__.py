@@ -1,6 +1,7 @@
 """Risk screening before declaration, its review, and the lanes of every list: one module per
 use case, re-exported here so that ``from cbec.risk import service`` keeps working."""
 
+from cbec.risk.service.checking import POSITIVE_LIST_FILE, Checked, check_lines, positive_list_of, record_checks
 from cbec.risk.service.screening import (
     DECISIONS,
     THRESHOLDS_FILE,
@@ -29,9 +30,12 @@ from cbec.risk.service.selecting import (
 __all__ = [
     "DECISIONS",
     "LANES_FILE",
+    "POSITIVE_LIST_FILE",
     "THRESHOLDS_FILE",
+    "Checked",
     "Screening",
     "assign_lanes",
+    "check_lines",
     "decide",
     "facts_of",
     "hit_read",
@@ -42,6 +46,8 @@ __all__ = [
     "list_hits",
     "list_lanes",
     "overview",
+    "positive_list_of",
+    "record_checks",
     "refused_hits_since",
     "screen_imports",
     "set_standing",
