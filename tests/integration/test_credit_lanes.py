@@ -118,3 +118,50 @@ def test_an_objection_is_answered_once(matched) -> None:  # noqa: F811
         credit.answer_objection(uow.session, o.id, "rejected", "x", by="operator")
     with UnitOfWork(matched) as uow, pytest.raises(NotFound):
         credit.record(uow.session, SELLER.code, scope=frozenset({"OTHER"}))
+
+
+def _more_orders(settings, n: int, price: str, start: int) -> None:
+    from cbec.matching import service as matching
+
+    from .helpers import PLATFORM, as_bytes, export_order, export_waybill
+
+    ctx = pipeline.context_for(settings, SELLER.code, PLATFORM.code)
+    docs = []
+    for i in range(start, start + n):
+        docs += [export_order(f"SO{i:04d}", price=price), export_waybill(f"SO{i:04d}", logistics_no=f"LP{i:09d}CN")]
+    pipeline.import_bytes(settings, as_bytes(*docs), ctx, fmt="json")
+    with UnitOfWork(settings) as uow:
+        matching.run_matching(uow.session)
+        uow.commit()
+
+
+def test_screen_then_declare_a_price_far_above_the_sellers_history(matched) -> None:  # noqa: F811
+    """150 mugs declared at 12.50 make the seller's history; two more at 80.00 (6.4 times) are a
+    query: screening names the reference price and keeps nothing; declaring keeps the query, does
+    not hold the orders, and sends their lists to the yellow lane."""
+    pipeline.declare(matched)
+    _more_orders(matched, 2, "80.00", 150)
+    with UnitOfWork(matched) as uow:
+        from cbec.customs import service as customs
+
+        screened = customs.screen_seller(uow.session, SELLER.code)
+    assert screened.orders_screened == 2 and screened.orders_hit == 2
+    rules_hit = {h.rule for h in screened.hits}
+    assert rules_hit == {"price_outlier"}
+    evidence = screened.hits[0].evidence
+    assert evidence["reference_price"] == "12.5" and evidence["price"] == "80.00" and evidence["n"] == 150
+    assert "12.5" in screened.hits[0].message_zh and "reference price" in screened.hits[0].message_en
+    with UnitOfWork(matched) as uow:
+        from cbec.risk.models import RiskHit
+
+        assert uow.session.scalars(select(RiskHit)).all() == []  # screening kept nothing
+    report = pipeline.declare(matched)
+    assert report["declared"].get("CEB603") == 2 and report["risk_hits"] >= 2
+    with UnitOfWork(matched) as uow:
+        lanes = {
+            r.order_no: (r.lane, r.reason, r.criteria)
+            for r in uow.session.scalars(select(RiskLane).where(RiskLane.order_no.in_(["SO0150", "SO0151"])))
+        }
+        statuses = set(uow.session.scalars(select(RiskHit.status)))
+    assert {v[0] for v in lanes.values()} == {"yellow"} and all(v[2] == ["rule:price_outlier"] for v in lanes.values())
+    assert statuses == {"query"}

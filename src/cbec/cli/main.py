@@ -12,7 +12,21 @@ import typer
 from cbec.audit import service as audit
 from cbec.audit.rules import Actor
 from cbec.cli import audit as audit_cli
-from cbec.cli import backup, catalogue, customs, demo, finance, intake, partners, privacy, report, risk, tax, web
+from cbec.cli import (
+    backup,
+    catalogue,
+    credit,
+    customs,
+    demo,
+    finance,
+    intake,
+    partners,
+    privacy,
+    report,
+    risk,
+    tax,
+    web,
+)
 from cbec.cli.common import set_root_data_dir
 from cbec.cli.generate import generate
 from cbec.cli.journey import journey_command
@@ -43,6 +57,7 @@ app.add_typer(partners.app, name="partner")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(tax.app, name="tax")
 app.add_typer(finance.app, name="finance")
+app.add_typer(credit.app, name="credit")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(report.app, name="report")
 app.add_typer(risk.app, name="risk")

@@ -139,3 +139,22 @@ class LineToCheck:
     origin: str  # origin country (import) or CN (export)
     currency: str
     price: Decimal
+
+
+class ScreenHitRead(BaseModel):
+    order_no: str
+    rule: str
+    field: str
+    message_zh: str
+    message_en: str
+    #: the figures the rule saw (reference price, counts, codes)
+    evidence: dict[str, Any]
+
+
+class ScreenRead(BaseModel):
+    """``cbec risk screen``: a seller's received orders screened before declaration (nothing kept)."""
+
+    seller_code: str
+    orders_screened: int
+    orders_hit: int
+    hits: list[ScreenHitRead]

@@ -5,6 +5,7 @@
 * ``receipts`` — customs' answers applied once each, through the state machine;
 * ``requests`` — cancellation and return of a declared list;
 * ``summary``  — the CEB701 summary declaration of released 9610 lists;
+* ``screen``   — a seller's received orders through the risk rules before declaring (nothing kept);
 * ``read``     — counts, pages, detail, XML and timeline for the API, the pages and the CLI.
 
 None of these commit; the caller's unit of work does.
@@ -29,6 +30,7 @@ from cbec.customs.service.read import (
 )
 from cbec.customs.service.receipts import apply_receipt_bytes, apply_receipts, settle_receipts
 from cbec.customs.service.requests import request_cancel, request_return
+from cbec.customs.service.screen import screen_seller
 from cbec.customs.service.summary import summarise
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "released_export_lines",
     "request_cancel",
     "request_return",
+    "screen_seller",
     "send_pending",
     "settle_receipts",
     "status_counts",
