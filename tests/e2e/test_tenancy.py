@@ -232,6 +232,20 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route(
             "GET", "/api/v1/finance/prequalification", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}
         ),
+        # credit (issue 19): a seller's grade and record are its own; the regulator reads figures
+        Route("GET", "/api/v1/credit/{code}", RECORD, 404, 403),
+        Route("GET", "/api/v1/credit/{code}/record", RECORD, 404, 403),
+        Route("POST", "/api/v1/credit/{code}/objections", RECORD, 404, 403, body=lambda w: {"json": {"text": "x"}}),
+        Route(
+            "POST",
+            "/api/v1/credit/objections/answer",
+            ADMIN,
+            403,
+            403,
+            body=lambda w: {"json": {"objection_id": 1, "status": "upheld", "answer": "x"}},
+        ),
+        Route("GET", "/api/v1/risk/lanes", LIST, 200, 403),
+        Route("GET", "/api/v1/risk/overview", STATS, 200, 200),
         # --- the web UI -------------------------------------------------------------------------
         Route("GET", "/login", PUBLIC, 200, 200),
         Route(
@@ -318,6 +332,19 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("POST", "/finance/upload", SUBMIT, 403, 403, body=_b_money_file),
         Route("POST", "/finance/reconcile", SUBMIT, 403, 403, body=lambda w: {"data": {"seller": B_CODE}}),
         Route("GET", "/finance/lists/{list_id}", RECORD, 404, 403),
+        Route("GET", "/credit", STATS, 303, 200),
+        Route("GET", "/credit/{code}", RECORD, 404, 403),
+        Route("POST", "/credit/{code}/objection", RECORD, 404, 403, body=lambda w: {"data": {"text": "x"}}),
+        Route(
+            "POST",
+            "/credit/answer",
+            ADMIN,
+            403,
+            403,
+            body=lambda w: {"data": {"objection_id": 1, "status": "upheld", "answer": "x"}},
+        ),
+        Route("GET", "/risk/overview", STATS, 200, 200),
+        Route("GET", "/risk/lanes", LIST, 200, 403),
         Route(
             "POST",
             "/catalogue/confirm",

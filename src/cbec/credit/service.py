@@ -173,16 +173,21 @@ def objection_read(o: CreditObjection) -> ObjectionRead:
     )  # fmt: skip
 
 
-def _in_scope(code: str, scope: frozenset[str] | None) -> None:
-    if scope is not None and code not in scope:
-        raise NotFound(f"no credit record for {code}", f"没有企业 {code} 的信用记录", field="code")
+def _in_scope(code: str, scope: frozenset[str] | None, session: Session | None = None) -> None:
+    """Refuse, alike, an enterprise outside the caller's scope and one the platform knows nothing
+    of (neither registered nor on an imported list)."""
+    unknown = (
+        session is not None and partners.find_enterprise(session, code) is None and not repository.facts(session, code)
+    )
+    if (scope is not None and code not in scope) or unknown:
+        raise NotFound("no credit record for this enterprise", "没有该企业的信用记录", field="code")
 
 
 def record(
     session: Session, code: str, *, scope: frozenset[str] | None = None, as_of: date | None = None
 ) -> CreditRecordRead:
     """The enterprise's whole record (rated now): grade, contributions, history, facts, events."""
-    _in_scope(code, scope)
+    _in_scope(code, scope, session)
     as_of = as_of or utcnow().date()
     current = rate(session, code, as_of=as_of)
     _, events = history(session, code, as_of)
@@ -202,7 +207,7 @@ def query(
     session: Session, code: str, *, caller: str, scope: frozenset[str] | None = None, as_of: date | None = None
 ) -> CreditQueryRead:
     """A partner's credit query: the current grade and its date. Every query is recorded."""
-    _in_scope(code, scope)
+    _in_scope(code, scope, session)
     g = rate(session, code, as_of=as_of)
     audit.record(session, "credit.query", f"enterprise:{code}", {"by": caller, "grade": g.grade})
     return CreditQueryRead(
@@ -311,7 +316,7 @@ def file_objection(
     session: Session, code: str, text: str, *, by: str, scope: frozenset[str] | None = None
 ) -> ObjectionRead:
     """The enterprise objects to its record (a fact, an event, a grade); the operator answers."""
-    _in_scope(code, scope)
+    _in_scope(code, scope, session)
     if not text.strip():
         raise InvalidInput("an objection needs its reasons (text)", "异议须写明理由（text）", field="text")
     last = repository.latest_grade(session, code)

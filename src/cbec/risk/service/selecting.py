@@ -199,8 +199,11 @@ def _top(counter: Counter[str], n: int | None = None) -> list[HitCount]:
     return [HitCount(key=k, count=v) for k, v in (counter.most_common(n) if n else sorted(counter.items()))]
 
 
-def overview(session: Session, scope: frozenset[str] | None, *, config: lanes.LaneConfig | None = None) -> RiskOverview:
-    """Lanes against their configured rates, hits by rule, seller and day (UTC days)."""
+def overview(
+    session: Session, scope: frozenset[str] | None, *, by_seller: bool = True, config: lanes.LaneConfig | None = None
+) -> RiskOverview:
+    """Lanes against their configured rates, hits by rule, seller and day (UTC days); without
+    ``by_seller`` (the regulator's view) no enterprise is named."""
     config = config or lane_config()
     lane_rows = repository.lane_rows(session, scope)
     by_lane = Counter(ln for ln, _ in lane_rows)
@@ -223,7 +226,7 @@ def overview(session: Session, scope: frozenset[str] | None, *, config: lanes.La
         lanes=shares,
         lists=n,
         hits_by_rule=_top(Counter(r for r, _, _ in hits), 20),
-        hits_by_seller=_top(Counter(s for _, s, _ in hits), 20),
+        hits_by_seller=_top(Counter(s for _, s, _ in hits), 20) if by_seller else [],
         hits_by_day=_top(Counter(at.date().isoformat() for _, _, at in hits)),
         lanes_by_day={ln: _top(c) for ln, c in by_day.items()},
     )
