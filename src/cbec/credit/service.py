@@ -219,6 +219,14 @@ def graded(session: Session, scope: frozenset[str] | None) -> list[GradeRead]:
     return [grade_read(g) for g in repository.latest_grades(session, scope)]
 
 
+def sellers(session: Session) -> list[tuple[str, str, GradeRead | None]]:
+    """Every seller enterprise, with its latest grade (None: not rated yet), and every other
+    enterprise rated (e.g. one only on an imported list)."""
+    latest = {g.enterprise_code: g for g in graded(session, None)}
+    out = [(e.code, e.name, latest.pop(e.code, None)) for e in partners.list_enterprises(session, role="ebc")]
+    return out + [(code, "", g) for code, g in sorted(latest.items())]
+
+
 # --- imported lists -----------------------------------------------------------------------------
 
 LIST_COLUMNS = ("code", "name", "value", "valid_from", "valid_until")

@@ -32,10 +32,10 @@ def credit_page(request: Request, p: Caller, uow: Uow) -> Response:
         if p.enterprise_code:
             return RedirectResponse(f"/credit/{p.enterprise_code}", status_code=303)
         require_admin(p)
-    grades = credit.graded(uow.session, None)
-    counts = Counter(g.grade for g in grades)
+    rows = credit.sellers(uow.session)
+    counts = Counter(g.grade for _, _, g in rows if g is not None)
     return render(
-        request, "credit.html", p, grades=grades if p.is_admin else [],
+        request, "credit.html", p, rows=rows if p.is_admin else [],
         counts=[(g, counts.get(g, 0)) for g in ("AAA", "AA", "A", "BBB", "BB")],
     )  # fmt: skip
 

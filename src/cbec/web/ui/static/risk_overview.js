@@ -46,6 +46,6 @@
   draw("chart-hit-days", {
     tooltip: { trigger: "axis" }, grid: { left: 50, right: 16, top: 16, bottom: 32 },
     xAxis: { type: "category", data: F.hits_by_day.map(function (d) { return d.key; }) }, yAxis: { type: "value" },
-    series: [{ type: "line", data: F.hits_by_day.map(function (d) { return d.count; }) }]
+    series: [{ type: "bar", data: F.hits_by_day.map(function (d) { return d.count; }) }]
   });
 })();
