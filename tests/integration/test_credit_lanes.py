@@ -165,3 +165,22 @@ def test_screen_then_declare_a_price_far_above_the_sellers_history(matched) -> N
         statuses = set(uow.session.scalars(select(RiskHit.status)))
     assert {v[0] for v in lanes.values()} == {"yellow"} and all(v[2] == ["rule:price_outlier"] for v in lanes.values())
     assert statuses == {"query"}
+
+
+def test_a_declared_code_the_catalogue_disagrees_with_is_a_query(matched) -> None:  # noqa: F811
+    from cbec.catalogue.models import Product
+    from cbec.risk.models import RiskHit
+
+    with UnitOfWork(matched) as uow:
+        mug = uow.session.scalars(select(Product).where(Product.sku == "MUG-001")).one()
+        mug.hs_score = "0.850"
+        mug.hs_candidates = [{"cn_code": "9405490000", "score": 0.85}]  # a lamp, says the description
+        uow.commit()
+    report = pipeline.declare(matched)
+    assert report["declared"]["CEB603"] == 150  # a query does not hold the orders
+    with UnitOfWork(matched) as uow:
+        hits = uow.session.scalars(select(RiskHit).where(RiskHit.rule == "hs_disagrees")).all()
+        lanes = set(uow.session.scalars(select(RiskLane.lane)))
+    assert len(hits) == 150 and {h.status for h in hits} == {"query"}
+    assert hits[0].detail["suggested"] == "9405490000" and "第94章" in hits[0].message_zh
+    assert lanes == {"yellow"}  # laned by the criterion, no random draw

@@ -139,6 +139,9 @@ class LineToCheck:
     origin: str  # origin country (import) or CN (export)
     currency: str
     price: Decimal
+    #: the catalogue's suggestion for the SKU from its description, and its score (0..1)
+    suggested: str | None = None
+    suggested_score: float | None = None
 
 
 class ScreenHitRead(BaseModel):

@@ -28,3 +28,14 @@ def test_a_code_not_on_the_list_is_named_in_the_refusal() -> None:
 def test_a_bad_row_names_itself() -> None:
     with pytest.raises(ValueError, match="row 2"):
         positive_list.PositiveList.from_text("tariff_line,name\n3304,x\n", "f.csv")
+
+
+def test_a_sure_suggestion_in_another_chapter_is_a_query() -> None:
+    from cbec.risk.rules import hs_disagreement
+
+    assert hs_disagreement("6912001000", "6912000000", 0.9) is None  # same chapter
+    assert hs_disagreement("6912001000", "9405490000", 0.4) is None  # not sure enough
+    assert hs_disagreement("6912001000", None, None) is None
+    zh, en = hs_disagreement("6912001000", "9405490000", 0.8) or ("", "")
+    assert "第69章" in zh and "第94章" in zh and "0.80" in zh
+    assert "different chapters" in en and "9405490000" in en

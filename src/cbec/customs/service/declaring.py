@@ -308,7 +308,7 @@ def _screen(
     """Risk rules before tax (RULES.md §7.1): an import not on the positive list is refused; a
     price outlier is a query (kept, the order goes on, its list's lane sees it); an import with
     an open hit waits for a person."""
-    checked = risk.check_lines(session, [ln for m in made for ln in _lines_to_check(m)])
+    checked = risk.check_lines(session, lines_to_check(session, made))
     report.risk_hits += checked.hits
     for m in made:
         if m.order.id in checked.refused:
@@ -329,14 +329,26 @@ def _screen(
     return going, checked
 
 
-def _lines_to_check(m: Made) -> list[LineToCheck]:
-    """The goods lines of an order's list(s), as the price and positive-list rules read them."""
+def lines_to_check(session: Session, made: list[Made]) -> list[LineToCheck]:
+    """Every goods line of the orders' lists, with the catalogue's suggestion for its SKU."""
+    skus: dict[str, set[str]] = {}
+    for m in made:
+        for message in LIST_MESSAGES:
+            for _, entity in m.declared.entities.get(message, []):
+                skus.setdefault(m.seller, set()).update(str(ln.get("itemNo") or "") for ln in entity.lines)
+    suggestions = {seller: catalogue.suggestions_of(session, seller, sorted(s)) for seller, s in skus.items()}
+    return [ln for m in made for ln in _lines_to_check(m, suggestions.get(m.seller, {}))]
+
+
+def _lines_to_check(m: Made, suggested: dict[str, tuple[str, float]]) -> list[LineToCheck]:
+    """The goods lines of an order's list(s), as the price, positive-list and HS rules read them."""
     head = m.order.head
     out = []
     for message in LIST_MESSAGES:
         for _, entity in m.declared.entities.get(message, []):
             for ln in entity.lines:
-                price = ln.get("price")
+                price, sku = ln.get("price"), str(ln.get("itemNo") or "")
+                hint = suggested.get(sku)
                 out.append(
                     LineToCheck(
                         order_doc_id=m.order.id,
@@ -344,11 +356,13 @@ def _lines_to_check(m: Made) -> list[LineToCheck]:
                         ebp_code=str(head.get("ebpCode") or ""),
                         order_no=str(m.order.order_no or ""),
                         direction=m.declared.direction,
-                        sku=str(ln.get("itemNo") or ""),
+                        sku=sku,
                         gcode=str(ln.get("gcode") or ""),
                         origin=str(ln.get("country") or "") if m.declared.direction == "import" else "CN",
                         currency=str(ln.get("currency") or ""),
                         price=price if isinstance(price, Decimal) else Decimal(0),
+                        suggested=hint[0] if hint else None,
+                        suggested_score=hint[1] if hint else None,
                     )
                 )
     return out

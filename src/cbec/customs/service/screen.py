@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cbec.customs import builders, repository
 from cbec.customs.schemas import DeclareReport
-from cbec.customs.service.declaring import SELECTION, Options, _build_sets, _lines_to_check, _to_screen
+from cbec.customs.service.declaring import SELECTION, Options, _build_sets, _to_screen, lines_to_check
 from cbec.risk import service as risk
 from cbec.risk.schemas import ScreenHitRead, ScreenRead
 
@@ -25,7 +25,7 @@ def screen_seller(
     options = Options(trade_mode, None, builders.default_profile(), datetime.now(UTC), None, None)
     made = _build_sets(session, results, report, options)
     hits: list[ScreenHitRead] = []
-    checked = risk.check_lines(session, [ln for m in made for ln in _lines_to_check(m)])
+    checked = risk.check_lines(session, lines_to_check(session, made))
     by_id = {m.order.id: str(m.order.order_no or "") for m in made}
     for doc_id, exc in checked.refused.items():
         hits.append(

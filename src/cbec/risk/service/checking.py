@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from cbec.errors import InvalidInput, RuleViolation
 from cbec.orm import utcnow
-from cbec.risk import positive_list, prices, repository
+from cbec.risk import positive_list, prices, repository, rules
 from cbec.risk.models import RiskPriceRef
 from cbec.risk.schemas import LineToCheck
 
@@ -69,9 +69,34 @@ def check_lines(
         if codes:
             zh, en = positive_list.refusal_text(codes)
             out.refused[doc_id] = RuleViolation(en, zh, field="gcode", document=f"CEB621 gcode={codes[0]}")
-    going = [ln for ln in lines if ln.order_doc_id not in out.refused and ln.price > 0]
-    _price_check(session, going, limits or prices.PriceLimits(), out)
+    going = [ln for ln in lines if ln.order_doc_id not in out.refused]
+    _hs_check(going, out)
+    _price_check(session, [ln for ln in going if ln.price > 0], limits or prices.PriceLimits(), out)
     return out
+
+
+def _hit(ln: LineToCheck, rule: str, field_: str, zh: str, en: str, detail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "order_doc_id": ln.order_doc_id, "seller_code": ln.seller_code[:18], "ebp_code": ln.ebp_code[:18],
+        "order_no": ln.order_no[:60], "rule": rule, "field": field_,
+        "message_zh": f"{ln.sku or ln.gcode}：{zh}"[:1000], "message_en": f"{ln.sku or ln.gcode}: {en}"[:1000],
+        "detail": {"sku": ln.sku, "gcode": ln.gcode, "direction": ln.direction, **detail},
+        "status": "query", "decided_by": "", "note": "", "created_at": utcnow(),
+    }  # fmt: skip
+
+
+def _hs_check(lines: list[LineToCheck], out: Checked) -> None:
+    """The declared code against the catalogue's sure suggestion (rules.hs_disagreement): a query."""
+    seen: set[tuple[int, str]] = set()
+    for ln in lines:
+        found = rules.hs_disagreement(ln.gcode, ln.suggested, ln.suggested_score)
+        if found is None or (ln.order_doc_id, ln.sku) in seen:
+            continue
+        seen.add((ln.order_doc_id, ln.sku))
+        out.queried.add(ln.order_doc_id)
+        detail = {"suggested": ln.suggested, "score": ln.suggested_score}
+        out.hit_rows.append(_hit(ln, "hs_disagrees", "gcode", *found, detail))
+        out.hits += 1
 
 
 def _keys(ln: LineToCheck) -> tuple[Key, Key]:
@@ -90,7 +115,6 @@ def _price_check(session: Session, lines: list[LineToCheck], limits: prices.Pric
         for k, row in stored.items()
     }
     rows: list[dict[str, Any]] = []
-    now = utcnow()
     seen: set[tuple[int, str]] = set()
     for ln in lines:
         for hit in prices.price_hits(ln.price, ln.direction, [refs.get(k) for k in _keys(ln)], limits):
@@ -98,17 +122,9 @@ def _price_check(session: Session, lines: list[LineToCheck], limits: prices.Pric
                 continue
             seen.add((ln.order_doc_id, hit.reference.kind))
             out.queried.add(ln.order_doc_id)
-            rows.append(
-                {
-                    "order_doc_id": ln.order_doc_id, "seller_code": ln.seller_code[:18], "ebp_code": ln.ebp_code[:18],
-                    "order_no": ln.order_no[:60], "rule": "price_outlier", "field": "price",
-                    "message_zh": f"{ln.sku or ln.gcode}：{hit.message_zh}"[:1000],
-                    "message_en": f"{ln.sku or ln.gcode}: {hit.message_en}"[:1000],
-                    "detail": {"sku": ln.sku, "gcode": ln.gcode, "direction": ln.direction, **hit.detail()},
-                    "status": "query", "decided_by": "", "note": "", "created_at": now,
-                }
-            )  # fmt: skip
-    out.hit_rows, out.lines, out.stored = rows, lines, stored
+            rows.append(_hit(ln, "price_outlier", "price", hit.message_zh, hit.message_en, hit.detail()))
+    out.hit_rows.extend(rows)
+    out.lines, out.stored = lines, stored
     out.hits += len(rows)
 
 
