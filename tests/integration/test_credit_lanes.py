@@ -184,3 +184,43 @@ def test_a_declared_code_the_catalogue_disagrees_with_is_a_query(matched) -> Non
     assert len(hits) == 150 and {h.status for h in hits} == {"query"}
     assert hits[0].detail["suggested"] == "9405490000" and "第94章" in hits[0].message_zh
     assert lanes == {"yellow"}  # laned by the criterion, no random draw
+
+
+def test_lanes_over_the_generated_load_converge_to_their_rates(settings, tmp_path) -> None:
+    """The generator's load (1,500 orders, import and export, seed 19) declared: every list has
+    a lane. A lane whose criteria take less than its expected rate is topped up to it: its share
+    is within 4 binomial standard errors of the rate (red and blue here). A lane whose criteria
+    take more (yellow: 62 export lists, 4.6%, are price queries on the generator's varied export
+    prices) is its criteria plus random draws at no more than the expected rate."""
+    import math
+
+    from cbec.generate.basics import GenerateOptions
+    from cbec.generate.service import generate
+
+    from .test_generate import _import_all
+
+    out = tmp_path / "load"
+    manifest = generate(GenerateOptions(orders=1500, seed=19), out, batch_size=500)
+    _import_all(settings, out, manifest)
+    report = pipeline.declare(settings)
+    with UnitOfWork(settings) as uow:
+        lists = uow.session.scalars(
+            select(Declaration.cop_no).where(Declaration.message_type.in_(["CEB603", "CEB621"]))
+        ).all()
+    lanes = _lanes(settings)
+    with UnitOfWork(settings) as uow:
+        by_criteria = [
+            ln for ln, reason in uow.session.execute(select(RiskLane.lane, RiskLane.reason)) if reason == "criteria"
+        ]
+    assert set(lanes) == set(lists) and len(lists) == sum(report["declared"].get(m, 0) for m in ("CEB603", "CEB621"))
+    n = len(lists)
+    config = risk.lane_config()
+    for lane, rate in config.rates.items():
+        share = sum(v == lane for v in lanes.values()) / n
+        crit = by_criteria.count(lane) / n
+        tol = 4 * math.sqrt(rate.expected * (1 - rate.expected) / n)
+        if crit < rate.expected:
+            assert abs(share - rate.expected) <= tol, (lane, share, n)
+        else:
+            assert crit <= share <= crit + rate.expected + tol, (lane, share, crit, n)
+    assert {"red", "blue"} <= set(lanes.values()) and by_criteria.count("yellow") > 0

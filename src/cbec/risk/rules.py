@@ -223,7 +223,7 @@ HS_DISAGREE_SCORE = 0.6
 def hs_disagreement(declared: str, suggested: str | None, score: float | None) -> tuple[str, str] | None:
     """The declared goods code against the catalogue's suggestion from the goods' description
     (catalogue.suggest): a query when the suggestion is sure (score ≥ ``HS_DISAGREE_SCORE``) and
-    names another HS chapter (归类, 海关总署令第158号《中华人民共和国海关进出口货物商品归类管理规定》:
+    names another HS chapter (归类, 《中华人民共和国海关进出口货物商品归类管理规定》, 海关总署令第252号 replacing 第158号 [B]:
     the declarant classifies; a wrong chapter is the usual sign of 伪报品名/归类). A query, not a
     correction: the seller confirmed the code."""
     if not suggested or score is None or score < HS_DISAGREE_SCORE or declared[:2] == suggested[:2]:
