@@ -224,3 +224,61 @@ def test_lanes_over_the_generated_load_converge_to_their_rates(settings, tmp_pat
         else:
             assert crit <= share <= crit + rate.expected + tol, (lane, share, crit, n)
     assert {"red", "blue"} <= set(lanes.values()) and by_criteria.count("yellow") > 0
+
+
+def test_one_enterprise_walked_through_its_record_on_the_database(matched) -> None:  # noqa: F811
+    """The seller's own history, read from what customs and risk recorded: clean, then customs
+    refuses 10% of its lists, then a reviewer confirms a risk hit, then it is listed as dishonest,
+    then the listing is repaired; the grade and every contribution at each step."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal as D
+
+    from cbec.risk.models import RiskHit
+
+    pipeline.declare(matched)
+    today = datetime.now(UTC).date()
+
+    def rated(on: date = today) -> tuple[str, D, dict[str, D]]:
+        with UnitOfWork(matched) as uow:
+            g = credit.rate(uow.session, SELLER.code, as_of=on)
+            uow.commit()
+        return g.grade, g.score, {c.factor: c.points for c in g.contributions}
+
+    base = {
+        "registered": D("10.00"), "customs_tier": D("10.50"), "refusal_rate": D("20.00"), "confirmed_hits": D("20.00"),
+        "tax_refusals": D("10.00"), "cancel_return_rate": D("10.00"), "invalid_share": D("10.00"), "volume": D("0.75"),
+    }  # fmt: skip
+    assert rated() == ("AAA", D("91.25"), base)
+
+    with UnitOfWork(matched) as uow:
+        for d in uow.session.scalars(select(Declaration).where(Declaration.message_type == "CEB603").limit(15)):
+            d.status = "rejected"
+        uow.commit()
+    assert rated() == ("A", D("71.25"), base | {"refusal_rate": D("0.00")})
+
+    with UnitOfWork(matched) as uow:
+        d = uow.session.scalars(select(Declaration).where(Declaration.message_type == "CEB603")).first()
+        assert d is not None and d.order_doc_id is not None
+        uow.session.add(
+            RiskHit(
+                order_doc_id=d.order_doc_id, seller_code=SELLER.code, ebp_code="", order_no=d.order_no, rule="price_outlier",
+                field="price", message_zh="x", message_en="x", detail={}, status="refused", decided_by="operator",
+                decided_at=datetime.now(UTC), note="confirmed",
+            )
+        )  # fmt: skip
+        uow.commit()
+    after_hit = base | {"refusal_rate": D("0.00"), "confirmed_hits": D("16.00")}
+    assert rated() == ("BBB", D("67.25"), after_hit)
+
+    until = today + timedelta(days=10)
+    listing = f"code,name,value,valid_from,valid_until\n{SELLER.code},x,信用中国失信名单,{today - timedelta(days=30)},{until}\n"
+    with UnitOfWork(matched) as uow:
+        credit.import_list(
+            uow.session, listing.encode(), kind="dishonest", source="信用中国 export", source_date=today, by="op"
+        )
+        uow.commit()
+    assert rated() == ("BB", D("67.25"), after_hit)  # the override leaves every contribution as it was
+    assert rated(until) == ("BBB", D("67.25"), after_hit)  # repaired on that day
+    with UnitOfWork(matched) as uow:
+        standing = risk.standing_of(uow.session, SELLER.code)
+    assert standing is not None and standing.grade == "BBB" and not standing.dishonest
