@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cbec.credit.models import CreditFact, CreditGrade, CreditObjection
 from cbec.customs.models import Declaration
+from cbec.finance.models import OrderMoney
 from cbec.intake.models import Document
 from cbec.risk.models import RiskHit
 from cbec.tax.models import TaxAssessment
@@ -66,6 +67,22 @@ def document_counts(session: Session, code: str, since: datetime, until: datetim
     )
     counts = {bool(v): int(n) for v, n in session.execute(stmt)}
     return counts.get(True, 0) + counts.get(False, 0), counts.get(False, 0)
+
+
+def fx_counts(session: Session, code: str, since: datetime, until: datetime) -> tuple[int, int]:
+    """(export orders reconciled, of them overdue) among those released in the window, as
+    finance's last reconciliation left them."""
+    stmt = (
+        select(OrderMoney.status, func.count())
+        .where(
+            OrderMoney.seller_code == code,
+            OrderMoney.released_on >= since.date(),
+            OrderMoney.released_on < until.date(),
+        )
+        .group_by(OrderMoney.status)
+    )
+    counts = {s: int(n) for s, n in session.execute(stmt)}
+    return sum(counts.values()), counts.get("overdue", 0)
 
 
 def facts(session: Session, code: str) -> Sequence[CreditFact]:

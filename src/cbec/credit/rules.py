@@ -92,6 +92,8 @@ class History:
     tax_refusals: int = 0
     documents: int = 0
     invalid_documents: int = 0
+    fx_orders: int = 0  # export orders reconciled by finance (released in the window)
+    fx_overdue: int = 0  # … whose money is overdue
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,7 @@ def factor_values(h: History, tier: Tier | None) -> dict[str, Decimal | None]:
         "tax_refusals": Decimal(h.tax_refusals),
         "cancel_return_rate": _share(h.cancelled_returned, h.lists),
         "invalid_share": _share(h.invalid_documents, h.documents),
+        "fx_overdue_share": _share(h.fx_overdue, h.fx_orders),
         "volume": Decimal(h.lists),
     }
 

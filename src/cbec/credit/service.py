@@ -78,6 +78,7 @@ def history(session: Session, code: str, as_of: date) -> tuple[rules.History, li
     for at in taxed:
         events[(at.strftime("%Y-%m"), "tax_refused")] += 1
     documents, invalid = repository.document_counts(session, code, since, until)
+    fx_orders, fx_overdue = repository.fx_counts(session, code, since, until)
     h = rules.History(
         registered=_registered(session, code),
         lists=len(lists),
@@ -87,6 +88,8 @@ def history(session: Session, code: str, as_of: date) -> tuple[rules.History, li
         tax_refusals=len(taxed),
         documents=documents,
         invalid_documents=invalid,
+        fx_orders=fx_orders,
+        fx_overdue=fx_overdue,
     )
     return h, [EventRead(month=m, kind=k, count=n) for (m, k), n in sorted(events.items())]
 

@@ -16,7 +16,7 @@ from cbec.credit import rules
 D = Decimal
 FACTORS = (
     "registered", "customs_tier", "refusal_rate", "confirmed_hits",
-    "tax_refusals", "cancel_return_rate", "invalid_share", "volume",
+    "tax_refusals", "cancel_return_rate", "invalid_share", "fx_overdue_share", "volume",
 )  # fmt: skip
 
 
@@ -38,8 +38,8 @@ def test_one_enterprise_walked_through_its_record() -> None:
     r = rules.rate(clean, [], on)
     assert points(r) == {
         "registered": D("10.00"), "customs_tier": D("10.50"), "refusal_rate": D("20.00"),
-        "confirmed_hits": D("20.00"), "tax_refusals": D("10.00"), "cancel_return_rate": D("10.00"),
-        "invalid_share": D("10.00"), "volume": D("1.00"),
+        "confirmed_hits": D("20.00"), "tax_refusals": D("10.00"), "cancel_return_rate": D("5.00"),
+        "invalid_share": D("10.00"), "fx_overdue_share": D("5.00"), "volume": D("1.00"),
     }  # fmt: skip
     assert (r.score, r.grade, r.overrides) == (D("91.50"), "AAA", ())
 
@@ -88,11 +88,16 @@ histories = st.builds(
     tax_refusals=st.integers(0, 10),
     documents=st.integers(1, 5000),
     invalid_documents=st.integers(0, 500),
+    fx_orders=st.integers(0, 3000),
+    fx_overdue=st.integers(0, 300),
 )
 
 
 @given(
-    histories, st.sampled_from(["refused", "cancelled_returned", "confirmed_hits", "tax_refusals", "invalid_documents"])
+    histories,
+    st.sampled_from(
+        ["refused", "cancelled_returned", "confirmed_hits", "tax_refusals", "invalid_documents", "fx_overdue"]
+    ),
 )
 def test_a_worse_event_never_raises_the_score(h: rules.History, field: str) -> None:
     on = date(2026, 10, 1)
@@ -116,3 +121,8 @@ def test_an_active_listing_always_gives_bb_and_never_changes_the_score(h: rules.
     listing = rules.Fact("dishonest", "信用中国", date(2026, 1, 1), None, "creditchina export", date(2026, 1, 2))
     plain, listed = rules.rate(h, [], on), rules.rate(h, [listing], on)
     assert listed.grade == "BB" and listed.dishonest and listed.score == plain.score
+
+
+def test_fx_overdue_lowers_ability_to_perform() -> None:
+    h = rules.History(registered=D(1), lists=10, documents=10, fx_orders=10, fx_overdue=1)
+    assert points(rules.rate(h, [], date(2026, 10, 1)))["fx_overdue_share"] == D("2.50")  # 10% of 20%: half of 5
