@@ -118,3 +118,21 @@ def test_a_bad_file_names_the_field() -> None:
     with pytest.raises(ValueError, match="secret"):
         lanes.LaneConfig.from_mapping({**data, "secret": ""})
     assert replace(config, secret="y").secret == "y"
+
+
+def test_the_operators_file_replaces_the_shipped_one(tmp_path, monkeypatch) -> None:
+    from cbec.config import reset_settings
+    from cbec.risk.service import LANES_FILE
+
+    mine = tmp_path / "lanes.toml"
+    mine.write_text(
+        LANES_FILE.read_text(encoding="utf-8").replace("expected = 0.02 ", "expected = 0.04 "), encoding="utf-8"
+    )
+    monkeypatch.setenv("CBEC_RISK_LANES", str(mine))
+    reset_settings()
+    try:
+        assert lane_config().rates["red"].expected == 0.04
+    finally:
+        monkeypatch.delenv("CBEC_RISK_LANES")
+        reset_settings()
+    assert lane_config().rates["red"].expected == 0.02

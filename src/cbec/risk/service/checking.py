@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cbec.config import get_settings
 from cbec.errors import InvalidInput, RuleViolation
 from cbec.orm import utcnow
 from cbec.risk import positive_list, prices, repository, rules
@@ -30,9 +31,14 @@ WINDOW = 200
 Key = tuple[str, str, str, str]
 
 
-@lru_cache(maxsize=4)
 def positive_list_of(path: Path | None = None) -> positive_list.PositiveList:
-    file = path or POSITIVE_LIST_FILE
+    """The list from ``path``, the operator's file (``CBEC_RISK_POSITIVE_LIST``) or the shipped
+    partial one."""
+    return _positive_list(path or get_settings().risk_positive_list or POSITIVE_LIST_FILE)
+
+
+@lru_cache(maxsize=4)
+def _positive_list(file: Path) -> positive_list.PositiveList:
     try:
         return positive_list.PositiveList.from_text(file.read_text(encoding="utf-8"), str(file))
     except (OSError, ValueError) as exc:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from cbec.config import get_settings
 from cbec.errors import InvalidInput
 from cbec.kit.paging import PageRequest
 from cbec.kit.read import Page
@@ -39,10 +40,14 @@ from cbec.risk.schemas import (
 LANES_FILE = Path(__file__).parent.parent / "data" / "lanes.toml"
 
 
-@lru_cache(maxsize=8)
 def lane_config(path: Path | None = None) -> lanes.LaneConfig:
-    """The lanes' rates and criteria from ``path`` (the operator's file) or the shipped ones."""
-    file = path or LANES_FILE
+    """The lanes' rates and criteria from ``path``, the operator's file (``CBEC_RISK_LANES``) or
+    the shipped ones."""
+    return _lane_config(path or get_settings().risk_lanes or LANES_FILE)
+
+
+@lru_cache(maxsize=8)
+def _lane_config(file: Path) -> lanes.LaneConfig:
     try:
         return lanes.LaneConfig.from_mapping(tomllib.loads(file.read_text(encoding="utf-8")), source=str(file))
     except (OSError, ValueError) as exc:
