@@ -189,9 +189,9 @@ def test_a_declared_code_the_catalogue_disagrees_with_is_a_query(matched) -> Non
 def test_lanes_over_the_generated_load_converge_to_their_rates(settings, tmp_path) -> None:
     """The generator's load (1,500 orders, import and export, seed 19) declared: every list has
     a lane. A lane whose criteria take less than its expected rate is topped up to it: its share
-    is within 4 binomial standard errors of the rate (red and blue here). A lane whose criteria
-    take more (yellow: 62 export lists, 4.6%, are price queries on the generator's varied export
-    prices) is its criteria plus random draws at no more than the expected rate."""
+    is within 4 binomial standard errors of the rate (every lane here: no enterprise is rated and
+    the generator's prices raise no query). A lane whose criteria take more is its criteria plus
+    random draws at no more than the expected rate."""
     import math
 
     from cbec.generate.basics import GenerateOptions
@@ -223,7 +223,7 @@ def test_lanes_over_the_generated_load_converge_to_their_rates(settings, tmp_pat
             assert abs(share - rate.expected) <= tol, (lane, share, n)
         else:
             assert crit <= share <= crit + rate.expected + tol, (lane, share, crit, n)
-    assert {"red", "blue"} <= set(lanes.values()) and by_criteria.count("yellow") > 0
+    assert {"red", "yellow", "blue"} <= set(lanes.values())
 
 
 def test_one_enterprise_walked_through_its_record_on_the_database(matched) -> None:  # noqa: F811

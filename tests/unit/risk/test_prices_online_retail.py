@@ -96,10 +96,11 @@ def test_a_hit_explains_itself_in_both_languages() -> None:
     ref = prices.reference([Decimal("10")] * 5 + [Decimal("11")] * 5, kind="hs_origin", key="330499/JP",
                            currency="CNY", limits=limits)  # fmt: skip
     assert ref is not None
-    (hit,) = prices.price_hits(Decimal("2"), "import", [ref], limits)
+    assert prices.price_hits(Decimal("2"), "import", [ref], limits) == []  # 1/5: within a subheading's spread
+    (hit,) = prices.price_hits(Decimal("0.5"), "import", [ref], limits)  # 1/20
     assert "参考价" in hit.message_zh and str(ref.median) in hit.message_zh
     assert "reference price" in hit.message_en and "never an automatic revaluation" in hit.message_en
     assert hit.detail()["reference_price"] == str(ref.median)
-    assert prices.price_hits(Decimal("2"), "export", [ref], limits) == []  # low prices do not matter on export
-    assert prices.price_hits(Decimal("50"), "export", [ref], limits)
+    assert prices.price_hits(Decimal("0.5"), "export", [ref], limits) == []  # low prices do not matter on export
+    assert prices.price_hits(Decimal("200"), "export", [ref], limits)
     assert prices.reference([Decimal(1)] * 4, kind="sku", key="x", currency="CNY", limits=limits) is None

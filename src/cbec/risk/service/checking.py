@@ -123,7 +123,9 @@ def _price_check(session: Session, lines: list[LineToCheck], limits: prices.Pric
     rows: list[dict[str, Any]] = []
     seen: set[tuple[int, str]] = set()
     for ln in lines:
-        for hit in prices.price_hits(ln.price, ln.direction, [refs.get(k) for k in _keys(ln)], limits):
+        sku_key, hs_key = _keys(ln)
+        usable = refs.get(sku_key) or refs.get(hs_key)  # the SKU's own history first (see prices)
+        for hit in prices.price_hits(ln.price, ln.direction, [usable], limits):
             if (ln.order_doc_id, hit.reference.kind) in seen:
                 continue
             seen.add((ln.order_doc_id, hit.reference.kind))
