@@ -740,3 +740,19 @@ def test_seller_a_cannot_supersede_seller_bs_documents(tmp_path_factory: pytest.
     after = {t: current(q, t) for q, t in (("SO-B-0001", "export_order"), ("LP000000015CN", "export_waybill"))}
     assert after == before, "seller B's documents were replaced by seller A's"
     assert r.status_code in (403, 409), r.text
+
+
+def test_a_platform_key_queries_a_sellers_grade_and_the_query_is_logged(
+    world: World, callers: dict[str, Caller]
+) -> None:
+    """A platform (or a payment institution) asks for a seller's current grade and its date: it
+    gets them and nothing else (the record is the seller's own), and the query is in the audit."""
+    client = world.client()
+    key = {"Authorization": f"Bearer {world.keys['platform']}"}
+    r = client.get(f"/api/v1/credit/{B_CODE}", headers=key)
+    assert r.status_code == 200, r.text[:300]
+    assert set(r.json()) == {"enterprise_code", "grade", "as_of", "dishonest", "customs_tier"}
+    assert r.json()["enterprise_code"] == B_CODE and r.json()["grade"] in ("AAA", "AA", "A", "BBB", "BB")
+    assert client.get(f"/api/v1/credit/{B_CODE}/record", headers=key).status_code == 404
+    logged = callers["operator"].client.get("/api/v1/audit", params={"action": "credit.query"}).json()["items"]
+    assert any(e["target"] == f"enterprise:{B_CODE}" and e["actor_kind"] == "api_key" for e in logged), logged[:2]
