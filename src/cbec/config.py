@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     signing_cert: Path | None = None
     #: the zone operator's thresholds of the risk rules (the shape of cbec/risk/data/thresholds.json)
     risk_thresholds: Path | None = None
+    #: the zone operator's risk lanes (rates, criteria, secret: the shape of cbec/risk/data/lanes.toml)
+    risk_lanes: Path | None = None
+    #: the full retail import positive list (the shape of cbec/risk/data/positive_list.csv)
+    risk_positive_list: Path | None = None
     #: the key of the encrypted retention archive of erased buyers (docs/privacy.md); a file
     #: outside the data directory, kept apart from the database and its backups. Not set: in
     #: development ``<data dir>-retention.key`` beside the data directory, made on first use;

@@ -182,7 +182,11 @@ def run_customs(
     t = time.perf_counter()
     step("模拟海关回执 sandbox customs answers through the message folders")
     sandbox = SandboxCustoms(
-        pipeline.messages_dir(settings), seed=seed, inspection_rate=inspection_rate, require_signatures=True
+        pipeline.messages_dir(settings),
+        seed=seed,
+        inspection_rate=inspection_rate,
+        require_signatures=True,
+        lanes=pipeline.lanes_of(settings),
     )
     rounds = 0
     for rounds in range(1, max_rounds + 1):  # noqa: B007 - rounds is reported

@@ -3,6 +3,7 @@
 from cbec.accounts.models import IdempotencyRecord, PersonalDataAccess, UserAccount, UserSession
 from cbec.audit.models import AuditEntry
 from cbec.catalogue.models import Product
+from cbec.credit.models import CreditFact, CreditGrade, CreditObjection
 from cbec.customs.models import Declaration, DeclarationEvent, DeclarationParcel, OutboxMessage, ReceiptLog
 from cbec.finance.models import FxReceipt, OrderMoney, Settlement, SettlementLine
 from cbec.intake.models import Document, InboxItem, IntakeRun
@@ -11,7 +12,7 @@ from cbec.matching.models import MatchResult
 from cbec.orm import Base
 from cbec.partners.models import ApiCredential, Enterprise, EnterpriseRole
 from cbec.privacy.models import RetainedRecord
-from cbec.risk.models import RiskHit, RiskTrace
+from cbec.risk.models import RiskHit, RiskLane, RiskStanding, RiskTrace
 from cbec.sharing.models import Delivery, DeliveryAttempt, SharedEvent, Subscription
 from cbec.statistics.models import StatLine, StatList
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
@@ -23,6 +24,9 @@ __all__ = [
     "Base",
     "BondedEntry",
     "BuyerLedgerEntry",
+    "CreditFact",
+    "CreditGrade",
+    "CreditObjection",
     "Declaration",
     "DeclarationEvent",
     "DeclarationParcel",
@@ -44,6 +48,8 @@ __all__ = [
     "ReceiptLog",
     "RetainedRecord",
     "RiskHit",
+    "RiskLane",
+    "RiskStanding",
     "RiskTrace",
     "Settlement",
     "SettlementLine",

@@ -33,6 +33,7 @@ from cbec.partners.rules import Role
 from cbec.privacy import keys as privacy_keys
 from cbec.privacy import service as privacy
 from cbec.privacy.schemas import ErasureRead, RetainedOpened
+from cbec.risk import service as risk
 from cbec.risk.service import thresholds
 from cbec.sharing import service as sharing
 from cbec.sharing.schemas import SubscriptionCreate, SubscriptionCreated, SubscriptionRead
@@ -234,6 +235,16 @@ def status(settings: Settings, seller: str | None = None) -> dict[str, Any]:
 
 def messages_dir(settings: Settings) -> Path:
     return settings.data_dir / "messages"
+
+
+def lanes_of(settings: Settings) -> Callable[[str, str], str | None]:
+    """The risk lane of a list as the sandbox customs asks for it: (side I/E, copNo) → lane."""
+
+    def lane(side: str, cop_no: str) -> str | None:
+        with UnitOfWork(settings) as uow:
+            return risk.lane_of(uow.session, "import" if side == "I" else "export", cop_no)
+
+    return lane
 
 
 def declare(

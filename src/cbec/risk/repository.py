@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from cbec.intake.models import Document
 from cbec.kit.chunks import in_chunks
-from cbec.risk.models import RiskHit, RiskTrace
+from cbec.risk.models import RiskHit, RiskLane, RiskPriceRef, RiskStanding, RiskTrace
 
 Scope = frozenset[str] | None
 
@@ -110,3 +111,122 @@ def refused_hits_since(session: Session, seller_code: str, since: datetime) -> i
         )
         or 0
     )
+
+
+# --- lanes and standings ---------------------------------------------------------------------
+
+
+def lane_counts(session: Session) -> list[tuple[str, str, bool, int]]:
+    """(reason, lane, best, count) over every list laned so far."""
+    stmt = select(RiskLane.reason, RiskLane.lane, RiskLane.best, func.count()).group_by(
+        RiskLane.reason, RiskLane.lane, RiskLane.best
+    )
+    return [(r, ln, bool(b), int(n)) for r, ln, b, n in session.execute(stmt)]
+
+
+def laned(session: Session, direction: str, cop_nos: Iterable[str]) -> dict[str, RiskLane]:
+    out: dict[str, RiskLane] = {}
+    for part in in_chunks(cop_nos):
+        for row in session.scalars(select(RiskLane).where(RiskLane.direction == direction, RiskLane.cop_no.in_(part))):
+            out[row.cop_no] = row
+    return out
+
+
+def add_lanes(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(RiskLane), rows)
+
+
+def rules_hit(session: Session, doc_ids: Iterable[int]) -> dict[int, set[str]]:
+    """order version → the rules that hit it and were not cleared (open, refused or a query)."""
+    out: dict[int, set[str]] = {}
+    for part in in_chunks(doc_ids):
+        for doc_id, rule in session.execute(
+            select(RiskHit.order_doc_id, RiskHit.rule).where(
+                RiskHit.order_doc_id.in_(part), RiskHit.status != "cleared"
+            )
+        ):
+            out.setdefault(doc_id, set()).add(rule)
+    return out
+
+
+def order_nos(session: Session, doc_ids: Iterable[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for part in in_chunks(doc_ids):
+        for doc_id, order_no in session.execute(select(Document.id, Document.order_no).where(Document.id.in_(part))):
+            out[doc_id] = order_no or ""
+    return out
+
+
+def standings(session: Session, codes: Iterable[str]) -> dict[str, RiskStanding]:
+    out: dict[str, RiskStanding] = {}
+    for part in in_chunks(codes):
+        for row in session.scalars(select(RiskStanding).where(RiskStanding.enterprise_code.in_(part))):
+            out[row.enterprise_code] = row
+    return out
+
+
+def standing(session: Session, code: str) -> RiskStanding | None:
+    return session.scalars(select(RiskStanding).where(RiskStanding.enterprise_code == code)).first()
+
+
+def add_standing(session: Session, row: RiskStanding) -> None:
+    session.add(row)
+
+
+def list_lanes(
+    session: Session,
+    scope: Scope,
+    *,
+    lane: str | None,
+    seller_code: str | None,
+    between: tuple[datetime, datetime] | None,
+    offset: int,
+    limit: int,
+) -> tuple[int, Sequence[RiskLane]]:
+    stmt = select(RiskLane)
+    if scope is not None:
+        stmt = stmt.where(RiskLane.seller_code.in_(scope))
+    if lane:
+        stmt = stmt.where(RiskLane.lane == lane)
+    if seller_code:
+        stmt = stmt.where(RiskLane.seller_code == seller_code)
+    if between is not None:
+        stmt = stmt.where(RiskLane.created_at >= between[0], RiskLane.created_at < between[1])
+    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = session.scalars(stmt.order_by(RiskLane.id.desc()).offset(offset).limit(limit)).all()
+    return total, rows
+
+
+def lane_rows(session: Session, scope: Scope) -> list[tuple[str, datetime]]:
+    """(lane, created_at) of every list in the scope (the overview groups them by day)."""
+    stmt = select(RiskLane.lane, RiskLane.created_at)
+    if scope is not None:
+        stmt = stmt.where(RiskLane.seller_code.in_(scope))
+    return [(ln, at) for ln, at in session.execute(stmt)]
+
+
+def hit_rows(session: Session, scope: Scope) -> list[tuple[str, str, datetime]]:
+    """(rule, seller, created_at) of every hit in the scope."""
+    stmt = select(RiskHit.rule, RiskHit.seller_code, RiskHit.created_at)
+    if scope is not None:
+        stmt = stmt.where(RiskHit.seller_code.in_(scope))
+    return [(r, s, at) for r, s, at in session.execute(stmt)]
+
+
+def price_refs(
+    session: Session, keys: Iterable[tuple[str, str, str, str]]
+) -> dict[tuple[str, str, str, str], RiskPriceRef]:
+    """(kind, key, currency, direction) → its stored window of prices."""
+    wanted = set(keys)
+    out: dict[tuple[str, str, str, str], RiskPriceRef] = {}
+    for part in in_chunks(sorted({k[1] for k in wanted})):
+        for row in session.scalars(select(RiskPriceRef).where(RiskPriceRef.key.in_(part))):
+            k = (row.kind, row.key, row.currency, row.direction)
+            if k in wanted:
+                out[k] = row
+    return out
+
+
+def add_price_ref(session: Session, row: RiskPriceRef) -> None:
+    session.add(row)

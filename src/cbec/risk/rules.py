@@ -214,3 +214,24 @@ def screen(
         contact_many_buyers(order, same_address, "address", t),
     ]
     return [h for h in hits if h is not None]
+
+
+#: [A] a suggestion this sure (catalogue score 0..1) that names another HS chapter disagrees strongly
+HS_DISAGREE_SCORE = 0.6
+
+
+def hs_disagreement(declared: str, suggested: str | None, score: float | None) -> tuple[str, str] | None:
+    """The declared goods code against the catalogue's suggestion from the goods' description
+    (catalogue.suggest): a query when the suggestion is sure (score ≥ ``HS_DISAGREE_SCORE``) and
+    names another HS chapter (归类, 《中华人民共和国海关进出口货物商品归类管理规定》, 海关总署令第252号 replacing 第158号 [B]:
+    the declarant classifies; a wrong chapter is the usual sign of 伪报品名/归类). A query, not a
+    correction: the seller confirmed the code."""
+    if not suggested or score is None or score < HS_DISAGREE_SCORE or declared[:2] == suggested[:2]:
+        return None
+    return (
+        f"申报商品编码 {declared}（第{declared[:2]}章）与按品名建议的 {suggested}（第{suggested[:2]}章，"
+        f"匹配度 {score:.2f}）不在同一章：请人工核实归类",
+        f"the declared goods code {declared} (chapter {declared[:2]}) and the code suggested from the"
+        f" description, {suggested} (chapter {suggested[:2]}, score {score:.2f}), are in different chapters:"
+        " a query for a person",
+    )

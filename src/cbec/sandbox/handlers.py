@@ -23,6 +23,7 @@ from cbec.sandbox.rules import (
     DUPLICATE_ORDER,
     DUPLICATE_PAYMENT,
     INSPECTED_LIST_WALK,
+    LANE_WALKS,
     LIST_WALK,
     REFUSED,
     RESULT,
@@ -59,6 +60,8 @@ class Numbering:
     state: Store
     seed: int
     inspection_rate: float
+    #: (side I/E, copNo) → the list's risk lane, or None (see ``SandboxCustoms``)
+    lanes: Callable[[str, str], str | None] | None
     _now: datetime
 
     # --- time, numbers, guids ------------------------------------------------------------------
@@ -287,8 +290,16 @@ class MessageHandlers(Numbering):
         doc = Doc(side, "list", key, spec.code, str(head.get("guid")), 2, data, pre_no=str(fixed.get("preNo", "")))
         doc.received_at = self._t17()
         self.state.put(doc)
+        return self._accepted(head, plan=self._list_walk(side, cop_no, head), kind="list", doc_key=key)
+
+    def _list_walk(self, side: str, cop_no: str, head: Mapping[str, Any]) -> tuple[str, ...]:
+        """The platform's risk lane when it has one (red: inspection 500; yellow: document check
+        300), else the sandbox's own random inspection at ``inspection_rate``."""
+        lane = self.lanes(side, cop_no) if self.lanes is not None and cop_no else None
+        if lane in LANE_WALKS:
+            return LANE_WALKS[lane]
         inspected = self._chance("inspection", str(head.get("guid"))) < self.inspection_rate
-        return self._accepted(head, plan=INSPECTED_LIST_WALK if inspected else LIST_WALK, kind="list", doc_key=key)
+        return INSPECTED_LIST_WALK if inspected else LIST_WALK
 
     def _target_list(self, side: str, head: Mapping[str, Any], what: str) -> tuple[Doc | None, Answer | None]:
         invt_no = str(head.get("invtNo") or "")

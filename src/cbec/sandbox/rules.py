@@ -58,8 +58,14 @@ PRE_NO_PREFIX = {
 #: annotations (CEB.md §4.2) decide between 120 海关入库 and 399 海关审结 where the brief leaves it open.
 LIST_WALK = ("120", "800", "899")
 INSPECTED_LIST_WALK = ("120", "500", "800", "899")
+#: a yellow-lane list (document check): 300 人工审核 before release (CEB.md §4.2)
+DOCUMENT_CHECK_WALK = ("120", "300", "800", "899")
+#: the walk of each risk lane (cbec.risk.lanes): red inspected, yellow a document query, blue and
+#: green released (blue is audited after release, which the e-port does not show)
+LANE_WALKS = {"red": INSPECTED_LIST_WALK, "yellow": DOCUMENT_CHECK_WALK, "blue": LIST_WALK, "green": LIST_WALK}
 STATUS_INFO = {
     "120": "海关入库",
+    "300": "人工审核：单证审核，请在规定时间内向海关提交订单、支付、物流单证及商品价格证明（黄色通道）",
     "399": "海关审结",
     "500": "查验：海关布控查验，货物待查验",
     "800": "放行",

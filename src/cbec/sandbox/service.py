@@ -91,7 +91,9 @@ class SandboxCustoms(MessageHandlers):
     """Customs and the e-port, simulated over the platform's message folders (``root/out``, ``root/in``).
 
     ``seed`` makes the answers reproducible (guids, numbers, which lists are inspected);
-    ``inspection_rate`` is the share of lists sent to inspection (500) before release;
+    ``inspection_rate`` is the share of lists sent to inspection (500) before release when
+    ``lanes`` gives no lane (``lanes(side, copNo)``: the platform's risk lane; red → 500
+    inspection, yellow → 300 document check, blue and green → released);
     ``state_path`` is the SQLite file of what customs has received
     (default ``root/sandbox/state.sqlite3``); ``clock`` gives every time written (default now,
     China time).
@@ -106,6 +108,7 @@ class SandboxCustoms(MessageHandlers):
         state_path: Path | None = None,
         clock: Callable[[], datetime] | None = None,
         require_signatures: bool = False,
+        lanes: Callable[[str, str], str | None] | None = None,
     ) -> None:
         if not 0.0 <= inspection_rate <= 1.0:
             raise ValueError(f"inspection_rate must be between 0 and 1, not {inspection_rate}")
@@ -115,6 +118,9 @@ class SandboxCustoms(MessageHandlers):
         self.processed_dir = self.root / "sandbox" / "processed"
         self.seed = seed
         self.inspection_rate = inspection_rate
+        #: the platform's risk lane of a list, (side I/E, copNo) → red | yellow | blue | green | None;
+        #: red lists are inspected (500), yellow ones get a document query (300)
+        self.lanes = lanes
         #: answer an unsigned 621/623/625/711 (signature mandatory in the XSD) with −621029, as the
         #: e-port does; off by default so unsigned test traffic can be exercised
         self.require_signatures = require_signatures

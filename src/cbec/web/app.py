@@ -17,6 +17,7 @@ from cbec.web.api import (
     audit,
     catalogue,
     changes,
+    credit,
     declarations,
     documents,
     finance,
@@ -34,6 +35,7 @@ from cbec.web.ratelimit import RateLimiter
 from cbec.web.ui import audit as audit_pages
 from cbec.web.ui import catalogue as catalogue_pages
 from cbec.web.ui import changes as change_pages
+from cbec.web.ui import credit as credit_pages
 from cbec.web.ui import documents as document_pages
 from cbec.web.ui import finance as finance_pages
 from cbec.web.ui import journey as journey_pages
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tax_imports.router,
         finance.router,
         logistics.router,
+        credit.router,
         audit.router,
         privacy.router,
         sharing.router,
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         submission_pages.router,
         finance_pages.router,
         logistics_pages.router,
+        credit_pages.router,
         audit_pages.router,
         privacy_pages.router,
         sharing_pages.router,

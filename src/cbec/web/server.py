@@ -36,7 +36,11 @@ class PlatformWorker(threading.Thread):
     def run(self) -> None:
         if self.sandbox:  # made here: the sandbox's own SQLite state belongs to this thread
             self.customs = SandboxCustoms(
-                pipeline.messages_dir(self.settings), seed=self.seed, inspection_rate=0.02, require_signatures=True
+                pipeline.messages_dir(self.settings),
+                seed=self.seed,
+                inspection_rate=0.02,
+                require_signatures=True,
+                lanes=pipeline.lanes_of(self.settings),
             )
         with Dispatcher(self.settings) as webhooks:
             while not self._stop_event.is_set():

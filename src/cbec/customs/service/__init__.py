@@ -6,6 +6,7 @@
 * ``requests`` — cancellation and return of a declared list;
 * ``summary``  — the CEB701 summary declaration of released (and departed) 9610 lists;
 * ``movements`` — arrival, departure, master bill, delivery, site entry, returned-parcel tally;
+* ``screen``   — a seller's received orders through the risk rules before declaring (nothing kept);
 * ``read``     — counts, pages, detail, XML and timeline for the API, the pages and the CLI.
 
 None of these commit; the caller's unit of work does.
@@ -40,6 +41,7 @@ from cbec.customs.service.read import (
 )
 from cbec.customs.service.receipts import apply_receipt_bytes, apply_receipts, settle_receipts
 from cbec.customs.service.requests import request_cancel, request_return
+from cbec.customs.service.screen import screen_seller
 from cbec.customs.service.summary import summarise
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "released_parcels",
     "request_cancel",
     "request_return",
+    "screen_seller",
     "sellers_of_parcels",
     "send_pending",
     "settle_receipts",

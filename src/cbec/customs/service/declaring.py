@@ -36,7 +36,7 @@ from cbec.matching.models import MatchResult
 from cbec.partners import service as partners
 from cbec.risk import service as risk
 from cbec.risk.rules import Thresholds as RiskThresholds
-from cbec.risk.schemas import ImportToScreen
+from cbec.risk.schemas import ImportToScreen, LineToCheck, ListToLane
 from cbec.tax import schemas as tax_schemas
 from cbec.tax import service as tax
 from cbec.tax.fields import unit_code
@@ -133,9 +133,13 @@ def declare(
 def _declare_batch(session: Session, results: Sequence[MatchResult], report: DeclareReport, options: Options) -> None:
     made = _build_sets(session, results, report, options)
     fresh = _not_declared_before(session, made, report)
-    going = _draw_bonded(session, _screen(session, fresh, report, options.risk_limits), report, options.at)
+    going, checked = _screen(session, fresh, report, options.risk_limits)
+    going = _draw_bonded(session, going, report, options.at)
     taxed, assessed = _assess_imports(session, going, report, options.at)
-    held_back = _store_order_sets(session, _pending(taxed), report, at=options.at, signer=options.signer)
+    pending = _pending(taxed)
+    held_back = _store_order_sets(session, pending, report, at=options.at, signer=options.signer)
+    risk.record_checks(session, checked)  # written after building (one write phase per transaction)
+    _lane(session, pending, held_back)
     sent = {m.order.id for m in taxed} - held_back
     unsent = [key for m in going if m.order.id not in sent for key in _list_keys(m, "CEB621")]
     warehouse.bonded.void(session, unsent, options.at.astimezone(CHINA).date())
@@ -307,8 +311,18 @@ def _order_key(one: Made) -> tuple[str, str]:
     return str(one.order.head.get("ebpCode") or ""), str(one.order.order_no or "")
 
 
-def _screen(session: Session, made: list[Made], report: DeclareReport, limits: RiskThresholds | None) -> list[Made]:
-    """Risk rules before tax (RULES.md §7.1): an import with an open hit waits for a person."""
+def _screen(
+    session: Session, made: list[Made], report: DeclareReport, limits: RiskThresholds | None
+) -> tuple[list[Made], risk.Checked]:
+    """Risk rules before tax (RULES.md §7.1): an import not on the positive list is refused; a
+    price outlier is a query (kept, the order goes on, its list's lane sees it); an import with
+    an open hit waits for a person."""
+    checked = risk.check_lines(session, lines_to_check(session, made))
+    report.risk_hits += checked.hits
+    for m in made:
+        if m.order.id in checked.refused:
+            report.refused.append({"order": m.order.doc_key, **checked.refused[m.order.id].as_dict()})
+    made = [m for m in made if m.order.id not in checked.refused]
     screening = risk.screen_imports(
         session, [_to_screen(m) for m in made if m.declared.direction == "import"], limits=limits
     )
@@ -321,7 +335,59 @@ def _screen(session: Session, made: list[Made], report: DeclareReport, limits: R
             report.refused_in_review += 1
         else:
             going.append(m)
-    return going
+    return going, checked
+
+
+def lines_to_check(session: Session, made: list[Made]) -> list[LineToCheck]:
+    """Every goods line of the orders' lists, with the catalogue's suggestion for its SKU."""
+    skus: dict[str, set[str]] = {}
+    for m in made:
+        for message in LIST_MESSAGES:
+            for _, entity in m.declared.entities.get(message, []):
+                skus.setdefault(m.seller, set()).update(str(ln.get("itemNo") or "") for ln in entity.lines)
+    suggestions = {seller: catalogue.suggestions_of(session, seller, sorted(s)) for seller, s in skus.items()}
+    return [ln for m in made for ln in _lines_to_check(m, suggestions.get(m.seller, {}))]
+
+
+def _lines_to_check(m: Made, suggested: dict[str, tuple[str, float]]) -> list[LineToCheck]:
+    """The goods lines of an order's list(s), as the price, positive-list and HS rules read them."""
+    head = m.order.head
+    out = []
+    for message in LIST_MESSAGES:
+        for _, entity in m.declared.entities.get(message, []):
+            for ln in entity.lines:
+                price, sku = ln.get("price"), str(ln.get("itemNo") or "")
+                hint = suggested.get(sku)
+                out.append(
+                    LineToCheck(
+                        order_doc_id=m.order.id,
+                        seller_code=m.seller,
+                        ebp_code=str(head.get("ebpCode") or ""),
+                        order_no=str(m.order.order_no or ""),
+                        direction=m.declared.direction,
+                        sku=sku,
+                        gcode=str(ln.get("gcode") or ""),
+                        origin=str(ln.get("country") or "") if m.declared.direction == "import" else "CN",
+                        currency=str(ln.get("currency") or ""),
+                        price=price if isinstance(price, Decimal) else Decimal(0),
+                        suggested=hint[0] if hint else None,
+                        suggested_score=hint[1] if hint else None,
+                    )
+                )
+    return out
+
+
+def _lane(session: Session, pending: dict[str, Pending], held_back: set[int | None]) -> None:
+    """Every list stored gets its risk lane (ASYCUDA selectivity, cbec.risk.lanes); the sandbox
+    customs reads it."""
+    lists = [
+        ListToLane(d.cop_no, message, d.direction, d.seller_code, d.order_doc_id)
+        for message in LIST_MESSAGES
+        for d, _ in pending.get(message, [])
+        if d.order_doc_id not in held_back
+    ]
+    if lists:
+        risk.assign_lanes(session, lists)
 
 
 def _to_screen(m: Made) -> ImportToScreen:

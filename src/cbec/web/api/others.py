@@ -97,7 +97,7 @@ def list_risk_hits(
     p: Caller,
     uow: Uow,
     paging: Paging,
-    status: Annotated[Literal["open", "cleared", "refused"] | None, Query()] = None,
+    status: Annotated[Literal["open", "query", "cleared", "refused"] | None, Query()] = None,
 ) -> Page[RiskHitRead]:
     require_business_data(p)
     return risk.list_hits(uow.session, p.scope(), paging, status=status)

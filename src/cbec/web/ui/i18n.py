@@ -9,6 +9,18 @@ from __future__ import annotations
 CATALOGUE: dict[str, tuple[str, str]] = {
     "app": ("跨境电商线上综合服务平台", "Cross-border e-commerce one-stop platform"),
     "dashboard": ("统计看板", "Dashboard"),
+    "credit": ("信用", "Credit"),
+    "credit_intro": (
+        "信用等级按企业资质、信用历史、履约能力三个维度评分（权重为平台假设，可替换），海关信用等级（海关总署令第282号）与失信名单按规则调整等级。",
+        "Grades score qualification, credit history and ability to perform (weights are the platform's replaceable "
+        "assumptions); a customs tier (GACC Order 282) and dishonesty listings override as the rules require.",
+    ),
+    "risk_overview": ("风险布控", "Risk lanes"),
+    "risk_overview_intro": (
+        "每份清单按布控规则、信用等级与随机抽查分入红（查验）、黄（单证审核）、蓝（放行后稽核）、绿（放行）通道；随机下限对最高等级企业同样适用。",
+        "Every list is laned by criteria, credit standing and random selection: red (inspection), yellow (document "
+        "check), blue (post-clearance audit), green (release); the random floor applies to the best-rated too.",
+    ),
     "declarations": ("申报单", "Declarations"),
     "upload": ("上传单证", "Upload"),
     "enterprises": ("企业与凭据", "Enterprises & credentials"),

@@ -33,7 +33,7 @@ from cbec.risk.schemas import ImportToScreen, RiskHitRead
 from cbec.sharing import service as sharing
 from cbec.sharing.schemas import EventType, RiskHitFound
 
-THRESHOLDS_FILE = Path(__file__).parent / "data" / "thresholds.json"
+THRESHOLDS_FILE = Path(__file__).parent.parent / "data" / "thresholds.json"
 DECISIONS = {"clear": "cleared", "refuse": "refused"}
 
 
@@ -224,10 +224,10 @@ def list_hits(
     status: str | None = None,
     seller_code: str | None = None,
 ) -> Page[RiskHitRead]:
-    if status and status not in ("open", "cleared", "refused"):
+    if status and status not in ("open", "query", "cleared", "refused"):
         raise InvalidInput(
-            f"status must be open, cleared or refused, not {status!r}",
-            f"状态须为 open、cleared 或 refused，而不是 {status!r}",
+            f"status must be open, query, cleared or refused, not {status!r}",
+            f"状态须为 open、query、cleared 或 refused，而不是 {status!r}",
             field="status",
         )
     total, rows = repository.list_hits(
@@ -261,7 +261,7 @@ def decide(
     hit = repository.get_hit(session, scope, hit_id)
     if hit is None:
         raise NotFound(f"risk hit {hit_id} not found", f"风险命中 {hit_id} 不存在", field="id")
-    if hit.status != "open":
+    if hit.status not in ("open", "query"):
         raise RuleViolation(
             f"risk hit {hit_id} was {hit.status} already by {hit.decided_by}; a decision is not changed",
             f"风险命中 {hit_id} 已由 {hit.decided_by} 处理（{hit.status}），决定不可更改",
