@@ -12,7 +12,7 @@ import typer
 from cbec.audit import service as audit
 from cbec.audit.rules import Actor
 from cbec.cli import audit as audit_cli
-from cbec.cli import backup, catalogue, customs, demo, finance, intake, partners, privacy, report, risk, tax, web
+from cbec.cli import backup, bus, catalogue, customs, demo, finance, intake, partners, privacy, report, risk, tax, web
 from cbec.cli.common import set_root_data_dir
 from cbec.cli.generate import generate
 from cbec.cli.journey import journey_command
@@ -48,6 +48,8 @@ app.add_typer(report.app, name="report")
 app.add_typer(risk.app, name="risk")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(web.app, name="user")
+app.add_typer(bus.app, name="bus")
+app.add_typer(bus.cluster_app, name="cluster")
 app.command("import")(intake.import_)
 app.command("match")(intake.match)
 app.command("status")(intake.status)
@@ -55,6 +57,7 @@ app.command("demo")(demo.demo)
 app.command("generate")(generate)
 app.command("declare")(customs.declare)
 app.command("worker")(customs.worker)
+app.command("node")(bus.node)
 app.command("sandbox")(customs.sandbox)
 app.command("summarise")(customs.summarise)
 app.command("declarations")(customs.customs_status)

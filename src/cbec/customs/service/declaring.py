@@ -11,7 +11,7 @@ declarations (the outbox, decision 0003). Declaring again finds what exists (uni
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -91,13 +91,15 @@ def declare(
     after: int = 0,
     count_already: bool = True,
     risk_limits: RiskThresholds | None = None,
+    order_keys: Collection[str] | None = None,
 ) -> DeclareReport:
     """Declare every matched, not yet declared order (export and import); messages are signed
     with ``signer`` when given (CEB.md §5.3).
 
     With ``limit`` it stops once that many orders were examined (``report.more`` says whether
     any are left, ``report.cursor`` where to go on: ``after=cursor, count_already=False``), so
-    that an edge can commit chunk by chunk instead of holding one write transaction for all."""
+    that an edge can commit chunk by chunk instead of holding one write transaction for all. With
+    ``order_keys`` only those orders (a partition's share on the bus, docs/decisions/0015)."""
     options = Options(
         trade_mode, agent_code, profile or builders.default_profile(), at or datetime.now(UTC), signer, risk_limits
     )
@@ -108,7 +110,9 @@ def declare(
         report.already += already
     examined = 0
     while True:
-        results = repository.matched_undeclared(session, after=report.cursor, limit=SELECTION, seller_code=seller_code)
+        results = repository.matched_undeclared(
+            session, after=report.cursor, limit=SELECTION, seller_code=seller_code, order_keys=order_keys
+        )
         if not results:
             report.more = False
             break
