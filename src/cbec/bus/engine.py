@@ -70,17 +70,29 @@ async def ensure(js: JetStreamContext, opts: BusOptions) -> dict[str, KeyValue]:
     """Declare streams, consumers and buckets (idempotent), and check the partition count."""
     for name, subject in STREAMS:
         config = StreamConfig(name=name, subjects=[subject], num_replicas=opts.replicas, duplicate_window=300)
-        await retry(partial(js.add_stream, config))
+        await retry(partial(_declared_once, js.add_stream, config))
     buckets: dict[str, KeyValue] = {}
     for bucket, ttl in ((LEASES, opts.lease_ttl), (MEMBERS, opts.lease_ttl), (SETTINGS, None)):
         config_kv = KeyValueConfig(bucket=bucket, ttl=ttl, replicas=opts.replicas, history=1)
-        buckets[bucket] = await retry(partial(js.create_key_value, config_kv))
+        await retry(partial(_declared_once, js.create_key_value, config_kv))
+        buckets[bucket] = await retry(partial(js.key_value, bucket))
     await retry(partial(_check_partitions, buckets[SETTINGS], opts.partitions))
     for p in range(opts.partitions):
         for stream, durable, subject in consumers_of(p):
-            await retry(partial(js.add_consumer, stream, _consumer(durable, subject, opts)))
-    await retry(partial(js.add_consumer, DECLARED, _consumer(TRANSPORT, "cbec.declared.>", opts)))
+            await retry(partial(_declared_once, js.add_consumer, stream, _consumer(durable, subject, opts)))
+    await retry(partial(_declared_once, js.add_consumer, DECLARED, _consumer(TRANSPORT, "cbec.declared.>", opts)))
     return buckets
+
+
+async def _declared_once(make: Callable[..., Awaitable[object]], *args: object) -> None:
+    """Declare a stream, bucket or consumer; one another node declared first is kept as it is
+    (nodes starting together race to declare the same; the server's defaults can make the second
+    request differ from what it stored, and it answers 10058 "already in use")."""
+    try:
+        await make(*args)
+    except BadRequestError as exc:
+        if exc.err_code not in (10058, 10148, 10013):  # stream, consumer exists with another config
+            raise
 
 
 def _consumer(durable: str, subject: str, opts: BusOptions) -> ConsumerConfig:
