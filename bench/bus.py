@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import nats  # noqa: E402
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from tests.natscluster import CBEC, outcome  # noqa: E402
 from tests.pgcluster import PostgresCluster, pg_bindir  # noqa: E402
 
@@ -39,7 +40,7 @@ from cbec.bus.cluster import NatsCluster, nats_server_binary  # noqa: E402
 from cbec.bus.publish import generated  # noqa: E402
 from cbec.config import Settings  # noqa: E402
 from cbec.customs.keys import sandbox_key  # noqa: E402
-from cbec.db import migrate  # noqa: E402
+from cbec.db import engine_for, migrate  # noqa: E402
 from cbec.generate.basics import GenerateOptions  # noqa: E402
 from cbec.generate.service import generate  # noqa: E402
 
@@ -50,6 +51,16 @@ def cpu_of(pid: int) -> float:
     """CPU seconds of a process and of its children it waited for (PostgreSQL's backends)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def row_writes(url: str) -> int:
+    """Rows inserted, updated and deleted in the run's database (PostgreSQL's statistics)."""
+    time.sleep(1.5)  # the statistics of the last transactions reach shared memory within a second
+    engine = engine_for(url)
+    with engine.connect() as c:
+        n = c.scalar(text("select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) from pg_stat_user_tables"))
+    engine.dispose()
+    return int(n or 0)
 
 
 def postmaster_pid(pg: PostgresCluster) -> int:
@@ -90,7 +101,7 @@ def embedded(pg: PostgresCluster, load: Path, data: Path) -> dict[str, Any]:
     pipeline.work_once(settings)
     wall = time.perf_counter() - t
     return {"wall": wall, "workers_cpu": time.process_time() - c, "pg_cpu": cpu_of(postmaster_pid(pg)) - pg_cpu,
-            "nats_cpu": 0.0, **outcome(url)}  # fmt: skip
+            "nats_cpu": 0.0, "writes": row_writes(url), **outcome(url)}  # fmt: skip
 
 
 def on_bus(pg: PostgresCluster, binary: str, load: Path, data: Path, workers: int) -> dict[str, Any]:
@@ -112,18 +123,19 @@ def on_bus(pg: PostgresCluster, binary: str, load: Path, data: Path, workers: in
         wall = time.perf_counter() - t - IDLE
         nats_cpu = sum(cpu_of(s.process.pid) for s in cluster.servers if s.process) - nats_cpu
         return {"wall": wall, "workers_cpu": sum(r["cpu_seconds"] for r in reports), "nats_cpu": nats_cpu,
-                "pg_cpu": cpu_of(postmaster_pid(pg)) - pg_cpu, **outcome(url)}  # fmt: skip
+                "pg_cpu": cpu_of(postmaster_pid(pg)) - pg_cpu, "writes": row_writes(url), **outcome(url)}  # fmt: skip
     finally:
         cluster.stop()
 
 
 def show(label: str, orders: int, r: dict[str, Any], base: float | None) -> float:
-    rate = orders / r["wall"]
+    rate = float(orders / r["wall"])
     cpu = r["workers_cpu"] + r["nats_cpu"] + r["pg_cpu"]
     print(
         f"{label:>22}: {r['wall']:7.1f} s  {rate:6.1f} orders/s  {r['lists'] / r['wall']:6.1f} lists/s"
         f"  cpu: workers {r['workers_cpu']:.1f} s · nats {r['nats_cpu']:.1f} s · postgres {r['pg_cpu']:.1f} s"
-        f" = {cpu / orders * 1000:.2f} ms an order" + (f"  ×{rate / base:.2f}" if base else ""),
+        f" = {cpu / orders * 1000:.2f} ms an order; {r['writes'] / max(r['lists'], 1):.1f} row writes a list"
+        + (f"  ×{rate / base:.2f}" if base else ""),
         flush=True,
     )
     return rate

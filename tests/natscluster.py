@@ -104,12 +104,13 @@ class BusRun:
     def counts(self) -> dict[str, Any]:
         return outcome(self.database_url)
 
-    def wait_until_final(self, expected_lists: int, timeout: float = 600) -> dict[str, Any]:
-        """Until every list expected is declared and final and the outbox is empty."""
+    def wait_until_final(self, expected: int, timeout: float = 600) -> dict[str, Any]:
+        """Until ``expected`` orders are decided (a list, final, or refused by the tax limits)
+        and the outbox is empty."""
         deadline = time.monotonic() + timeout
         while True:
             c = self.counts()
-            if c["lists"] >= expected_lists and c["open_lists"] == 0 and c["pending"] == 0:
+            if c["decided"] >= expected and c["open_lists"] == 0 and c["pending"] == 0:
                 return c
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not final after {timeout} s: {c}; logs in {self.data_dir}")
@@ -142,6 +143,11 @@ def outcome(database_url: str) -> dict[str, Any]:
             .where(TaxAssessment.kind == "import", ~TaxAssessment.is_refused)
         )
         entries = c.scalar(select(func.count()).select_from(BuyerLedgerEntry))
+        refused = c.scalar(
+            select(func.count(func.distinct(TaxAssessment.reference))).where(
+                TaxAssessment.kind == "import", TaxAssessment.is_refused
+            )
+        )
     engine.dispose()
     return {
         "by_type": by_type,
@@ -154,6 +160,8 @@ def outcome(database_url: str) -> dict[str, Any]:
         "buyers": len(ledger),
         "assessed": assessed,
         "ledger_entries": entries,
+        "refused": refused,
+        "decided": lists + (refused or 0),  # every matched order ends declared or refused by the tax limits
     }
 
 
