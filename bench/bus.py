@@ -120,7 +120,8 @@ def on_bus(pg: PostgresCluster, binary: str, load: Path, data: Path, workers: in
         node = [*CBEC, "node", *bus, "--idle-exit", str(IDLE), "--json"]
         procs = [subprocess.Popen(node, env=env, stdout=subprocess.PIPE, text=True) for _ in range(workers)]
         reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
-        wall = time.perf_counter() - t - IDLE
+        # from the first message any node took to the last (the processes' start-up apart)
+        wall = max(r["last_work"] for r in reports) - min(r["first_work"] for r in reports if r["first_work"])
         nats_cpu = sum(cpu_of(s.process.pid) for s in cluster.servers if s.process) - nats_cpu
         return {"wall": wall, "workers_cpu": sum(r["cpu_seconds"] for r in reports), "nats_cpu": nats_cpu,
                 "pg_cpu": cpu_of(postmaster_pid(pg)) - pg_cpu, "writes": row_writes(url), **outcome(url)}  # fmt: skip

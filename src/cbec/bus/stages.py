@@ -15,12 +15,14 @@ from typing import Any
 
 from cbec.bus.partitions import Routed, route_matched
 from cbec.catalogue import service as catalogue
+from cbec.ceb.signing import Signer
 from cbec.config import Settings
 from cbec.customs import service as customs
 from cbec.customs.keys import signer_for
 from cbec.intake import service as intake
 from cbec.intake.documents import ParseContext
 from cbec.matching import service as matching
+from cbec.risk.rules import Thresholds
 from cbec.risk.service import thresholds
 from cbec.unit_of_work import UnitOfWork
 
@@ -83,14 +85,27 @@ def take_documents(settings: Settings, data: bytes, headers: dict[str, str], par
     return done
 
 
-def declare_orders(settings: Settings, order_keys: Iterable[str]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """The signing key and the risk thresholds, read once per node."""
+
+    signer: Signer | None
+    risk_limits: Thresholds
+
+    @classmethod
+    def of(cls, settings: Settings) -> Signing:
+        return cls(signer_for(settings), thresholds(settings.risk_thresholds))
+
+
+def declare_orders(settings: Settings, order_keys: Iterable[str], signing: Signing | None = None) -> dict[str, Any]:
     """Declare these matched orders (risk, tax, build, sign, XSD, outbox) in one unit of work."""
     keys = sorted(set(order_keys))
+    signing = signing or Signing.of(settings)
     with UnitOfWork(settings) as uow:
         report = customs.declare(
             uow.session,
-            signer=signer_for(settings),
-            risk_limits=thresholds(settings.risk_thresholds),
+            signer=signing.signer,
+            risk_limits=signing.risk_limits,
             order_keys=keys,
             count_already=False,
         )
