@@ -116,7 +116,7 @@ def on_bus(pg: PostgresCluster, binary: str, load: Path, data: Path, workers: in
     try:
         subprocess.run([*CBEC, "bus", "submit", str(load), *bus, "--json"], env=env, check=True, capture_output=True)
         nats_cpu = sum(cpu_of(s.process.pid) for s in cluster.servers if s.process)
-        pg_cpu, t = cpu_of(postmaster_pid(pg)), time.perf_counter()
+        pg_cpu = cpu_of(postmaster_pid(pg))
         node = [*CBEC, "node", *bus, "--idle-exit", str(IDLE), "--json"]
         procs = [subprocess.Popen(node, env=env, stdout=subprocess.PIPE, text=True) for _ in range(workers)]
         reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
