@@ -103,7 +103,9 @@ class Node:
                         self.report.first_work, cpu_at_start = time.time(), time.process_time()
                     self.report.last_work = time.time()
                 elif idle_exit is not None and time.monotonic() - last_work > idle_exit:
-                    break
+                    if await self._bus_empty(js):
+                        break
+                    last_work = time.monotonic()  # others' partitions still hold work: they may come here
                 else:  # nothing anywhere: wait longer each empty pass, up to a quarter second
                     idle = min(0.25, idle + 0.02)
                     await asyncio.sleep(idle)
@@ -114,6 +116,18 @@ class Node:
             self.report.cpu_seconds = time.process_time() - cpu_at_start
             await nc.close()
         return self.report
+
+    async def _bus_empty(self, js: JetStreamContext) -> bool:
+        """Nothing waits on, or is taken and not acknowledged by, any consumer of the bus."""
+        names = [(st, d) for p in range(self.opts.partitions) for st, d, _ in consumers_of(p)] + [(DECLARED, TRANSPORT)]
+        try:
+            for stream, durable in names:
+                info = await js.consumer_info(stream, durable)
+                if (info.num_pending or 0) + (info.num_ack_pending or 0):
+                    return False
+        except NatsError:
+            return False
+        return True
 
     async def _beat(self, leases: Leases, stop: asyncio.Event) -> None:
         while not stop.is_set():
