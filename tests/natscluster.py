@@ -42,7 +42,7 @@ class BusRun:
     database_url: str
     data_dir: Path
     partitions: int = 6
-    lease_ttl: float = 3.0
+    lease_ttl: float = 6.0
     ack_wait: float = 10.0
     nodes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     sandbox: subprocess.Popen[bytes] | None = None

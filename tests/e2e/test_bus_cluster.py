@@ -140,3 +140,16 @@ def test_one_buyers_orders_on_several_partitions_share_one_ledger(load: Path, ba
     assert any(len(p) > 1 for p in by_buyer.values())
     assert baseline["ledger_max"] <= ANNUAL_LIMIT
     assert select(func.count()).select_from(Declaration) is not None
+
+
+def test_everything_stopped_and_started_again_goes_on(bus_run: BusRun, load: Path, baseline: dict[str, Any]) -> None:
+    """Workers and all three servers stopped mid-run (the streams are on disk), then started."""
+    bus_run.start(workers=2)
+    bus_run.submit(load)
+    _wait_for(bus_run, random.randint(10, baseline["lists"] // 2))
+    bus_run.stop()
+    bus_run.nats.stop(remove=False)
+    bus_run.nodes.clear()
+    bus_run.nats.start()
+    bus_run.start(workers=2)
+    _expect_same(bus_run, baseline)

@@ -76,13 +76,28 @@ def take_documents(settings: Settings, data: bytes, headers: dict[str, str], par
                 catalogue.suggest_codes(uow.session, seller, only=(k for s, k in report.skus if s == seller))
             if report.stored_order_nos:
                 matching.run_matching(uow.session, order_nos=report.stored_order_nos)
-            nos = order_nos_in(data) | report.stored_order_nos
-            done.routed = route_matched(matching.matched_orders(uow.session, nos), partitions)
             done.stored = len(report.stored_order_nos)
         uow.commit()
     if report.failure is not None:  # kept raw in the inbox: a person looks at it, the bus goes on
         done.failure = str(report.failure)
+        return done
+    done.routed = _route_after_commit(settings, order_nos_in(data) | report.stored_order_nos, partitions)
     return done
+
+
+def _route_after_commit(settings: Settings, nos: set[str], partitions: int) -> list[Routed]:
+    """Match again, after the commit, the message's orders that are still not matched, then
+    route the matched ones. An order and its waybill read by two nodes at once (a lease that
+    moved while its old holder was still at work) each commit without seeing the other; of the
+    two matchings after the commits, the later sees both, so the order is not left unmatched."""
+    with UnitOfWork(settings) as uow:
+        matched = matching.matched_orders(uow.session, nos)
+        rest = nos - {m.order_no for m in matched}
+        if rest:
+            matching.run_matching(uow.session, order_nos=rest)
+            matched = matching.matched_orders(uow.session, nos)
+        uow.commit()
+    return route_matched(matched, partitions)
 
 
 @dataclass(frozen=True, slots=True)
