@@ -179,6 +179,8 @@ def main() -> None:
     pg.start()
     nats = NatsCluster(binary)
     run = BusRun(nats, pg.create_database(), args.data_dir.resolve(), partitions=args.partitions, lease_ttl=6.0)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill PID` stops it like Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
     try:
         nats.start()
         run.start(args.workers)
@@ -194,6 +196,7 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the workers too: let them stop
         run.stop()
         nats.stop()
         pg.stop()

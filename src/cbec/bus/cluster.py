@@ -88,7 +88,9 @@ class NatsCluster:
     def start_server(self, i: int) -> None:
         s = self.servers[i]
         log = (self.root / f"{s.name}.log").open("ab")
-        s.process = subprocess.Popen([self.binary, "-c", str(s.config)], stdout=log, stderr=subprocess.STDOUT)
+        s.process = subprocess.Popen(  # own session: a Ctrl-C stops the workers first, then these
+            [self.binary, "-c", str(s.config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def kill_server(self, i: int) -> None:
         """kill -9: the server's RAFT peers go on without it (R3 keeps a quorum of two)."""

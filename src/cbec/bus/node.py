@@ -111,10 +111,11 @@ class Node:
                     await asyncio.sleep(idle)
         finally:
             beat.cancel()
-            await leases.release_all()
             self.report.lease_moves = leases.moves
             self.report.cpu_seconds = time.process_time() - cpu_at_start
-            await nc.close()
+            with contextlib.suppress(TimeoutError, NatsError):  # the servers may be gone already
+                await asyncio.wait_for(leases.release_all(), 3)  # else the leases expire by TTL
+                await asyncio.wait_for(nc.close(), 3)
         return self.report
 
     async def _bus_empty(self, js: JetStreamContext) -> bool:
