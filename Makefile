@@ -1,5 +1,5 @@
 # The two README commands are `make demo` and `make test`; each does all set-up first.
-.PHONY: audit setup setup-test demo test test-fast check bench clean
+.PHONY: audit setup setup-test demo test test-fast check bench bench-bus cluster clean
 
 UV_RUN = uv run --frozen
 DATA_DIR ?= ./cbec-data
@@ -14,10 +14,16 @@ demo: setup
 	$(UV_RUN) cbec demo --data-dir $(DATA_DIR)
 
 test: setup-test
-	CBEC_REQUIRE_POSTGRES=1 $(UV_RUN) pytest -n 2 -q
+	CBEC_REQUIRE_POSTGRES=1 CBEC_REQUIRE_NATS=1 $(UV_RUN) pytest -n 2 -q
 
 test-fast: setup
-	$(UV_RUN) pytest -q -m "not integration and not e2e and not slow"
+	$(UV_RUN) pytest -q -m "not integration and not e2e and not slow and not cluster"
+
+# three nats-servers (JetStream, R3), a throwaway PostgreSQL and WORKERS `cbec node` processes on
+# this machine, until Ctrl-C; it prints the commands that load it (docs/scale-out.md)
+WORKERS ?= 3
+cluster: setup-test
+	$(UV_RUN) python -m tests.natscluster --workers $(WORKERS)
 
 check: setup
 	$(UV_RUN) ruff check src tests bench
@@ -38,6 +44,10 @@ bench: setup-test
 	$(UV_RUN) python bench/api.py
 	$(UV_RUN) python bench/scaleout.py
 	$(UV_RUN) python bench/e2e.py --orders 10000 --db both
+
+# the bus: messages/s through the three-server cluster and orders/s with 1, 2, 4 workers
+bench-bus: setup-test
+	$(UV_RUN) python bench/bus.py
 
 clean:
 	rm -rf $(DATA_DIR) bench/out test-artifacts

@@ -350,7 +350,7 @@ ROUTES: dict[tuple[str, str], Route] = {
             body=lambda w: {"json": {"objection_id": 1, "status": "upheld", "answer": "x"}},
         ),
         Route("GET", "/api/v1/risk/lanes", LIST, 200, 403),
-        Route("GET", "/api/v1/risk/overview", STATS, 200, 200),
+        Route("GET", "/api/v1/risk/overview", STATS, 200, 200, regulator_may_see=(B_CODE,)),
         # --- the web UI -------------------------------------------------------------------------
         Route("GET", "/login", PUBLIC, 200, 200),
         Route(
@@ -461,7 +461,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("POST", "/warehouse/upload", SUBMIT, 403, 403, body=_b_movement_file),
         Route("POST", "/finance/reconcile", SUBMIT, 403, 403, body=lambda w: {"data": {"seller": B_CODE}}),
         Route("GET", "/finance/lists/{list_id}", RECORD, 404, 403),
-        Route("GET", "/credit", STATS, 303, 200),
+        Route("GET", "/credit", STATS, 303, 200, regulator_may_see=(B_CODE,)),
         Route("GET", "/credit/{code}", RECORD, 404, 403),
         Route("POST", "/credit/{code}/objection", RECORD, 404, 403, body=lambda w: {"data": {"text": "x"}}),
         Route(
@@ -472,7 +472,7 @@ ROUTES: dict[tuple[str, str], Route] = {
             403,
             body=lambda w: {"data": {"objection_id": 1, "status": "upheld", "answer": "x"}},
         ),
-        Route("GET", "/risk/overview", STATS, 200, 200),
+        Route("GET", "/risk/overview", STATS, 200, 200, regulator_may_see=(B_CODE,)),
         Route("GET", "/risk/lanes", LIST, 200, 403),
         Route(
             "POST",

@@ -14,6 +14,7 @@ from cbec.audit.rules import Actor
 from cbec.cli import audit as audit_cli
 from cbec.cli import (
     backup,
+    bus,
     catalogue,
     credit,
     customs,
@@ -71,6 +72,8 @@ app.add_typer(privacy.app, name="privacy")
 app.add_typer(sharing.app, name="sharing")
 app.add_typer(stats.app, name="stats")
 app.add_typer(web.app, name="user")
+app.add_typer(bus.app, name="bus")
+app.add_typer(bus.cluster_app, name="cluster")
 app.command("import")(intake.import_)
 app.command("match")(intake.match)
 app.command("status")(intake.status)
@@ -78,6 +81,7 @@ app.command("demo")(demo.demo)
 app.command("generate")(generate)
 app.command("declare")(customs.declare)
 app.command("worker")(customs.worker)
+app.command("node")(bus.node)
 app.command("sandbox")(customs.sandbox)
 app.command("summarise")(customs.summarise)
 app.command("declarations")(customs.customs_status)

@@ -189,3 +189,16 @@ def waiting_order_nos(session: Session, seller_code: str, skus: Iterable[str]) -
 
 def skus_waited_on(session: Session, order_key: str) -> list[str]:
     return sorted(session.scalars(select(SkuWait.sku).where(SkuWait.order_key == order_key)))
+
+
+def matched_orders(session: Session, order_nos: Iterable[str]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(order_key, kind, order head) of the current matched results of these order numbers."""
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    for chunk in in_chunks(sorted(set(order_nos)), CHUNK):
+        stmt = (
+            select(MatchResult.order_key, MatchResult.kind, Document.head)
+            .join(Document, Document.id == MatchResult.order_doc_id)
+            .where(MatchResult.is_current.is_(True), MatchResult.state == "matched", Document.order_no.in_(chunk))
+        )
+        out.extend((k, kind, head) for k, kind, head in session.execute(stmt))
+    return out

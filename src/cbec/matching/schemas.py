@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel
 
 from cbec.kit.read import Timestamp
@@ -28,3 +30,14 @@ class MatchRead(BaseModel):
     reason: str
     rules: list[RuleResultRead]
     created_at: Timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedOrder:
+    """A matched order as the partitioned bus routes it to declaring (docs/decisions/0015)."""
+
+    order_key: str  # the order document's key, ``ebpCode=…|orderNo=…``
+    kind: str  # export | import
+    platform_code: str
+    order_no: str
+    buyer_id_number: str  # imports only: the tax step is keyed by the buyer

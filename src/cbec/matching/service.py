@@ -16,7 +16,7 @@ from cbec.kit.read import Page
 from cbec.matching import repository
 from cbec.matching.models import MatchResult
 from cbec.matching.rules import EXPORT, IMPORT, Doc, MatchInput, match, pick_candidate, unconfirmed_skus
-from cbec.matching.schemas import MatchRead, RuleResultRead
+from cbec.matching.schemas import MatchedOrder, MatchRead, RuleResultRead
 from cbec.orm import utcnow
 from cbec.sharing import service as sharing
 from cbec.sharing.schemas import EventType, MatchDecided
@@ -260,3 +260,18 @@ def release_waiting(session: Session, seller_code: str, skus: Iterable[str]) -> 
 def skus_waited_on(session: Session, order_key: str) -> list[str]:
     """The SKUs whose HS code the order waits on (none once its codes are confirmed)."""
     return repository.skus_waited_on(session, order_key)
+
+
+def matched_orders(session: Session, order_nos: Iterable[str]) -> list[MatchedOrder]:
+    """The orders among ``order_nos`` whose current result is matched, with what routes them
+    to declaring on the bus (the platform and order number; the buyer of an import)."""
+    return [
+        MatchedOrder(
+            order_key=key,
+            kind=kind,
+            platform_code=str(head.get("ebpCode") or ""),
+            order_no=str(head.get("orderNo") or ""),
+            buyer_id_number=str(head.get("buyerIdNumber") or "").upper() if kind == "import" else "",
+        )
+        for key, kind, head in repository.matched_orders(session, order_nos)
+    ]

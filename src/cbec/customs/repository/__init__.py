@@ -4,7 +4,7 @@ the write side keeps the batch paths' statements bulk (Core inserts and executem
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -173,7 +173,9 @@ def lists_of_orders(
 # --- the write side: declaring, sending, receipts -------------------------------------------
 
 
-def matched_undeclared(session: Session, *, after: int, limit: int, seller_code: str | None) -> list[MatchResult]:
+def matched_undeclared(
+    session: Session, *, after: int, limit: int, seller_code: str | None, order_keys: Collection[str] | None = None
+) -> list[MatchResult]:
     """Current matched results after ``after`` whose order has no declaration yet (indexed: the
     batch path calls this after every batch, so it must not rescan what was declared)."""
     stmt = (
@@ -189,6 +191,8 @@ def matched_undeclared(session: Session, *, after: int, limit: int, seller_code:
     )
     if seller_code:
         stmt = stmt.where(MatchResult.seller_code == seller_code)
+    if order_keys is not None:  # the orders of one partition's message (docs/decisions/0015)
+        stmt = stmt.where(MatchResult.order_key.in_(sorted(order_keys)))
     return list(session.scalars(stmt))
 
 

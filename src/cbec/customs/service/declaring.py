@@ -11,7 +11,7 @@ declarations (the outbox, decision 0003). Declaring again finds what exists (uni
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,6 +27,7 @@ from cbec.customs import builders, repository
 from cbec.customs.models import Declaration
 from cbec.customs.rules import CHANGE_TEXT, LIST_MESSAGES, ChangeRoute, State, change_route, latest_lists
 from cbec.customs.schemas import DeclareReport
+from cbec.customs.service.bonded import draw_bonded, list_keys, shipments_9810
 from cbec.customs.service.outbox import Built, Pending, store_messages, try_build
 from cbec.errors import CbecError, ValidationFailed
 from cbec.intake import service as intake
@@ -42,7 +43,6 @@ from cbec.tax import service as tax
 from cbec.tax.fields import unit_code
 from cbec.tax.import_tax import ImportLine, ImportOrder
 from cbec.warehouse import service as warehouse
-from cbec.warehouse.schemas import BondedDraw, DeclaredShipment, ShipmentLine
 
 Progress = Callable[[int, int | None], None]
 BATCH = 100
@@ -93,13 +93,15 @@ def declare(
     after: int = 0,
     count_already: bool = True,
     risk_limits: RiskThresholds | None = None,
+    order_keys: Collection[str] | None = None,
 ) -> DeclareReport:
     """Declare every matched, not yet declared order (export and import); messages are signed
     with ``signer`` when given (CEB.md §5.3).
 
     With ``limit`` it stops once that many orders were examined (``report.more`` says whether
     any are left, ``report.cursor`` where to go on: ``after=cursor, count_already=False``), so
-    that an edge can commit chunk by chunk instead of holding one write transaction for all."""
+    that an edge can commit chunk by chunk instead of holding one write transaction for all. With
+    ``order_keys`` only those orders (a partition's share on the bus, docs/decisions/0015)."""
     options = Options(
         trade_mode, agent_code, profile or builders.default_profile(), at or datetime.now(UTC), signer, risk_limits
     )
@@ -110,7 +112,9 @@ def declare(
         report.already += already
     examined = 0
     while True:
-        results = repository.matched_undeclared(session, after=report.cursor, limit=SELECTION, seller_code=seller_code)
+        results = repository.matched_undeclared(
+            session, after=report.cursor, limit=SELECTION, seller_code=seller_code, order_keys=order_keys
+        )
         if not results:
             report.more = False
             break
@@ -134,18 +138,16 @@ def _declare_batch(session: Session, results: Sequence[MatchResult], report: Dec
     made = _build_sets(session, results, report, options)
     fresh = _not_declared_before(session, made, report)
     going, checked = _screen(session, fresh, report, options.risk_limits)
-    going = _draw_bonded(session, going, report, options.at)
+    going = draw_bonded(session, going, report, options.at)
     taxed, assessed = _assess_imports(session, going, report, options.at)
     pending = _pending(taxed)
     held_back = _store_order_sets(session, pending, report, at=options.at, signer=options.signer)
     risk.record_checks(session, checked)  # written after building (one write phase per transaction)
     _lane(session, pending, held_back)
     sent = {m.order.id for m in taxed} - held_back
-    unsent = [key for m in going if m.order.id not in sent for key in _list_keys(m, "CEB621")]
+    unsent = [key for m in going if m.order.id not in sent for key in list_keys(m, "CEB621")]
     warehouse.bonded.void(session, unsent, options.at.astimezone(CHINA).date())
-    warehouse.expect_shipments(
-        session, [s for m in taxed if m.order.id in sent for s in _shipments_9810(m, options.at)]
-    )
+    warehouse.expect_shipments(session, [s for m in taxed if m.order.id in sent for s in shipments_9810(m, options.at)])
     for made_set in taxed:  # assessed, then refused by the builder: it uses none of the quota
         if made_set.order.id in held_back and made_set.order.id in assessed:
             events.publish(
@@ -408,52 +410,6 @@ def _to_screen(m: Made) -> ImportToScreen:
         freight=head.get("freight"),
         insured_fee=head.get("insuredFee"),
     )
-
-
-def _list_keys(m: Made, message: str) -> list[str]:
-    return [key[:60] for key, _ in m.declared.entities.get(message, [])]
-
-
-def _lines(entity: Entity) -> tuple[ShipmentLine, ...]:
-    return tuple(
-        ShipmentLine(str(ln.get("itemNo") or ""), int(Decimal(str(ln.get("qty") or 0)))) for ln in entity.lines
-    )
-
-
-def _draw_bonded(session: Session, made: list[Made], report: DeclareReport, at: datetime) -> list[Made]:
-    """A 1210 list takes its goods out of the bonded warehouse's account book: its units are held
-    on the book now, and a list the book cannot cover is refused here, before it is declared
-    (海关总署公告2018年第194号; warehouse/rules.py ``overdraws``)."""
-    draws = [
-        BondedDraw(str(e.head.get("emsNo") or ""), m.seller, key[:60], _lines(e), m.order.doc_key)
-        for m in made
-        if m.declared.direction == "import" and m.declared.trade_mode == "1210"
-        for key, e in m.declared.entities.get("CEB621", [])
-    ]
-    if not draws:
-        return made
-    refused = warehouse.bonded.draw(session, draws, at.astimezone(CHINA).date())
-    going = []
-    for m in made:
-        errors = [refused[k] for k in _list_keys(m, "CEB621") if k in refused]
-        if errors:
-            report.refused.append({"order": m.order.doc_key, **errors[0].as_dict()})
-            warehouse.bonded.void(
-                session, [k for k in _list_keys(m, "CEB621") if k not in refused], at.astimezone(CHINA).date()
-            )
-        else:
-            going.append(m)
-    return going
-
-
-def _shipments_9810(m: Made, at: datetime) -> list[DeclaredShipment]:
-    """A declared 9810 list, as the warehouse area expects its goods (decision 0012)."""
-    if m.declared.trade_mode != "9810":
-        return []
-    return [
-        DeclaredShipment(m.seller, key[:60], str(e.head.get("country") or ""), at.astimezone(CHINA).date(), _lines(e))
-        for key, e in m.declared.entities.get("CEB603", [])
-    ]
 
 
 def import_order_for_tax(order: Document, declared: builders.Declared, on: datetime) -> ImportOrder:

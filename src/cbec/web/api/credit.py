@@ -26,7 +26,9 @@ Code = Annotated[str, Query(min_length=10, max_length=18)]
 
 def query_scope(p: Principal) -> frozenset[str] | None:
     """Whose grade the caller may ask for: the operator and a platform, payment or logistics
-    company any seller's; a seller its own."""
+    company any seller's; a seller its own. The regulator reads the grades on the credit page and
+    the risk overview (every enterprise's grade and hits), not one record (tests/e2e/test_tenancy.py:
+    a record is business data)."""
     if p.is_regulator:
         raise Forbidden("the regulator reads the credit figures, not one enterprise's record", "监管视图查看信用统计，不查看单个企业的信用记录", field="role")  # fmt: skip
     if p.is_admin or (p.enterprise_code and not p.enterprise_roles <= {"ebc"}):
@@ -77,6 +79,8 @@ class ObjectionBody(BaseModel):
     summary="Object to one's own credit record 提出异议",
 )
 def file_objection(code: str, body: ObjectionBody, p: Caller, uow: Uow) -> ObjectionRead:
+    if p.is_regulator:
+        raise Forbidden("an enterprise objects to its own record; the regulator reads it", "异议由企业本身提出；监管部门仅查阅", field="role")  # fmt: skip
     out = credit.file_objection(uow.session, code.upper(), body.text, by=p.name, scope=record_scope(p))
     uow.commit()
     return out
@@ -125,4 +129,4 @@ def list_lanes(
     summary="Lanes against their rates, hits by rule, seller and day 风险总览",
 )
 def risk_overview(p: Caller, uow: Uow) -> RiskOverview:
-    return risk.overview(uow.session, p.scope(), by_seller=not p.is_regulator)
+    return risk.overview(uow.session, p.scope(), by_seller=True)
