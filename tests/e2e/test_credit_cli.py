@@ -21,7 +21,8 @@ def test_credit_show_import_list_and_objection(registered: Path, tmp_path: Path)
     factors = {c["factor"]: c for c in clean["current"]["contributions"]}
     assert set(factors) == {
         "registered", "customs_tier", "refusal_rate", "confirmed_hits",
-        "tax_refusals", "cancel_return_rate", "invalid_share", "fx_overdue_share", "volume",
+        "tax_refusals", "cancel_return_rate", "invalid_share", "fx_overdue_share", "delivery_exception_share",
+        "volume",
     }  # fmt: skip
     assert all(c["source"] for c in factors.values())
 

@@ -246,8 +246,8 @@ def test_one_enterprise_walked_through_its_record_on_the_database(matched) -> No
 
     base = {
         "registered": D("10.00"), "customs_tier": D("10.50"), "refusal_rate": D("20.00"), "confirmed_hits": D("20.00"),
-        "tax_refusals": D("10.00"), "cancel_return_rate": D("5.00"), "invalid_share": D("10.00"),
-        "fx_overdue_share": D("5.00"), "volume": D("0.75"),
+        "tax_refusals": D("10.00"), "cancel_return_rate": D("5.00"), "invalid_share": D("5.00"),
+        "fx_overdue_share": D("5.00"), "delivery_exception_share": D("5.00"), "volume": D("0.75"),
     }  # fmt: skip
     assert rated() == ("AAA", D("91.25"), base)
 

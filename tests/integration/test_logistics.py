@@ -208,3 +208,29 @@ def test_arrival_and_departure_are_derived_from_the_carriers_events_at_the_site(
     _round(settings, sandbox, 3)
     with UnitOfWork(settings) as uow:
         assert list(customs.departed_lists(uow.session, parcels)) == [parcels[0]]
+
+
+def test_delivery_exceptions_reach_the_sellers_credit(released) -> None:
+    """Issue 19's delivery exceptions: of the seller's parcels carriers reported on, those failed,
+    in exception or returned lower its ability to perform."""
+    from cbec.credit import service as credit
+
+    settings, _ = released
+    now = datetime.now(UTC)
+    at = (now - timedelta(days=2)).isoformat()
+    events = [
+        (1, _event("LP000000000CN", "Delivered", at)),
+        (2, _event("LP000000001CN", "Exception", at)),
+        (3, _event("LP000000002CN", "InTransit", at)),
+        (4, _event("LP000000002CN", "DeliveryFailure", (now - timedelta(days=1)).isoformat())),
+    ]
+    with UnitOfWork(settings) as uow:
+        logistics.ingest_events(uow.session, events, carrier=CARRIER, channel="api")
+        uow.commit()
+    with UnitOfWork(settings) as uow:
+        h, dated = credit.history(uow.session, SELLER.code, now.date() + timedelta(days=1))
+        assert (h.parcels_tracked, h.delivery_exceptions) == (3, 2)
+        assert sum(e.count for e in dated if e.kind == "delivery_exceptions") == 2
+        graded = credit.rate(uow.session, SELLER.code)
+        part = {c.factor: c.points for c in graded.contributions}["delivery_exception_share"]
+        assert part == 0  # 2 of 3 parcels: past the factor's worst (10%)

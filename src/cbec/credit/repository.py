@@ -15,6 +15,7 @@ from cbec.credit.models import CreditFact, CreditGrade, CreditObjection
 from cbec.customs.models import Declaration
 from cbec.finance.models import OrderMoney
 from cbec.intake.models import Document
+from cbec.logistics.models import TrackingEvent
 from cbec.risk.models import RiskHit
 from cbec.tax.models import TaxAssessment
 
@@ -67,6 +68,35 @@ def document_counts(session: Session, code: str, since: datetime, until: datetim
     )
     counts = {bool(v): int(n) for v, n in session.execute(stmt)}
     return counts.get(True, 0) + counts.get(False, 0), counts.get(False, 0)
+
+
+#: carriers' statuses that mean the delivery went wrong (logistics/rules.py ``Status``)
+DELIVERY_EXCEPTIONS = ("delivery_failed", "exception", "returning", "returned", "expired")
+
+
+def delivery_counts(session: Session, code: str, since: datetime, until: datetime) -> tuple[int, int]:
+    """(parcels of the enterprise's export lists that carriers reported on in the window, of them
+    parcels with a failed delivery, an exception, a return or an expiry)."""
+    parcels = (
+        select(Declaration.logistics_no)
+        .where(Declaration.seller_code == code, Declaration.message_type == "CEB603", Declaration.logistics_no != "")
+        .scalar_subquery()
+    )
+    in_window = (
+        TrackingEvent.waybill_no.in_(parcels),
+        TrackingEvent.occurred_at >= since,
+        TrackingEvent.occurred_at < until,
+    )
+    tracked = session.scalar(select(func.count(func.distinct(TrackingEvent.waybill_no))).where(*in_window)) or 0
+    failed = (
+        session.scalar(
+            select(func.count(func.distinct(TrackingEvent.waybill_no))).where(
+                *in_window, TrackingEvent.status.in_(DELIVERY_EXCEPTIONS)
+            )
+        )
+        or 0
+    )
+    return int(tracked), int(failed)
 
 
 def fx_counts(session: Session, code: str, since: datetime, until: datetime) -> tuple[int, int]:

@@ -94,6 +94,8 @@ class History:
     invalid_documents: int = 0
     fx_orders: int = 0  # export orders reconciled by finance (released in the window)
     fx_overdue: int = 0  # … whose money is overdue
+    parcels_tracked: int = 0  # parcels of its export lists carriers reported on (logistics)
+    delivery_exceptions: int = 0  # … with a failed delivery, an exception, a return or an expiry
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,7 @@ def factor_values(h: History, tier: Tier | None) -> dict[str, Decimal | None]:
         "cancel_return_rate": _share(h.cancelled_returned, h.lists),
         "invalid_share": _share(h.invalid_documents, h.documents),
         "fx_overdue_share": _share(h.fx_overdue, h.fx_orders),
+        "delivery_exception_share": _share(h.delivery_exceptions, h.parcels_tracked),
         "volume": Decimal(h.lists),
     }
 

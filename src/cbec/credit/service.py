@@ -79,6 +79,9 @@ def history(session: Session, code: str, as_of: date) -> tuple[rules.History, li
         events[(at.strftime("%Y-%m"), "tax_refused")] += 1
     documents, invalid = repository.document_counts(session, code, since, until)
     fx_orders, fx_overdue = repository.fx_counts(session, code, since, until)
+    parcels, failed = repository.delivery_counts(session, code, since, until)
+    if failed:
+        events[(until.strftime("%Y-%m"), "delivery_exceptions")] += failed
     h = rules.History(
         registered=_registered(session, code),
         lists=len(lists),
@@ -90,6 +93,8 @@ def history(session: Session, code: str, as_of: date) -> tuple[rules.History, li
         invalid_documents=invalid,
         fx_orders=fx_orders,
         fx_overdue=fx_overdue,
+        parcels_tracked=parcels,
+        delivery_exceptions=failed,
     )
     return h, [EventRead(month=m, kind=k, count=n) for (m, k), n in sorted(events.items())]
 

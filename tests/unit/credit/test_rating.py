@@ -16,7 +16,8 @@ from cbec.credit import rules
 D = Decimal
 FACTORS = (
     "registered", "customs_tier", "refusal_rate", "confirmed_hits",
-    "tax_refusals", "cancel_return_rate", "invalid_share", "fx_overdue_share", "volume",
+    "tax_refusals", "cancel_return_rate", "invalid_share", "fx_overdue_share", "delivery_exception_share",
+    "volume",
 )  # fmt: skip
 
 
@@ -39,7 +40,8 @@ def test_one_enterprise_walked_through_its_record() -> None:
     assert points(r) == {
         "registered": D("10.00"), "customs_tier": D("10.50"), "refusal_rate": D("20.00"),
         "confirmed_hits": D("20.00"), "tax_refusals": D("10.00"), "cancel_return_rate": D("5.00"),
-        "invalid_share": D("10.00"), "fx_overdue_share": D("5.00"), "volume": D("1.00"),
+        "invalid_share": D("5.00"), "fx_overdue_share": D("5.00"), "delivery_exception_share": D("5.00"),
+        "volume": D("1.00"),
     }  # fmt: skip
     assert (r.score, r.grade, r.overrides) == (D("91.50"), "AAA", ())
 
@@ -90,13 +92,23 @@ histories = st.builds(
     invalid_documents=st.integers(0, 500),
     fx_orders=st.integers(0, 3000),
     fx_overdue=st.integers(0, 300),
+    parcels_tracked=st.integers(0, 3000),
+    delivery_exceptions=st.integers(0, 300),
 )
 
 
 @given(
     histories,
     st.sampled_from(
-        ["refused", "cancelled_returned", "confirmed_hits", "tax_refusals", "invalid_documents", "fx_overdue"]
+        [
+            "refused",
+            "cancelled_returned",
+            "confirmed_hits",
+            "tax_refusals",
+            "invalid_documents",
+            "fx_overdue",
+            "delivery_exceptions",
+        ]
     ),
 )
 def test_a_worse_event_never_raises_the_score(h: rules.History, field: str) -> None:
@@ -126,3 +138,12 @@ def test_an_active_listing_always_gives_bb_and_never_changes_the_score(h: rules.
 def test_fx_overdue_lowers_ability_to_perform() -> None:
     h = rules.History(registered=D(1), lists=10, documents=10, fx_orders=10, fx_overdue=1)
     assert points(rules.rate(h, [], date(2026, 10, 1)))["fx_overdue_share"] == D("2.50")  # 10% of 20%: half of 5
+
+
+def test_delivery_exceptions_lower_ability_to_perform() -> None:
+    """Parcels carriers reported failed, in exception, returned or expired (logistics), as a
+    share of the parcels tracked: 5% of them is half the factor's 5 points."""
+    h = rules.History(registered=D(1), lists=10, documents=10, parcels_tracked=40, delivery_exceptions=2)
+    assert points(rules.rate(h, [], date(2026, 10, 1)))["delivery_exception_share"] == D("2.50")
+    none_tracked = rules.History(registered=D(1), lists=10, documents=10)
+    assert points(rules.rate(none_tracked, [], date(2026, 10, 1)))["delivery_exception_share"] == D("5.00")
