@@ -141,6 +141,15 @@ def test_screen_then_declare_a_price_far_above_the_sellers_history(matched) -> N
     not hold the orders, and sends their lists to the yellow lane."""
     pipeline.declare(matched)
     _more_orders(matched, 2, "80.00", 150)
+    with UnitOfWork(matched) as uow:  # the seller hears of the queries by webhook
+        from cbec.sharing import service as sharing
+        from cbec.sharing.schemas import EventType, SubscriptionCreate
+
+        sub = sharing.create_subscription(
+            uow.session, matched, SubscriptionCreate(url="https://seller.example.com/h", event_types=[EventType.RISK_HIT]),
+            enterprise=SELLER.code, created_by="t", resolver=lambda h, p: ["93.184.216.34"],
+        )  # fmt: skip
+        uow.commit()
     with UnitOfWork(matched) as uow:
         from cbec.customs import service as customs
 
@@ -165,6 +174,16 @@ def test_screen_then_declare_a_price_far_above_the_sellers_history(matched) -> N
         statuses = set(uow.session.scalars(select(RiskHit.status)))
     assert {v[0] for v in lanes.values()} == {"yellow"} and all(v[2] == ["rule:price_outlier"] for v in lanes.values())
     assert statuses == {"query"}
+    with UnitOfWork(matched) as uow:
+        from cbec.sharing.models import Delivery, SharedEvent
+
+        told = uow.session.scalars(
+            select(SharedEvent.payload).join(Delivery, Delivery.event_id == SharedEvent.id)
+            .where(Delivery.subscription_id == sub.id)
+        ).all()  # fmt: skip
+    assert sorted((p["order_no"], p["rule"], p["status"]) for p in told) == [
+        ("SO0150", "price_outlier", "query"), ("SO0151", "price_outlier", "query"),
+    ]  # fmt: skip
 
 
 def test_a_declared_code_the_catalogue_disagrees_with_is_a_query(matched) -> None:  # noqa: F811

@@ -24,6 +24,9 @@ from cbec.orm import utcnow
 from cbec.risk import positive_list, prices, repository, rules
 from cbec.risk.models import RiskPriceRef
 from cbec.risk.schemas import LineToCheck
+from cbec.risk.service.screening import told
+from cbec.sharing import service as sharing
+from cbec.sharing.schemas import EventType
 
 POSITIVE_LIST_FILE = Path(__file__).parent.parent / "data" / "positive_list.csv"
 #: [A] how many of the latest prices a reference keeps
@@ -140,6 +143,8 @@ def record_checks(session: Session, checked: Checked, *, declared: set[int] | No
     """Store the price hits and let the prices of the orders declared (all checked ones when
     ``declared`` is None) join their references' windows (the latest ``WINDOW`` kept)."""
     repository.add_hits(session, checked.hit_rows)
+    if checked.hit_rows and sharing.listens(session, EventType.RISK_HIT):  # partners hear of queries too
+        sharing.publish_many(session, [told(h) for h in checked.hit_rows])
     added: dict[Key, list[str]] = {}
     now, stored = utcnow(), checked.stored
     for ln in checked.lines:

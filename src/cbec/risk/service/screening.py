@@ -122,7 +122,7 @@ def screen_imports(
             out.held.add(order.order_doc_id)
     repository.add_traces(session, traces)
     repository.add_hits(session, hits)
-    sharing.publish_many(session, [_told(h) for h in hits] if sharing.listens(session, EventType.RISK_HIT) else ())
+    sharing.publish_many(session, [told(h) for h in hits] if sharing.listens(session, EventType.RISK_HIT) else ())
     out.hits += len(hits)
     return out
 
@@ -188,7 +188,7 @@ def _hit_row(order: ImportToScreen, f: rules.OrderFacts, hit: rules.Hit, now: da
     }
 
 
-def _told(hit: dict[str, Any]) -> RiskHitFound:
+def told(hit: dict[str, Any]) -> RiskHitFound:
     """A hit as partners hear of it: the rule and its explanation, never the buyer, phone or
     address behind it (the hit's ``detail`` stays on the platform)."""
     return RiskHitFound(
