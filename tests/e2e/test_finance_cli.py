@@ -76,12 +76,17 @@ def test_finance_reconcile_after_an_amazon_report_and_its_settlements(registered
          "--sender", LOGISTICS.code, "--format", "json")  # fmt: skip
     declared = cbec(registered, "declare")
     assert declared["declared"]["CEB603"] == 40, declared
-    for _ in range(4):
+    for _ in range(7):  # until every list is answered: at most 7 rounds
         cbec(registered, "worker", "--once")
         cbec(registered, "sandbox", "--once")
-    cbec(registered, "worker", "--once")
-    lists = cbec(registered, "declarations")
-    assert lists["CEB603"] == {"closed": 40}, lists  # released, then closed (结关)
+        cbec(registered, "worker", "--once")
+        lists = cbec(registered, "declarations")
+        if set(lists["CEB603"]) <= {"released", "closed"}:
+            break
+    # released, then closed (结关); a list the risk lanes sent to inspection or a document check
+    # (red, yellow) takes one more answer of the sandbox before its release: released is what the
+    # money needs
+    assert set(lists["CEB603"]) <= {"released", "closed"} and sum(lists["CEB603"].values()) == 40, lists
 
     today = date.today()
     sold = [
