@@ -1,6 +1,6 @@
 """The partitioned bus (docs/decisions/0006, 0015), measured on this machine:
 
-    uv run python bench/bus.py [--orders N] [--workers 1,2,4] [--messages M]
+    uv run python bench/bus.py [--orders N] [--workers 1,2,4] [--messages M] [--mix online-retail|national]
 
 1. the three-server JetStream cluster alone: messages/s published (acknowledged by a quorum)
    and consumed with explicit acks, on an R3 stream and, as a baseline, an R1 stream;
@@ -41,7 +41,7 @@ from cbec.bus.publish import generated  # noqa: E402
 from cbec.config import Settings  # noqa: E402
 from cbec.customs.keys import sandbox_key  # noqa: E402
 from cbec.db import engine_for, migrate  # noqa: E402
-from cbec.generate.basics import GenerateOptions  # noqa: E402
+from cbec.generate.basics import GenerateOptions, Mix  # noqa: E402
 from cbec.generate.service import generate  # noqa: E402
 
 IDLE = 4.0
@@ -147,6 +147,9 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=2000)
     ap.add_argument("--workers", default="1,2,4")
     ap.add_argument("--messages", type=int, default=20000)
+    ap.add_argument("--mix", choices=[m.value for m in Mix], default=Mix.ONLINE_RETAIL.value,
+                    help="the load's shape (cbec generate --mix)")  # fmt: skip
+    ap.add_argument("--no-raw", action="store_true", help="skip the JetStream-alone figures")
     args = ap.parse_args()
     binary, bindir = nats_server_binary(), pg_bindir()
     if binary is None or bindir is None:
@@ -154,13 +157,13 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="cbec-bench-bus-"))
     cluster = NatsCluster(binary)
     cluster.start()
-    for replicas in (1, 3):
+    for replicas in () if args.no_raw else (1, 3):
         pub, con = asyncio.run(raw(cluster, args.messages, replicas))
         print(f"JetStream R{replicas}, 1 kB messages: published {pub:8.0f}/s, consumed+acked {con:8.0f}/s", flush=True)
     cluster.stop()
     load = root / "load"
-    generate(GenerateOptions(orders=args.orders, seed=1), load, batch_size=500, overwrite=True)
-    print(f"{args.orders:,} generated orders; machine: {os.cpu_count()} cores", flush=True)
+    generate(GenerateOptions(orders=args.orders, seed=1, mix=Mix(args.mix)), load, batch_size=500, overwrite=True)
+    print(f"{args.orders:,} generated orders, {args.mix} mix; machine: {os.cpu_count()} cores", flush=True)
     pg = PostgresCluster(bindir)
     pg.start()
     try:

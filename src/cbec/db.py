@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -69,3 +71,20 @@ def is_known_revision(url: str, revision: str | None) -> bool:
         return True
     script = ScriptDirectory.from_config(alembic_config(url))
     return revision in {r.revision for r in script.walk_revisions()}
+
+
+def insert_missing(session: Session, model: type[Any], rows: list[dict[str, Any]], keys: list[str]) -> int:
+    """INSERT … ON CONFLICT (keys) DO NOTHING, on PostgreSQL and SQLite alike: rows another
+    writer (a node of the bus, decision 0015) stored first are left as they are, not an error.
+    Returns how many were inserted when the driver says (else how many were offered)."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_of(model).on_conflict_do_nothing(index_elements=keys)
+    done = 0
+    for i in range(0, len(rows), 1000):
+        result = session.execute(stmt, rows[i : i + 1000])
+        count = getattr(result, "rowcount", -1)
+        done += count if count is not None and count >= 0 else len(rows[i : i + 1000])
+    return done

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from cbec.catalogue.models import Product
 from cbec.catalogue.rules import DECLARABLE, UNCONFIRMED
 from cbec.catalogue.schemas import ProductFilter
+from cbec.db import insert_missing
 from cbec.kit.chunks import in_chunks
 
 
@@ -26,6 +27,12 @@ def existing_skus(session: Session, seller_code: str, skus: Iterable[str]) -> se
 def insert_products(session: Session, rows: list[dict[str, object]]) -> None:
     for i in range(0, len(rows), 1000):
         session.execute(insert(Product), rows[i : i + 1000])
+
+
+def insert_new_products(session: Session, rows: list[dict[str, object]]) -> int:
+    """Products first seen on orders: one another writer (a node of the bus) registered at the
+    same moment is kept, not an error. How many were new."""
+    return insert_missing(session, Product, rows, ["seller_code", "sku"])
 
 
 def get(session: Session, seller_code: str, sku: str) -> Product | None:

@@ -98,8 +98,7 @@ def register_skus(session: Session, skus: Mapping[tuple[str, str], tuple[str, st
                     "updated_at": now,
                 }
             )
-        repository.insert_products(session, rows)
-        created += len(rows)
+        created += repository.insert_new_products(session, rows)
     return created
 
 

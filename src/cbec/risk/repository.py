@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from cbec.db import insert_missing
 from cbec.intake.models import Document
 from cbec.kit.chunks import in_chunks
 from cbec.risk.models import RiskHit, RiskLane, RiskPriceRef, RiskStanding, RiskTrace
@@ -228,5 +229,23 @@ def price_refs(
     return out
 
 
-def add_price_ref(session: Session, row: RiskPriceRef) -> None:
-    session.add(row)
+def lock_price_refs(
+    session: Session, keys: Iterable[tuple[str, str, str, str]]
+) -> dict[tuple[str, str, str, str], RiskPriceRef]:
+    """The rows of these keys, created when missing and locked for update (PostgreSQL), fresh
+    from the database. Nodes of the bus (decision 0015) declare orders of the same SKU or HS
+    subheading at once: a key is created with INSERT … ON CONFLICT DO NOTHING (a concurrent
+    node may create it first) and rows are locked in key order, so two nodes never wait on
+    each other in a circle and no node's prices overwrite another's."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    new = [{"kind": k[0], "key": k[1], "currency": k[2], "direction": k[3], "prices": []} for k in wanted]
+    insert_missing(session, RiskPriceRef, new, ["kind", "key", "currency", "direction"])
+    order = (RiskPriceRef.kind, RiskPriceRef.key, RiskPriceRef.currency, RiskPriceRef.direction)
+    out: dict[tuple[str, str, str, str], RiskPriceRef] = {}
+    for part in in_chunks(sorted({k[1] for k in wanted})):
+        stmt = select(RiskPriceRef).where(RiskPriceRef.key.in_(part)).order_by(*order).with_for_update()
+        for row in session.scalars(stmt.execution_options(populate_existing=True)):
+            out[(row.kind, row.key, row.currency, row.direction)] = row
+    return {k: out[k] for k in wanted}

@@ -22,7 +22,6 @@ from cbec.config import get_settings
 from cbec.errors import InvalidInput, RuleViolation
 from cbec.orm import utcnow
 from cbec.risk import positive_list, prices, repository, rules
-from cbec.risk.models import RiskPriceRef
 from cbec.risk.schemas import LineToCheck
 from cbec.risk.service.screening import told
 from cbec.sharing import service as sharing
@@ -61,7 +60,6 @@ class Checked:
     hits: int = 0
     hit_rows: list[dict[str, Any]] = field(default_factory=list)
     lines: list[LineToCheck] = field(default_factory=list)
-    stored: dict[Key, RiskPriceRef] = field(default_factory=dict)
 
 
 def check_lines(
@@ -135,7 +133,7 @@ def _price_check(session: Session, lines: list[LineToCheck], limits: prices.Pric
             out.queried.add(ln.order_doc_id)
             rows.append(_hit(ln, "price_outlier", "price", hit.message_zh, hit.message_en, hit.detail()))
     out.hit_rows.extend(rows)
-    out.lines, out.stored = lines, stored
+    out.lines = lines
     out.hits += len(rows)
 
 
@@ -146,17 +144,15 @@ def record_checks(session: Session, checked: Checked, *, declared: set[int] | No
     if checked.hit_rows and sharing.listens(session, EventType.RISK_HIT):  # partners hear of queries too
         sharing.publish_many(session, [told(h) for h in checked.hit_rows])
     added: dict[Key, list[str]] = {}
-    now, stored = utcnow(), checked.stored
+    now = utcnow()
     for ln in checked.lines:
         if declared is not None and ln.order_doc_id not in declared:
             continue
         for k in _keys(ln):
             added.setdefault(k, []).append(str(ln.price))
+    rows = repository.lock_price_refs(session, added)  # fresh and locked: other nodes add too
     for k, values in added.items():
-        row = stored.get(k)
-        if row is None:
-            row = RiskPriceRef(kind=k[0], key=k[1], currency=k[2], direction=k[3], prices=[])
-            repository.add_price_ref(session, row)
+        row = rows[k]
         row.prices = [*row.prices, *values][-WINDOW:]
         row.updated_at = now
     session.flush()
