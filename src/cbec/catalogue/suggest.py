@@ -49,6 +49,7 @@ _SINGULAR = {"boxes": "box", "glasses": "glass", "dishes": "dish", "brushes": "b
 _WORD = re.compile(r"[a-z][a-z\-]*")
 
 
+@lru_cache(maxsize=65536)
 def singular(word: str) -> str:
     """A word's singular, by the few rules retail descriptions need ("doilies" → "doily")."""
     w = _SINGULAR.get(word, word)
@@ -214,16 +215,15 @@ class HsSuggester:
         self.heading_first: dict[str, str] = {}
         self.by_heading: dict[str, list[str]] = defaultdict(list)
         docs: dict[str, Counter[str]] = {}
+        # a heading's and a chapter's words count in each of their subheadings: cut once
+        heading_tf = {code: Counter(words(e.description)) for code, e in table.headings.items()}
+        chapter_tf = {code: Counter(words(e.description)) for code, e in table.chapters.items()}
         for code, entry in table.subheadings.items():
-            heading = table.headings.get(code[:4])
-            chapter = table.chapters.get(code[:2])
             tf: Counter[str] = Counter()
             for w in words(entry.description):
                 tf[w] += 2
-            for w in words(heading.description if heading else ""):
-                tf[w] += 1
-            for w in words(chapter.description if chapter else ""):
-                tf[w] += 1
+            tf.update(heading_tf.get(code[:4], ()))
+            tf.update(chapter_tf.get(code[:2], ()))
             docs[code] = tf
             self.heading_first.setdefault(code[:4], code)
             self.by_heading[code[:4]].append(code)
