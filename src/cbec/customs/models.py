@@ -25,6 +25,9 @@ class Declaration(Base):
         Index("ix_declaration_order", "ebp_code", "order_no"),
         Index("ix_declaration_seller_created", "seller_code", "created_at"),
         Index("ix_declaration_order_doc", "order_doc_id"),
+        Index("ix_declaration_outbox", "outbox_id"),  # marking a message's declarations sent
+        Index("ix_declaration_invt_no", "invt_no"),  # receipts and stock naming customs' number
+        Index("ix_declaration_related", "related_id"),  # a list's cancellations and returns
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
