@@ -33,7 +33,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if u.drivername == "postgresql":
         url = str(u.set(drivername="postgresql+psycopg"))
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # Plans from the values of each execution, never a generic plan cached per connection: our
+    # statements look rows up by lists of keys in tables that grow by the hundred thousand during
+    # a bulk load, and a generic plan made while a table was small kept scanning it whole
+    # (0.5–0.9 s a lookup at 180,000 documents, bench/bus.py, 2026-12-05). Planning each batch
+    # statement again costs well under a millisecond.
+    connect_args = {"options": "-c plan_cache_mode=force_custom_plan", **kwargs.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 @lru_cache(maxsize=8)

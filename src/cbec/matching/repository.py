@@ -14,6 +14,34 @@ from cbec.matching.models import MatchResult, SkuWait
 CHUNK = 500
 
 
+_ORDER_COLUMNS = (
+    Document.id,
+    Document.doc_type,
+    Document.doc_key,
+    Document.seller_code,
+    Document.order_no,
+    Document.logistics_no,
+    Document.is_valid,
+    Document.head,
+    Document.lines,
+)
+
+
+def orders_named(
+    session: Session, doc_types: Sequence[str], order_nos: Sequence[str], seller_code: str | None = None
+) -> list[Any]:
+    """The current orders of these order numbers (≤ 500 at a time), in id order. Not paged by id
+    with a LIMIT: PostgreSQL's generic plan for that shape walked the primary key from the
+    first document and filtered by number (0.9 s a call at 180,000 documents, growing with the
+    table); looked up by (doc_type, is_current, order_no) they are a few index probes."""
+    stmt = select(*_ORDER_COLUMNS).where(
+        Document.doc_type.in_(doc_types), Document.is_current.is_(True), Document.order_no.in_(order_nos)
+    )
+    if seller_code:
+        stmt = stmt.where(Document.seller_code == seller_code)
+    return sorted(session.execute(stmt).all(), key=lambda r: r.id)
+
+
 def order_batch(
     session: Session,
     doc_types: Sequence[str],
@@ -21,23 +49,12 @@ def order_batch(
     after_id: int,
     limit: int,
     only_unmatched: bool,
-    order_nos: Sequence[str] | None = None,
     seller_code: str | None = None,
 ) -> Sequence[Any]:
     """Current orders with id > after_id, in id order (keyset pagination)."""
-    stmt = select(
-        Document.id,
-        Document.doc_type,
-        Document.doc_key,
-        Document.seller_code,
-        Document.order_no,
-        Document.logistics_no,
-        Document.is_valid,
-        Document.head,
-        Document.lines,
-    ).where(Document.doc_type.in_(doc_types), Document.is_current.is_(True), Document.id > after_id)
-    if order_nos is not None:
-        stmt = stmt.where(Document.order_no.in_(order_nos))
+    stmt = select(*_ORDER_COLUMNS).where(
+        Document.doc_type.in_(doc_types), Document.is_current.is_(True), Document.id > after_id
+    )
     if seller_code:
         stmt = stmt.where(Document.seller_code == seller_code)
     if only_unmatched:

@@ -73,6 +73,13 @@ def run_matching(
     nos = sorted(set(order_nos)) if order_nos is not None else None
     chunks: list[list[str] | None] = [nos[i : i + 500] for i in range(0, len(nos), 500)] if nos is not None else [None]
     for chunk in chunks:
+        if chunk is not None:  # named orders: a few index probes, then in batches
+            named = repository.orders_named(session, list(_KINDS), chunk, seller_code)
+            for start in range(0, len(named), batch):
+                _match_batch(session, named[start : start + batch], summary)
+                if progress:
+                    progress(summary.orders, None)
+            continue
         after = 0
         while True:
             orders = repository.order_batch(
@@ -80,8 +87,7 @@ def run_matching(
                 list(_KINDS),
                 after_id=after,
                 limit=batch,
-                only_unmatched=only_unmatched and nos is None,
-                order_nos=chunk,
+                only_unmatched=only_unmatched,
                 seller_code=seller_code,
             )
             if not orders:
