@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -82,15 +82,11 @@ def is_known_revision(url: str, revision: str | None) -> bool:
 def insert_missing(session: Session, model: type[Any], rows: list[dict[str, Any]], keys: list[str]) -> int:
     """INSERT … ON CONFLICT (keys) DO NOTHING, on PostgreSQL and SQLite alike: rows another
     writer (a node of the bus, decision 0015) stored first are left as they are, not an error.
-    Returns how many were inserted when the driver says (else how many were offered)."""
+    Returns how many were inserted (RETURNING gives back the inserted rows only)."""
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
     insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_of(model).on_conflict_do_nothing(index_elements=keys)
-    done = 0
-    for i in range(0, len(rows), 1000):
-        result = session.execute(stmt, rows[i : i + 1000])
-        count = getattr(result, "rowcount", -1)
-        done += count if count is not None and count >= 0 else len(rows[i : i + 1000])
-    return done
+    key = inspect(model).primary_key[0]
+    stmt = insert_of(model).on_conflict_do_nothing(index_elements=keys).returning(key)
+    return sum(len(session.execute(stmt, rows[i : i + 1000]).all()) for i in range(0, len(rows), 1000))
