@@ -14,17 +14,13 @@ floor. Not a test: nothing is asserted.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-import resource
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+import cases
 
 SELLER, PLATFORM = "91330782MA2DEMN016", "91330782MA2DEMP02Y"
 START = date(2025, 1, 1)
@@ -134,49 +130,21 @@ def case_reconcile(root: Path) -> dict[str, float]:
 CASES = {"floor": case_floor, "import": case_import, "reconcile": case_reconcile}
 
 
-def run_case(name: str, root: Path, orders: int = 0) -> dict[str, float]:
-    """A case in a process of its own, started from this small one: Linux keeps a process's peak
-    RSS across fork and exec, so a parent that had built the year would lend its peak to all."""
-    proc = subprocess.run(
-        [sys.executable, __file__, "--case", name, "--root", str(root), "--orders", str(orders)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"case {name} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--orders", type=int, default=100_000)
-    ap.add_argument("--case")
-    ap.add_argument("--root", type=Path)
-    args = ap.parse_args()
-    if args.case == "setup":
-        print(json.dumps(setup(args.root, args.orders)))
-        return
-    if args.case:
-        out = CASES[args.case](args.root)
-        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(out, default=str))
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        prepared = run_case("setup", root, args.orders)
-        print(
-            f"finance benchmark — {args.orders:,} declared orders over a year, {prepared['settlements']} settlements "
+    results = cases.measure(
+        __file__,
+        "--orders",
+        100_000,
+        setup,
+        CASES,
+        lambda orders, prepared: (
+            f"finance benchmark — {orders:,} declared orders over a year, {prepared['settlements']} settlements "
             f"(setup {prepared['seconds']:.1f} s)"
-        )
-        results = {name: run_case(name, root) for name in CASES}
-    floor = results["floor"]["seconds"]
-    print(f"{'case':<11}{'seconds':>9}{'rows':>11}{'rows/s':>12}{'peak RSS MB':>13}{'x floor':>9}")
-    for name, r in results.items():
-        print(
-            f"{name:<11}{r['seconds']:>9.2f}{r['rows']:>11,}{r['rows'] / r['seconds']:>12,.0f}"
-            f"{r['peak_rss_mb']:>13.0f}{r['seconds'] / floor:>9.1f}"
-        )
+        ),
+    )
+    if results is None:
+        return
+    cases.print_table(results, name_width=11, rows_width=11)
     rec = results["reconcile"]
     print(f"reconciled: {rec['settled']:,} orders settled, {rec['unmatched']} unmatched, by status {rec['status']}")
 

@@ -11,13 +11,12 @@ Prints lines/s, seconds and peak RSS per case and the ratio to the floor. Not a 
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import cases
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "data" / "online-retail.parquet"
@@ -82,13 +81,9 @@ def case_intake(path: Path) -> dict[str, float]:
 CASES = {"floor": case_floor, "floor_rows": case_floor_rows, "parse": case_parse, "intake": case_intake}
 
 
-def run_case(name: str, path: Path) -> dict[str, float]:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--case", name, "--path", str(path)], capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"case {name} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+def run_case(name: str, path: Path) -> dict[str, Any]:
+    """A case in a process of its own (see bench/cases.py)."""
+    return cases.run_case(__file__, name, "--path", str(path), stderr_tail=0)
 
 
 def main() -> None:
@@ -98,9 +93,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
     if args.case:
-        out = CASES[args.case](args.path)
-        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(out))
+        cases.report(CASES[args.case](args.path))
         return
     if not args.path.exists():
         print(f"skipped: {args.path} not found")

@@ -23,18 +23,14 @@ Prints seconds, rows/s and peak RSS per case and the ratio to the floor. Not a t
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-import resource
 import sqlite3
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+import cases
 
 START = datetime(2025, 12, 1, tzinfo=UTC) - timedelta(hours=8)  # Beijing 2025-12-01 00:00
 MODES = ("9610",) * 6 + ("9710", "9810")
@@ -195,51 +191,24 @@ CASES = {
 }
 
 
-def run_case(name: str, root: Path, lists: int = 0) -> dict[str, float]:
-    """A case in a process of its own (Linux keeps a peak RSS across fork and exec)."""
-    proc = subprocess.run(
-        [sys.executable, __file__, "--case", name, "--root", str(root), "--lists", str(lists)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"case {name} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
 def _same(a: dict[str, str], b: dict[str, str]) -> bool:
     return {k: Decimal(v) for k, v in a.items()} == {k: Decimal(v) for k, v in b.items()}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--lists", type=int, default=1_000_000)
-    ap.add_argument("--case")
-    ap.add_argument("--root", type=Path)
-    args = ap.parse_args()
-    if args.case:
-        out = (
-            setup(args.root, args.lists)
-            if args.case == "setup"
-            else {**CASES, "refresh": case_refresh}[args.case](args.root)
-        )
-        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(out, default=str))
+    results = cases.measure(
+        __file__,
+        "--lists",
+        1_000_000,
+        setup,
+        {"refresh": case_refresh, **CASES},  # the indicators read what refresh counted
+        lambda lists, prepared: (
+            f"statistics benchmark — {lists:,} lists over a year (bulk insert {prepared['seconds']:.1f} s)"
+        ),
+    )
+    if results is None:
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        prepared = run_case("setup", root, args.lists)
-        print(f"statistics benchmark — {args.lists:,} lists over a year (bulk insert {prepared['seconds']:.1f} s)")
-        results = {"refresh": run_case("refresh", root)}
-        results |= {name: run_case(name, root) for name in CASES}
-    floor = results["floor"]["seconds"]
-    print(f"{'case':<12}{'seconds':>9}{'rows':>11}{'rows/s':>12}{'peak RSS MB':>13}{'x floor':>9}")
-    for name, r in results.items():
-        print(
-            f"{name:<12}{r['seconds']:>9.2f}{r['rows']:>11,}{r['rows'] / r['seconds']:>12,.0f}"
-            f"{r['peak_rss_mb']:>13.0f}{r['seconds'] / floor:>9.1f}"
-        )
+    cases.print_table(results, name_width=12, rows_width=11)
     ind, fl = results["indicators"], results["floor"]
     print(f"floor export from SQLite into Polars: {fl['export_seconds']:.1f} s (not in its seconds)")
     print(f"refresh: {results['refresh']['lines']:,} lines; counted lists {ind['rows']:,}, value CNY {ind['value_cny']}, "

@@ -18,17 +18,13 @@ the three ways agree on the units on hand. Not a test: nothing is asserted.
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
 import random
-import resource
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+
+import cases
 
 SELLER = "91330782MA2DEMN016"
 START = date(2024, 1, 1)
@@ -135,48 +131,21 @@ def case_stock(root: Path) -> dict[str, float]:
 CASES = {"floor": case_floor, "lots": case_lots, "import": case_import, "stock": case_stock}
 
 
-def run_case(name: str, root: Path, n: int = 0) -> dict[str, float]:
-    """A case in a process of its own (Linux keeps a process's peak RSS across fork and exec)."""
-    proc = subprocess.run(
-        [sys.executable, __file__, "--case", name, "--root", str(root), "--movements", str(n)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"case {name} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--movements", type=int, default=1_000_000)
-    ap.add_argument("--case")
-    ap.add_argument("--root", type=Path)
-    args = ap.parse_args()
-    if args.case == "setup":
-        print(json.dumps(setup(args.root, args.movements)))
-        return
-    if args.case:
-        out = CASES[args.case](args.root)
-        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(out, default=str))
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        prepared = run_case("setup", root, args.movements)
-        print(
-            f"warehouse benchmark — {args.movements:,} movements, 2,000 SKUs in {len(WAREHOUSES)} warehouses over two "
+    results = cases.measure(
+        __file__,
+        "--movements",
+        1_000_000,
+        setup,
+        CASES,
+        lambda n, prepared: (
+            f"warehouse benchmark — {n:,} movements, 2,000 SKUs in {len(WAREHOUSES)} warehouses over two "
             f"years, {prepared['bytes'] / 1e6:.0f} MB (setup {prepared['seconds']:.1f} s)"
-        )
-        results = {name: run_case(name, root) for name in CASES}
-    floor = results["floor"]["seconds"]
-    print(f"{'case':<9}{'seconds':>9}{'rows':>12}{'rows/s':>12}{'peak RSS MB':>13}{'x floor':>9}")
-    for name, r in results.items():
-        print(
-            f"{name:<9}{r['seconds']:>9.2f}{r['rows']:>12,}{r['rows'] / r['seconds']:>12,.0f}"
-            f"{r['peak_rss_mb']:>13.0f}{r['seconds'] / floor:>9.1f}"
-        )
+        ),
+    )
+    if results is None:
+        return
+    cases.print_table(results, name_width=9, rows_width=12)
     lots, stock = results["lots"], results["stock"]
     print(
         f"on hand: lots {lots['on_hand']:,} = stock {stock['on_hand']:,} "

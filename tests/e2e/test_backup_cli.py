@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import PLATFORM, SELLER, cbec, registered  # noqa: F401 - the fixture
+from tests.e2e.cli import PLATFORM, SELLER, cbec
 from tests.integration.helpers import export_order, export_waybill
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +35,7 @@ def _status(data: Path) -> dict[str, object]:
     return out
 
 
-def test_backup_then_restore_into_a_new_directory(registered: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_backup_then_restore_into_a_new_directory(registered: Path, tmp_path: Path) -> None:
     path = tmp_path / "orders.json"
     path.write_bytes(_orders("E2E", 20))
     cbec(registered, "import", str(path), "--seller", SELLER, "--platform", PLATFORM)
@@ -66,7 +66,7 @@ def test_backup_then_restore_into_a_new_directory(registered: Path, tmp_path: Pa
     assert not (tmp_path / "never").exists()
 
 
-def test_text_output_of_both_commands(registered: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_text_output_of_both_commands(registered: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CBEC_")}
     archive = tmp_path / "b.tar.gz"
     for args in (["--data-dir", str(registered), "backup", "--out", str(archive)],
@@ -78,7 +78,7 @@ def test_text_output_of_both_commands(registered: Path, tmp_path: Path) -> None:
         assert "备份" in proc.stdout or "恢复" in proc.stdout
 
 
-def test_a_backup_taken_while_another_process_imports(registered: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_a_backup_taken_while_another_process_imports(registered: Path, tmp_path: Path) -> None:
     """``cbec import`` of 2,000 orders and waybills runs in its own process while ``cbec backup``
     is run again and again: every restored copy holds the submission whole (its blob, every
     document) or without its documents, never in part."""

@@ -9,59 +9,23 @@ the language and signs out. Screenshots go to ``test-artifacts/screenshots`` (or
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from cbec.catalogue import service as catalogue
 from cbec.intake.documents import DocType, ParseContext
 from cbec.intake.parsers import amazon_orders
-from cbec.web.app import create_app
-from cbec.web.server import PlatformWorker
-from tests.e2e.web_world import PASSWORDS, World, build_world
+from tests.e2e.browser import Server, log_in, new_page, shot, sign_in
+from tests.e2e.web_world import World, build_world
 from tests.integration.helpers import LOGISTICS, SELLER
-from tests.pgcluster import free_port
 
 pytestmark = pytest.mark.e2e
 
 AMAZON = Path(__file__).resolve().parents[1] / "data" / "amazon-all-orders.txt"
-SHOTS = Path(
-    os.environ.get("CBEC_SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-)
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-class Server:
-    """Uvicorn in a thread, with the platform worker and the sandbox customs beside it."""
-
-    def __init__(self, world: World) -> None:
-        self.port = free_port()
-        config = uvicorn.Config(create_app(world.settings), host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.worker = PlatformWorker(world.settings, sandbox=True, interval=0.3)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        self.worker.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.worker.stop()
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.worker.join(timeout=10)
 
 
 def _prepare_partners(world: World) -> list[str]:
@@ -126,46 +90,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World,
         yield url, world, order_nos
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-            ],
-        )
-        yield b
-        b.close()
-
-
 def test_a_seller_uploads_declares_and_follows_a_list(site: tuple[str, World, list[str]], browser: object) -> None:
-    from playwright.sync_api import Browser, expect
+    from playwright.sync_api import expect
 
-    assert isinstance(browser, Browser)
     url, _world, order_nos = site
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1366, "height": 800}, locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, errors = new_page(browser, height=800, accept_downloads=True)
 
     # sign in (Chinese by default)
     page.goto(f"{url}/declarations")
     expect(page).to_have_url(f"{url}/login?next=/declarations")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORDS["alice"])
-    page.click("#login-submit")
+    log_in(page, "alice")
     expect(page.locator("h1")).to_have_text("申报单")
     page.goto(f"{url}/")
     expect(page.locator("#chart-trend svg")).to_be_visible()  # ECharts drew the daily trend
-    page.screenshot(path=str(SHOTS / "01-dashboard-zh.png"), full_page=True)
+    shot(page, "01-dashboard-zh")
 
     # upload the Amazon order report
     page.click("text=上传单证")
@@ -176,7 +114,7 @@ def test_a_seller_uploads_declares_and_follows_a_list(site: tuple[str, World, li
     expect(report).to_be_visible(timeout=30_000)
     expect(page.locator("#r-documents")).not_to_have_text("0")
     expect(page.locator("#r-matched")).to_have_text(str(len(order_nos)))
-    page.screenshot(path=str(SHOTS / "02-upload-result.png"), full_page=True)
+    shot(page, "02-upload-result")
     with page.expect_download() as dl:
         page.click("#errors-csv")
     assert dl.value.path().read_bytes().startswith("\ufeff".encode())
@@ -196,7 +134,7 @@ def test_a_seller_uploads_declares_and_follows_a_list(site: tuple[str, World, li
     # htmx pushes the filtered URL after it swaps the rows; a click that lands before the push
     # has its navigation cancelled by pushState, so wait for the pushed URL first
     expect(page).to_have_url(re.compile(r"/declarations\?.*q="))
-    page.screenshot(path=str(SHOTS / "03-declarations.png"), full_page=True)
+    shot(page, "03-declarations")
     row.locator("a.decl-link").click()
     expect(page).to_have_url(re.compile(r"/declarations/\d+$"))
 
@@ -215,15 +153,15 @@ def test_a_seller_uploads_declares_and_follows_a_list(site: tuple[str, World, li
         page.click("#xml-download")
     assert b"CEB603Message" in dl.value.path().read_bytes()
     expect(page.locator("#match")).to_contain_text("通过")
-    page.screenshot(path=str(SHOTS / "04-declaration-detail.png"), full_page=True)
+    shot(page, "04-declaration-detail")
 
     # switch the language: the same page in English
     page.click("#switch-language")
     expect(page.locator("#timeline h2")).to_have_text("Receipt timeline")
     expect(page.locator("#decl-status")).to_have_text("Closed")
-    page.screenshot(path=str(SHOTS / "05-declaration-detail-en.png"), full_page=True)
+    shot(page, "05-declaration-detail-en")
     page.goto(f"{url}/")
-    page.screenshot(path=str(SHOTS / "06-dashboard-en.png"), full_page=True)
+    shot(page, "06-dashboard-en")
 
     # sign out: the pages are closed again
     page.click("#logout")
@@ -231,25 +169,20 @@ def test_a_seller_uploads_declares_and_follows_a_list(site: tuple[str, World, li
     page.goto(f"{url}/declarations")
     expect(page).to_have_url(f"{url}/login?next=/declarations")
     assert errors == []
-    context.close()
+    page.context.close()
 
 
 def test_the_operator_sees_every_enterprise_and_the_regulator_no_personal_data(
     site: tuple[str, World, list[str]], browser: object
 ) -> None:
-    from playwright.sync_api import Browser, expect
+    from playwright.sync_api import expect
 
-    assert isinstance(browser, Browser)
     url, world, _ = site
-    context = browser.new_context(viewport={"width": 1366, "height": 800})
-    page = context.new_page()
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", "operator")
-    page.fill("input[name=password]", PASSWORDS["operator"])
-    page.click("#login-submit")
+    page, _errors = new_page(browser, height=800, locale=None)
+    sign_in(page, url, "operator")
     page.goto(f"{url}/enterprises")
     expect(page.locator("#enterprise-table")).to_contain_text("91440300MA5FKB0Q0J")
-    page.screenshot(path=str(SHOTS / "07-enterprises.png"), full_page=True)
+    shot(page, "07-enterprises")
     page.goto(f"{url}/declarations/{world.ids['B']['import_list']}")
     expect(page.locator("#xml-text")).to_contain_text("1101**********4477")  # masked until opened
     page.fill("#personal input[name=reason]", "核查退单 checking a rejection")
@@ -257,53 +190,41 @@ def test_the_operator_sees_every_enterprise_and_the_regulator_no_personal_data(
     expect(page.locator("#personal-data")).to_contain_text("110101199003074477")
     page.click("#logout")
 
-    page.fill("input[name=username]", "regina")
-    page.fill("input[name=password]", PASSWORDS["regina"])
-    page.click("#login-submit")
+    log_in(page, "regina")
     expect(page.locator(".note")).to_be_visible()
     assert page.locator("a[href='/declarations']").count() == 0
     page.goto(f"{url}/declarations/{world.ids['A']['import_list']}")
     assert "110101199003074477" not in page.content() and "4477" not in page.content()
-    page.screenshot(path=str(SHOTS / "08-regulator.png"), full_page=True)
-    context.close()
+    shot(page, "08-regulator")
+    page.context.close()
 
 
 def test_the_operator_reviews_a_held_split_purchase(tmp_path: Path, browser: object) -> None:
     """Seller A's clerk declares two 3,000 CNY orders of one buyer a minute apart: the note says
     they wait for risk review; the operator reads the reason on 风险审核, clears one with a reason
     (a blank one is refused by the form) and refuses the other; the seller sees both decisions."""
-    from playwright.sync_api import Browser, expect
+    from playwright.sync_api import expect
 
     from tests.e2e.web_world import post_split_purchase
 
-    assert isinstance(browser, Browser)
     world = build_world(tmp_path / "data")
     post_split_purchase(world, "IO-BR", 40)
-    SHOTS.mkdir(parents=True, exist_ok=True)
     with Server(world) as url:
-        context = browser.new_context(viewport={"width": 1366, "height": 800}, locale="zh-CN")
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{url}/login")
-        page.fill("input[name=username]", "alice")
-        page.fill("input[name=password]", PASSWORDS["alice"])
-        page.click("#login-submit")
+        page, errors = new_page(browser, height=800)
+        sign_in(page, url, "alice")
         page.click("a[href='/declarations']")
         page.click("#declare-now")
         expect(page.locator("#declared-note")).to_contain_text("已申报 0 单")
         expect(page.locator("#declared-note")).to_contain_text("2 单待风险审核")
         page.click("#logout")
 
-        page.fill("input[name=username]", "operator")
-        page.fill("input[name=password]", PASSWORDS["operator"])
-        page.click("#login-submit")
+        log_in(page, "operator")
         page.click("a[href='/risk']")
         rows = page.locator("#risk-hits tbody tr")
         expect(rows).to_have_count(2)
         expect(rows.first).to_contain_text("疑似化整为零")
         expect(rows.first).to_contain_text("6020.00")
-        page.screenshot(path=str(SHOTS / "09-risk-review.png"), full_page=True)
+        shot(page, "09-risk-review")
         rows.first.locator("input[name=note]").fill("核实为家庭采购 family purchase")
         rows.first.locator("button[value=clear]").click()
         expect(rows).to_have_count(1)
@@ -315,9 +236,7 @@ def test_the_operator_reviews_a_held_split_purchase(tmp_path: Path, browser: obj
         expect(page.locator("#risk-hits tbody")).to_contain_text("暂无数据")
         page.click("#logout")
 
-        page.fill("input[name=username]", "alice")
-        page.fill("input[name=password]", PASSWORDS["alice"])
-        page.click("#login-submit")
+        log_in(page, "alice")
         page.goto(f"{url}/risk?status=")
         table = page.locator("#risk-hits")
         expect(table).to_contain_text("已放行")
@@ -325,4 +244,4 @@ def test_the_operator_reviews_a_held_split_purchase(tmp_path: Path, browser: obj
         expect(table).to_contain_text("operator: 核实为家庭采购")
         assert page.locator("button[name=decision]").count() == 0  # the seller does not decide
         assert not errors, errors
-        context.close()
+        page.context.close()

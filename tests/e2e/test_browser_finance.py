@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from cbec.generate.settlements import SoldLine, SoldOrder, amazon_settlements
-from tests.e2e.test_browser import SHOTS, Server, browser  # noqa: F401 - the browser fixture
-from tests.e2e.web_world import PASSWORDS, World, build_world
+from tests.e2e.browser import Server, shot, signed_in
+from tests.e2e.web_world import World, build_world
 from tests.integration.helpers import PLATFORM
 
 pytestmark = pytest.mark.e2e
@@ -33,29 +33,14 @@ def money_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         yield url, world, root
 
 
-def _shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"finance-{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
 def test_the_reconciliation_page_from_upload_to_one_lists_bridge(
     money_site: tuple[str, World, Path],
-    browser: object,  # noqa: F811 - the fixture
+    browser: object,
 ) -> None:
-    from playwright.sync_api import Browser, expect
+    from playwright.sync_api import expect
 
-    assert isinstance(browser, Browser)
     url, _world, root = money_site
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    # a script the page's CSP (script-src 'self') refused would show here
-    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORDS["alice"])
-    page.click("#login-submit")
+    page, errors = signed_in(browser, url, "alice")
 
     page.click("a[href='/finance']")
     expect(page.locator("h1")).to_contain_text("收汇对账")
@@ -70,7 +55,7 @@ def test_the_reconciliation_page_from_upload_to_one_lists_bridge(
     expect(page.locator("#finance-done")).to_contain_text("已对账")
     expect(page.locator("#kpi-received")).to_contain_text("USD")
     expect(page.locator("#chart-bridge svg")).to_be_visible()
-    _shot(page, "01-page")
+    shot(page, "finance-01-page")
 
     # filter the month the list was released in: the list is there, received
     page.fill("#finance-month", date.today().strftime("%Y-%m"))
@@ -78,7 +63,7 @@ def test_the_reconciliation_page_from_upload_to_one_lists_bridge(
     expect(page.locator("#finance-lists")).to_contain_text("SO-A-0001")
     expect(page.locator("#kpi-received")).not_to_have_text("USD 0.00")
     expect(page.locator("#chart-months svg")).to_be_visible()
-    _shot(page, "02-month")
+    shot(page, "finance-02-month")
     # a month with nothing released shows nothing
     page.fill("#finance-month", "2001-01")
     page.click("#finance-filter button")
@@ -91,6 +76,6 @@ def test_the_reconciliation_page_from_upload_to_one_lists_bridge(
     expect(page.locator("#bridge-table")).to_contain_text("25.00")
     expect(page.locator("#settlement-rows")).to_contain_text("Principal")
     expect(page.locator("#settlement-rows")).to_contain_text("Commission")
-    _shot(page, "03-bridge")
+    shot(page, "finance-03-bridge")
     assert not errors, errors
-    context.close()
+    page.context.close()

@@ -12,8 +12,8 @@ import pytest
 from cbec import pipeline
 from cbec.logistics.schemas import FlowIn, TrackingEventIn
 from cbec.sandbox import SandboxCustoms
-from tests.e2e.test_browser import SHOTS, Server, browser  # noqa: F401 - the browser fixture
-from tests.e2e.web_world import PASSWORDS, World, build_world
+from tests.e2e.browser import Server, shot, signed_in
+from tests.e2e.web_world import World, build_world
 from tests.integration.helpers import LOGISTICS
 
 pytestmark = pytest.mark.e2e
@@ -54,20 +54,11 @@ def tracked_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         yield url, world
 
 
-def test_the_parcel_track_page(tracked_site: tuple[str, World], browser: object) -> None:  # noqa: F811
-    from playwright.sync_api import Browser, expect
+def test_the_parcel_track_page(tracked_site: tuple[str, World], browser: object) -> None:
+    from playwright.sync_api import expect
 
-    assert isinstance(browser, Browser)
     url, _world = tracked_site
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORDS["alice"])
-    page.click("#login-submit")
+    page, errors = signed_in(browser, url, "alice")
 
     page.click("a[href='/logistics']")
     expect(page.locator("h1")).to_contain_text("物流")
@@ -82,8 +73,7 @@ def test_the_parcel_track_page(tracked_site: tuple[str, World], browser: object)
     expect(steps.filter(has_text="清单总分单（CEB607）")).to_have_count(1)
     expect(page.locator("#track-steps li[data-kind=event]")).to_have_count(5)
     expect(page.locator("#transit")).to_contain_text("GB")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "logistics-01-track.png"), full_page=True)
+    shot(page, "logistics-01-track")
 
     # seller B's parcel: not found, and its number is not echoed back
     page.fill("#track-q", PARCEL_B)
@@ -92,4 +82,4 @@ def test_the_parcel_track_page(tracked_site: tuple[str, World], browser: object)
     expect(page.locator("#track-steps")).to_have_count(0)
     assert page.locator("#track-q").input_value() == ""
     assert errors == []
-    context.close()
+    page.context.close()

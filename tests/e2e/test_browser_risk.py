@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.test_browser import SHOTS, Server, browser  # noqa: F401 - the browser fixture
-from tests.e2e.web_world import PASSWORDS, World, build_world
+from tests.e2e.browser import Server, shot, signed_in
+from tests.e2e.web_world import World, build_world
 from tests.integration.helpers import SELLER
 
 pytestmark = pytest.mark.e2e
@@ -24,68 +24,45 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]
         yield url, world
 
 
-def _shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"risk-{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
-def _login(chromium: object, url: str, user: str) -> object:
-    from playwright.sync_api import Browser
-
-    assert isinstance(chromium, Browser)
-    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORDS[user])
-    page.click("#login-submit")
-    return page
-
-
 def test_the_risk_page_lanes_drill_down_and_a_credit_record(
     site: tuple[str, World],
-    browser: object,  # noqa: F811 - the fixture
+    browser: object,
 ) -> None:
-    from playwright.sync_api import Page, expect
+    from playwright.sync_api import expect
 
     url, _world = site
-    page = _login(browser, url, "operator")
-    assert isinstance(page, Page)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page, errors = signed_in(browser, url, "operator")
     page.click("a[href='/risk/overview']")
     expect(page.locator("h1")).to_contain_text("风险布控")
     expect(page.locator("#lane-lists")).to_contain_text("4")  # every list of the world has a lane
     expect(page.locator("#chart-lanes svg")).to_be_visible()
     expect(page.locator("#chart-rules svg")).to_be_visible()
     expect(page.locator("#chart-sellers svg")).to_be_visible()
-    _shot(page, "01-overview")
+    shot(page, "risk-01-overview")
 
     lanes = page.locator("#lane-kpis a")
     busy = next(i for i in range(lanes.count()) if lanes.nth(i).inner_text().strip() != "0")
     lanes.nth(busy).click()
     expect(page.locator("#risk-lanes tbody tr").first).to_be_visible()
     expect(page.locator("#risk-lanes")).to_contain_text("通道")
-    _shot(page, "02-drill-down")
+    shot(page, "risk-02-drill-down")
 
     page.goto(f"{url}/credit")
     page.click(f"a[href='/credit/{SELLER.code}']")
     expect(page.locator("#credit-contributions")).to_contain_text("refusal_rate")
     expect(page.locator("#credit-contributions")).to_contain_text("信用历史")
-    _shot(page, "03-credit-record")
+    shot(page, "risk-03-credit-record")
     assert not errors, errors
 
 
 def test_the_regulator_sees_hits_by_seller_but_no_list(
     site: tuple[str, World],
-    browser: object,  # noqa: F811 - the fixture
+    browser: object,
 ) -> None:
-    from playwright.sync_api import Page, expect
+    from playwright.sync_api import expect
 
     url, _world = site
-    page = _login(browser, url, "regina")
-    assert isinstance(page, Page)
+    page, _errors = signed_in(browser, url, "regina")
     page.goto(f"{url}/risk/overview")
     expect(page.locator("#chart-lanes svg")).to_be_visible()
     # the regulator supervises the enterprises: hits by seller are shown (issue 19, item 6), but
@@ -93,4 +70,4 @@ def test_the_regulator_sees_hits_by_seller_but_no_list(
     expect(page.locator("#chart-sellers svg")).to_be_visible()
     assert page.locator("#lane-kpis a").count() == 0
     assert SELLER.code in page.content()
-    _shot(page, "04-regulator")
+    shot(page, "risk-04-regulator")

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from cbec.kit.tracking import make_s10
-from tests.e2e.test_browser import CHROMIUM, SHOTS, Server, browser  # noqa: F401 - the browser fixture
-from tests.e2e.web_world import PASSWORDS, World, build_world
+from tests.e2e.browser import Server, shot, signed_in
+from tests.e2e.web_world import World, build_world
 from tests.integration.helpers import LOGISTICS, SELLER
 
 pytestmark = pytest.mark.e2e
@@ -135,26 +135,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World,
         yield url, world, _report(root)
 
 
-def _shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"seller-day-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+def test_a_new_sellers_day(site: tuple[str, World, Path], browser: object) -> None:
+    from playwright.sync_api import expect
 
-
-def test_a_new_sellers_day(site: tuple[str, World, Path], browser: object) -> None:  # noqa: F811 - fixture
-    from playwright.sync_api import Browser, expect
-
-    assert isinstance(browser, Browser)
     url, _world, report = site
-    context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORDS["alice"])
-    page.click("#login-submit")
-    _shot(page, "01-signed-in")
+    page, errors = signed_in(browser, url, "alice", height=860)
+    shot(page, "seller-day-01-signed-in")
 
     # upload: 32 orders to 32 countries, none refused for its country
     page.click("text=上传单证")
@@ -164,13 +150,13 @@ def test_a_new_sellers_day(site: tuple[str, World, Path], browser: object) -> No
     expect(page.locator("#upload-report")).to_be_visible(timeout=30_000)
     expect(page.locator("#r-documents")).to_have_text(str(len(COUNTRIES)))
     expect(page.locator("#r-invalid")).to_have_text("0")
-    _shot(page, "02-upload")
+    shot(page, "seller-day-02-upload")
 
     # the catalogue: every order waits on an unconfirmed SKU
     page.click("a[href='/catalogue']")
     expect(page.locator("#orders-waiting")).to_have_text(str(len(COUNTRIES)))
     expect(page.locator("#catalogue-table")).to_contain_text("DAY-MUG-01")
-    _shot(page, "03-catalogue")
+    shot(page, "seller-day-03-catalogue")
     # one bulk accept of the confident suggestions
     page.fill("#bulk-min-score", "0.5")
     page.click("#bulk-accept-button")
@@ -178,7 +164,7 @@ def test_a_new_sellers_day(site: tuple[str, World, Path], browser: object) -> No
     done = page.locator("#decision-done").inner_text()
     released = int(re.search(r"(\d+) 个订单已放行", done).group(1))  # type: ignore[union-attr]
     assert released > 0
-    _shot(page, "04-bulk-accepted")
+    shot(page, "seller-day-04-bulk-accepted")
     # the odd SKU: corrected by searching the HS nomenclature
     page.goto(f"{url}/catalogue?state=all&for_sku=DAY-ODD-05&hs_q=toy")
     hits = page.locator("#hs-hits tbody tr")
@@ -186,7 +172,7 @@ def test_a_new_sellers_day(site: tuple[str, World, Path], browser: object) -> No
     toy = page.locator("#hs-hits tbody tr", has_text="9503").first
     toy.locator("button").click()
     expect(page.locator("#decision-done")).to_be_visible()
-    _shot(page, "05-corrected")
+    shot(page, "seller-day-05-corrected")
     page.goto(f"{url}/catalogue?state=unconfirmed&waiting=1")
     expect(page.locator("#orders-waiting")).to_have_text("0")
 
@@ -194,7 +180,7 @@ def test_a_new_sellers_day(site: tuple[str, World, Path], browser: object) -> No
     page.goto(f"{url}/declarations")
     page.click("#declare-now")
     expect(page.locator("#declared-note")).to_contain_text(f"已申报 {len(COUNTRIES)} 单")
-    _shot(page, "06-declared")
+    shot(page, "seller-day-06-declared")
     page.fill("input[name=q]", "114-7000030")  # the order to Jersey
     row = page.locator("#declaration-table tbody tr", has_text="CEB603")
     expect(row).to_have_count(1)
@@ -207,7 +193,7 @@ def test_a_new_sellers_day(site: tuple[str, World, Path], browser: object) -> No
         page.reload()
     xml = page.locator("#xml-text").inner_text()
     assert "<ceb:country>399</ceb:country>" in xml or ">399<" in xml  # Jersey, through the suggested alias
-    _shot(page, "07-released")
+    shot(page, "seller-day-07-released")
 
     # the order's journey, from its declaration page
     page.click("#journey-link")
@@ -217,6 +203,6 @@ def test_a_new_sellers_day(site: tuple[str, World, Path], browser: object) -> No
     for kind in ("received", "waybill", "matching", "declaration", "released", "departure"):
         assert kind in kinds, kinds
     expect(page.locator("#journey-steps")).to_contain_text("尚未跟踪")
-    _shot(page, "08-journey")
+    shot(page, "seller-day-08-journey")
     assert errors == []
-    context.close()
+    page.context.close()

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.test_browser import SHOTS, Server, browser  # noqa: F401 - the browser fixture
-from tests.e2e.web_world import PASSWORDS, World, build_world
+from tests.e2e.browser import Server, new_page, shot, sign_in
+from tests.e2e.web_world import World, build_world
 
 pytestmark = pytest.mark.e2e
 
@@ -22,30 +22,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]
         yield url, world
 
 
-def _shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"statistics-{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
 def test_the_regulator_maps_filters_and_drills_down(
     site: tuple[str, World],
-    browser: object,  # noqa: F811 - the fixture
+    browser: object,
 ) -> None:
-    from playwright.sync_api import Browser, expect
+    from playwright.sync_api import expect
 
-    assert isinstance(browser, Browser)
     url, _world = site
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page, errors = new_page(browser)
     outside: list[str] = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(url) else None)
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", "regina")
-    page.fill("input[name=password]", PASSWORDS["regina"])
-    page.click("#login-submit")
+    sign_in(page, url, "regina")
 
     page.click("#nav-statistics")
     expect(page.locator("h1")).to_contain_text("统计监测")
@@ -54,7 +41,7 @@ def test_the_regulator_maps_filters_and_drills_down(
     expect(page.locator("#chart-map")).to_have_attribute("data-ready", "map")
     expect(page.locator("#chart-map svg path").first).to_be_visible()
     expect(page.locator("#chart-chapters svg")).to_be_visible()
-    _shot(page, "01-map")
+    shot(page, "statistics-01-map")
 
     # filter one trade mode: the export lists of 9610 only
     page.select_option("#filter-mode", "9610")
@@ -62,7 +49,7 @@ def test_the_regulator_maps_filters_and_drills_down(
     expect(page.locator("#filter-mode")).to_have_value("9610")
     filtered = int(page.locator("#kpi-lists").inner_text())
     assert 0 < filtered <= lists
-    _shot(page, "02-filtered")
+    shot(page, "statistics-02-filtered")
 
     # drill from the first country row to the lists behind it
     row = page.locator("#table-country tr.cell").first
@@ -72,7 +59,7 @@ def test_the_regulator_maps_filters_and_drills_down(
     expect(page.locator("#drill-table tr")).to_have_count(count + 1)
     drill = page.locator("#drill").inner_text()
     assert "SO-" not in drill  # no order number in the regulator's view
-    _shot(page, "03-drill")
+    shot(page, "statistics-03-drill")
     assert not errors, errors
     assert not outside, outside
-    context.close()
+    page.context.close()

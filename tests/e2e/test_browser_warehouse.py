@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from cbec.generate.ledger import Sale, fba_ledger, ledger_events
-from tests.e2e.test_browser import SHOTS, Server, browser  # noqa: F401 - the browser fixture
-from tests.e2e.web_world import PASSWORDS, World, build_world
+from tests.e2e.browser import Server, shot, signed_in
+from tests.e2e.web_world import World, build_world
 
 pytestmark = pytest.mark.e2e
 
@@ -34,28 +34,14 @@ def stock_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         yield url, world, root
 
 
-def _shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"warehouse-{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
 def test_the_stock_page_from_upload_to_ageing(
     stock_site: tuple[str, World, Path],
-    browser: object,  # noqa: F811 - the fixture
+    browser: object,
 ) -> None:
-    from playwright.sync_api import Browser, expect
+    from playwright.sync_api import expect
 
-    assert isinstance(browser, Browser)
     url, _world, root = stock_site
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORDS["alice"])
-    page.click("#login-submit")
+    page, errors = signed_in(browser, url, "alice")
 
     page.click("a[href='/warehouse']")
     expect(page.locator("h1")).to_contain_text("仓库库存")
@@ -69,7 +55,7 @@ def test_the_stock_page_from_upload_to_ageing(
     on_hand = int(page.locator("#kpi-on-hand").inner_text())
     buckets = [int(page.locator(f"#kpi-b-{i}").inner_text()) for i in range(5)]
     assert on_hand > 0 and sum(buckets) == on_hand
-    _shot(page, "01-stock")
+    shot(page, "warehouse-01-stock")
 
     # the same file again changes nothing
     page.set_input_files("#movement-upload input[name=file]", str(root / "ledger.tsv"))
@@ -81,6 +67,6 @@ def test_the_stock_page_from_upload_to_ageing(
     page.fill("#warehouse-as-of", (START - timedelta(days=400)).isoformat())
     page.click("#warehouse-filter button")
     expect(page.locator("#warehouse-empty")).to_be_visible()
-    _shot(page, "02-earlier")
+    shot(page, "warehouse-02-earlier")
     assert not errors, errors
-    context.close()
+    page.context.close()

@@ -13,8 +13,8 @@ import pytest
 from cbec.sharing import service as sharing
 from cbec.sharing.schemas import DocumentAccepted
 from cbec.unit_of_work import UnitOfWork
-from tests.e2e.test_browser import SHOTS, Server, browser  # noqa: F401 - the browser fixture
-from tests.e2e.web_world import PASSWORDS, World, build_world
+from tests.e2e.browser import Server, shot, signed_in
+from tests.e2e.web_world import World, build_world
 from tests.integration.helpers import SELLER
 from tests.webhook_receiver import Flakiness, Receiver
 
@@ -29,21 +29,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World,
     )
     with Receiver({}, Flakiness(always_fail=True)) as receiver, Server(world) as url:
         yield url, world, receiver
-
-
-def _shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"webhooks-{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
-def _login(b: object, url: str, user: str) -> object:
-    context = b.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")  # type: ignore[attr-defined]
-    page = context.new_page()
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORDS[user])
-    page.click("#login-submit")
-    return page
 
 
 def _wait(settings, status: str, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -62,22 +47,22 @@ def _wait(settings, status: str, n: int) -> None:  # type: ignore[no-untyped-def
 
 def test_subscribe_then_the_operator_replays_dead_letters(
     site: tuple[str, World, Receiver],
-    browser: object,  # noqa: F811 - the fixture
+    browser: object,
 ) -> None:
     from playwright.sync_api import expect
 
     url, world, receiver = site
-    page = _login(browser, url, "alice")
-    page.click("a[href='/webhooks']")  # type: ignore[attr-defined]
-    expect(page.locator("h1")).to_contain_text("事件回调")  # type: ignore[attr-defined]
-    page.fill("#webhooks-form input[name=url]", receiver.url)  # type: ignore[attr-defined]
-    page.check("#webhooks-form input[value='document.accepted']")  # type: ignore[attr-defined]
-    page.click("#webhooks-form button")  # type: ignore[attr-defined]
-    secret = page.locator("#webhooks-secret code").inner_text()  # type: ignore[attr-defined]
+    page, _errors = signed_in(browser, url, "alice")
+    page.click("a[href='/webhooks']")
+    expect(page.locator("h1")).to_contain_text("事件回调")
+    page.fill("#webhooks-form input[name=url]", receiver.url)
+    page.check("#webhooks-form input[value='document.accepted']")
+    page.click("#webhooks-form button")
+    secret = page.locator("#webhooks-secret code").inner_text()
     assert secret.startswith("whsec_")
     receiver.secrets[SELLER.code] = secret
-    expect(page.locator("#webhooks-subscriptions")).to_contain_text(receiver.url)  # type: ignore[attr-defined]
-    _shot(page, "01-subscribed")
+    expect(page.locator("#webhooks-subscriptions")).to_contain_text(receiver.url)
+    shot(page, "webhooks-01-subscribed")
 
     with UnitOfWork(world.settings) as uow:  # three of A's documents accepted
         sharing.publish_many(uow.session, [
@@ -90,21 +75,21 @@ def test_subscribe_then_the_operator_replays_dead_letters(
     # hooks.example.com (no receiver there) are dead letters too
     _wait(world.settings, "dead", 3)
 
-    operator = _login(browser, url, "operator")
-    operator.goto(f"{url}/webhooks")  # type: ignore[attr-defined]
-    ours = operator.locator("#webhooks-dead tbody tr", has_text="SO-W-")  # type: ignore[attr-defined]
+    operator, _errors = signed_in(browser, url, "operator")
+    operator.goto(f"{url}/webhooks")
+    ours = operator.locator("#webhooks-dead tbody tr", has_text="SO-W-")
     expect(ours).to_have_count(3)
-    _shot(operator, "02-dead-letters")
+    shot(operator, "webhooks-02-dead-letters")
     receiver.flaky.always_fail = False  # the partner fixed its receiver
     ours.first.locator("button.replay").click()
-    expect(operator.locator("#webhooks-replayed")).to_contain_text("1")  # type: ignore[attr-defined]
-    row = operator.locator("#webhooks-subscriptions tbody tr", has_text=receiver.url)  # type: ignore[attr-defined]
+    expect(operator.locator("#webhooks-replayed")).to_contain_text("1")
+    row = operator.locator("#webhooks-subscriptions tbody tr", has_text=receiver.url)
     row.locator("button.replay-all").click()
-    expect(operator.locator("#webhooks-replayed")).to_contain_text("2")  # type: ignore[attr-defined]
+    expect(operator.locator("#webhooks-replayed")).to_contain_text("2")
     _wait(world.settings, "delivered", 3)
-    operator.goto(f"{url}/webhooks")  # type: ignore[attr-defined]
-    expect(operator.locator("#webhooks-log")).to_contain_text("delivered")  # type: ignore[attr-defined]
-    _shot(operator, "03-replayed")
+    operator.goto(f"{url}/webhooks")
+    expect(operator.locator("#webhooks-log")).to_contain_text("delivered")
+    shot(operator, "webhooks-03-replayed")
     assert len(receiver.got.accepted) == 3 and receiver.got.bad_signatures == 0
-    page.reload()  # type: ignore[attr-defined]
-    expect(page.locator("#webhooks-log tr.wh-delivered")).to_have_count(3)  # type: ignore[attr-defined]
+    page.reload()
+    expect(page.locator("#webhooks-log tr.wh-delivered")).to_have_count(3)

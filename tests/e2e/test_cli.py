@@ -3,44 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
 
+from tests.e2e.cli import PLATFORM, SELLER, cbec
+
 pytestmark = pytest.mark.e2e
-
-SELLER = "91330782MA2DEMN016"
-PLATFORM = "91330782MA2DEMP02Y"
-
-
-def cbec(data_dir: Path, *args: str, ok: bool = True) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CBEC_")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "cbec.cli.main", "--data-dir", str(data_dir), *args, "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=900,
-    )
-    assert (proc.returncode == 0) is ok, proc.stderr[-3000:] + proc.stdout[-3000:]
-    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
-    assert len(lines) == 1, f"expected exactly one JSON line on stdout, got: {proc.stdout[:2000]}"
-    result: dict[str, Any] = json.loads(lines[0])
-    return result
-
-
-@pytest.fixture
-def registered(tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    cbec(data, "partner", "add", "--code", SELLER, "--name", "义乌示范礼品家居有限公司", "--role", "ebc")
-    cbec(data, "partner", "add", "--code", PLATFORM, "--name", "义乌示范跨境电商平台", "--role", "ebp")
-    return data
 
 
 def test_partner_add_list_and_refusal(registered: Path) -> None:

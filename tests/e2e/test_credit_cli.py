@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import SELLER, cbec, registered  # noqa: F401 - the fixture
+from tests.e2e.cli import SELLER, cbec
 
 pytestmark = pytest.mark.e2e
 
 
-def test_credit_show_import_list_and_objection(registered: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_credit_show_import_list_and_objection(registered: Path, tmp_path: Path) -> None:
     clean = cbec(registered, "credit", "show", SELLER, "--as-of", "2026-12-05")
     assert clean["enterprise_code"] == SELLER and clean["current"]["grade"] in ("AAA", "AA", "A")
     factors = {c["factor"]: c for c in clean["current"]["contributions"]}
@@ -53,7 +53,7 @@ def test_credit_show_import_list_and_objection(registered: Path, tmp_path: Path)
     assert answered["status"] == "rejected"
 
 
-def test_risk_screen_and_lanes_on_an_empty_platform(registered: Path) -> None:  # noqa: F811
+def test_risk_screen_and_lanes_on_an_empty_platform(registered: Path) -> None:
     screened = cbec(registered, "risk", "screen", "--seller", SELLER)
     assert screened == {"seller_code": SELLER, "orders_screened": 0, "orders_hit": 0, "hits": []}
     lanes = cbec(registered, "risk", "lanes")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from cbec.generate.settlements import SoldLine, SoldOrder, amazon_settlements
-from tests.e2e.test_cli import PLATFORM, SELLER, cbec, registered  # noqa: F401 - the fixture
+from tests.e2e.cli import PLATFORM, SELLER, cbec
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +51,7 @@ def _report(tmp: Path, n: int) -> tuple[Path, list[dict[str, str]]]:
     return path, lines
 
 
-def test_finance_reconcile_after_an_amazon_report_and_its_settlements(registered: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_finance_reconcile_after_an_amazon_report_and_its_settlements(registered: Path, tmp_path: Path) -> None:
     from cbec.kit.tracking import make_s10
     from tests.integration.helpers import LOGISTICS
 

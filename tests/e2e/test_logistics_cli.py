@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import PLATFORM, SELLER, cbec, registered  # noqa: F401 - the fixture
+from tests.e2e.cli import PLATFORM, SELLER, cbec
 from tests.integration.helpers import LOGISTICS, as_bytes, export_order, export_waybill
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +27,7 @@ def _answer(data: Path, rounds: int = 3) -> None:
     cbec(data, "worker", "--once")
 
 
-def test_tracking_file_flows_and_the_departure_rule(registered: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_tracking_file_flows_and_the_departure_rule(registered: Path, tmp_path: Path) -> None:
     data = registered
     cbec(data, "partner", "add", "--code", LOGISTICS.code, "--name", LOGISTICS.name, "--role", "logistics")
     docs = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import cbec
+from tests.e2e.cli import cbec
 from tests.integration.helpers import BUYER, PLATFORM, SELLER, import_order
 
 pytestmark = pytest.mark.e2e

@@ -6,15 +6,13 @@ Every change is on the audit trail."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.test_cli import PLATFORM, SELLER, registered  # noqa: F401 - the fixture
+from tests.e2e import cli
+from tests.e2e.cli import PLATFORM, SELLER
 from tests.webhook_receiver import Flakiness, Receiver
 
 pytestmark = pytest.mark.e2e
@@ -26,13 +24,7 @@ FAST = {
 
 
 def cbec(data_dir: Path, *args: str, ok: bool = True) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CBEC_")} | FAST
-    proc = subprocess.run(
-        [sys.executable, "-m", "cbec.cli.main", "--data-dir", str(data_dir), *args, "--json"],
-        capture_output=True, text=True, env=env, check=False, timeout=300,
-    )  # fmt: skip
-    assert (proc.returncode == 0) is ok, proc.stderr[-3000:] + proc.stdout[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return cli.cbec(data_dir, *args, ok=ok, env=FAST, last_line=True, timeout=300)
 
 
 def _orders(tmp_path: Path, n: int) -> Path:
@@ -68,7 +60,7 @@ def _orders(tmp_path: Path, n: int) -> Path:
     return path
 
 
-def test_subscribe_dispatch_dead_letters_and_replay(registered: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_subscribe_dispatch_dead_letters_and_replay(registered: Path, tmp_path: Path) -> None:
     with Receiver({}, Flakiness(always_fail=True)) as receiver:
         made = cbec(
             registered, "sharing", "subscribe", "--enterprise", SELLER, "--url", receiver.url,

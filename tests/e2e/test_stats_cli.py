@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.test_cli import cbec
+from tests.e2e.cli import cbec
 from tests.e2e.web_world import build_world
 
 pytestmark = pytest.mark.e2e

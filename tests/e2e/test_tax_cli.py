@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.e2e.cli import SELLER, cbec
+
 pytestmark = pytest.mark.e2e
 
-SELLER = "91330782MA2DEMN016"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tax" / "import-order.json"
-
-
-def cbec(data_dir: Path, *args: str, ok: bool = True) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CBEC_")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "cbec.cli.main", "--data-dir", str(data_dir), *args, "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=300,
-    )
-    assert (proc.returncode == 0) is ok, proc.stderr[-3000:] + proc.stdout[-3000:]
-    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
-    assert len(lines) == 1, f"expected exactly one JSON line on stdout, got: {proc.stdout[:2000]}"
-    result: dict[str, Any] = json.loads(lines[0])
-    return result
 
 
 def test_record_an_import_assessment_and_explain_it(tmp_path: Path) -> None:

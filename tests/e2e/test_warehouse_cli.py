@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import SELLER, cbec, registered  # noqa: F401 - the fixture
+from tests.e2e.cli import SELLER, cbec
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ LAX1,MUG-001,sale,lots,2025-07-03,SO-3,,
 """
 
 
-def test_register_import_stock_and_book(registered: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_register_import_stock_and_book(registered: Path, tmp_path: Path) -> None:
     data = registered
     cbec(data, "partner", "add", "--code", WAREHOUSE_CO, "--name", "示范海外仓有限公司", "--role", "warehouse")
     w = cbec(data, "warehouse", "add", "--code", "LAX1", "--name", "洛杉矶一号仓", "--country", "502",

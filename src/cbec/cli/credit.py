@@ -3,33 +3,22 @@ objections and their answers. Thin: the rules are cbec.credit's."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from cbec.cli.common import DataDir, JsonOut, console, ensure_database, run, settings_for
-from cbec.errors import InvalidInput
-from cbec.unit_of_work import UnitOfWork
+from cbec.cli.common import DataDir, JsonOut, console, parse_day, rows_table, run_in_session
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(
     help="E-commerce credit: records, grades, lists / 电商信用：信用记录、评级与名单", no_args_is_help=True
 )
 
 Code = Annotated[str, typer.Argument(help="the enterprise's code / 企业代码", show_default=False)]
-
-
-def _day(text: str | None, name: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            f"{name} must be a date YYYY-MM-DD, not {text!r}", f"{name} 须为日期 YYYY-MM-DD", field=name
-        ) from None
 
 
 @app.command("show")
@@ -43,14 +32,11 @@ def show(
     / 信用记录：等级、各项得分、历史、导入名单、事件与异议。"""
     from cbec.credit import service as credit
 
-    settings = settings_for(data_dir)
-
-    def action() -> dict[str, Any]:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            out = credit.record(uow.session, code, as_of=_day(as_of, "as_of"))
-            uow.commit()  # a new grade is kept, the standing pushed to risk
-            return out.model_dump(mode="json")
+    def work(session: Session) -> dict[str, Any]:
+        # a new grade is kept, the standing pushed to risk
+        return credit.record(session, code, as_of=parse_day(as_of, "as_of", blank_is_none=False)).model_dump(
+            mode="json"
+        )
 
     def render(r: dict[str, Any]) -> None:
         g = r["current"]
@@ -64,7 +50,7 @@ def show(
             console.print(f"override 调整: {o['message_zh']} / {o['message_en']}")
         console.print(f"grades kept 历史评级: {[(x['as_of'], x['grade']) for x in r['grades']]}")
 
-    run(json_out, action, render)
+    run_in_session(json_out, data_dir, work, render)
 
 
 @app.command("import-list")
@@ -81,21 +67,18 @@ def import_list(
     / 导入失信名单或海关信用等级（运营方导出，不抓取）。"""
     from cbec.credit import service as credit
 
-    settings = settings_for(data_dir)
-
-    def action() -> dict[str, Any]:
-        ensure_database(settings)
-        day = _day(on, "date")
+    def work(session: Session) -> dict[str, Any]:
+        day = parse_day(on, "date", blank_is_none=False)
         assert day is not None
         data = path.read_bytes()
-        with UnitOfWork(settings) as uow:
-            out = credit.import_list(uow.session, data, kind=kind, source=source, source_date=day, by=by)
-            uow.commit()
-            return out.model_dump(mode="json")
+        return credit.import_list(session, data, kind=kind, source=source, source_date=day, by=by).model_dump(
+            mode="json"
+        )
 
-    run(
+    run_in_session(
         json_out,
-        action,
+        data_dir,
+        work,
         lambda r: console.print(f"{r['imported']} rows imported 已导入; rated again 重新评级: {r['enterprises']}"),
     )
 
@@ -111,16 +94,12 @@ def object_(
     """File an objection to a credit record. / 对信用记录提出异议。"""
     from cbec.credit import service as credit
 
-    settings = settings_for(data_dir)
-
-    def action() -> dict[str, Any]:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            out = credit.file_objection(uow.session, code, text, by=by)
-            uow.commit()
-            return out.model_dump(mode="json")
-
-    run(json_out, action, lambda r: console.print(f"objection 异议 {r['id']} filed 已提交"))
+    run_in_session(
+        json_out,
+        data_dir,
+        lambda session: credit.file_objection(session, code, text, by=by).model_dump(mode="json"),
+        lambda r: console.print(f"objection 异议 {r['id']} filed 已提交"),
+    )
 
 
 @app.command("answer")
@@ -135,16 +114,12 @@ def answer(
     """Answer an objection (operator). / 答复异议（运营方）。"""
     from cbec.credit import service as credit
 
-    settings = settings_for(data_dir)
-
-    def action() -> dict[str, Any]:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            out = credit.answer_objection(uow.session, objection_id, status, text, by=by)
-            uow.commit()
-            return out.model_dump(mode="json")
-
-    run(json_out, action, lambda r: console.print(f"objection 异议 {r['id']} → {r['status']}"))
+    run_in_session(
+        json_out,
+        data_dir,
+        lambda session: credit.answer_objection(session, objection_id, status, text, by=by).model_dump(mode="json"),
+        lambda r: console.print(f"objection 异议 {r['id']} → {r['status']}"),
+    )
 
 
 @app.command("grades")
@@ -152,17 +127,16 @@ def grades(data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """The latest grade of every enterprise rated. / 各企业最新评级。"""
     from cbec.credit import service as credit
 
-    settings = settings_for(data_dir)
-
-    def action() -> dict[str, Any]:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            return {"grades": [g.model_dump(mode="json") for g in credit.graded(uow.session, None)]}
-
-    def render(r: dict[str, Any]) -> None:
-        t = Table("enterprise 企业", "grade 等级", "score 得分", "as of 日期")
-        for g in r["grades"]:
-            t.add_row(g["enterprise_code"], g["grade"], g["score"], g["as_of"])
-        console.print(t)
-
-    run(json_out, action, render)
+    columns = {
+        "enterprise 企业": "enterprise_code",
+        "grade 等级": "grade",
+        "score 得分": "score",
+        "as of 日期": "as_of",
+    }
+    run_in_session(
+        json_out,
+        data_dir,
+        lambda session: {"grades": [g.model_dump(mode="json") for g in credit.graded(session, None)]},
+        lambda r: console.print(rows_table(r["grades"], columns)),
+        commit=False,
+    )

@@ -4,7 +4,6 @@ with the money received out (收汇对账, issue 17). Thin: the pipeline does th
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,24 +11,13 @@ import typer
 from rich.table import Table
 
 from cbec import pipeline
-from cbec.cli.common import DataDir, JsonOut, console, ensure_database, run, settings_for
+from cbec.cli.common import DataDir, JsonOut, console, ensure_database, parse_day, run, settings_for
 from cbec.errors import InvalidInput
 from cbec.finance.rules import STATUS_TEXT, Status
 
 app = typer.Typer(help="Settlements, FX receipts and their reconciliation / 结算、收汇与对账", no_args_is_help=True)
 
 Seller = Annotated[str, typer.Option("--seller", help="the seller (ebcCode) / 电商企业代码", show_default=False)]
-
-
-def _day(text: str | None, name: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            f"{name} must be a date YYYY-MM-DD, not {text!r}", f"{name} 须为日期 YYYY-MM-DD", field=name
-        ) from None
 
 
 @app.command("import")
@@ -92,7 +80,7 @@ def reconcile(
     def action() -> dict[str, Any]:
         ensure_database(settings)
         return pipeline.reconcile(
-            settings, seller, start=_day(start, "from"), end=_day(end, "to"), as_of=_day(as_of, "as-of"),
+            settings, seller, start=parse_day(start, "from"), end=parse_day(end, "to"), as_of=parse_day(as_of, "as-of"),
             overdue_days=overdue_days,
         )  # fmt: skip
 
@@ -149,7 +137,7 @@ def prequalify(
 
     def action() -> dict[str, Any]:
         ensure_database(settings)
-        sealed = pipeline.prequalify(settings, seller, as_of=_day(as_of, "as-of"))
+        sealed = pipeline.prequalify(settings, seller, as_of=parse_day(as_of, "as-of"))
         if out is not None:
             out.write_text(json.dumps(sealed, ensure_ascii=False, indent=2), encoding="utf-8")
         return sealed

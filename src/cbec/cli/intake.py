@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from cbec import pipeline
-from cbec.cli.common import DataDir, JsonOut, console, ensure_database, progress_bar, run, settings_for
+from cbec.cli.common import DataDir, JsonOut, console, ensure_database, progress_bar, run, run_in_session, settings_for
 from cbec.matching import service as matching
-from cbec.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 FORMATS = "auto|json|ceb|csv|xlsx|amazon-orders|shopify-orders|online-retail"
 
@@ -60,16 +62,17 @@ def match(
     json_out: JsonOut = False,
 ) -> None:
     """Match every pending order with its waybill and payment (三单对碰)."""
-    settings = settings_for(data_dir)
 
-    def action() -> dict[str, Any]:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow, progress_bar("对碰 matching", not json_out) as bar:
-            summary = matching.run_matching(uow.session, seller_code=seller, progress=bar)
-            uow.commit()
-            return summary.as_dict()
+    def work(session: Session) -> dict[str, Any]:
+        with progress_bar("对碰 matching", not json_out) as bar:
+            return matching.run_matching(session, seller_code=seller, progress=bar).as_dict()
 
-    run(json_out, action, lambda s: console.print(f"{s['orders']} orders 订单: {s['by_state']} {s['by_reason']}"))
+    run_in_session(
+        json_out,
+        data_dir,
+        work,
+        lambda s: console.print(f"{s['orders']} orders 订单: {s['by_state']} {s['by_reason']}"),
+    )
 
 
 def status(

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from cbec.cli.common import DataDir, JsonOut, console, ensure_database, run, settings_for
+from cbec.cli.common import Cell, DataDir, JsonOut, console, rows_table, run_in_session
 from cbec.partners import service
-from cbec.partners.schemas import CredentialIssued, EnterpriseCreate, EnterpriseRead
-from cbec.unit_of_work import UnitOfWork
+from cbec.partners.schemas import EnterpriseCreate
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(help="Enterprise registry / 企业备案", no_args_is_help=True)
 
@@ -24,18 +25,14 @@ def add(
     json_out: JsonOut = False,
 ) -> None:
     """Register an enterprise. / 登记企业。"""
-    settings = settings_for(data_dir)
-
-    def action() -> EnterpriseRead:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            e = service.register_enterprise(
-                uow.session, EnterpriseCreate(code=code, name=name, roles=role, name_en=name_en, dxp_id=dxp_id)
-            )
-            uow.commit()
-            return e
-
-    run(json_out, action, lambda e: console.print(f"登记成功 Registered {e.code} {e.name} ({', '.join(e.roles)})"))
+    run_in_session(
+        json_out,
+        data_dir,
+        lambda session: service.register_enterprise(
+            session, EnterpriseCreate(code=code, name=name, roles=role, name_en=name_en, dxp_id=dxp_id)
+        ),
+        lambda e: console.print(f"登记成功 Registered {e.code} {e.name} ({', '.join(e.roles)})"),
+    )
 
 
 @app.command("set-platform")
@@ -46,17 +43,11 @@ def set_platform(
     json_out: JsonOut = False,
 ) -> None:
     """Set the platform a seller's files are submitted on when they name none. / 设置默认电商平台。"""
-    settings = settings_for(data_dir)
-
-    def action() -> EnterpriseRead:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            e = service.set_default_platform(uow.session, seller, platform or None)
-            uow.commit()
-            return e
-
-    run(
-        json_out, action, lambda e: console.print(f"默认平台 Default platform of {e.code}: {e.default_platform or '—'}")
+    run_in_session(
+        json_out,
+        data_dir,
+        lambda session: service.set_default_platform(session, seller, platform or None),
+        lambda e: console.print(f"默认平台 Default platform of {e.code}: {e.default_platform or '—'}"),
     )
 
 
@@ -67,20 +58,19 @@ def list_(
     json_out: JsonOut = False,
 ) -> None:
     """List registered enterprises. / 企业列表。"""
-    settings = settings_for(data_dir)
-
-    def action() -> dict[str, object]:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            return {"enterprises": [e.model_dump() for e in service.list_enterprises(uow.session, role=role)]}
-
-    def render(out: dict[str, object]) -> None:
-        t = Table("code 代码", "name 名称", "roles 角色", "DXP")
-        for e in out["enterprises"]:  # type: ignore[attr-defined]
-            t.add_row(e["code"], e["name"], ", ".join(e["roles"]), e["dxp_id"] or "")
-        console.print(t)
-
-    run(json_out, action, render)
+    columns: dict[str, Cell] = {
+        "code 代码": "code",
+        "name 名称": "name",
+        "roles 角色": lambda e: ", ".join(e["roles"]),
+        "DXP": lambda e: e["dxp_id"] or "",
+    }
+    run_in_session(
+        json_out,
+        data_dir,
+        lambda session: {"enterprises": [e.model_dump() for e in service.list_enterprises(session, role=role)]},
+        lambda out: console.print(rows_table(out["enterprises"], columns)),
+        commit=False,
+    )
 
 
 @app.command("key")
@@ -91,28 +81,20 @@ def key(
     json_out: JsonOut = False,
 ) -> None:
     """Issue an API key (shown once; only its hash is stored). / 签发 API 密钥。"""
-    settings = settings_for(data_dir)
-
-    def action() -> CredentialIssued:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            issued = service.issue_credential(uow.session, code, label=label)
-            uow.commit()
-            return issued
-
-    run(json_out, action, lambda c: console.print(f"API key（仅显示一次 shown once）: {c.api_key}"))
+    run_in_session(
+        json_out,
+        data_dir,
+        lambda session: service.issue_credential(session, code, label=label),
+        lambda c: console.print(f"API key（仅显示一次 shown once）: {c.api_key}"),
+    )
 
 
 @app.command("revoke")
 def revoke(key_id: str, data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """Revoke an API key by its id. / 吊销 API 密钥。"""
-    settings = settings_for(data_dir)
 
-    def action() -> dict[str, str]:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            service.revoke_credential(uow.session, key_id)
-            uow.commit()
+    def work(session: Session) -> dict[str, str]:
+        service.revoke_credential(session, key_id)
         return {"revoked": key_id}
 
-    run(json_out, action, lambda r: console.print(f"已吊销 Revoked {r['revoked']}"))
+    run_in_session(json_out, data_dir, work, lambda r: console.print(f"已吊销 Revoked {r['revoked']}"))

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cbec.cli.common import DataDir, JsonOut, console, ensure_database, run, settings_for
-from cbec.unit_of_work import UnitOfWork
+from cbec.cli.common import DataDir, JsonOut, console, ensure_database, rows_table, run, run_in_session, settings_for
 
 app = typer.Typer(
     help="Personal data: erasure and the encrypted retention archive / 个人信息：删除与加密留存",
@@ -63,20 +62,15 @@ def list_(
     """The erasures, newest first: token, when, why, until when the copy is kept. / 删除记录。"""
     from cbec.privacy import service as privacy
 
-    settings = settings_for(data_dir)
-
-    def action() -> dict[str, Any]:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            return {"items": [x.model_dump(mode="json") for x in privacy.retained_records(uow.session, limit)]}
-
-    def render(r: dict[str, Any]) -> None:
-        t = Table("token 编号", "erased 删除时间", "kept until 留存至", "reason 理由")
-        for x in r["items"]:
-            t.add_row(x["token"], x["erased_at"], x["retain_until"], x["reason"])
-        console.print(t)
-
-    run(json_out, action, render)
+    columns = {"token 编号": "token", "erased 删除时间": "erased_at", "kept until 留存至": "retain_until",
+               "reason 理由": "reason"}  # fmt: skip
+    run_in_session(
+        json_out,
+        data_dir,
+        lambda session: {"items": [x.model_dump(mode="json") for x in privacy.retained_records(session, limit)]},
+        lambda r: console.print(rows_table(r["items"], columns)),
+        commit=False,
+    )
 
 
 @app.command("open")

@@ -10,13 +10,25 @@ database ledger; ``cbec tax explain ID`` shows a stored assessment's basis.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
-from cbec.cli.common import DataDir, JsonOut, console, ensure_database, run, settings_for
+from cbec.cli.common import (
+    Cell,
+    DataDir,
+    JsonOut,
+    console,
+    ensure_database,
+    in_session,
+    rows_table,
+    run,
+    run_in_session,
+    settings_for,
+)
 from cbec.errors import InvalidInput, RuleViolation
 from cbec.tax import present, reader, service
 from cbec.tax.export_refund import assess_export_refund
@@ -24,6 +36,11 @@ from cbec.tax.import_tax import StaticLedger, assess_with_ledger
 from cbec.tax.rates import tax_tables
 from cbec.tax.return_relief import assess_return_relief
 from cbec.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+X = TypeVar("X")
 
 app = typer.Typer(
     help="Cross-border e-commerce taxes: retail import, export refund, returned goods / 跨境电商税款计算",
@@ -88,28 +105,39 @@ def _read_json(path: Path) -> Any:
         ) from None
 
 
+def _assessed(
+    record: bool,
+    seller: str | None,
+    data_dir: Path | None,
+    parse: Callable[[], X],
+    computed: Callable[[X], dict[str, Any]],
+    stored: Callable[[Session, X, str], Any],
+) -> dict[str, Any]:
+    """An assessment of what ``parse`` reads: ``computed`` alone, with no database, or with
+    ``--record --seller`` ``stored`` for the seller in one unit of work (its ``as_dict()``)."""
+    seller_code = _seller_for(record, seller)
+    parsed = parse()
+    if seller_code is None:
+        return computed(parsed)
+    out: dict[str, Any] = in_session(settings_for(data_dir), lambda s: stored(s, parsed, seller_code).as_dict())
+    return out
+
+
 def _render_import(out: dict[str, Any]) -> None:
     """An import assessment as a table of its lines, its treatment and the buyer's year."""
-    t = Table(
-        "gnum 项号",
-        "gcode 商品编码",
-        "taxPrice 完税价格",
-        "customsTax 关税",
-        "valueAddedTax 增值税",
-        "consumptionTax 消费税",
-        "taxTotal 合计",
+    t = rows_table(
+        out["lines"],
+        {
+            "gnum 项号": "gnum",
+            "gcode 商品编码": "gcode",
+            "taxPrice 完税价格": "taxPrice",
+            "customsTax 关税": "customsTax",
+            "valueAddedTax 增值税": "valueAddedTax",
+            "consumptionTax 消费税": "consumptionTax",
+            "taxTotal 合计": "taxTotal",
+        },
         title=f"订单 Order {out['orderNo']} · {out['on']}",
     )
-    for line in out["lines"]:
-        t.add_row(
-            str(line["gnum"]),
-            line["gcode"],
-            line["taxPrice"],
-            line["customsTax"],
-            line["valueAddedTax"],
-            line["consumptionTax"],
-            line["taxTotal"],
-        )
     t.add_row(
         "",
         "合计 Total",
@@ -177,128 +205,111 @@ def import_(
     run(json_out, action, _render_import)
 
 
-@app.command("refund")
-def refund(
-    file: InputFile,
-    tables: TablesDir = None,
-    record: Record = False,
-    seller: Seller = None,
-    data_dir: DataDir = None,
-    json_out: JsonOut = False,
-) -> None:
-    """Export refund or exemption of a claim, and the deemed-profit income tax. / 出口退(免)税。"""
-
-    def action() -> dict[str, Any]:
-        seller_code = _seller_for(record, seller)
-        claim = reader.parse_export_claim(_read_json(file))
-        if seller_code is None:
-            return present.export_assessment_dict(assess_export_refund(claim, tax_tables(tables)))
-        settings = settings_for(data_dir)
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            out = service.assess_refund(uow.session, claim, seller_code=seller_code, tables_dir=tables).as_dict()
-            uow.commit()
-            return out
-
-    def render(out: dict[str, Any]) -> None:
-        t = Table(
-            "gnum",
-            "gcode",
-            "exportDate 出口日期",
-            "fobCny 离岸价",
-            "treatment 处理",
-            "refund 应退",
-            "costTransfer 转成本",
-            "nonCreditable 不得免抵",
-            "deadline 期限",
-            title=f"出口退(免)税 Export refund · {out['enterpriseKind']} · {out['claimDate']}",
-        )
-        for line in out["lines"]:
-            t.add_row(
-                str(line["gnum"]),
-                line["gcode"],
-                line["exportDate"],
-                line["fobCny"],
-                line["treatmentZh"],
-                line["refund"],
-                line["costTransfer"],
-                line["nonCreditable"],
-                line["deadline"] + (" ⚠" if line["pastDeadline"] else ""),
-            )
-        console.print(t)
-        console.print(f"应退税额 Refund: {out['refundTotal']}")
-        if out["manufacturer"]:
-            m = out["manufacturer"]
-            console.print(
-                f"免抵退 exempt-credit-refund {m['exemptCreditRefund']} · 期末留抵 ending credit {m['endingCredit']} · "
-                f"应退 refund {m['refund']} · 免抵 offset {m['offset']} · 结转 carry forward {m['carryForwardCredit']}"
-            )
-        if out["incomeTax"]:
-            it = out["incomeTax"]
-            console.print(f"核定征收企业所得税 Deemed-profit CIT {it['year']}: {it['incomeTax']}")
-        for flag in out["flags"]:
-            console.print(f"[yellow]⚠ {flag['gnum']}: {flag['message_zh']}\n   {flag['message_en']}[/]")
-        _print_recorded(out)
-
-    run(json_out, action, render)
-
-
-@app.command("return-relief")
-def return_relief(
-    file: InputFile,
-    tables: TablesDir = None,
-    record: Record = False,
-    seller: Seller = None,
-    data_dir: DataDir = None,
-    json_out: JsonOut = False,
-) -> None:
-    """Import-tax relief on returned CBEC exports. / 跨境电商出口退货税收政策。"""
-
-    def action() -> dict[str, Any]:
-        seller_code = _seller_for(record, seller)
-        goods = reader.parse_returned_goods(_read_json(file))
-        if seller_code is None:
-            return present.return_assessment_dict(assess_return_relief(goods, tax_tables(tables)))
-        settings = settings_for(data_dir)
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            out = service.assess_return_relief(uow.session, goods, seller_code=seller_code, tables_dir=tables).as_dict()
-            uow.commit()
-            return out
-
-    def render(out: dict[str, Any]) -> None:
-        verdict = "[green]符合 Eligible[/]" if out["eligible"] else "[red]不符合 Not eligible[/]"
+def _render_refund(out: dict[str, Any]) -> None:
+    columns: dict[str, Cell] = {
+        "gnum": "gnum",
+        "gcode": "gcode",
+        "exportDate 出口日期": "exportDate",
+        "fobCny 离岸价": "fobCny",
+        "treatment 处理": "treatmentZh",
+        "refund 应退": "refund",
+        "costTransfer 转成本": "costTransfer",
+        "nonCreditable 不得免抵": "nonCreditable",
+        "deadline 期限": lambda line: line["deadline"] + (" ⚠" if line["pastDeadline"] else ""),
+    }
+    title = f"出口退(免)税 Export refund · {out['enterpriseKind']} · {out['claimDate']}"
+    console.print(rows_table(out["lines"], columns, title=title))
+    console.print(f"应退税额 Refund: {out['refundTotal']}")
+    if out["manufacturer"]:
+        m = out["manufacturer"]
         console.print(
-            f"{verdict} · 出口 export {out['exportDate']} · 退运 return {out['returnDate']} · 期限 deadline {out['deadline']}"
+            f"免抵退 exempt-credit-refund {m['exemptCreditRefund']} · 期末留抵 ending credit {m['endingCredit']} · "
+            f"应退 refund {m['refund']} · 免抵 offset {m['offset']} · 结转 carry forward {m['carryForwardCredit']}"
         )
-        for c in out["failedConditions"]:
-            console.print(f"[red]✗ {c['message_zh']}\n  {c['message_en']}[/]")
-        t = Table(
-            "gnum",
-            "gcode",
-            "value 完税价格",
-            "customsTax 关税",
-            "valueAddedTax 增值税",
-            "consumptionTax 消费税",
-            "relieved 免征",
-        )
-        for line in out["lines"]:
-            t.add_row(
-                str(line["gnum"]),
-                line["gcode"],
-                line["value"],
-                line["customsTax"],
-                line["valueAddedTax"],
-                line["consumptionTax"],
-                "✓" if line["relieved"] else "✗",
-            )
-        console.print(t)
-        console.print(f"免征 Relieved: {out['relieved']['taxTotal']} · 应征 Due: {out['due']['taxTotal']}")
-        for i, step in enumerate(out["steps"], start=1):
-            console.print(f"{i}. {step['message_zh']}\n   {step['message_en']}")
-        _print_recorded(out)
+    if out["incomeTax"]:
+        it = out["incomeTax"]
+        console.print(f"核定征收企业所得税 Deemed-profit CIT {it['year']}: {it['incomeTax']}")
+    for flag in out["flags"]:
+        console.print(f"[yellow]⚠ {flag['gnum']}: {flag['message_zh']}\n   {flag['message_en']}[/]")
+    _print_recorded(out)
 
-    run(json_out, action, render)
+
+def _render_relief(out: dict[str, Any]) -> None:
+    verdict = "[green]符合 Eligible[/]" if out["eligible"] else "[red]不符合 Not eligible[/]"
+    console.print(
+        f"{verdict} · 出口 export {out['exportDate']} · 退运 return {out['returnDate']} · 期限 deadline {out['deadline']}"
+    )
+    for c in out["failedConditions"]:
+        console.print(f"[red]✗ {c['message_zh']}\n  {c['message_en']}[/]")
+    columns: dict[str, Cell] = {
+        "gnum": "gnum",
+        "gcode": "gcode",
+        "value 完税价格": "value",
+        "customsTax 关税": "customsTax",
+        "valueAddedTax 增值税": "valueAddedTax",
+        "consumptionTax 消费税": "consumptionTax",
+        "relieved 免征": lambda line: "✓" if line["relieved"] else "✗",
+    }
+    console.print(rows_table(out["lines"], columns))
+    console.print(f"免征 Relieved: {out['relieved']['taxTotal']} · 应征 Due: {out['due']['taxTotal']}")
+    for i, step in enumerate(out["steps"], start=1):
+        console.print(f"{i}. {step['message_zh']}\n   {step['message_en']}")
+    _print_recorded(out)
+
+
+def _assessment_command(
+    name: str,
+    doc: str,
+    parse: Callable[[Any], X],
+    computed: Callable[[X, Path | None], dict[str, Any]],
+    stored: Callable[[Session, X, str, Path | None], Any],
+    render: Callable[[dict[str, Any]], None],
+) -> None:
+    """Adds ``cbec tax NAME FILE [--tables] [--record --seller]``: what ``parse`` reads from the
+    JSON file assessed by ``computed`` alone, or with ``--record`` by ``stored`` for the seller."""
+
+    def command(
+        file: InputFile,
+        tables: TablesDir = None,
+        record: Record = False,
+        seller: Seller = None,
+        data_dir: DataDir = None,
+        json_out: JsonOut = False,
+    ) -> None:
+        def action() -> dict[str, Any]:
+            return _assessed(
+                record,
+                seller,
+                data_dir,
+                lambda: parse(_read_json(file)),
+                lambda parsed: computed(parsed, tables),
+                lambda session, parsed, code: stored(session, parsed, code, tables),
+            )
+
+        run(json_out, action, render)
+
+    command.__doc__ = doc
+    app.command(name)(command)
+
+
+_assessment_command(
+    "refund",
+    "Export refund or exemption of a claim, and the deemed-profit income tax. / 出口退(免)税。",
+    reader.parse_export_claim,
+    lambda claim, tables: present.export_assessment_dict(assess_export_refund(claim, tax_tables(tables))),
+    lambda session, claim, code, tables: service.assess_refund(session, claim, seller_code=code, tables_dir=tables),
+    _render_refund,
+)
+_assessment_command(
+    "return-relief",
+    "Import-tax relief on returned CBEC exports. / 跨境电商出口退货税收政策。",
+    reader.parse_returned_goods,
+    lambda goods, tables: present.return_assessment_dict(assess_return_relief(goods, tax_tables(tables))),
+    lambda session, goods, code, tables: service.assess_return_relief(
+        session, goods, seller_code=code, tables_dir=tables
+    ),
+    _render_relief,
+)
 
 
 def _print_recorded(out: dict[str, Any]) -> None:
@@ -313,12 +324,9 @@ def explain(
     json_out: JsonOut = False,
 ) -> None:
     """The basis of a stored assessment, its figures recomputed from the stored rates. / 计税依据。"""
-    settings = settings_for(data_dir)
 
-    def action() -> dict[str, Any]:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            return service.explain(uow.session, assessment_id).model_dump()
+    def work(session: Session) -> dict[str, Any]:
+        return service.explain(session, assessment_id).model_dump()
 
     def render(out: dict[str, Any]) -> None:
         state = "[red]拒绝 Refused[/]" if out["refused"] else f"税额 Total {out['taxTotal']}"
@@ -345,4 +353,4 @@ def explain(
         if tables:
             console.print(f"tables sha256 {tables.get('sha256')}")
 
-    run(json_out, action, render)
+    run_in_session(json_out, data_dir, work, render, commit=False)

@@ -6,20 +6,22 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from cbec import pipeline
-from cbec.cli.common import DataDir, JsonOut, console, ensure_database, run, settings_for
+from cbec.cli.common import DataDir, JsonOut, console, ensure_database, parse_day, run, run_in_session, settings_for
 from cbec.errors import InvalidInput
 from cbec.partners import service as partners
 from cbec.partners.rules import Role
-from cbec.unit_of_work import UnitOfWork
 from cbec.warehouse import service as warehouse
 from cbec.warehouse.rules import BUCKET_NAMES, STATUS_TEXT
 from cbec.warehouse.schemas import BookRead, ReconcileRead, ShipmentLineIn, StockRead, WarehouseCreate, WarehouseRead
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(help="Overseas and bonded warehouses, stock and ageing / 海外仓与保税仓库存", no_args_is_help=True)
 
@@ -28,14 +30,8 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="the day, YYYY-MM-DD (
 
 
 def _day(text: str | None, name: str) -> date:
-    if not text:
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            f"{name} must be a date YYYY-MM-DD, not {text!r}", f"{name} 须为日期 YYYY-MM-DD", field=name
-        ) from None
+    """The day typed, or today (UTC) when none is."""
+    return parse_day(text, name) or datetime.now(UTC).date()
 
 
 @app.command("add")
@@ -52,19 +48,19 @@ def add(
     json_out: JsonOut = False,
 ) -> None:
     """Register a warehouse. / 登记仓库。"""
-    settings = settings_for(data_dir)
 
-    def action() -> WarehouseRead:
-        ensure_database(settings)
+    def work(session: Session) -> WarehouseRead:
         data = WarehouseCreate(
             code=code, name=name, country=country, address=address, area_m2=area_m2, kind=kind, ems_no=ems_no
         )
-        with UnitOfWork(settings) as uow:
-            w = warehouse.register_warehouse(uow.session, data, operator, by=operator)
-            uow.commit()
-            return w
+        return warehouse.register_warehouse(session, data, operator, by=operator)
 
-    run(json_out, action, lambda w: console.print(f"登记成功 Registered {w.code} {w.name} ({w.kind}, {w.country})"))
+    run_in_session(
+        json_out,
+        data_dir,
+        work,
+        lambda w: console.print(f"登记成功 Registered {w.code} {w.name} ({w.kind}, {w.country})"),
+    )
 
 
 @app.command("import")
@@ -108,13 +104,10 @@ def stock(
     json_out: JsonOut = False,
 ) -> None:
     """Stock on hand by warehouse and SKU, with its ageing (FIFO lots). / 库存与库龄。"""
-    settings = settings_for(data_dir)
 
-    def action() -> StockRead:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            partners.require_role(uow.session, seller, Role.EBC)
-            return warehouse.stock(uow.session, seller, _day(as_of, "as-of"), warehouse=warehouse_code)
+    def work(session: Session) -> StockRead:
+        partners.require_role(session, seller, Role.EBC)
+        return warehouse.stock(session, seller, _day(as_of, "as-of"), warehouse=warehouse_code)
 
     def render(s: StockRead) -> None:
         table = Table(title=f"{s.seller} as of 截至 {s.as_of}: {s.on_hand} units 件")
@@ -134,7 +127,7 @@ def stock(
                     f"  [yellow]![/] {f.day} {f.warehouse} {f.sku} {f.movement} {f.reference}: {f.units} short 短缺"
                 )
 
-    run(json_out, action, render)
+    run_in_session(json_out, data_dir, work, render, commit=False)
 
 
 @app.command("reconcile")
@@ -146,13 +139,10 @@ def reconcile(
     json_out: JsonOut = False,
 ) -> None:
     """Declared 9810 lists against warehouse receipts: in transit, received, variance, unexplained. / 9810 对账。"""
-    settings = settings_for(data_dir)
 
-    def action() -> ReconcileRead:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            partners.require_role(uow.session, seller, Role.EBC)
-            return warehouse.reconcile(uow.session, seller, _day(as_of, "as-of"), transit_days=transit_days)
+    def work(session: Session) -> ReconcileRead:
+        partners.require_role(session, seller, Role.EBC)
+        return warehouse.reconcile(session, seller, _day(as_of, "as-of"), transit_days=transit_days)
 
     def render(r: ReconcileRead) -> None:
         console.print(
@@ -169,7 +159,7 @@ def reconcile(
                 f"  [yellow]?[/] {u.day} {u.warehouse} {u.sku} {u.reference}: {u.units} {u.reason_zh} / {u.reason}"
             )
 
-    run(json_out, action, render)
+    run_in_session(json_out, data_dir, work, render, commit=False)
 
 
 def _render_book(b: BookRead) -> None:
@@ -192,23 +182,18 @@ def book_in(
     json_out: JsonOut = False,
 ) -> None:
     """Enter goods into a bonded account book (1210). / 保税账册入区。"""
-    settings = settings_for(data_dir)
 
-    def action() -> BookRead:
-        ensure_database(settings)
+    def work(session: Session) -> BookRead:
         lines = []
         for text in line:
             sku, _, qty = text.rpartition("=")
             if not sku or not qty.isdigit():
                 raise InvalidInput(f"line {text!r} must be SKU=QTY", f"明细 {text!r} 须为 商品=数量", field="line")
             lines.append(ShipmentLineIn(sku=sku, quantity=int(qty)))
-        with UnitOfWork(settings) as uow:
-            partners.require_role(uow.session, seller, Role.EBC)
-            b = warehouse.bonded.add_inbound(uow.session, ems_no, seller, reference, _day(on, "date"), lines)
-            uow.commit()
-            return b
+        partners.require_role(session, seller, Role.EBC)
+        return warehouse.bonded.add_inbound(session, ems_no, seller, reference, _day(on, "date"), lines)
 
-    run(json_out, action, _render_book)
+    run_in_session(json_out, data_dir, work, _render_book)
 
 
 @app.command("book")
@@ -219,11 +204,6 @@ def book(
     json_out: JsonOut = False,
 ) -> None:
     """A bonded account book's balance per SKU. / 保税账册余额。"""
-    settings = settings_for(data_dir)
-
-    def action() -> BookRead:
-        ensure_database(settings)
-        with UnitOfWork(settings) as uow:
-            return warehouse.bonded.book(uow.session, ems_no, seller)
-
-    run(json_out, action, _render_book)
+    run_in_session(
+        json_out, data_dir, lambda session: warehouse.bonded.book(session, ems_no, seller), _render_book, commit=False
+    )

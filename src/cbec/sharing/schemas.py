@@ -85,21 +85,25 @@ class OrderEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DocumentAccepted(OrderEvent):
-    type: ClassVar[EventType] = EventType.DOCUMENT_ACCEPTED
+class DocumentEvent(OrderEvent):
+    """An event about one document of an order, as intake keyed it."""
+
     doc_type: str
     doc_key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentAccepted(DocumentEvent):
+    type: ClassVar[EventType] = EventType.DOCUMENT_ACCEPTED
     version: int
     inbox_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
-class DocumentRefused(OrderEvent):
+class DocumentRefused(DocumentEvent):
     """A document stored as invalid: the fields at fault and their codes (not the values)."""
 
     type: ClassVar[EventType] = EventType.DOCUMENT_REFUSED
-    doc_type: str
-    doc_key: str
     inbox_id: int
     fields: tuple[str, ...] = ()
     codes: tuple[str, ...] = ()
@@ -114,10 +118,16 @@ class MatchDecided(OrderEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DeclarationStatusChanged(OrderEvent):
-    type: ClassVar[EventType] = EventType.DECLARATION_STATUS
+class DeclarationEvent(OrderEvent):
+    """An event about one declaration (a customs list or an order message) of an order."""
+
     declaration_id: int
     message_type: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeclarationStatusChanged(DeclarationEvent):
+    type: ClassVar[EventType] = EventType.DECLARATION_STATUS
     cop_no: str
     invt_no: str
     status: str
@@ -125,22 +135,18 @@ class DeclarationStatusChanged(OrderEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReceiptReceived(OrderEvent):
+class ReceiptReceived(DeclarationEvent):
     """A customs receipt applied to a declaration (``returnStatus`` and customs' text)."""
 
     type: ClassVar[EventType] = EventType.DECLARATION_RECEIPT
-    declaration_id: int
-    message_type: str
     return_status: str
     return_info: str
     return_time: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class Released(OrderEvent):
+class Released(DeclarationEvent):
     type: ClassVar[EventType] = EventType.DECLARATION_RELEASED
-    declaration_id: int
-    message_type: str
     invt_no: str
     released_at: str  # customs' returnTime
 

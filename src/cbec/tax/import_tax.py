@@ -36,9 +36,8 @@ from cbec.tax.line_rates import (
     SpecificPart,
     ThresholdCheck,
     consumption_rate,
-    specific_part,
+    line_taxes,
     tariff_rate,
-    vat_rate,
 )
 from cbec.tax.rates import AppliedRate, PolicyValue, TaxTables
 from cbec.tax.rules import (
@@ -52,7 +51,6 @@ from cbec.tax.rules import (
     limit_breaches,
     limit_value,
     retail_import_rules,
-    statutory_import_taxes,
 )
 
 _WITHIN_LIMIT_TARIFF_SOURCE = "财关税〔2016〕18号：限值以内关税税率暂设为0%"
@@ -401,11 +399,14 @@ def _line_tax(
         tariff = tariff_rate(line.gcode, line.tariff_rate, tables, order.on)
     else:
         tariff = AppliedRate.from_rule(rule_set.within_limit_tariff_rate, _WITHIN_LIMIT_TARIFF_SOURCE)
-    vat = vat_rate(line.gcode, line.vat_rate, tables, order.on)
-    consumption, threshold = consumption_rate(
+    taxes = line_taxes(
         gnum=line.gnum,
         gcode=line.gcode,
-        override=line.consumption_tax_rate,
+        tax_price=tax_price,
+        tariff=tariff,
+        vat_override=line.vat_rate,
+        consumption_override=line.consumption_tax_rate,
+        quantities=(("qty1", line.qty1, line.unit1), ("qty2", line.qty2, line.unit2)),
         qty2=line.qty2,
         unit2=line.unit2,
         threshold_basis=line.total_price if policy.threshold_price == "declared" else tax_price,
@@ -413,23 +414,7 @@ def _line_tax(
         on=order.on,
         document=document,
     )
-    specific = None
-    if line.consumption_tax_rate is None:  # an input rate replaces the table, specific part included
-        specific = specific_part(
-            gnum=line.gnum,
-            gcode=line.gcode,
-            row=tables.consumption_tax(line.gcode, order.on),
-            quantities=(("qty1", line.qty1, line.unit1), ("qty2", line.qty2, line.unit2)),
-            price_basis=tax_price * (ONE + tariff.rate),  # beer's tier: (完税价格 + duty) per tonne [I]
-            document=document,
-        )
-    statutory = statutory_import_taxes(
-        tax_price,
-        tariff_rate=tariff.rate,
-        vat_rate=vat.rate,
-        consumption_tax_rate=consumption.rate,
-        specific_tax=specific.tax if specific else ZERO,
-    )
+    statutory = taxes.statutory
     due = StatutoryTaxes(
         customs_tax=statutory.customs_tax,
         consumption_tax=statutory.consumption_tax * factor,
@@ -442,10 +427,10 @@ def _line_tax(
         freight_share=share,
         tax_price=tax_price,
         tariff=tariff,
-        vat=vat,
-        consumption=consumption,
-        threshold=threshold,
-        specific=specific,
+        vat=taxes.vat,
+        consumption=taxes.consumption,
+        threshold=taxes.threshold,
+        specific=taxes.specific,
         factor=factor,
         statutory=statutory,
         due=due,

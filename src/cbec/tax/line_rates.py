@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from cbec.errors import FieldError, InvalidInput
 from cbec.tax.rates import AppliedRate, RateRow, SpecificDuty, TaxTables
-from cbec.tax.rules import ZERO
+from cbec.tax.rules import ONE, ZERO, StatutoryTaxes, statutory_import_taxes
 
 #: Second units of quantity measured in ml or g, with the factor to ml or g (customs unit codes).
 SECOND_UNIT_ML_OR_G: dict[str, Decimal] = {
@@ -264,3 +264,68 @@ def tariff_rate(gcode: str, override: Decimal | None, tables: TaxTables, on: dat
     if override is not None:
         return AppliedRate.from_input(override, "tariffRate")
     return AppliedRate.from_row(tables.tariff_rate(gcode, on))
+
+
+@dataclass(frozen=True, slots=True)
+class LineTaxes:
+    """A goods line's rates and its import taxes in full (unrounded), as ``line_taxes`` finds them."""
+
+    vat: AppliedRate
+    consumption: AppliedRate
+    threshold: ThresholdCheck | None
+    specific: SpecificPart | None
+    statutory: StatutoryTaxes
+
+
+def line_taxes(
+    *,
+    gnum: int,
+    gcode: str,
+    tax_price: Decimal,
+    tariff: AppliedRate,
+    vat_override: Decimal | None,
+    consumption_override: Decimal | None,
+    quantities: tuple[tuple[str, Decimal | None, str | None], ...],
+    qty2: Decimal | None,
+    unit2: str | None,
+    threshold_basis: Decimal,
+    tables: TaxTables,
+    on: date,
+    document: str,
+) -> LineTaxes:
+    """The import taxes in full of a line of 完税价格 ``tax_price`` at the ``tariff`` found for it:
+    VAT and consumption-tax rates (``vat_rate``, ``consumption_rate`` with its threshold on
+    ``threshold_basis``), the specific part from the legal ``quantities`` (``specific_part``, its
+    price tier on the 完税价格 plus duty — beer's tier is per tonne of that [I]; an input
+    consumption rate replaces the table, specific part included) and the taxes by
+    ``statutory_import_taxes`` (RULES.md §1.3 [C])."""
+    vat = vat_rate(gcode, vat_override, tables, on)
+    consumption, threshold = consumption_rate(
+        gnum=gnum,
+        gcode=gcode,
+        override=consumption_override,
+        qty2=qty2,
+        unit2=unit2,
+        threshold_basis=threshold_basis,
+        tables=tables,
+        on=on,
+        document=document,
+    )
+    specific = None
+    if consumption_override is None:
+        specific = specific_part(
+            gnum=gnum,
+            gcode=gcode,
+            row=tables.consumption_tax(gcode, on),
+            quantities=quantities,
+            price_basis=tax_price * (ONE + tariff.rate),
+            document=document,
+        )
+    statutory = statutory_import_taxes(
+        tax_price,
+        tariff_rate=tariff.rate,
+        vat_rate=vat.rate,
+        consumption_tax_rate=consumption.rate,
+        specific_tax=specific.tax if specific else ZERO,
+    )
+    return LineTaxes(vat, consumption, threshold, specific, statutory)

@@ -21,10 +21,9 @@ from datetime import date
 from decimal import Decimal
 
 from cbec.errors import InvalidInput
-from cbec.tax.line_rates import SpecificPart, ThresholdCheck, consumption_rate, specific_part, tariff_rate, vat_rate
+from cbec.tax.line_rates import SpecificPart, ThresholdCheck, line_taxes, tariff_rate
 from cbec.tax.rates import AppliedRate, PolicyValue, TaxTables
 from cbec.tax.rules import (
-    ONE,
     RETURN_EVIDENCE,
     RETURN_POLICY_WINDOWS,
     RETURN_REASONS_ZH,
@@ -38,7 +37,6 @@ from cbec.tax.rules import (
     check,
     return_deadline,
     return_policy_window,
-    statutory_import_taxes,
 )
 
 #: Spellings of the two accepted reasons.
@@ -257,11 +255,14 @@ def _line_tax(line: ReturnLine, tables: TaxTables, on: date, *, head_ok: bool, d
         line=line.gnum,
     )
     tariff = tariff_rate(line.gcode, line.tariff_rate, tables, on)
-    vat = vat_rate(line.gcode, line.vat_rate, tables, on)
-    consumption, threshold = consumption_rate(
+    taxes = line_taxes(
         gnum=line.gnum,
         gcode=line.gcode,
-        override=line.consumption_tax_rate,
+        tax_price=line.value,
+        tariff=tariff,
+        vat_override=line.vat_rate,
+        consumption_override=line.consumption_tax_rate,
+        quantities=(("qty", line.qty, line.unit or None), ("qty2", line.qty2, line.unit2)),
         qty2=line.qty2,
         unit2=line.unit2,
         threshold_basis=line.value,
@@ -269,33 +270,17 @@ def _line_tax(line: ReturnLine, tables: TaxTables, on: date, *, head_ok: bool, d
         on=on,
         document=document,
     )
-    specific = None
-    if line.consumption_tax_rate is None:
-        specific = specific_part(
-            gnum=line.gnum,
-            gcode=line.gcode,
-            row=tables.consumption_tax(line.gcode, on),
-            quantities=(("qty", line.qty, line.unit or None), ("qty2", line.qty2, line.unit2)),
-            price_basis=line.value * (ONE + tariff.rate),
-            document=document,
-        )
-    statutory = statutory_import_taxes(
-        line.value,
-        tariff_rate=tariff.rate,
-        vat_rate=vat.rate,
-        consumption_tax_rate=consumption.rate,
-        specific_tax=specific.tax if specific else ZERO,
-    )
+    statutory = taxes.statutory
     policy = tables.policy
     return ReturnLineTax(
         line=line,
         is_relieved=head_ok and food.passed,
         conditions=(food,),
         tariff=tariff,
-        vat=vat,
-        consumption=consumption,
-        threshold=threshold,
-        specific=specific,
+        vat=taxes.vat,
+        consumption=taxes.consumption,
+        threshold=taxes.threshold,
+        specific=taxes.specific,
         statutory=statutory,
         customs_tax=policy.round(statutory.customs_tax),
         value_added_tax=policy.round(statutory.value_added_tax),

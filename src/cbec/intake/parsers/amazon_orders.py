@@ -48,14 +48,15 @@ from decimal import Decimal
 from typing import Any
 
 from cbec.intake.documents import DocType, LineKind, ParseContext, ParsedDocument
-from cbec.intake.parsers.base import ParseResult, country_notes
+from cbec.intake.parsers.base import ParseResult, export_head
 from cbec.intake.parsers.template import (
     CellError,
     Row,
     Table,
     beijing_time,
     decimal_comma,
-    group_orders,
+    given_country_notes,
+    grouped_result,
     missing_columns,
     rows_ref,
 )
@@ -260,33 +261,24 @@ def _order(
             }
         )
         stats["discount_lines"] += 1
-    head: dict[str, Any] = {
-        "orderType": "E",
-        "orderNo": order_id,
-        "ebpCode": ctx.platform_code,
-        "ebpName": ctx.platform_name,
-        "ebcCode": ctx.seller_code,
-        "ebcName": ctx.seller_name,
-        "goodsValue": sums.goods,
-        "freight": freight,
-        "currency": currency,
-        "orderTime": order_time,
-        "destinationCountry": country,
-    }
-    found = table.first(rows, "ship-country")
-    notes += country_notes(codes, table.text(found[1], "ship-country") if found else "")
+    head = export_head(
+        ctx,
+        order_id,
+        goods_value=sums.goods,
+        freight=freight,
+        currency=currency,
+        order_time=order_time,
+        country=country,
+    )
+    notes += given_country_notes(table, rows, "ship-country", codes)
     return ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), rows_ref(rows), tuple(notes)), []
 
 
 def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> ParseResult:
     codes = codes or code_lists()
     table, rows = _read_table(data)
-    documents: list[ParsedDocument] = []
-    result = ParseResult(documents=documents)
+    result, documents, orders = grouped_result(table, rows, "amazon-order-id")
     stats: Counter[str] = result.stats
-    stats["rows"] = len(rows)
-
-    orders = group_orders(table, rows, "amazon-order-id", result)
 
     for order_id, order_rows in orders.items():
         first = order_rows[0][1]

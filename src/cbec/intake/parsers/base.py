@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cbec.errors import FieldError
-from cbec.intake.documents import ParsedDocument
+from cbec.intake.documents import ParseContext, ParsedDocument
 from cbec.kit.codes import CodeLists
 
 
@@ -42,3 +43,31 @@ def country_notes(codes: CodeLists, given: str) -> tuple[str, ...]:
     through a suggested alias (Jersey → 399): the mapping is shown to the user, never hidden."""
     note = codes.country_note(given) if given else None
     return (f"{note[1]} / {note[0]}",) if note else ()
+
+
+def export_head(
+    ctx: ParseContext,
+    order_no: str,
+    *,
+    goods_value: Any,
+    freight: Any,
+    currency: str | None,
+    order_time: str,
+    country: str | None,
+) -> dict[str, Any]:
+    """The head of an export order (CEB303-shaped keys) as every marketplace parser makes it: the
+    order, the platform and the seller the file was submitted for, the amounts and the
+    destination, in this key order."""
+    return {
+        "orderType": "E",
+        "orderNo": order_no,
+        "ebpCode": ctx.platform_code,
+        "ebpName": ctx.platform_name,
+        "ebcCode": ctx.seller_code,
+        "ebcName": ctx.seller_name,
+        "goodsValue": goods_value,
+        "freight": freight,
+        "currency": currency,
+        "orderTime": order_time,
+        "destinationCountry": country,
+    }

@@ -42,7 +42,7 @@ from polars.exceptions import PanicException
 
 from cbec.errors import FieldError, InvalidInput, LimitExceeded, UnknownCode
 from cbec.intake.documents import DocType, LineKind, ParseContext, ParsedDocument
-from cbec.intake.parsers.base import ParseResult, country_notes
+from cbec.intake.parsers.base import ParseResult, country_notes, export_head
 from cbec.intake.rules import net_of_discount, unit_price
 from cbec.kit.codes import CodeLists, code_lists
 from cbec.kit.limits import MAX_CELLS_PER_ROW, MAX_ROWS
@@ -378,20 +378,15 @@ def _documents(
         stats["order_lines"] += len(rows)
         stats["goods_lines"] += sum(1 for ln in lines if "gnum" in ln)
         freight = sum((ln["totalPrice"] for ln in lines if ln.get("kind") == LineKind.FREIGHT.value), Decimal(0))
-        head = {
-            "orderType": "E",
-            "orderNo": invoice_no,
-            "ebpCode": ctx.platform_code,
-            "ebpName": ctx.platform_name,
-            "ebcCode": ctx.seller_code,
-            "ebcName": ctx.seller_name,
-            "goodsValue": sum((ln["totalPrice"] for ln in lines if "gnum" in ln), Decimal(0)),
-            "freight": freight if freight > 0 else Decimal(0),
-            "currency": CURRENCY,
-            "orderTime": order_time,
-            "destinationCountry": country,
-            "buyerRef": buyer_ref,
-        }
+        head = export_head(
+            ctx,
+            invoice_no,
+            goods_value=sum((ln["totalPrice"] for ln in lines if "gnum" in ln), Decimal(0)),
+            freight=freight if freight > 0 else Decimal(0),
+            currency=CURRENCY,
+            order_time=order_time,
+            country=country,
+        ) | {"buyerRef": buyer_ref}
         yield ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), ref, country_notes(codes, first[7] or ""))
 
 

@@ -43,14 +43,15 @@ from functools import partial
 from typing import Any
 
 from cbec.intake.documents import DocType, LineKind, ParseContext, ParsedDocument
-from cbec.intake.parsers.base import ParseResult, country_notes
+from cbec.intake.parsers.base import ParseResult, export_head
 from cbec.intake.parsers.template import (
     CellError,
     Row,
     T,
     Table,
     decimal_comma,
-    group_orders,
+    given_country_notes,
+    grouped_result,
     missing_columns,
     rows_ref,
 )
@@ -302,33 +303,24 @@ def _order(
         return None, [found]
     lines, goods_discount = found
     freight = _freight(shipping, max(discount_amount - goods_discount, ZERO), subtotal, taxes, duties, total, notes)
-    head: dict[str, Any] = {
-        "orderType": "E",
-        "orderNo": order_no,
-        "ebpCode": ctx.platform_code,
-        "ebpName": ctx.platform_name,
-        "ebcCode": ctx.seller_code,
-        "ebcName": ctx.seller_name,
-        "goodsValue": sum((line["totalPrice"] for line in lines if "gnum" in line), ZERO),
-        "freight": freight,
-        "currency": currency,
-        "orderTime": moment[0] if moment else "",
-        "destinationCountry": country,
-    }
-    given = table.first(rows, "shipping country")
-    notes += country_notes(codes, table.text(given[1], "shipping country") if given else "")
+    head = export_head(
+        ctx,
+        order_no,
+        goods_value=sum((line["totalPrice"] for line in lines if "gnum" in line), ZERO),
+        freight=freight,
+        currency=currency,
+        order_time=moment[0] if moment else "",
+        country=country,
+    )
+    notes += given_country_notes(table, rows, "shipping country", codes)
     return ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), rows_ref(rows), tuple(notes)), []
 
 
 def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> ParseResult:
     codes = codes or code_lists()
     table, rows = _read_table(data)
-    documents: list[ParsedDocument] = []
-    result = ParseResult(documents=documents)
+    result, documents, orders = grouped_result(table, rows, "name")
     stats: Counter[str] = result.stats
-    stats["rows"] = len(rows)
-
-    orders = group_orders(table, rows, "name", result)
 
     for order_no, order_rows in orders.items():
         if table.first(order_rows, "cancelled at") is not None:

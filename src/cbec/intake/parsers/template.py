@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from cbec.errors import FieldError, InvalidInput, UnknownCode
 from cbec.intake.documents import DocType, ParseContext, ParsedDocument
-from cbec.intake.parsers.base import ParseResult, country_notes
+from cbec.intake.parsers.base import ParseResult, country_notes, export_head
 from cbec.kit.codes import CodeLists, code_lists
 from cbec.kit.limits import csv_rows
 from cbec.kit.money import ZERO, parse_decimal
@@ -153,6 +153,12 @@ def beijing_time(value: Any, naive_zone: tzinfo) -> tuple[str, bool]:
         return moment.astimezone(BEIJING).strftime("%Y%m%d%H%M%S"), naive
     except OverflowError:  # 9999-12-31 23:59:59 UTC is already in year 10000 in Beijing
         raise ValueError(f"{moment} is outside the calendar") from None
+
+
+def given_country_notes(table: Table, rows: Sequence[Row], column: str, codes: CodeLists) -> tuple[str, ...]:
+    """``country_notes`` of the country the order's first row with one gives in ``column``."""
+    found = table.first(rows, column)
+    return country_notes(codes, table.text(found[1], column) if found else "")
 
 
 def rows_ref(rows: Sequence[Row]) -> str:
@@ -513,22 +519,17 @@ def _order(
         goods_value += line["totalPrice"]
     if errors:
         return None, errors
-    head: dict[str, Any] = {
-        "orderType": "E",
-        "orderNo": order_no,
-        "ebpCode": ctx.platform_code,
-        "ebpName": ctx.platform_name,
-        "ebcCode": ctx.seller_code,
-        "ebcName": ctx.seller_name,
-        "goodsValue": goods_value,
-        "freight": ZERO if freight is None else freight,
-        "currency": currency,
-        "orderTime": moment[0],  # a time without offset is Beijing time, as documented
-        "destinationCountry": country,
-    }
+    head = export_head(
+        ctx,
+        order_no,
+        goods_value=goods_value,
+        freight=ZERO if freight is None else freight,
+        currency=currency,
+        order_time=moment[0],  # a time without offset is Beijing time, as documented
+        country=country,
+    )
     head.update({k: v for k, v in extras.items() if v})
-    found = table.first(rows, "destinationCountry")
-    notes = country_notes(codes, table.text(found[1], "destinationCountry") if found else "")
+    notes = given_country_notes(table, rows, "destinationCountry", codes)
     return ParsedDocument(DocType.EXPORT_ORDER, head, tuple(lines), rows_ref(rows), notes), []
 
 
@@ -547,15 +548,22 @@ def group_orders(table: Table, rows: Sequence[Row], key: str, result: ParseResul
     return orders
 
 
+def grouped_result(
+    table: Table, rows: Sequence[Row], key: str
+) -> tuple[ParseResult, list[ParsedDocument], dict[str, list[Row]]]:
+    """The start of reading a file of orders, a line a row: the result with its rows counted, the
+    list its documents go to, and the rows grouped by the order number in ``key`` (``group_orders``)."""
+    documents: list[ParsedDocument] = []
+    result = ParseResult(documents=documents)
+    result.stats["rows"] = len(rows)
+    return result, documents, group_orders(table, rows, key, result)
+
+
 def parse(data: bytes, ctx: ParseContext, *, codes: CodeLists | None = None) -> ParseResult:
     codes = codes or code_lists()
     table, rows = _table(*_read_rows(data))
-    documents: list[ParsedDocument] = []
-    result = ParseResult(documents=documents)
+    result, documents, orders = grouped_result(table, rows, "orderNo")
     stats: Counter[str] = result.stats
-    stats["rows"] = len(rows)
-
-    orders = group_orders(table, rows, "orderNo", result)
 
     for order_no, order_rows in orders.items():
         doc, errors = _order(order_no, order_rows, table, ctx, codes)
