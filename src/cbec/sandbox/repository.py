@@ -147,8 +147,11 @@ class Store:
     from there, found or known to be missing. Counters and quotas are read and written at once.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, set_based: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        #: False: every statement at once, nothing kept between statements (the store before
+        #: issue 22 item 6; the tests compare the two)
+        self.set_based = set_based
         self.db = sqlite3.connect(path)
         self.db.row_factory = sqlite3.Row
         self.db.executescript(SCHEMA)
@@ -159,6 +162,15 @@ class Store:
         self._known: dict[DocKey, Doc | None] = {}
         #: counters as this object last read or wrote them (the state file is this sandbox's own)
         self._counters: dict[str, int] = {}
+
+    def _queued(self, sql: str, params: tuple[Any, ...]) -> None:
+        self._queue.append((sql, params))
+        if not self.set_based:
+            self._flush()
+
+    def _keep(self, key: DocKey, doc: Doc | None) -> None:
+        if self.set_based:
+            self._known[key] = doc
 
     def _flush(self) -> None:
         """Write the queued statements: each run of one statement as one ``executemany``."""
@@ -190,13 +202,13 @@ class Store:
         self.db.rollback()
 
     def next(self, name: str) -> int:
-        value = self._counters.get(name)
+        value = self._counters.get(name) if self.set_based else None
         if value is None:
             row = self.db.execute("SELECT value FROM counter WHERE name = ?", (name,)).fetchone()
             value = int(row["value"]) if row else 0
         value += 1
         self._counters[name] = value
-        self._queue.append((_COUNTER, (name, value)))
+        self._queued(_COUNTER, (name, value))
         return value
 
     # documents
@@ -223,6 +235,8 @@ class Store:
     def prefetch(self, keys: Iterable[DocKey]) -> None:
         """Read the documents of ``keys`` (side, kind, key) in one statement per side and kind,
         for the ``get``s of this transaction; those customs does not hold are known missing."""
+        if not self.set_based:
+            return
         wanted: dict[tuple[str, str], set[str]] = {}
         for side, kind, key in keys:
             if (side, kind, key) not in self._known:
@@ -270,31 +284,29 @@ class Store:
                 yield doc
 
     def put(self, doc: Doc) -> None:
-        self._queue.append(
+        self._queued(
+            _PUT,
             (
-                _PUT,
-                (
-                    doc.side,
-                    doc.kind,
-                    doc.key,
-                    doc.message,
-                    doc.guid,
-                    doc.status,
-                    doc.state,
-                    doc.invt_no,
-                    doc.pre_no,
-                    doc.hold,
-                    doc.summary,
-                    to_json(doc.data),
-                    doc.received_at,
-                ),
-            )
+                doc.side,
+                doc.kind,
+                doc.key,
+                doc.message,
+                doc.guid,
+                doc.status,
+                doc.state,
+                doc.invt_no,
+                doc.pre_no,
+                doc.hold,
+                doc.summary,
+                to_json(doc.data),
+                doc.received_at,
+            ),
         )
-        self._known[(doc.side, doc.kind, doc.key)] = doc
+        self._keep((doc.side, doc.kind, doc.key), doc)
 
     def set_status(self, side: str, kind: str, key: str, status: int) -> None:
         """A status change and nothing else: the document's data is neither read nor rewritten."""
-        self._queue.append((_SET_STATUS, (status, side, kind, key)))
+        self._queued(_SET_STATUS, (status, side, kind, key))
         known = self._known.get((side, kind, key))
         if known is not None:
             known.status = status
@@ -320,14 +332,14 @@ class Store:
 
     def number_list(self, side: str, key: str, status: int, invt_no: str) -> None:
         """A list's 入库: its status and its invtNo; the rest of it as it was."""
-        self._queue.append((_NUMBER_LIST, (status, invt_no, side, key)))
+        self._queued(_NUMBER_LIST, (status, invt_no, side, key))
         known = self._known.get((side, "list", key))
         if known is not None:
             known.status, known.invt_no = status, invt_no
 
     def delete(self, side: str, kind: str, key: str) -> None:
-        self._queue.append((_DELETE, (side, kind, key)))
-        self._known[(side, kind, key)] = None
+        self._queued(_DELETE, (side, kind, key))
+        self._keep((side, kind, key), None)
 
     # quota
     def year_total(self, buyer: str, year: int) -> Decimal:
@@ -366,11 +378,9 @@ class Store:
         born: int,
     ) -> None:
         texts = self._texts
-        self._queue.append(
-            (
-                _ADD_WALK,
-                (side, kind, doc_key, receipt, source, to_json(dict(ret)), texts.plan(plan), texts.reply(reply), born),
-            )
+        self._queued(
+            _ADD_WALK,
+            (side, kind, doc_key, receipt, source, to_json(dict(ret)), texts.plan(plan), texts.reply(reply), born),
         )
 
     def open_walks(self, before: int) -> list[Walk]:
@@ -403,17 +413,17 @@ class Store:
         step changed them."""
         plan, is_open = self._texts.plan(walk.plan), 1 if walk.plan else 0
         if walk.ret_changed:
-            self._queue.append((_MOVE_WALK, (to_json(walk.ret), plan, is_open, walk.id)))
+            self._queued(_MOVE_WALK, (to_json(walk.ret), plan, is_open, walk.id))
         else:
-            self._queue.append((_MOVE_WALK_PLAN, (plan, is_open, walk.id)))
+            self._queued(_MOVE_WALK_PLAN, (plan, is_open, walk.id))
 
     def set_walk(
         self, side: str, kind: str, doc_key: str, *, frozen: bool | None = None, is_open: bool | None = None
     ) -> None:
         if frozen is not None:
-            self._queue.append((_FREEZE_WALK, (int(frozen), side, kind, doc_key)))
+            self._queued(_FREEZE_WALK, (int(frozen), side, kind, doc_key))
         if is_open is not None:
-            self._queue.append((_OPEN_WALK, (int(is_open), side, kind, doc_key)))
+            self._queued(_OPEN_WALK, (int(is_open), side, kind, doc_key))
 
     def log_received(self, file: str, data: bytes, message: str, at: str) -> None:
-        self._queue.append((_RECEIVED, (file, hashlib.sha256(data).hexdigest(), message, at)))
+        self._queued(_RECEIVED, (file, hashlib.sha256(data).hexdigest(), message, at))
