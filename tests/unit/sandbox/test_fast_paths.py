@@ -59,7 +59,9 @@ def test_fields_the_layout_does_not_know_go_the_generic_way() -> None:
     data = _odd_order()
     compiled, generic = parse_compiled(data), parse(data)
     assert compiled == generic
-    assert compiled.entities[0].head["orderNo"] == "OTHER" and compiled.entities[0].head["notInTheXsd"] == " kept as text "
+    assert (
+        compiled.entities[0].head["orderNo"] == "OTHER" and compiled.entities[0].head["notInTheXsd"] == " kept as text "
+    )
 
 
 def test_a_bad_number_is_the_same_error() -> None:
