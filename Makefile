@@ -41,6 +41,7 @@ audit: setup
 bench: setup-test
 	$(UV_RUN) python bench/intake.py
 	$(UV_RUN) python bench/customs.py
+	$(UV_RUN) python bench/sandbox.py
 	$(UV_RUN) python bench/api.py
 	$(UV_RUN) python bench/scaleout.py
 	$(UV_RUN) python bench/e2e.py --orders 10000 --db both

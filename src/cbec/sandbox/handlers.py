@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +15,7 @@ from cbec.ceb.messages import (
     MessageSpec,
 )
 from cbec.ceb.messages.codec import CHINA_TIME
-from cbec.sandbox.repository import Store
+from cbec.sandbox.repository import DocKey, Store
 from cbec.sandbox.rules import (
     DUPLICATE_DOCUMENT,
     DUPLICATE_GNUM,
@@ -63,6 +63,8 @@ class Numbering:
     #: (side I/E, copNo) → the list's risk lane, or None (see ``SandboxCustoms``)
     lanes: Callable[[str, str], str | None] | None
     _now: datetime
+    #: the text of ``_now`` (yyyyMMddHHmmssSSS), computed once a step
+    _t17_cache: tuple[datetime, str] | None = None
 
     # --- time, numbers, guids ------------------------------------------------------------------
 
@@ -71,10 +73,15 @@ class Numbering:
         return value.astimezone(CHINA_TIME).replace(tzinfo=None) if value.tzinfo is not None else value
 
     def _t17(self) -> str:
-        return self._now.strftime("%Y%m%d%H%M%S") + f"{self._now.microsecond // 1000:03d}"
+        now, cached = self._now, self._t17_cache
+        if cached is not None and cached[0] is now:  # the clock is read once a step
+            return cached[1]
+        text = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
+        self._t17_cache = (now, text)
+        return text
 
     def _day(self) -> str:
-        return self._now.strftime("%Y%m%d")
+        return self._t17()[:8]
 
     def _guid(self) -> str:
         """A receipt guid from the seed and a counter kept in the state: reproducible, restart-safe."""
@@ -424,6 +431,30 @@ class MessageHandlers(Numbering):
         return self._accepted(head, plan=("120", RESULT), kind="summary", doc_key=key)
 
     # --- walks ------------------------------------------------------------------------------------
+
+
+def prefetch_keys(spec: MessageSpec, entities: Sequence[Entity]) -> list[DocKey]:
+    """The documents the handler of ``spec`` reads for these entities, to read them in one
+    statement a kind (``Store.prefetch``): duplicates of orders, payments and waybills; a list's
+    own copNo, its order, waybill and payment. Others are read one by one."""
+    side, code, keys = side_of(spec), spec.code, []
+    for entity in entities:
+        head = entity.head
+        order = join_key(head.get("ebpCode"), head.get("orderNo"))
+        if code in ("CEB303", "CEB311"):
+            keys.append((side, "order", order))
+        elif code in ("CEB403", "CEB411"):
+            keys.append((side, "payment", order))
+            if side == "I":
+                keys.append((side, "payment_tx", join_key(head.get("payCode"), head.get("payTransactionId"))))
+        elif code in ("CEB505", "CEB511"):
+            keys.append((side, "waybill", join_key(head.get("logisticsCode"), head.get("logisticsNo"))))
+        elif code in ("CEB603", "CEB621"):
+            keys.append((side, "list", str(head.get("copNo") or "") or f"guid:{head.get('guid')}"))
+            keys.append((side, "order", order))
+            keys.append((side, "payment", order))
+            keys.append((side, "waybill", join_key(head.get("logisticsCode"), head.get("logisticsNo"))))
+    return keys
 
 
 Handler = Callable[[MessageHandlers, MessageSpec, Entity, dict[str, Any]], Answer]

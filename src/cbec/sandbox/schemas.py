@@ -107,6 +107,8 @@ class Walk:
     ret: dict[str, Any]
     plan: list[str]
     reply: dict[str, str] | None
+    #: set when a step changes ``ret`` (a number assigned): only then is ``ret`` written again
+    ret_changed: bool = False
 
 
 @dataclass
