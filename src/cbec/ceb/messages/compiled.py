@@ -18,10 +18,10 @@ from typing import Any
 from lxml import etree
 
 from cbec.ceb.messages.codec import layout_of
-from cbec.ceb.messages.model import BaseSubscribe, BaseTransfer, Entity, ParsedMessage
+from cbec.ceb.messages.model import Entity, ParsedMessage
 from cbec.ceb.messages.reader import field_value, parse
 from cbec.ceb.schema import EntitySpec
-from cbec.ceb.xsd import CEB_NS, DS_NS, Layout, parse_xml
+from cbec.ceb.xsd import CEB_NS, Layout, parse_xml
 from cbec.errors import InvalidInput
 from cbec.kit.money import in_range
 
@@ -112,70 +112,14 @@ def _local(tag: object) -> str:
 
 
 def parse_compiled(data: bytes | etree._Element, *, document: str = "") -> ParsedMessage:
-    """``reader.parse`` for a CEB message whose layout has a line spec when it has lines; any
-    other message is read by ``parse`` itself. Same result, field for field."""
+    """``reader.parse`` for a CEB message whose layout has a line spec when it has lines, its
+    entities read by the compiled reader; any other message is read by ``parse`` alone. Same
+    result, field for field."""
     root = parse_xml(data, document) if isinstance(data, bytes | bytearray) else data
     qname = etree.QName(root)
     if qname.namespace != CEB_NS:
         return parse(root, document=document)  # raises the reader's error
-    spec, lay = layout_of(qname.localname)
+    _spec, lay = layout_of(qname.localname)
     if lay.line is not None and lay.line_spec is None:
         return parse(root, document=document)
-    label = document or spec.code
-    entity_tag = f"{{{CEB_NS}}}{lay.entity}"
-    entities: list[Entity] = []
-    transfer: BaseTransfer | None = None
-    subscribers: list[BaseSubscribe] = []
-    signed = False
-    ignored: list[str] = []
-    for child in root.iterchildren("*"):
-        tag = child.tag
-        if tag == entity_tag:
-            entities.append(_read_entity(child, lay, f"{label} #{len(entities) + 1}"))
-            continue
-        child_q = etree.QName(child)
-        name = child_q.localname
-        if child_q.namespace == DS_NS and name == "Signature":
-            signed = True
-        elif child_q.namespace != CEB_NS:
-            ignored.append(name)
-        elif name == "BaseTransfer":
-            v = parse_plain(child)
-            transfer = BaseTransfer(
-                copCode=v.get("copCode", ""),
-                copName=v.get("copName", ""),
-                dxpId=v.get("dxpId", ""),
-                dxpMode=v.get("dxpMode", ""),
-                note=v.get("note", ""),
-            )
-        elif name == "BaseSubscribe":
-            v = parse_plain(child)
-            subscribers.append(
-                BaseSubscribe(
-                    status=v.get("status", ""),
-                    dxpAddress=v.get("dxpAddress", ""),
-                    dxpMode=v.get("dxpMode", ""),
-                    note=v.get("note", ""),
-                )
-            )
-        else:
-            ignored.append(name)
-    return ParsedMessage(
-        message=spec.code,
-        guid=root.get("guid", ""),
-        version=root.get("version", ""),
-        entities=tuple(entities),
-        base_transfer=transfer,
-        base_subscribe=tuple(subscribers),
-        is_signed=signed,
-        ignored=tuple(ignored),
-    )
-
-
-def parse_plain(element: etree._Element) -> dict[str, str]:
-    """Every child as text (what ``reader`` does for BaseTransfer and BaseSubscribe)."""
-    values: dict[str, str] = {}
-    for child in element.iterchildren("*"):
-        text = child.text if len(child) == 0 else etree.tostring(child, encoding="unicode")
-        values[_local(child.tag)] = text or ""
-    return values
+    return parse(root, document=document, read_entity=_read_entity)
