@@ -23,6 +23,8 @@ from cbec.customs.keys import sandbox_key
 from cbec.customs.models import Declaration, OutboxMessage
 from cbec.customs.rules import FINAL
 from cbec.db import engine_for, migrate
+from cbec.intake.models import Document
+from cbec.matching.models import MatchResult
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 from tests.pgcluster import PostgresCluster, pg_bindir
 
@@ -113,7 +115,8 @@ class BusRun:
             if c["decided"] >= expected and c["open_lists"] == 0 and c["pending"] == 0:
                 return c
             if time.monotonic() > deadline:
-                raise TimeoutError(f"not final after {timeout} s: {c}; logs in {self.data_dir}")
+                left = undecided(self.database_url)
+                raise TimeoutError(f"not final after {timeout} s: {c}; undecided: {left}; logs in {self.data_dir}")
             time.sleep(1)
 
 
@@ -163,6 +166,40 @@ def outcome(database_url: str) -> dict[str, Any]:
         "refused": refused,
         "decided": lists + (refused or 0),  # every matched order ends declared or refused by the tax limits
     }
+
+
+def undecided(database_url: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Current orders with no declaration and no refused assessment, each with its current match
+    results and how many current waybills and payments name it: what a failed run left behind."""
+    engine = engine_for(database_url)
+    with engine.connect() as c:
+        declared = select(Declaration.order_doc_id).where(Declaration.order_doc_id.is_not(None))
+        refused = select(TaxAssessment.reference).where(TaxAssessment.is_refused)
+        orders = c.execute(
+            select(Document.id, Document.doc_type, Document.order_no, Document.inbox_id)
+            .where(Document.is_current.is_(True), Document.doc_type.like("%order%"))
+            .where(Document.id.not_in(declared), Document.order_no.not_in(refused))
+            .order_by(Document.id)
+            .limit(limit)
+        ).all()
+        out = []
+        for oid, doc_type, no, inbox in orders:
+            results = c.execute(
+                select(MatchResult.id, MatchResult.state, MatchResult.reason, MatchResult.is_current)
+                .where(MatchResult.order_doc_id == oid)
+                .order_by(MatchResult.id)
+            ).all()
+            others = c.execute(
+                select(Document.doc_type, func.count())
+                .where(Document.order_no == no, Document.is_current.is_(True), Document.id != oid)
+                .group_by(Document.doc_type)
+            ).all()
+            out.append(
+                {"order": f"{doc_type}:{no}", "doc_id": oid, "inbox": inbox, "others": dict(others),
+                 "results": [tuple(r) for r in results]}
+            )  # fmt: skip
+    engine.dispose()
+    return out
 
 
 def main() -> None:
