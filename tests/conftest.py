@@ -23,6 +23,10 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 ONLINE_RETAIL = SHARED / "data" / "online-retail.parquet"
 DATA = Path(__file__).resolve().parent / "data"
 
+# every customs message the tests build is validated against the official XSD, not a sample of
+# them (Settings.xsd_sample); the CLI and worker processes the tests start inherit it
+os.environ.setdefault("CBEC_STRICT_XSD", "1")
+
 
 def _require_postgres() -> bool:
     return os.environ.get("CBEC_REQUIRE_POSTGRES", "") not in ("", "0", "false")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PLACEHOLDER_SECRETS = {"", "change-me", "dev-secret-change-me"}
@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     webhook_allow_loopback: bool = False
     #: allow receivers on private networks (a zone's own partners behind its firewall); https still
     webhook_allow_private: bool = False
+    #: customs messages: the share of built declarations also validated against the official XSD
+    #: (by their guid, so the same message is always in or out of the sample). Every field is
+    #: checked by the codec against the XSD's facets either way (length, digits, fixed values,
+    #: required; docs/customs-messages.md); the sample guards against the codec drifting from the
+    #: schema. ``strict_xsd`` (CBEC_STRICT_XSD=1, and the tests) validates every message
+    xsd_sample: float = Field(default=0.05, ge=0.0, le=1.0)
+    strict_xsd: bool = False
     secret_key: str = "dev-secret-change-me"  # noqa: S105 - refused outside development (below)
 
     @field_validator("data_dir")
@@ -99,6 +106,11 @@ class Settings(BaseSettings):
         if self.environment != "development" and self.secret_key in _PLACEHOLDER_SECRETS:
             raise ValueError("CBEC_SECRET_KEY must be set to a real secret outside development")
         return self
+
+    @property
+    def xsd_check_share(self) -> float:
+        """The share of declarations validated against the XSD as they are built."""
+        return 1.0 if self.strict_xsd else self.xsd_sample
 
     @property
     def inbox_dir(self) -> Path:

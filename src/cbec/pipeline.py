@@ -291,6 +291,7 @@ def _declare(
                 after=report.cursor if report else after,
                 count_already=count_already and report is None,
                 risk_limits=risk_limits,
+                xsd_sample=settings.xsd_check_share,
             )
             uow.commit()
         if report is None:

@@ -123,6 +123,7 @@ def declare_orders(settings: Settings, order_keys: Iterable[str], signing: Signi
             risk_limits=signing.risk_limits,
             order_keys=keys,
             count_already=False,
+            xsd_sample=settings.xsd_check_share,
         )
         uow.commit()
     return report.as_dict()

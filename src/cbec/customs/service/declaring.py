@@ -62,6 +62,7 @@ class Options:
     at: datetime
     signer: Signer | None
     risk_limits: RiskThresholds | None
+    xsd_sample: float = 1.0  # Settings.xsd_check_share
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ def declare(
     count_already: bool = True,
     risk_limits: RiskThresholds | None = None,
     order_keys: Collection[str] | None = None,
+    xsd_sample: float = 1.0,
 ) -> DeclareReport:
     """Declare every matched, not yet declared order (export and import); messages are signed
     with ``signer`` when given (CEB.md §5.3).
@@ -101,9 +103,17 @@ def declare(
     With ``limit`` it stops once that many orders were examined (``report.more`` says whether
     any are left, ``report.cursor`` where to go on: ``after=cursor, count_already=False``), so
     that an edge can commit chunk by chunk instead of holding one write transaction for all. With
-    ``order_keys`` only those orders (a partition's share on the bus, docs/decisions/0015)."""
+    ``order_keys`` only those orders (a partition's share on the bus, docs/decisions/0015).
+    ``xsd_sample``: the share of the messages also validated against the official XSD (every
+    field is checked against the XSD's facets by the codec anyway; ``Settings.xsd_check_share``)."""
     options = Options(
-        trade_mode, agent_code, profile or builders.default_profile(), at or datetime.now(UTC), signer, risk_limits
+        trade_mode,
+        agent_code,
+        profile or builders.default_profile(),
+        at or datetime.now(UTC),
+        signer,
+        risk_limits,
+        xsd_sample,
     )
     report = DeclareReport(cursor=after)
     if count_already:
@@ -141,7 +151,9 @@ def _declare_batch(session: Session, results: Sequence[MatchResult], report: Dec
     going = draw_bonded(session, going, report, options.at)
     taxed, assessed = _assess_imports(session, going, report, options.at)
     pending = _pending(taxed)
-    held_back = _store_order_sets(session, pending, report, at=options.at, signer=options.signer)
+    held_back = _store_order_sets(
+        session, pending, report, at=options.at, signer=options.signer, xsd_sample=options.xsd_sample
+    )
     risk.record_checks(session, checked)  # written after building (one write phase per transaction)
     _lane(session, pending, held_back)
     sent = {m.order.id for m in taxed} - held_back
@@ -515,7 +527,13 @@ def _pending(made: list[Made]) -> dict[str, Pending]:
 
 
 def _store_order_sets(
-    session: Session, pending: dict[str, Pending], report: DeclareReport, *, at: datetime, signer: Signer | None
+    session: Session,
+    pending: dict[str, Pending],
+    report: DeclareReport,
+    *,
+    at: datetime,
+    signer: Signer | None,
+    xsd_sample: float = 1.0,
 ) -> set[int | None]:
     """An order's declarations go out together or not at all: when the builder refuses any one
     of them (order, waybill, payment or list), the order's others are held back too. Returns the
@@ -523,7 +541,7 @@ def _store_order_sets(
     refused_orders: dict[int | None, tuple[str, ValidationFailed]] = {}
     attempts: dict[str, Built] = {}
     for message, queued in pending.items():
-        built, refused = try_build(session, message, queued, at=at, signer=signer)
+        built, refused = try_build(session, message, queued, at=at, signer=signer, xsd_sample=xsd_sample)
         attempts[message] = built
         for d, exc in refused:
             refused_orders.setdefault(d.order_doc_id, (message, exc))
@@ -533,14 +551,23 @@ def _store_order_sets(
     for message, built in attempts.items():
         # only the messages that carried a held-back order's declaration are built again
         to_store = (
-            _without(session, message, built, set(refused_orders), at=at, signer=signer) if refused_orders else built
+            _without(session, message, built, set(refused_orders), at=at, signer=signer, xsd_sample=xsd_sample)
+            if refused_orders
+            else built
         )
         store_messages(session, message, to_store, report, at=at)
     return set(refused_orders)
 
 
 def _without(
-    session: Session, message: str, built: Built, held: set[int | None], *, at: datetime, signer: Signer | None
+    session: Session,
+    message: str,
+    built: Built,
+    held: set[int | None],
+    *,
+    at: datetime,
+    signer: Signer | None,
+    xsd_sample: float = 1.0,
 ) -> Built:
     rebuilt: Built = []
     for chunk, msg in built:
@@ -548,5 +575,5 @@ def _without(
         if len(kept) == len(chunk):
             rebuilt.append((chunk, msg))
         elif kept:
-            rebuilt.extend(try_build(session, message, kept, at=at, signer=signer)[0])
+            rebuilt.extend(try_build(session, message, kept, at=at, signer=signer, xsd_sample=xsd_sample)[0])
     return rebuilt

@@ -72,17 +72,18 @@ def _entity_faults(
 
 
 def try_build(
-    session: Session, message: str, items: Pending, *, at: datetime, signer: Signer | None
+    session: Session, message: str, items: Pending, *, at: datetime, signer: Signer | None, xsd_sample: float = 1.0
 ) -> tuple[Built, list[tuple[Declaration, ValidationFailed]]]:
     """Build the messages for declarations of one type (≤100 entities each), storing nothing;
-    the declarations the builder refuses come back with the reason."""
+    the declarations the builder refuses come back with the reason. ``xsd_sample``: the share of
+    the messages also validated against the XSD (``Settings.xsd_check_share``)."""
     out: Built = []
     refused: list[tuple[Declaration, ValidationFailed]] = []
     for start in range(0, len(items), 100):
         chunk = items[start : start + 100]
         transfer = transfer_for(session, chunk[0][0].seller_code)
         try:
-            built = build(message, [e for _, e in chunk], transfer, at=at, signer=signer)
+            built = build(message, [e for _, e in chunk], transfer, at=at, signer=signer, xsd_sample=xsd_sample)
         except ValidationFailed as exc:
             at_fault = _entity_faults(message, chunk, transfer, exc, at)
             for i, (d, _) in enumerate(chunk):
@@ -101,7 +102,7 @@ def try_build(
             chunk = [(d, e) for i, (d, e) in enumerate(chunk) if i not in at_fault]
             if not chunk:
                 continue
-            built = build(message, [e for _, e in chunk], transfer, at=at, signer=signer)
+            built = build(message, [e for _, e in chunk], transfer, at=at, signer=signer, xsd_sample=xsd_sample)
         position = 0
         for msg in built:
             out.append((chunk[position : position + len(msg.entities)], msg))
