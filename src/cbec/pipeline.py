@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from cbec.audit import service as audit
 from cbec.catalogue import service as catalogue
 from cbec.config import Settings
@@ -93,6 +95,36 @@ def import_bytes(
     with UnitOfWork(settings) as uow:
         item = intake.accept(uow.session, settings, data, ctx, fmt=fmt, filename=filename, channel=channel)
         uow.commit()
+    for attempt in range(1, PROCESS_ATTEMPTS + 1):
+        try:
+            report, out = _process(
+                settings, item, ctx, progress=progress, admit=admit, rematch=rematch, suggest=suggest
+            )
+            break
+        except IntegrityError:  # another writer stored or matched the same documents first
+            if attempt == PROCESS_ATTEMPTS:
+                raise
+    if report.failure is not None:
+        report.failure.inbox_id = item.id  # the raw submission is kept: say where
+        raise report.failure
+    return out
+
+
+#: a submission read again when a concurrent writer (another API request, a bus node) stored or
+#: matched the same documents between its reads and its writes; the second reading sees theirs
+PROCESS_ATTEMPTS = 3
+
+
+def _process(
+    settings: Settings,
+    item: InboxItem,
+    ctx: ParseContext,
+    *,
+    progress: Progress | None,
+    admit: intake.Admit | None,
+    rematch: bool,
+    suggest: bool,
+) -> tuple[intake.ImportReport, dict[str, Any]]:
     with UnitOfWork(settings) as uow:
         report = intake.process(uow.session, settings, item, ctx, progress=progress, admit=admit)
         out = report.as_dict()
@@ -104,10 +136,7 @@ def import_bytes(
             if rematch and report.stored_order_nos:
                 out["matching"] = matching.run_matching(uow.session, order_nos=report.stored_order_nos).as_dict()
         uow.commit()
-    if report.failure is not None:
-        report.failure.inbox_id = item.id  # the raw submission is kept: say where
-        raise report.failure
-    return out
+    return report, out
 
 
 def read_input(path: Path) -> bytes:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cbec.orm import Base, UTCDateTime, utcnow
@@ -22,6 +22,16 @@ class MatchResult(Base):
         # an order's current result by its key: without is_current in the same index, SQLite
         # (no statistics) walks every current result instead (quadratic at 500k orders)
         Index("ix_match_result_order_key_current", "order_key", "is_current"),
+        # one current result an order: two writers matching the same order at once (two nodes of
+        # the bus while a partition's lease moves) each mark the old result and add their own;
+        # without this both stay current and declaring the order fails on its copNo, forever
+        Index(
+            "ux_match_result_current",
+            "order_key",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
