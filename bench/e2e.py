@@ -463,6 +463,7 @@ def one_run(
         "floor_seconds": round(floor_s, 2),
         "ratio_to_floor": round(total / floor_s, 1),
         "mode": mode,
+        "xsd_check_share": Settings().xsd_check_share,  # CBEC_STRICT_XSD=1: every declaration validated
         "peak_rss_mb": round(max(totals["rss"].values()), 1),
         "peak_rss_sum_mb": round(sum(totals["rss"].values()), 1),
         "peak_rss_by_process_mb": {k: round(v, 1) for k, v in totals["rss"].items()},
