@@ -32,7 +32,6 @@ from cbec.bus.engine import LEASES, MEMBERS, BusOptions, connect, ensure
 from cbec.bus.leases import Leases
 from cbec.bus.partitions import DECLARED, TRANSPORT, consumers_of, declared_subject, lease_key
 from cbec.config import Settings
-from cbec.errors import CbecError
 
 log = logging.getLogger("cbec.bus")
 Sub = JetStreamContext.PullSubscription
@@ -174,23 +173,31 @@ class Node:
 
     async def _handle(self, js: JetStreamContext, durable: str, msgs: list[Msg]) -> None:
         try:
-            if durable == TRANSPORT:
-                await self._transport()
-            elif durable.startswith("matched"):
-                await self._declare(js, msgs)
-            else:
-                for m in msgs:
-                    await self._documents(js, m)
-        except (CbecError, NatsError, OSError, RuntimeError, ValueError) as exc:
-            return await self._retry(durable, msgs, exc)
+            await self._step(js, durable, msgs)
         except Exception as exc:
-            return await self._retry(durable, msgs, exc)
+            if len(msgs) == 1 or not durable.startswith("matched"):
+                return await self._retry(durable, msgs, exc)
+            # a batch of matched messages is declared in one unit of work: one order that cannot
+            # be declared must not hold back the others, so each message is tried on its own
+            for m in msgs:
+                await self._handle(js, durable, [m])
+            return None
         for m in msgs:
             await m.ack()
         self.report.messages[durable.split("-", maxsplit=1)[0]] += len(msgs)
 
+    async def _step(self, js: JetStreamContext, durable: str, msgs: list[Msg]) -> None:
+        if durable == TRANSPORT:
+            await self._transport()
+        elif durable.startswith("matched"):
+            await self._declare(js, msgs)
+        else:
+            for m in msgs:
+                await self._documents(js, m)
+
     async def _retry(self, durable: str, msgs: list[Msg], exc: BaseException) -> None:
-        log.warning("%s: %r; delivered again in 1 s", durable, exc)
+        times = max((m.metadata.num_delivered or 1) for m in msgs)
+        log.warning("%s: %r; delivered again in 1 s (taken %d time(s) so far)", durable, exc, times)
         self.report.retried += len(msgs)
         for m in msgs:
             with contextlib.suppress(NatsError):  # else delivered again after ack_wait
