@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, undefer
 
 from cbec.customs.models import Declaration, DeclarationEvent, OutboxMessage, ReceiptLog
@@ -28,6 +28,10 @@ from cbec.customs.repository.movements import (  # the movements of parcels (507
 from cbec.customs.repository.scope import Scope, scope_filter
 from cbec.kit.chunks import in_chunks
 from cbec.matching.models import MatchResult
+from cbec.orm import autoflush, expire_loaded, insert_groups, table_of
+
+_DECLARATION = table_of(Declaration)
+_EVENT = table_of(DeclarationEvent)
 
 
 @dataclass(frozen=True)
@@ -225,19 +229,23 @@ def declared_orders(session: Session, order_doc_ids: Sequence[int]) -> set[int]:
 
 
 def insert_outbox_message(session: Session, **values: Any) -> int:
-    return int(session.execute(insert(OutboxMessage).values(**values).returning(OutboxMessage.id)).scalar_one())
+    autoflush(session)
+    table = table_of(OutboxMessage)
+    return int(session.execute(insert(table).values(**values).returning(table.c.id)).scalar_one())
 
 
 def insert_declarations(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Core insert of many declarations; their ids in the order of ``rows``."""
-    return list(
-        session.execute(insert(Declaration).returning(Declaration.id, sort_by_parameter_order=True), rows).scalars()
-    )
+    autoflush(session)
+    stmt = insert(_DECLARATION).returning(_DECLARATION.c.id, sort_by_parameter_order=True)
+    return [i for group in insert_groups(_DECLARATION, rows) for i in session.execute(stmt, group).scalars()]
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(DeclarationEvent), rows)
+        autoflush(session)
+        for group in insert_groups(_EVENT, rows):
+            session.execute(insert(_EVENT), group)
 
 
 def add(session: Session, obj: Declaration | DeclarationEvent | ReceiptLog) -> None:
@@ -253,13 +261,17 @@ def pending_messages(session: Session, limit: int | None) -> Sequence[OutboxMess
 
 def mark_sent(session: Session, outbox_id: int, *, queued: str, sent: str, at: datetime) -> list[int]:
     """Move the queued declarations a message carries to sent; their ids."""
-    rows = session.execute(
-        update(Declaration)
-        .where(Declaration.outbox_id == outbox_id, Declaration.status == queued)
-        .values(status=sent, updated_at=at)
-        .returning(Declaration.id)
-    ).all()
-    return [r[0] for r in rows]
+    autoflush(session)
+    ids = list(
+        session.execute(
+            update(_DECLARATION)
+            .where(_DECLARATION.c.outbox_id == outbox_id, _DECLARATION.c.status == queued)
+            .values(status=sent, updated_at=at)
+            .returning(_DECLARATION.c.id)
+        ).scalars()
+    )
+    expire_loaded(session, Declaration, ids, ("status", "updated_at"))
+    return ids
 
 
 def receipt_seen(session: Session, sha256: str) -> bool:
@@ -276,15 +288,11 @@ class ReceiptTarget(Protocol):
 def targets_by_guid(session: Session, guids: Sequence[str]) -> dict[str, ReceiptTarget]:
     """What a receipt file needs of the declarations it answers, by guid."""
     out: dict[str, ReceiptTarget] = {}
+    t = _DECLARATION.c
+    autoflush(session)  # a list changed by an earlier file of the unit of work is read as changed
     for chunk in in_chunks(guids):
         for row in session.execute(
-            select(
-                Declaration.id,
-                Declaration.guid,
-                Declaration.status,
-                Declaration.message_type,
-                Declaration.related_id,
-            ).where(Declaration.guid.in_(chunk))
+            select(t.id, t.guid, t.status, t.message_type, t.related_id).where(t.guid.in_(chunk))
         ):
             out[row.guid] = row
     return out
@@ -299,12 +307,17 @@ def target_by_invt_no(session: Session, invt_no: str) -> ReceiptTarget | None:
 
 
 def update_declarations(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk update by primary key: one executemany per set of columns."""
+    """Update by primary key (``id`` in each row): one executemany per set of columns."""
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         by_shape.setdefault(tuple(sorted(row)), []).append(row)
-    for same in by_shape.values():
-        session.execute(update(Declaration), same)
+    if not by_shape:
+        return
+    autoflush(session)
+    stmt = update(_DECLARATION).where(_DECLARATION.c.id == bindparam("b_id"))
+    for shape, same in by_shape.items():
+        session.execute(stmt, [{"b_id" if k == "id" else k: v for k, v in row.items()} for row in same])
+        expire_loaded(session, Declaration, [row["id"] for row in same], [k for k in shape if k != "id"])
 
 
 def import_list_orders(session: Session, list_ids: Sequence[int]) -> list[tuple[str, str, str]]:
