@@ -32,6 +32,26 @@ from cbec.orm import autoflush, expire_loaded, insert_groups, table_of
 
 _DECLARATION = table_of(Declaration)
 _EVENT = table_of(DeclarationEvent)
+_RECEIPT_LOG = table_of(ReceiptLog)
+# the statements the worker runs for every message and receipt file, built once (their cache key
+# is then computed once, not at every execution)
+_INSERT_DECLARATIONS = insert(_DECLARATION).returning(_DECLARATION.c.id, sort_by_parameter_order=True)
+_INSERT_EVENTS = insert(_EVENT)
+_UPDATE_BY_ID = update(_DECLARATION).where(_DECLARATION.c.id == bindparam("b_id"))
+_MARK_SENT = (
+    update(_DECLARATION)
+    .where(_DECLARATION.c.outbox_id == bindparam("b_outbox"), _DECLARATION.c.status == bindparam("b_queued"))
+    .values(status=bindparam("b_sent"), updated_at=bindparam("b_at", type_=_DECLARATION.c.updated_at.type))
+    .returning(_DECLARATION.c.id)
+)
+_RECEIPT_SEEN = select(func.count()).select_from(_RECEIPT_LOG).where(_RECEIPT_LOG.c.sha256 == bindparam("b_sha256"))
+_TARGETS = select(
+    _DECLARATION.c.id,
+    _DECLARATION.c.guid,
+    _DECLARATION.c.status,
+    _DECLARATION.c.message_type,
+    _DECLARATION.c.related_id,
+).where(_DECLARATION.c.guid.in_(bindparam("b_guids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -237,15 +257,16 @@ def insert_outbox_message(session: Session, **values: Any) -> int:
 def insert_declarations(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Core insert of many declarations; their ids in the order of ``rows``."""
     autoflush(session)
-    stmt = insert(_DECLARATION).returning(_DECLARATION.c.id, sort_by_parameter_order=True)
-    return [i for group in insert_groups(_DECLARATION, rows) for i in session.execute(stmt, group).scalars()]
+    return [
+        i for group in insert_groups(_DECLARATION, rows) for i in session.execute(_INSERT_DECLARATIONS, group).scalars()
+    ]
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         autoflush(session)
         for group in insert_groups(_EVENT, rows):
-            session.execute(insert(_EVENT), group)
+            session.execute(_INSERT_EVENTS, group)
 
 
 def add(session: Session, obj: Declaration | DeclarationEvent | ReceiptLog) -> None:
@@ -263,19 +284,15 @@ def mark_sent(session: Session, outbox_id: int, *, queued: str, sent: str, at: d
     """Move the queued declarations a message carries to sent; their ids."""
     autoflush(session)
     ids = list(
-        session.execute(
-            update(_DECLARATION)
-            .where(_DECLARATION.c.outbox_id == outbox_id, _DECLARATION.c.status == queued)
-            .values(status=sent, updated_at=at)
-            .returning(_DECLARATION.c.id)
-        ).scalars()
+        session.execute(_MARK_SENT, {"b_outbox": outbox_id, "b_queued": queued, "b_sent": sent, "b_at": at}).scalars()
     )
     expire_loaded(session, Declaration, ids, ("status", "updated_at"))
     return ids
 
 
 def receipt_seen(session: Session, sha256: str) -> bool:
-    return bool(session.scalar(select(func.count()).select_from(ReceiptLog).where(ReceiptLog.sha256 == sha256)))
+    autoflush(session)
+    return bool(session.execute(_RECEIPT_SEEN, {"b_sha256": sha256}).scalar())
 
 
 class ReceiptTarget(Protocol):
@@ -288,12 +305,9 @@ class ReceiptTarget(Protocol):
 def targets_by_guid(session: Session, guids: Sequence[str]) -> dict[str, ReceiptTarget]:
     """What a receipt file needs of the declarations it answers, by guid."""
     out: dict[str, ReceiptTarget] = {}
-    t = _DECLARATION.c
     autoflush(session)  # a list changed by an earlier file of the unit of work is read as changed
     for chunk in in_chunks(guids):
-        for row in session.execute(
-            select(t.id, t.guid, t.status, t.message_type, t.related_id).where(t.guid.in_(chunk))
-        ):
+        for row in session.execute(_TARGETS, {"b_guids": chunk}).all():
             out[row.guid] = row
     return out
 
@@ -314,9 +328,8 @@ def update_declarations(session: Session, rows: Sequence[dict[str, Any]]) -> Non
     if not by_shape:
         return
     autoflush(session)
-    stmt = update(_DECLARATION).where(_DECLARATION.c.id == bindparam("b_id"))
     for shape, same in by_shape.items():
-        session.execute(stmt, [{"b_id" if k == "id" else k: v for k, v in row.items()} for row in same])
+        session.execute(_UPDATE_BY_ID, [{"b_id" if k == "id" else k: v for k, v in row.items()} for row in same])
         expire_loaded(session, Declaration, [row["id"] for row in same], [k for k in shape if k != "id"])
 
 
