@@ -37,6 +37,7 @@ _RECEIPT_LOG = table_of(ReceiptLog)
 # is then computed once, not at every execution)
 _INSERT_DECLARATIONS = insert(_DECLARATION).returning(_DECLARATION.c.id, sort_by_parameter_order=True)
 _INSERT_EVENTS = insert(_EVENT)
+_INSERT_RECEIPT_LOG = insert(_RECEIPT_LOG)
 _UPDATE_BY_ID = update(_DECLARATION).where(_DECLARATION.c.id == bindparam("b_id"))
 _MARK_SENT = (
     update(_DECLARATION)
@@ -267,6 +268,16 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
         autoflush(session)
         for group in insert_groups(_EVENT, rows):
             session.execute(_INSERT_EVENTS, group)
+
+
+def insert_receipt_log(
+    session: Session, *, sha256: str, filename: str, message_type: str, outcome: dict[str, Any]
+) -> None:
+    """Record a receipt file applied (Core: one a file, the flush of an object cost more)."""
+    autoflush(session)
+    session.execute(
+        _INSERT_RECEIPT_LOG, {"sha256": sha256, "filename": filename, "message_type": message_type, "outcome": outcome}
+    )
 
 
 def add(session: Session, obj: Declaration | DeclarationEvent | ReceiptLog) -> None:
