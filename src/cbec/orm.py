@@ -107,8 +107,11 @@ def insert_groups(table: Table, rows: Iterable[Mapping[str, Any]]) -> list[list[
     keys: Any = None
     for given in rows:
         row = given
-        if None in given.values() and any(given.get(k, 0) is None for k in defaulted):
-            row = {k: v for k, v in given.items() if v is not None or k not in defaulted}
+        if None in given.values():
+            for k in defaulted:
+                if k in given and given[k] is None:
+                    row = {k: v for k, v in given.items() if v is not None or k not in defaulted}
+                    break
         if keys is None or row.keys() != keys:
             groups.append([])
             keys = row.keys()
