@@ -56,7 +56,7 @@ def current_by_keys(
 
 
 def supersede(session: Session, ids: Sequence[int]) -> None:
-    """These documents are current no more (Core: no object of them is loaded on the batch path)."""
+    """These documents are current no more (their objects loaded in the session read it again)."""
     if not ids:
         return
     autoflush(session)
