@@ -35,7 +35,10 @@ _EVENT = table_of(DeclarationEvent)
 _RECEIPT_LOG = table_of(ReceiptLog)
 # the statements the worker runs for every message and receipt file, built once (their cache key
 # is then computed once, not at every execution)
-_INSERT_DECLARATIONS = insert(_DECLARATION).returning(_DECLARATION.c.id, sort_by_parameter_order=True)
+_INSERT_DECLARATIONS = insert(_DECLARATION)
+_IDS_BY_GUID = select(_DECLARATION.c.guid, _DECLARATION.c.id).where(
+    _DECLARATION.c.guid.in_(bindparam("b_guids", expanding=True))
+)
 _INSERT_EVENTS = insert(_EVENT)
 _INSERT_RECEIPT_LOG = insert(_RECEIPT_LOG)
 _UPDATE_BY_ID = update(_DECLARATION).where(_DECLARATION.c.id == bindparam("b_id"))
@@ -256,11 +259,16 @@ def insert_outbox_message(session: Session, **values: Any) -> int:
 
 
 def insert_declarations(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Core insert of many declarations; their ids in the order of ``rows``."""
+    """Core insert of many declarations; their ids in the order of ``rows``, read back by guid
+    (unique). An INSERT … RETURNING that keeps the rows' order runs one statement a row on SQLite,
+    which does not promise RETURNING's order: an executemany and one read cost half (measured)."""
     autoflush(session)
-    return [
-        i for group in insert_groups(_DECLARATION, rows) for i in session.execute(_INSERT_DECLARATIONS, group).scalars()
-    ]
+    for group in insert_groups(_DECLARATION, rows):
+        session.execute(_INSERT_DECLARATIONS, group)
+    ids: dict[str, int] = {}
+    for chunk in in_chunks(row["guid"] for row in rows):
+        ids.update((guid, i) for guid, i in session.execute(_IDS_BY_GUID, {"b_guids": chunk}).all())
+    return [ids[row["guid"]] for row in rows]
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
