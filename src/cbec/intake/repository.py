@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cbec.intake.models import Document, InboxItem, IntakeRun
 from cbec.kit.chunks import in_chunks
+from cbec.orm import autoflush, expire_loaded, insert_groups, table_of
 
 CHUNK = 500
 
@@ -55,13 +56,24 @@ def current_by_keys(
 
 
 def supersede(session: Session, ids: Sequence[int]) -> None:
+    """These documents are current no more (their objects loaded in the session read it again)."""
+    if not ids:
+        return
+    autoflush(session)
+    table = table_of(Document)
     for i in range(0, len(ids), CHUNK):
-        session.execute(update(Document).where(Document.id.in_(ids[i : i + CHUNK])).values(is_current=False))
+        session.execute(update(table).where(table.c.id.in_(ids[i : i + CHUNK])).values(is_current=False))
+    expire_loaded(session, Document, ids, ("is_current",))
 
 
 def insert_documents(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    autoflush(session)
+    table = table_of(Document)
     for i in range(0, len(rows), CHUNK * 2):
-        session.execute(insert(Document), rows[i : i + CHUNK * 2])
+        for group in insert_groups(table, rows[i : i + CHUNK * 2]):
+            session.execute(insert(table), group)
 
 
 def history(session: Session, doc_type: str, doc_key: str) -> Sequence[Document]:

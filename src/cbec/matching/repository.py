@@ -10,6 +10,7 @@ from cbec.catalogue import repository as catalogue_repository
 from cbec.intake.models import Document
 from cbec.kit.chunks import in_chunks
 from cbec.matching.models import MatchResult, SkuWait
+from cbec.orm import autoflush, expire_loaded, insert_groups, table_of
 
 CHUNK = 500
 
@@ -99,14 +100,21 @@ def confirmed_skus(session: Session, seller_codes: Iterable[str]) -> dict[str, f
 
 
 def replace_results(session: Session, order_keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    """The orders' current results replaced by ``rows`` (Core statements on the table)."""
+    autoflush(session)
+    table = table_of(MatchResult)
+    replaced: list[int] = []
     for i in range(0, len(order_keys), CHUNK):
-        session.execute(
-            update(MatchResult)
-            .where(MatchResult.order_key.in_(order_keys[i : i + CHUNK]), MatchResult.is_current.is_(True))
+        replaced += session.scalars(
+            update(table)
+            .where(table.c.order_key.in_(order_keys[i : i + CHUNK]), table.c.is_current.is_(True))
             .values(is_current=False)
-        )
+            .returning(table.c.id)
+        ).all()
+    expire_loaded(session, MatchResult, replaced, ("is_current",))
     for i in range(0, len(rows), 1000):
-        session.execute(insert(MatchResult), rows[i : i + 1000])
+        for group in insert_groups(table, rows[i : i + 1000]):
+            session.execute(insert(table), group)
 
 
 def state_counts(session: Session, seller_code: str | None = None) -> list[tuple[str, str, int]]:
@@ -178,7 +186,7 @@ def replace_waits(session: Session, order_keys: Sequence[str], rows: list[dict[s
     for i in range(0, len(order_keys), CHUNK):
         session.execute(delete(SkuWait).where(SkuWait.order_key.in_(order_keys[i : i + CHUNK])))
     for i in range(0, len(rows), 1000):
-        session.execute(insert(SkuWait), rows[i : i + 1000])
+        session.execute(insert(table_of(SkuWait)), rows[i : i + 1000])
 
 
 def waiting_by_sku(session: Session, seller_code: str) -> dict[str, int]:

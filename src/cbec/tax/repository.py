@@ -6,11 +6,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from cbec.kit.chunks import in_chunks
+from cbec.orm import autoflush, insert_groups, table_of
 from cbec.tax.models import BuyerLedgerEntry, TaxAssessment
 
 
@@ -21,8 +23,29 @@ def add_assessment(session: Session, assessment: TaxAssessment) -> TaxAssessment
 
 
 def add_assessments(session: Session, assessments: list[TaxAssessment]) -> None:
-    session.add_all(assessments)
+    """Store a selection's assessments with Core inserts (the ORM's flush walked every row and
+    column in Python); each object gets its id and stays out of the session (nothing reads it
+    back as a stored object). Flushed."""
+    table = table_of(TaxAssessment)
+    ids = _insert_objects(session, table, assessments, returning=True)
+    for a, i in zip(assessments, ids, strict=True):
+        a.id = i
     session.flush()
+
+
+def _insert_objects(session: Session, table: Table, objects: Sequence[Any], *, returning: bool) -> list[int]:
+    """The attributes set on these new objects inserted as the ORM's flush inserted them (a None
+    leaves the column to its default); their ids in order when ``returning``."""
+    autoflush(session)
+    columns = {c.key for c in table.c}
+    rows = [{k: v for k, v in vars(o).items() if k in columns} for o in objects]
+    ids: list[int] = []
+    for group in insert_groups(table, rows):
+        if returning:
+            ids += session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), group).scalars()
+        else:
+            session.execute(insert(table), group)
+    return ids
 
 
 def get_assessment(session: Session, assessment_id: int) -> TaxAssessment | None:
@@ -105,7 +128,8 @@ def replace_ledger_entries(
                 .where(BuyerLedgerEntry.ebp_code == ebp_code, BuyerLedgerEntry.order_no.in_(part))
                 .execution_options(synchronize_session=False)
             )
-    session.add_all(entries)
+    if entries:
+        _insert_objects(session, table_of(BuyerLedgerEntry), entries, returning=False)
     session.flush()
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from cbec.customs.models import Declaration, DeclarationEvent, DeclarationParcel
 from cbec.customs.repository.scope import Scope, scope_filter
 from cbec.kit.chunks import in_chunks
+from cbec.orm import autoflush, table_of
 
 # --- movements of parcels (507/509/607/513/711/215) ------------------------------------------------
 
@@ -25,7 +26,8 @@ def declaration_by_cop_no(session: Session, message_type: str, cop_no: str) -> D
 def insert_parcels(session: Session, declaration_id: int, numbers: Sequence[str]) -> None:
     rows = [{"declaration_id": declaration_id, "logistics_no": n} for n in dict.fromkeys(numbers)]
     if rows:
-        session.execute(insert(DeclarationParcel), rows)
+        autoflush(session)
+        session.execute(insert(table_of(DeclarationParcel)), rows)
 
 
 def parcels_of(session: Session, declaration_id: int) -> list[str]:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from cbec.ceb.envelope import open_message
 from cbec.ceb.messages import Receipt, parse, parse_receipts
 from cbec.customs import repository
-from cbec.customs.models import DeclarationEvent, ReceiptLog
+from cbec.customs.models import DeclarationEvent
 from cbec.customs.rules import QUOTA_GIVEN_BACK, State, apply_receipt, apply_request_receipt, describe
 from cbec.customs.schemas import ReceiptReport
 from cbec.customs.service import announce
@@ -67,14 +67,12 @@ def apply_receipt_bytes(session: Session, data: bytes, name: str, report: Receip
     receipts = parse_receipts(inner, document=name)
     targets = repository.targets_by_guid(session, [r.guid for r in receipts if r.guid])
     outcome = _apply_receipts_in_bulk(session, receipts, targets, name, report)
-    repository.add(
+    repository.insert_receipt_log(
         session,
-        ReceiptLog(
-            sha256=digest,
-            filename=name[:255],
-            message_type=receipts[0].message if receipts else "",
-            outcome=dict(outcome),
-        ),
+        sha256=digest,
+        filename=name[:255],
+        message_type=receipts[0].message if receipts else "",
+        outcome=dict(outcome),
     )
     session.flush()
     return dict(outcome)
@@ -235,8 +233,8 @@ def _apply_summary_result(
             )
             outcome["summary_result"] += 1
         report.unmatched += len(invt_nos) - len(lists)
-    repository.add(
-        session, ReceiptLog(sha256=digest, filename=name[:255], message_type="CEB792", outcome=dict(outcome))
+    repository.insert_receipt_log(
+        session, sha256=digest, filename=name[:255], message_type="CEB792", outcome=dict(outcome)
     )
     session.flush()
     return dict(outcome)
