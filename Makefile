@@ -44,6 +44,7 @@ bench: setup-test
 	$(UV_RUN) python bench/sandbox.py
 	$(UV_RUN) python bench/api.py
 	$(UV_RUN) python bench/scaleout.py
+	$(UV_RUN) python bench/writes.py
 	$(UV_RUN) python bench/e2e.py --orders 10000 --db both
 
 # the bus: messages/s through the three-server cluster and orders/s with 1, 2, 4 workers
