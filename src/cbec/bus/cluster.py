@@ -80,7 +80,7 @@ class NatsCluster:
         """Every server's address: the client fails over between them."""
         return ",".join(f"nats://127.0.0.1:{s.port}" for s in self.servers)
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
         for i in range(self.size):
             self.start_server(i)
         self.wait_ready(timeout)
@@ -99,8 +99,10 @@ class NatsCluster:
             os.kill(p.pid, signal.SIGKILL)
             p.wait(10)
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        """Until every running server answers its /healthz (JetStream up)."""
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Until every running server answers its /healthz (JetStream up). After all three were
+        stopped, each replays its streams from disk and the RAFT groups elect again before it
+        answers: seconds on an idle machine, and more than 30 s was seen under a full test run."""
         deadline = time.monotonic() + timeout
         for s in self.servers:
             if s.process is None or s.process.poll() is not None:
@@ -113,8 +115,16 @@ class NatsCluster:
                 except (urllib.error.URLError, OSError):
                     pass
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"nats-server {s.name} not ready; see {self.root}/{s.name}.log")
+                    raise TimeoutError(f"nats-server {s.name} not ready after {timeout:.0f} s; {self._log_tail(s)}")
                 time.sleep(0.2)
+
+    def _log_tail(self, s: Server, lines: int = 15) -> str:
+        """The end of a server's log, for an error raised before the folder is removed."""
+        try:
+            text = (self.root / f"{s.name}.log").read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            return f"no log ({exc.strerror})"
+        return "its log ends:\n" + "\n".join(text.splitlines()[-lines:])
 
     def stop(self, remove: bool = True) -> None:
         for s in self.servers:
