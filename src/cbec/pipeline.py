@@ -95,15 +95,9 @@ def import_bytes(
     with UnitOfWork(settings) as uow:
         item = intake.accept(uow.session, settings, data, ctx, fmt=fmt, filename=filename, channel=channel)
         uow.commit()
-    for attempt in range(1, PROCESS_ATTEMPTS + 1):
-        try:
-            report, out = _process(
-                settings, item, ctx, progress=progress, admit=admit, rematch=rematch, suggest=suggest
-            )
-            break
-        except IntegrityError:  # another writer stored or matched the same documents first
-            if attempt == PROCESS_ATTEMPTS:
-                raise
+    report, out = process_accepted(
+        settings, item, ctx, progress=progress, admit=admit, rematch=rematch, suggest=suggest
+    )
     if report.failure is not None:
         report.failure.inbox_id = item.id  # the raw submission is kept: say where
         raise report.failure
@@ -115,7 +109,28 @@ def import_bytes(
 PROCESS_ATTEMPTS = 3
 
 
-def _process(
+def process_accepted(
+    settings: Settings,
+    item: InboxItem,
+    ctx: ParseContext,
+    *,
+    progress: Progress | None = None,
+    admit: intake.Admit | None = None,
+    rematch: bool = True,
+    suggest: bool = True,
+) -> tuple[intake.ImportReport, dict[str, Any]]:
+    """Read an accepted submission, register its new SKUs (with HS suggestions) and match the
+    orders it stored, in one unit of work (``cbec import``, the API and the bus's documents
+    step); read again when another writer won a race on the same documents."""
+    for _ in range(PROCESS_ATTEMPTS - 1):
+        try:
+            return _process_once(settings, item, ctx, progress=progress, admit=admit, rematch=rematch, suggest=suggest)
+        except IntegrityError:  # another writer stored or matched the same documents first
+            continue
+    return _process_once(settings, item, ctx, progress=progress, admit=admit, rematch=rematch, suggest=suggest)
+
+
+def _process_once(
     settings: Settings,
     item: InboxItem,
     ctx: ParseContext,

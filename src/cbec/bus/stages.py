@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cbec import pipeline
 from cbec.bus.partitions import Routed, route_matched
-from cbec.catalogue import service as catalogue
 from cbec.ceb.signing import Signer
 from cbec.config import Settings
 from cbec.customs import service as customs
@@ -67,17 +67,8 @@ def take_documents(settings: Settings, data: bytes, headers: dict[str, str], par
     with UnitOfWork(settings) as uow:
         item = intake.accept(uow.session, settings, data, ctx, fmt=fmt, filename=filename, channel="bus")
         uow.commit()
-    done = DocumentsDone()
-    with UnitOfWork(settings) as uow:
-        report = intake.process(uow.session, settings, item, ctx)
-        if report.failure is None:
-            new = catalogue.register_skus(uow.session, report.skus)
-            for seller in {s for s, _ in report.skus} if new else ():
-                catalogue.suggest_codes(uow.session, seller, only=(k for s, k in report.skus if s == seller))
-            if report.stored_order_nos:
-                matching.run_matching(uow.session, order_nos=report.stored_order_nos)
-            done.stored = len(report.stored_order_nos)
-        uow.commit()
+    report, _ = pipeline.process_accepted(settings, item, ctx)
+    done = DocumentsDone(stored=len(report.stored_order_nos))
     if report.failure is not None:  # kept raw in the inbox: a person looks at it, the bus goes on
         done.failure = str(report.failure)
         return done
