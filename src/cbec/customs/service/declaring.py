@@ -151,9 +151,7 @@ def _declare_batch(session: Session, results: Sequence[MatchResult], report: Dec
     going = draw_bonded(session, going, report, options.at)
     taxed, assessed = _assess_imports(session, going, report, options.at)
     pending = _pending(taxed)
-    held_back = _store_order_sets(
-        session, pending, report, at=options.at, signer=options.signer, xsd_sample=options.xsd_sample
-    )
+    held_back = _store_order_sets(session, pending, report, options)
     risk.record_checks(session, checked)  # written after building (one write phase per transaction)
     _lane(session, pending, held_back)
     sent = {m.order.id for m in taxed} - held_back
@@ -527,13 +525,7 @@ def _pending(made: list[Made]) -> dict[str, Pending]:
 
 
 def _store_order_sets(
-    session: Session,
-    pending: dict[str, Pending],
-    report: DeclareReport,
-    *,
-    at: datetime,
-    signer: Signer | None,
-    xsd_sample: float = 1.0,
+    session: Session, pending: dict[str, Pending], report: DeclareReport, options: Options
 ) -> set[int | None]:
     """An order's declarations go out together or not at all: when the builder refuses any one
     of them (order, waybill, payment or list), the order's others are held back too. Returns the
@@ -541,7 +533,7 @@ def _store_order_sets(
     refused_orders: dict[int | None, tuple[str, ValidationFailed]] = {}
     attempts: dict[str, Built] = {}
     for message, queued in pending.items():
-        built, refused = try_build(session, message, queued, at=at, signer=signer, xsd_sample=xsd_sample)
+        built, refused = _try_build(session, message, queued, options)
         attempts[message] = built
         for d, exc in refused:
             refused_orders.setdefault(d.order_doc_id, (message, exc))
@@ -550,30 +542,23 @@ def _store_order_sets(
         report.refused.append({"order": order_no, "message": message, **exc.as_dict()})
     for message, built in attempts.items():
         # only the messages that carried a held-back order's declaration are built again
-        to_store = (
-            _without(session, message, built, set(refused_orders), at=at, signer=signer, xsd_sample=xsd_sample)
-            if refused_orders
-            else built
-        )
-        store_messages(session, message, to_store, report, at=at)
+        to_store = _without(session, message, built, set(refused_orders), options) if refused_orders else built
+        store_messages(session, message, to_store, report, at=options.at)
     return set(refused_orders)
 
 
-def _without(
-    session: Session,
-    message: str,
-    built: Built,
-    held: set[int | None],
-    *,
-    at: datetime,
-    signer: Signer | None,
-    xsd_sample: float = 1.0,
-) -> Built:
+def _try_build(
+    session: Session, message: str, items: Pending, options: Options
+) -> tuple[Built, list[tuple[Declaration, ValidationFailed]]]:
+    return try_build(session, message, items, at=options.at, signer=options.signer, xsd_sample=options.xsd_sample)
+
+
+def _without(session: Session, message: str, built: Built, held: set[int | None], options: Options) -> Built:
     rebuilt: Built = []
     for chunk, msg in built:
         kept = [(d, e) for d, e in chunk if d.order_doc_id not in held]
         if len(kept) == len(chunk):
             rebuilt.append((chunk, msg))
         elif kept:
-            rebuilt.extend(try_build(session, message, kept, at=at, signer=signer, xsd_sample=xsd_sample)[0])
+            rebuilt.extend(_try_build(session, message, kept, options)[0])
     return rebuilt
