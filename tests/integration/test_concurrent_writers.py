@@ -7,13 +7,14 @@ current result: the second fails and its step is retried."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from cbec.catalogue import repository as catalogue_repository
@@ -121,12 +122,25 @@ def test_two_writers_matching_one_order_leave_one_current_result(settings: Setti
         matching_repository.replace_results(first.session, [ORDER], [_result("matched", doc)])
         other = threading.Thread(target=second)
         other.start()
-        other.join(0.5)  # the second waits on the row the first marked, at read committed
+        _until_a_writer_waits_on_a_lock(settings)  # the second, on the row the first marked
         assert other.is_alive()
         first.commit()
     other.join(30)
     assert _current(settings) == ["matched"]
     assert len(failed) == 1  # refused, not a second current result: its step is delivered again
+
+
+def _until_a_writer_waits_on_a_lock(settings: Settings, timeout: float = 30.0) -> None:
+    """Until another session of this database waits on a row lock (a thread that has not reached
+    its UPDATE yet would run after the first commit and see its row: no race at all)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + timeout
+    with engine_for(settings.database_url).connect() as conn:
+        while not conn.execute(waiting).scalar():
+            assert time.monotonic() < deadline, "the second writer never waited on the first"
+            time.sleep(0.05)
 
 
 def test_the_migration_keeps_the_newest_of_several_current_results(settings: Settings) -> None:
